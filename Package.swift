@@ -1,0 +1,69 @@
+// swift-tools-version:6.0
+// DeepfakeDetection: a Slurm-oriented HPC benchmark suite that trains real-vs-fake face
+// classifiers (classic CNN, hybrid quantum, quanvolution) and measures them fairly.
+// Arrows point down: C shims -> Core -> NN/Quantum/Storage/ImageIO/Distributed -> Config,
+// Datasets, Metrics, Models, Download, Reporting -> Training -> thin executables.
+import PackageDescription
+
+
+let package = Package(
+    name: "DeepfakeDetection",
+    platforms: [.macOS(.v13)],
+    products: [
+        .executable(name: "deepfake", targets: ["deepfake"]),
+        .executable(name: "bench", targets: ["bench"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/weichsel/ZIPFoundation.git", from: "0.9.20"),
+    ],
+    targets: [
+        // C shims: each has exactly one Swift importer.
+        .systemLibrary(name: "CBLAS", pkgConfig: "openblas", providers: [.apt(["libopenblas-dev"])]),
+        .systemLibrary(name: "CHDF5", pkgConfig: "hdf5-serial", providers: [.apt(["libhdf5-dev"])]),
+        .systemLibrary(name: "CMPI", pkgConfig: "ompi-c", providers: [.apt(["libopenmpi-dev"])]),
+        .target(name: "CImageCodec",
+                cSettings: [.unsafeFlags(["-O2", "-I/usr/include/libpng16"])],
+                linkerSettings: [.linkedLibrary("jpeg"), .linkedLibrary("png16")]),
+
+        // Foundations.
+        .target(name: "Core"),
+        .target(name: "NN", dependencies: ["Core", "CBLAS"]),
+        .target(name: "Quantum", dependencies: ["Core"]),
+        .target(name: "Storage", dependencies: ["Core", "CHDF5"]),
+        .target(name: "ImageIO", dependencies: ["Core", "CImageCodec"]),
+        .target(name: "Distributed", dependencies: ["Core", "CMPI"]),
+
+        // Domain.
+        .target(name: "Config", dependencies: ["Core", "Yams"]),
+        .target(name: "Metrics", dependencies: ["Core"]),
+        .target(name: "Datasets", dependencies: ["Core", "ImageIO", "Storage", "Config"]),
+        .target(name: "Models", dependencies: ["Core", "NN", "Quantum", "Storage", "Config"]),
+        .target(name: "Download", dependencies: ["Core", "ZIPFoundation"]),
+        .target(name: "Reporting", dependencies: ["Core", "Metrics", "Storage"]),
+        .target(name: "Training",
+                dependencies: ["Core", "NN", "Quantum", "Storage", "Config", "Metrics", "Datasets",
+                               "Models", "Download", "Reporting", "Distributed"]),
+
+        // Thin executables.
+        .executableTarget(name: "deepfake", dependencies: ["Training", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
+        .executableTarget(name: "bench", dependencies: ["Training", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
+
+        // Tests: one target per library; all run under plain `swift test` without mpirun.
+        .testTarget(name: "CoreTests", dependencies: ["Core"]),
+        .testTarget(name: "NNTests", dependencies: ["NN", "Core"]),
+        .testTarget(name: "QuantumTests", dependencies: ["Quantum", "Core"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "StorageTests", dependencies: ["Storage", "Core"]),
+        .testTarget(name: "ImageIOTests", dependencies: ["ImageIO", "Core"]),
+        .testTarget(name: "ConfigTests", dependencies: ["Config", "Core"]),
+        .testTarget(name: "MetricsTests", dependencies: ["Metrics", "Core"]),
+        .testTarget(name: "DatasetsTests", dependencies: ["Datasets", "ImageIO", "Storage", "Config", "Core"]),
+        .testTarget(name: "ModelsTests", dependencies: ["Models", "NN", "Quantum", "Core", "Storage", "Config"]),
+        .testTarget(name: "DownloadTests", dependencies: ["Download", "Core"]),
+        .testTarget(name: "TrainingTests", dependencies: ["Training", "Core", "Config", "Storage", "Metrics"]),
+    ],
+    // Swift 5 language mode: the numeric kernels share raw buffers across worker threads by
+    // design (disjoint ranges), which Swift 6's strict Sendable checking cannot express.
+    swiftLanguageModes: [.v5]
+)

@@ -1,0 +1,1 @@
+// Config: module under construction; see the README of this target.

@@ -1,0 +1,1 @@
+// Datasets: module under construction; see the README of this target.

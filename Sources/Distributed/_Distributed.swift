@@ -1,0 +1,1 @@
+// Distributed: module under construction; see the README of this target.

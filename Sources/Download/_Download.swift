@@ -1,0 +1,1 @@
+// Download: module under construction; see the README of this target.

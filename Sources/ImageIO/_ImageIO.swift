@@ -1,0 +1,1 @@
+// ImageIO: module under construction; see the README of this target.

@@ -1,0 +1,1 @@
+// Metrics: module under construction; see the README of this target.

@@ -1,0 +1,1 @@
+// Models: module under construction; see the README of this target.

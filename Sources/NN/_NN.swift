@@ -1,0 +1,1 @@
+// NN: module under construction; see the README of this target.

@@ -1,0 +1,1 @@
+// Quantum: module under construction; see the README of this target.

@@ -1,0 +1,1 @@
+// Reporting: module under construction; see the README of this target.

@@ -1,0 +1,1 @@
+// Storage: module under construction; see the README of this target.

@@ -1,0 +1,1 @@
+// ConfigTests: tests beside the capability.

@@ -1,0 +1,1 @@
+// DatasetsTests: tests beside the capability.

@@ -1,0 +1,1 @@
+// DownloadTests: tests beside the capability.

@@ -1,0 +1,1 @@
+// ImageIOTests: tests beside the capability.

@@ -1,0 +1,1 @@
+// MetricsTests: tests beside the capability.

@@ -1,0 +1,1 @@
+// ModelsTests: tests beside the capability.

@@ -1,0 +1,1 @@
+// NNTests: tests beside the capability.

@@ -1,0 +1,1 @@
+// QuantumTests: tests beside the capability.

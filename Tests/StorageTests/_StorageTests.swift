@@ -1,0 +1,1 @@
+// StorageTests: tests beside the capability.

@@ -1,0 +1,1 @@
+// TrainingTests: tests beside the capability.
