@@ -56,3 +56,28 @@ final class TensorTests: XCTestCase {
         XCTAssertEqual(hits, [Int](repeating: 1, count: 1000))
     }
 }
+
+final class KaggleTests: XCTestCase {
+    func testParsesHandles() throws {
+        let h = try KaggleHandle(parsing: "hamzaboulahia/hardfakevsrealfaces/versions/1")
+        XCTAssertEqual(h, KaggleHandle(owner: "hamzaboulahia", name: "hardfakevsrealfaces", version: 1))
+        XCTAssertEqual(try KaggleHandle(parsing: "xhlulu/140k-real-and-fake-faces").version, nil)
+        for bad in ["nohandle", "a/b/c", "a/b/versions/x", "a/b/versions/0", "/abs/path", "a//b"] {
+            XCTAssertThrowsError(try KaggleHandle(parsing: bad), bad)
+        }
+    }
+
+    func testCacheLayoutAndNewestVersion() throws {
+        let tmp = FileManager.default.temporaryDirectory.appendingPathComponent("kc-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: tmp) }
+        let cache = KaggleCache(kagglePath: tmp, environment: [:])
+        let h = KaggleHandle(owner: "o", name: "d")
+        XCTAssertNil(cache.cachedFolder(h))
+        for v in [1, 3, 2] {
+            try FileManager.default.createDirectory(atPath: cache.versionFolder(h, version: v), withIntermediateDirectories: true)
+        }
+        XCTAssertEqual(cache.cachedFolder(h), tmp + "/datasets/o/d/versions/3")
+        XCTAssertEqual(cache.cachedFolder(KaggleHandle(owner: "o", name: "d", version: 2)), tmp + "/datasets/o/d/versions/2")
+        XCTAssertEqual(KaggleCache(kagglePath: "/x", environment: ["KAGGLEHUB_CACHE": "/y"]).root, "/y")
+    }
+}
