@@ -1,1 +1,113 @@
-print("todo")
+// deepfake: the thin command-line front of the Training library (train, infer, prepare, qlayer,
+// compare). Every flag keeps the old Python tool's meaning; nothing here ever prompts.
+
+import ArgumentParser
+import Foundation
+import Training
+
+struct Deepfake: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "deepfake",
+        abstract: "Train and test real-vs-fake face classifiers (Classic CNN, HQNN, QNN).",
+        discussion: """
+        Examples:
+          deepfake -c configs/demo.yaml -o            train on the built-in data, offline
+          deepfake -c Deepfake.conf.yaml              download (kagglehub layout), sort, train, test
+          deepfake -c RUN/config.yaml -oi RUN/best.h5  test saved weights, offline
+          deepfake prepare -c Deepfake.conf.yaml      download and cache the data only (login node)
+          deepfake qlayer circuit.json                evaluate one quantum layer (JSON in, JSON out)
+          deepfake compare results/RUN_A results/RUN_B
+        """,
+        subcommands: [Train.self, Prepare.self, QLayer.self, Compare.self],
+        defaultSubcommand: Train.self)
+}
+
+struct DataFlags: ParsableArguments {
+    @Option(name: [.short, .customLong("config")], help: "YAML config file (the old tool's keys).")
+    var config: String
+
+    @Flag(name: [.short, .long], help: "Offline: never touch the network; use data already in the kagglehub cache.")
+    var offline = false
+
+    @Flag(name: [.short, .long], help: "Re-sort: rebuild the preprocessed HDF5 data cache even if it is up to date.")
+    var resort = false
+}
+
+struct Train: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Train a model (or, with -i, test saved weights) as the config says. The default command.")
+
+    @OptionGroup var data: DataFlags
+
+    @Option(name: [.short, .customLong("infer")], help: "Test these saved weights (HDF5) instead of training.")
+    var infer: String?
+
+    @Option(name: .customLong("resume"), help: "Resume an interrupted run from its run folder.")
+    var resume: String?
+
+    func run() throws {
+        try runReportingErrors {
+            try DeepfakeApp.train(RunRequest(configPath: data.config, offline: data.offline, resort: data.resort,
+                                              inferWeights: infer, resumeFolder: resume))
+        }
+    }
+}
+
+struct Prepare: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Download (unless -o) and sort the config's datasets into the HDF5 cache; no training.")
+
+    @OptionGroup var data: DataFlags
+
+    func run() throws {
+        try runReportingErrors {
+            try DeepfakeApp.prepare(RunRequest(configPath: data.config, offline: data.offline, resort: data.resort))
+        }
+    }
+}
+
+struct QLayer: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "qlayer",
+        abstract: "Evaluate one quantum layer: JSON in (file or - for stdin), JSON out (expvals and Jacobians).")
+
+    @Argument(help: "JSON file, or - for standard input.")
+    var file: String
+
+    func run() throws {
+        try runReportingErrors {
+            let input: Data = file == "-" ? FileHandle.standardInput.readDataToEndOfFile()
+                : try Data(contentsOf: URL(fileURLWithPath: file))
+            let output = try DeepfakeApp.qlayer(input)
+            FileHandle.standardOutput.write(output)
+            FileHandle.standardOutput.write(Data("\n".utf8))
+        }
+    }
+}
+
+struct Compare: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Compare runs: a table of their best validation and test metrics and an SVG of their curves.")
+
+    @Argument(help: "Run folders to compare.")
+    var runs: [String]
+
+    @Option(name: .shortAndLong, help: "Where to write the comparison SVG and table.")
+    var output: String = "results/comparison"
+
+    func run() throws {
+        try runReportingErrors { try DeepfakeApp.compare(runFolders: runs, outputPrefix: output) }
+    }
+}
+
+/// Prints a user-fixable error as one clear message (no backtrace) and exits non-zero.
+func runReportingErrors(_ body: () throws -> Void) throws {
+    do { try body() } catch let error as ValidationError { throw error } catch {
+        FileHandle.standardError.write(Data("error: \(error)\n".utf8))
+        DeepfakeApp.shutdown()
+        throw ExitCode(1)
+    }
+    DeepfakeApp.shutdown()
+}
+
+Deepfake.main()

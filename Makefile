@@ -1,0 +1,47 @@
+# DeepfakeDetection: one-command set-up, build, demo, tests and benchmarks.
+# `make demo` and `make test` work on a fresh Debian 12 machine with Swift (as root they install
+# the apt packages; otherwise they say exactly which are missing).
+
+SWIFT      ?= swift
+CONFIG     ?= configs/demo.yaml
+RELEASE    := .build/release
+export SWIFT_BACKTRACE ?= enable=no
+
+.PHONY: deps build demo test bench bench-report mpi-test slurm-test clean help
+
+help:
+	@echo "make demo        build and train the Classic model on the built-in data (configs/demo.yaml)"
+	@echo "make test        build and run the whole test suite (swift test)"
+	@echo "make build       release build of deepfake and bench"
+	@echo "make bench       scaling studies into results/bench/*.h5, then a comparison table"
+	@echo "make mpi-test    2-rank mpirun check: same training result as 1 rank"
+	@echo "make slurm-test  start a local Slurm cluster and sbatch slurm/train.sh on the demo config"
+
+deps:
+	@scripts/install-deps.sh
+
+build: deps
+	$(SWIFT) build -c release
+
+demo: build
+	$(RELEASE)/deepfake -c $(CONFIG) -o
+
+test: deps
+	$(SWIFT) test
+
+bench: build
+	$(RELEASE)/bench run --out results/bench
+	$(RELEASE)/bench report results/bench
+
+bench-report:
+	$(RELEASE)/bench report results/bench
+
+mpi-test: build
+	scripts/mpi-check.sh
+
+slurm-test: build
+	WITH_SLURM=1 scripts/install-deps.sh
+	scripts/slurm-check.sh
+
+clean:
+	rm -rf .build

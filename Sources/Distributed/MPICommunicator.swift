@@ -1,0 +1,89 @@
+// MPICommunicator: the Communicator of an MPI world (Open MPI), for data-parallel training.
+import Foundation
+//
+// A binary started without mpirun/srun runs as a singleton world of size 1, so the same
+// executable serves laptops, login nodes and batch jobs. MPI may be initialised once per process
+// and never again after finalisation: `MPICommunicator.world()` initialises on first use and
+// `finalize()` is called once at exit by the executable.
+
+import CMPI
+import Core
+
+public final class MPICommunicator: Communicator, @unchecked Sendable {
+    public let rank: Int
+    public let size: Int
+    private let comm: MPI_Comm
+
+    nonisolated(unsafe) private static var shared: MPICommunicator?
+
+    /// The world communicator, initialising MPI on first call.
+    public static func world() -> MPICommunicator {
+        if let s = shared { return s }
+        var initialized: Int32 = 0
+        MPI_Initialized(&initialized)
+        if initialized == 0 { MPI_Init(nil, nil) }
+        let comm = df_MPI_COMM_WORLD()!
+        var r: Int32 = 0, s: Int32 = 0
+        MPI_Comm_rank(comm, &r)
+        MPI_Comm_size(comm, &s)
+        let c = MPICommunicator(comm: comm, rank: Int(r), size: Int(s))
+        shared = c
+        return c
+    }
+
+    /// True when this process was started by a launcher that set up a multi-process world
+    /// (checked without initialising MPI, so single-process runs need not load the runtime).
+    public static var launchedUnderMPI: Bool {
+        let env = ProcessInfo.processInfo.environment
+        return env["OMPI_COMM_WORLD_SIZE"] != nil || env["PMIX_RANK"] != nil || env["PMI_RANK"] != nil
+    }
+
+    /// Finalises MPI if this process initialised it.
+    public static func finalize() {
+        var finalized: Int32 = 0
+        MPI_Finalized(&finalized)
+        if shared != nil && finalized == 0 { MPI_Finalize() }
+    }
+
+    private init(comm: MPI_Comm, rank: Int, size: Int) {
+        self.comm = comm; self.rank = rank; self.size = size
+    }
+
+    public func allreduceSum(_ buffer: UnsafeMutableBufferPointer<Float>) {
+        guard size > 1, buffer.count > 0 else { return }
+        MPI_Allreduce(df_MPI_IN_PLACE(), buffer.baseAddress, Int32(buffer.count), df_MPI_FLOAT(), df_MPI_SUM(), comm)
+    }
+
+    public func allreduceSum(_ buffer: UnsafeMutableBufferPointer<Double>) {
+        guard size > 1, buffer.count > 0 else { return }
+        MPI_Allreduce(df_MPI_IN_PLACE(), buffer.baseAddress, Int32(buffer.count), df_MPI_DOUBLE(), df_MPI_SUM(), comm)
+    }
+
+    public func allreduceMax(_ buffer: UnsafeMutableBufferPointer<Double>) {
+        guard size > 1, buffer.count > 0 else { return }
+        MPI_Allreduce(df_MPI_IN_PLACE(), buffer.baseAddress, Int32(buffer.count), df_MPI_DOUBLE(), df_MPI_MAX(), comm)
+    }
+
+    public func broadcast(_ buffer: UnsafeMutableRawBufferPointer, root: Int) {
+        guard size > 1, buffer.count > 0 else { return }
+        MPI_Bcast(buffer.baseAddress, Int32(buffer.count), df_MPI_BYTE(), Int32(root), comm)
+    }
+
+    public func allgather(_ mine: [Double]) -> [Double] {
+        guard size > 1 else { return mine }
+        var counts = [Int32](repeating: 0, count: size)
+        var myCount = Int32(mine.count)
+        MPI_Allgather(&myCount, 1, df_MPI_INT(), &counts, 1, df_MPI_INT(), comm)
+        var displs = [Int32](repeating: 0, count: size)
+        for i in 1..<size { displs[i] = displs[i - 1] + counts[i - 1] }
+        var out = [Double](repeating: 0, count: Int(counts.reduce(0, +)))
+        var send = mine
+        MPI_Allgatherv(&send, myCount, df_MPI_DOUBLE(), &out, &counts, &displs, df_MPI_DOUBLE(), comm)
+        return out
+    }
+
+    public func barrier() {
+        guard size > 1 else { return }
+        MPI_Barrier(comm)
+    }
+}

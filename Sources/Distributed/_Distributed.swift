@@ -1,1 +1,0 @@
-// Distributed: module under construction; see the README of this target.
