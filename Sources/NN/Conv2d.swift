@@ -1,0 +1,220 @@
+// Conv2d: 2-D convolution by im2col + one sgemm per chunk of samples (NCHW in and out).
+//
+// Layout: for a chunk of samples the column matrix is cols[K, P] with K = C*kh*kw rows (channel
+// major, then kernel row, kernel column) and P = samples*OH*OW columns, so the whole chunk is a
+// single GEMM Y[outC, P] = W[outC, K] * cols, whose rows are scattered back to NCHW. Batching
+// samples into one GEMM matters at small images, where one sample's OH*OW is tiny. The column
+// matrix lives in the network's shared workspace and is recomputed in backward instead of kept,
+// so memory does not grow with depth.
+
+import Core
+
+public final class Conv2d: Layer {
+    public let inChannels: Int, outChannels: Int
+    public let kernelH: Int, kernelW: Int
+    public let strideH: Int, strideW: Int
+    public let padH: Int, padW: Int
+    public let hasBias: Bool
+    public var weightInit: WeightInit
+    /// Off for a network's first layer: the gradient w.r.t. the image is never used.
+    public var computeInputGradient = true
+    /// Upper bound (floats) on one chunk's column matrix; bounds workspace memory at large images.
+    public static let maxColumnElements = 1 << 24
+
+    private var storage: ParameterStorage!
+    private var wOff = 0, bOff = 0
+    private var input: Tensor?
+    private let output = Tensor(zeros: [0])
+    private let gradInput = Tensor(zeros: [0])
+
+    public init(_ inChannels: Int, _ outChannels: Int, kernel: (Int, Int), stride: (Int, Int) = (1, 1),
+                padding: (Int, Int) = (0, 0), bias: Bool = true, weightInit: WeightInit = .torchDefault) {
+        precondition(inChannels > 0 && outChannels > 0 && kernel.0 > 0 && kernel.1 > 0 && stride.0 > 0 && stride.1 > 0)
+        self.inChannels = inChannels; self.outChannels = outChannels
+        kernelH = kernel.0; kernelW = kernel.1
+        strideH = stride.0; strideW = stride.1
+        padH = padding.0; padW = padding.1
+        hasBias = bias
+        self.weightInit = weightInit
+    }
+
+    /// Square kernel, stride and padding.
+    public convenience init(_ inChannels: Int, _ outChannels: Int, kernel: Int, stride: Int = 1, padding: Int = 0,
+                            bias: Bool = true, weightInit: WeightInit = .torchDefault) {
+        self.init(inChannels, outChannels, kernel: (kernel, kernel), stride: (stride, stride),
+                  padding: (padding, padding), bias: bias, weightInit: weightInit)
+    }
+
+    var k: Int { inChannels * kernelH * kernelW }
+
+    public func outputSize(_ h: Int, _ w: Int) -> (Int, Int) {
+        ((h + 2 * padH - kernelH) / strideH + 1, (w + 2 * padW - kernelW) / strideW + 1)
+    }
+
+    public func register(in registry: ParameterRegistry, prefix: String) {
+        wOff = registry.add(prefix + "weight", shape: [outChannels, inChannels, kernelH, kernelW])
+        if hasBias { bOff = registry.add(prefix + "bias", shape: [outChannels]) }
+    }
+    public func bind(_ storage: ParameterStorage) { self.storage = storage }
+
+    public func resetParameters(rng: inout SeededRNG) {
+        let fanIn = k, fanOut = outChannels * kernelH * kernelW
+        weightInit.fill(storage.parameters + wOff, count: outChannels * k, fanIn: fanIn, fanOut: fanOut, rng: &rng)
+        if hasBias { WeightInit.torchDefault.fill(storage.parameters + bOff, count: outChannels, fanIn: fanIn, fanOut: fanOut, rng: &rng) }
+    }
+
+    /// Samples per GEMM chunk for an output of `ohw` pixels.
+    private func chunkSamples(_ n: Int, _ ohw: Int) -> Int {
+        Swift.max(1, Swift.min(n, Conv2d.maxColumnElements / Swift.max(1, k * ohw)))
+    }
+
+    /// x: [N, inChannels, H, W] -> [N, outChannels, OH, OW].
+    public func forward(_ x: Tensor, training: Bool) -> Tensor {
+        precondition(x.shape.count == 4 && x.shape[1] == inChannels, "Conv2d expects [N, \(inChannels), H, W], got \(x.shape)")
+        input = x
+        let n = x.shape[0], h = x.shape[2], w = x.shape[3]
+        let (oh, ow) = outputSize(h, w)
+        precondition(oh > 0 && ow > 0, "Conv2d: input \(h)x\(w) too small for kernel \(kernelH)x\(kernelW)")
+        output.resize([n, outChannels, oh, ow])
+        let ohw = oh * ow, kk = k, oc = outChannels
+        let chunk = chunkSamples(n, ohw)
+        let wp = storage.parameters + wOff
+        let bp: UnsafeMutablePointer<Float>? = hasBias ? storage.parameters + bOff : nil
+        let y = output.data
+        var n0 = 0
+        while n0 < n {
+            let n1 = Swift.min(n, n0 + chunk), p = (n1 - n0) * ohw
+            let cols = storage.workspace.buffer(0, count: kk * p)
+            let ycn = storage.workspace.buffer(1, count: oc * p)
+            im2col(x.data, h, w, oh, ow, n0, n1, cols)
+            sgemm(m: oc, n: p, k: kk, a: wp, lda: kk, b: cols, ldb: p, beta: 0, c: ycn, ldc: p)
+            // Scatter rows of Y[oc, (n, pix)] to NCHW, adding the bias on the way.
+            let nc = n1 - n0, base = n0
+            Parallel.forChunks(oc * nc, minPerChunk: 8) { lo, hi in
+                for t in lo..<hi {
+                    let o = t / nc, s = t % nc
+                    let src = ycn + o * p + s * ohw, dst = y + ((base + s) * oc + o) * ohw
+                    if let bp {
+                        let b = bp[o]
+                        for i in 0..<ohw { dst[i] = src[i] + b }
+                    } else {
+                        dst.update(from: src, count: ohw)
+                    }
+                }
+            }
+            n0 = n1
+        }
+        return output
+    }
+
+    public func backward(_ dy: Tensor) -> Tensor {
+        guard let x = input else { preconditionFailure("Conv2d.backward before forward") }
+        let n = x.shape[0], h = x.shape[2], w = x.shape[3]
+        let oh = dy.shape[2], ow = dy.shape[3], ohw = oh * ow, kk = k, oc = outChannels
+        precondition(dy.shape == [n, oc, oh, ow], "Conv2d.backward: gradient shape \(dy.shape)")
+        if computeInputGradient { gradInput.resize(x.shape) }
+        let chunk = chunkSamples(n, ohw)
+        let wp = storage.parameters + wOff, dw = storage.gradients + wOff
+        let db: UnsafeMutablePointer<Float>? = hasBias ? storage.gradients + bOff : nil
+        var n0 = 0
+        while n0 < n {
+            let n1 = Swift.min(n, n0 + chunk), p = (n1 - n0) * ohw, nc = n1 - n0, base = n0
+            let cols = storage.workspace.buffer(0, count: kk * p)
+            let dycn = storage.workspace.buffer(1, count: oc * p)
+            // Gather dY into [oc, (n, pix)] and sum it for the bias gradient.
+            let g = dy.data
+            Parallel.forChunks(oc, minPerChunk: 4) { lo, hi in
+                for o in lo..<hi {
+                    var sum: Float = 0
+                    for s in 0..<nc {
+                        let src = g + ((base + s) * oc + o) * ohw, dst = dycn + o * p + s * ohw
+                        dst.update(from: src, count: ohw)
+                        if db != nil { for i in 0..<ohw { sum += src[i] } }
+                    }
+                    if let db { db[o] += sum }
+                }
+            }
+            im2col(x.data, h, w, oh, ow, n0, n1, cols)
+            // dW[oc, K] += dY[oc, P] * cols[K, P]^T
+            sgemm(transB: true, m: oc, n: kk, k: p, a: dycn, lda: p, b: cols, ldb: p, beta: 1, c: dw, ldc: kk)
+            if computeInputGradient {
+                // dCols[K, P] = W[oc, K]^T * dY[oc, P], reusing the column buffer.
+                sgemm(transA: true, m: kk, n: p, k: oc, a: wp, lda: kk, b: dycn, ldb: p, beta: 0, c: cols, ldc: p)
+                col2im(cols, h, w, oh, ow, n0, n1, gradInput.data)
+            }
+            n0 = n1
+        }
+        return gradInput
+    }
+
+    /// Output positions o in lo..<hi whose input position o*stride - pad + offset lies in 0..<size.
+    @inline(__always)
+    static func validRange(out: Int, size: Int, stride: Int, pad: Int, offset: Int) -> (Int, Int) {
+        let lo = Swift.min(out, Swift.max(0, (pad - offset + stride - 1) / stride))
+        let last = size - 1 + pad - offset  // o*stride <= last
+        let hi = last < 0 ? lo : Swift.max(lo, Swift.min(out, last / stride + 1))
+        return (lo, hi)
+    }
+
+    /// cols[r, (s, oh, ow)] = x[n0 + s, c, oh*sh - ph + i, ow*sw - pw + j] (0 outside), r = (c, i, j).
+    private func im2col(_ x: UnsafeMutablePointer<Float>, _ h: Int, _ w: Int, _ oh: Int, _ ow: Int,
+                        _ n0: Int, _ n1: Int, _ cols: UnsafeMutablePointer<Float>) {
+        let kh = kernelH, kw = kernelW, sh = strideH, sw = strideW, ph = padH, pw = padW, c = inChannels
+        let ohw = oh * ow, p = (n1 - n0) * ohw
+        Parallel.forChunks(k, minPerChunk: 4) { lo, hi in
+            for r in lo..<hi {
+                let ch = r / (kh * kw), i = (r / kw) % kh, j = r % kw
+                // Output columns whose input column is inside the image (for stride 1 a contiguous copy).
+                let (owLo, owHi) = Conv2d.validRange(out: ow, size: w, stride: sw, pad: pw, offset: j)
+                for s in n0..<n1 {
+                    let xp = x + (s * c + ch) * h * w
+                    let dst = cols + r * p + (s - n0) * ohw
+                    for y in 0..<oh {
+                        let ih = y * sh - ph + i
+                        let d = dst + y * ow
+                        if ih < 0 || ih >= h { d.update(repeating: 0, count: ow); continue }
+                        let xrow = xp + ih * w
+                        if owLo > 0 { d.update(repeating: 0, count: owLo) }
+                        if sw == 1 {
+                            if owHi > owLo { d.advanced(by: owLo).update(from: xrow + (owLo - pw + j), count: owHi - owLo) }
+                        } else {
+                            var iw = owLo * sw - pw + j
+                            for o in owLo..<owHi { d[o] = xrow[iw]; iw += sw }
+                        }
+                        if owHi < ow { (d + owHi).update(repeating: 0, count: ow - owHi) }
+                    }
+                }
+            }
+        }
+    }
+
+    /// The adjoint of `im2col`: dx[n0..<n1] = sum over rows of dcols scattered back (overwrites).
+    private func col2im(_ dcols: UnsafeMutablePointer<Float>, _ h: Int, _ w: Int, _ oh: Int, _ ow: Int,
+                        _ n0: Int, _ n1: Int, _ dx: UnsafeMutablePointer<Float>) {
+        let kh = kernelH, kw = kernelW, sh = strideH, sw = strideW, ph = padH, pw = padW, c = inChannels
+        let ohw = oh * ow, p = (n1 - n0) * ohw
+        // Parallel over input channels: every row of channel ch writes only dx[:, ch].
+        Parallel.forChunks(c) { lo, hi in
+            for ch in lo..<hi {
+                for s in n0..<n1 { (dx + (s * c + ch) * h * w).update(repeating: 0, count: h * w) }
+                for i in 0..<kh {
+                    for j in 0..<kw {
+                        let r = (ch * kh + i) * kw + j
+                        let (owLo, owHi) = Conv2d.validRange(out: ow, size: w, stride: sw, pad: pw, offset: j)
+                        for s in n0..<n1 {
+                            let xp = dx + (s * c + ch) * h * w
+                            let src = dcols + r * p + (s - n0) * ohw
+                            for y in 0..<oh {
+                                let ih = y * sh - ph + i
+                                if ih < 0 || ih >= h { continue }
+                                let xrow = xp + ih * w, d = src + y * ow
+                                var iw = owLo * sw - pw + j
+                                for o in owLo..<owHi { xrow[iw] += d[o]; iw += sw }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}

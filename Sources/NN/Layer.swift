@@ -1,0 +1,128 @@
+// Layer protocol and the parameter registry that lays every layer's parameters out in one buffer.
+//
+// Why one flat buffer: a data-parallel step is then one allreduce over the gradients, an optimiser
+// step one loop, and a checkpoint one HDF5 dataset. Layers never own parameter memory: they
+// register named shapes (getting offsets), and once the `Network` has allocated the buffers they
+// read and write through the `ParameterStorage` they were bound to.
+
+import Core
+
+/// Trainable parameters get a gradient and an optimiser step; state (BatchNorm running mean and
+/// variance) is saved and loaded but never trained.
+public enum ParameterKind: Sendable, Equatable {
+    case trainable
+    case state
+}
+
+/// One named tensor in the network's flat buffers, e.g. "layer1.0.bn1.running_mean" [64].
+public struct ParameterInfo: Sendable, Equatable {
+    public let name: String
+    public let shape: [Int]
+    public let kind: ParameterKind
+    /// Offset into `Network.parameters` (trainable) or `Network.state` (state).
+    public let offset: Int
+    public var count: Int { shape.reduce(1, *) }
+}
+
+/// Collects parameter declarations while a network is assembled.
+public final class ParameterRegistry {
+    public private(set) var entries: [ParameterInfo] = []
+    public private(set) var trainableCount = 0
+    public private(set) var stateCount = 0
+
+    public init() {}
+
+    /// Declares a tensor and returns its offset in the buffer of its kind.
+    public func add(_ name: String, shape: [Int], kind: ParameterKind = .trainable) -> Int {
+        let n = shape.reduce(1, *)
+        let offset: Int
+        switch kind {
+        case .trainable: offset = trainableCount; trainableCount += n
+        case .state: offset = stateCount; stateCount += n
+        }
+        entries.append(ParameterInfo(name: name, shape: shape, kind: kind, offset: offset))
+        return offset
+    }
+}
+
+/// Grow-only scratch buffers shared by every layer of one network (layers run one at a time, so
+/// the im2col matrices of all convolutions can live in the same memory).
+public final class Workspace {
+    private var buffers: [UnsafeMutablePointer<Float>?] = []
+    private var capacities: [Int] = []
+
+    public init() {}
+
+    /// Scratch slot `slot` with room for at least `count` floats (contents unspecified).
+    public func buffer(_ slot: Int, count: Int) -> UnsafeMutablePointer<Float> {
+        while buffers.count <= slot { buffers.append(nil); capacities.append(0) }
+        if capacities[slot] < count || buffers[slot] == nil {
+            buffers[slot]?.deallocate()
+            let p = UnsafeMutablePointer<Float>.allocate(capacity: Swift.max(count, 1))
+            buffers[slot] = p
+            capacities[slot] = Swift.max(count, 1)
+        }
+        return buffers[slot]!
+    }
+
+    deinit { for b in buffers { b?.deallocate() } }
+}
+
+/// The buffers a bound layer reads its parameters from and accumulates gradients into.
+public final class ParameterStorage {
+    public let parameters: UnsafeMutablePointer<Float>
+    public let gradients: UnsafeMutablePointer<Float>
+    public let state: UnsafeMutablePointer<Float>
+    public let workspace: Workspace
+
+    init(parameters: UnsafeMutablePointer<Float>, gradients: UnsafeMutablePointer<Float>,
+         state: UnsafeMutablePointer<Float>, workspace: Workspace) {
+        self.parameters = parameters
+        self.gradients = gradients
+        self.state = state
+        self.workspace = workspace
+    }
+}
+
+/// A differentiable layer over NCHW or [N, F] tensors.
+///
+/// `forward` returns a tensor the layer owns and reuses on the next call; `backward` must follow
+/// the matching `forward` (the layer keeps references to what it needs), *accumulates* parameter
+/// gradients, and returns the gradient with respect to the input (also layer-owned).
+public protocol Layer: AnyObject {
+    /// Declares this layer's parameters and state (and its children's) under `prefix`
+    /// (e.g. "layer1.0." so a BatchNorm named "bn1" registers "layer1.0.bn1.weight").
+    func register(in registry: ParameterRegistry, prefix: String)
+    /// Attaches the layer (and its children) to the allocated buffers.
+    func bind(_ storage: ParameterStorage)
+    /// Sets initial parameter and state values; called after `bind`.
+    func resetParameters(rng: inout SeededRNG)
+    func forward(_ input: Tensor, training: Bool) -> Tensor
+    func backward(_ gradOutput: Tensor) -> Tensor
+}
+
+extension Layer {
+    // Parameter-free layers need none of these.
+    public func register(in registry: ParameterRegistry, prefix: String) {}
+    public func bind(_ storage: ParameterStorage) {}
+    public func resetParameters(rng: inout SeededRNG) {}
+}
+
+/// Weight initialisations matching PyTorch's.
+public enum WeightInit: Sendable {
+    /// PyTorch's default for Conv/Linear: kaiming_uniform(a = sqrt 5), i.e. U(-1/sqrt(fanIn), 1/sqrt(fanIn)).
+    case torchDefault
+    /// kaiming_normal(mode = fan_out, nonlinearity = relu): N(0, 2 / fanOut), torchvision's ResNet init.
+    case kaimingNormalFanOut
+
+    func fill(_ p: UnsafeMutablePointer<Float>, count: Int, fanIn: Int, fanOut: Int, rng: inout SeededRNG) {
+        switch self {
+        case .torchDefault:
+            let bound = 1 / Double(fanIn).squareRoot()
+            for i in 0..<count { p[i] = Float((rng.uniform() * 2 - 1) * bound) }
+        case .kaimingNormalFanOut:
+            let std = (2 / Double(fanOut)).squareRoot()
+            for i in 0..<count { p[i] = Float(rng.normal() * std) }
+        }
+    }
+}

@@ -1,0 +1,162 @@
+// Optimisers over a network's flat parameter and gradient buffers, with PyTorch's update rules.
+//
+// Weight decay: `.l2` adds wd * p to the gradient before the update (torch's `weight_decay`);
+// `.decoupled` shrinks the parameters by lr * wd before the update (AdamW). Every element is
+// independent, so the loops are split across `Parallel.threads`.
+
+import Core
+
+public enum WeightDecay: Sendable, Equatable {
+    case none
+    case l2(Float)
+    case decoupled(Float)
+}
+
+public protocol Optimizer: AnyObject {
+    var learningRate: Float { get set }
+    /// Number of steps taken so far.
+    var stepCount: Int { get }
+    /// Updates `parameters` in place from `gradients` (same length, as laid out by a Network).
+    func step(parameters: UnsafeMutableBufferPointer<Float>, gradients: UnsafeMutableBufferPointer<Float>)
+}
+
+extension Optimizer {
+    public func step(_ network: Network) { step(parameters: network.parameters, gradients: network.gradients) }
+}
+
+/// Runs `body(lo, hi)` over chunks of `n` elements on the worker threads.
+@inline(__always)
+private func elementwise(_ n: Int, _ body: (Int, Int) -> Void) {
+    Parallel.forChunks(n, minPerChunk: 1 << 16, body)
+}
+
+private func decay(_ wd: WeightDecay, lr: Float, p: UnsafeMutablePointer<Float>, g: UnsafeMutablePointer<Float>, _ i: Int) -> Float {
+    switch wd {
+    case .none: return g[i]
+    case .l2(let c): return g[i] + c * p[i]
+    case .decoupled(let c): p[i] *= 1 - lr * c; return g[i]
+    }
+}
+
+/// Adam (Kingma & Ba) as torch.optim.Adam: m = b1 m + (1-b1) g, v = b2 v + (1-b2) g^2,
+/// p -= lr / (1 - b1^t) * m / (sqrt(v) / sqrt(1 - b2^t) + eps).
+public final class Adam: Optimizer {
+    public var learningRate: Float
+    public let beta1: Float, beta2: Float, eps: Float
+    public let weightDecay: WeightDecay
+    public private(set) var stepCount = 0
+    private var m: [Float] = [], v: [Float] = []
+
+    public init(learningRate: Float, beta1: Float = 0.5, beta2: Float = 0.999, eps: Float = 1e-8, weightDecay: WeightDecay = .none) {
+        self.learningRate = learningRate; self.beta1 = beta1; self.beta2 = beta2; self.eps = eps; self.weightDecay = weightDecay
+    }
+
+    public func step(parameters: UnsafeMutableBufferPointer<Float>, gradients: UnsafeMutableBufferPointer<Float>) {
+        precondition(parameters.count == gradients.count)
+        if m.count != parameters.count {
+            m = [Float](repeating: 0, count: parameters.count); v = m
+        }
+        stepCount += 1
+        let t = Double(stepCount)
+        let bc1 = 1 - _pow(Double(beta1), t), bc2 = 1 - _pow(Double(beta2), t)
+        let stepSize = Float(Double(learningRate) / bc1), sqrtBc2 = Float(bc2.squareRoot())
+        let b1 = beta1, b2 = beta2, eps = eps, wd = weightDecay, lr = learningRate
+        let p = parameters.baseAddress!, g = gradients.baseAddress!
+        m.withUnsafeMutableBufferPointer { mb in
+            v.withUnsafeMutableBufferPointer { vb in
+                let mp = mb.baseAddress!, vp = vb.baseAddress!
+                elementwise(parameters.count) { lo, hi in
+                    for i in lo..<hi {
+                        let gi = decay(wd, lr: lr, p: p, g: g, i)
+                        mp[i] = b1 * mp[i] + (1 - b1) * gi
+                        vp[i] = b2 * vp[i] + (1 - b2) * gi * gi
+                        p[i] -= stepSize * mp[i] / (vp[i].squareRoot() / sqrtBc2 + eps)
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Adamax as torch.optim.Adamax: m = b1 m + (1-b1) g, u = max(b2 u, |g| + eps),
+/// p -= lr / (1 - b1^t) * m / u.
+public final class Adamax: Optimizer {
+    public var learningRate: Float
+    public let beta1: Float, beta2: Float, eps: Float
+    public let weightDecay: WeightDecay
+    public private(set) var stepCount = 0
+    private var m: [Float] = [], u: [Float] = []
+
+    public init(learningRate: Float = 0.002, beta1: Float = 0.9, beta2: Float = 0.999, eps: Float = 1e-8, weightDecay: WeightDecay = .none) {
+        self.learningRate = learningRate; self.beta1 = beta1; self.beta2 = beta2; self.eps = eps; self.weightDecay = weightDecay
+    }
+
+    public func step(parameters: UnsafeMutableBufferPointer<Float>, gradients: UnsafeMutableBufferPointer<Float>) {
+        precondition(parameters.count == gradients.count)
+        if m.count != parameters.count {
+            m = [Float](repeating: 0, count: parameters.count); u = m
+        }
+        stepCount += 1
+        let clr = Float(Double(learningRate) / (1 - _pow(Double(beta1), Double(stepCount))))
+        let b1 = beta1, b2 = beta2, eps = eps, wd = weightDecay, lr = learningRate
+        let p = parameters.baseAddress!, g = gradients.baseAddress!
+        m.withUnsafeMutableBufferPointer { mb in
+            u.withUnsafeMutableBufferPointer { ub in
+                let mp = mb.baseAddress!, up = ub.baseAddress!
+                elementwise(parameters.count) { lo, hi in
+                    for i in lo..<hi {
+                        let gi = decay(wd, lr: lr, p: p, g: g, i)
+                        mp[i] = b1 * mp[i] + (1 - b1) * gi
+                        up[i] = Swift.max(b2 * up[i], Swift.abs(gi) + eps)
+                        p[i] -= clr * mp[i] / up[i]
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// SGD as torch.optim.SGD (dampening 0): buf = g on the first step, then buf = mu buf + g;
+/// the update direction is buf, or g + mu buf with Nesterov.
+public final class SGD: Optimizer {
+    public var learningRate: Float
+    public let momentum: Float, nesterov: Bool
+    public let weightDecay: WeightDecay
+    public private(set) var stepCount = 0
+    private var buf: [Float] = []
+
+    public init(learningRate: Float, momentum: Float = 0, nesterov: Bool = false, weightDecay: WeightDecay = .none) {
+        precondition(!nesterov || momentum > 0, "Nesterov momentum needs momentum > 0")
+        self.learningRate = learningRate; self.momentum = momentum; self.nesterov = nesterov; self.weightDecay = weightDecay
+    }
+
+    public func step(parameters: UnsafeMutableBufferPointer<Float>, gradients: UnsafeMutableBufferPointer<Float>) {
+        precondition(parameters.count == gradients.count)
+        let first = stepCount == 0
+        stepCount += 1
+        if momentum != 0 && buf.count != parameters.count { buf = [Float](repeating: 0, count: parameters.count) }
+        let mu = momentum, nest = nesterov, wd = weightDecay, lr = learningRate
+        let p = parameters.baseAddress!, g = gradients.baseAddress!
+        buf.withUnsafeMutableBufferPointer { bb in
+            let bp = bb.baseAddress
+            elementwise(parameters.count) { lo, hi in
+                for i in lo..<hi {
+                    var d = decay(wd, lr: lr, p: p, g: g, i)
+                    if let bp {
+                        bp[i] = first ? d : mu * bp[i] + d
+                        d = nest ? d + mu * bp[i] : bp[i]
+                    }
+                    p[i] -= lr * d
+                }
+            }
+        }
+    }
+}
+
+#if canImport(Glibc)
+import Glibc
+@inline(__always) func _pow(_ x: Double, _ y: Double) -> Double { Glibc.pow(x, y) }
+#elseif canImport(Darwin)
+import Darwin
+@inline(__always) func _pow(_ x: Double, _ y: Double) -> Double { Darwin.pow(x, y) }
+#endif

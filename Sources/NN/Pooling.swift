@@ -1,0 +1,95 @@
+// Pooling layers: MaxPool2d (kernel, stride, padding; floor mode like PyTorch) and global average pooling.
+
+import Core
+
+public final class MaxPool2d: Layer {
+    public let kernel: Int, stride: Int, padding: Int
+    private var inputShape: [Int] = []
+    /// Index within the input plane of each output's maximum.
+    private var argmax: [Int32] = []
+    private let output = Tensor(zeros: [0])
+    private let gradInput = Tensor(zeros: [0])
+
+    public init(kernel: Int, stride: Int? = nil, padding: Int = 0) {
+        precondition(padding * 2 <= kernel, "MaxPool2d: padding must be at most half the kernel")
+        self.kernel = kernel; self.stride = stride ?? kernel; self.padding = padding
+    }
+
+    public func forward(_ x: Tensor, training: Bool) -> Tensor {
+        precondition(x.shape.count == 4, "MaxPool2d expects [N, C, H, W], got \(x.shape)")
+        inputShape = x.shape
+        let planes = x.shape[0] * x.shape[1], h = x.shape[2], w = x.shape[3]
+        let oh = (h + 2 * padding - kernel) / stride + 1, ow = (w + 2 * padding - kernel) / stride + 1
+        precondition(oh > 0 && ow > 0, "MaxPool2d: input \(h)x\(w) too small")
+        output.resize([x.shape[0], x.shape[1], oh, ow])
+        if argmax.count != output.count { argmax = [Int32](repeating: 0, count: output.count) }
+        let xp = x.data, yp = output.data, k = kernel, s = stride, pad = padding
+        argmax.withUnsafeMutableBufferPointer { am in
+            let ap = am.baseAddress!
+            Parallel.forChunks(planes) { lo, hi in
+                for pl in lo..<hi {
+                    let src = xp + pl * h * w, dst = yp + pl * oh * ow, idx = ap + pl * oh * ow
+                    for y in 0..<oh {
+                        let h0 = Swift.max(0, y * s - pad), h1 = Swift.min(h, y * s - pad + k)
+                        for xx in 0..<ow {
+                            let w0 = Swift.max(0, xx * s - pad), w1 = Swift.min(w, xx * s - pad + k)
+                            var best = -Float.infinity, bi = h0 * w + w0
+                            for r in h0..<h1 { for q in w0..<w1 where src[r * w + q] > best { best = src[r * w + q]; bi = r * w + q } }
+                            dst[y * ow + xx] = best; idx[y * ow + xx] = Int32(bi)
+                        }
+                    }
+                }
+            }
+        }
+        return output
+    }
+
+    public func backward(_ dy: Tensor) -> Tensor {
+        gradInput.resize(inputShape)
+        let planes = inputShape[0] * inputShape[1], hw = inputShape[2] * inputShape[3]
+        let ohw = output.shape[2] * output.shape[3]
+        let gp = dy.data, dx = gradInput.data
+        argmax.withUnsafeBufferPointer { am in
+            let ap = am.baseAddress!
+            Parallel.forChunks(planes) { lo, hi in
+                for pl in lo..<hi {
+                    let d = dx + pl * hw, g = gp + pl * ohw, idx = ap + pl * ohw
+                    d.update(repeating: 0, count: hw)
+                    for i in 0..<ohw { d[Int(idx[i])] += g[i] }
+                }
+            }
+        }
+        return gradInput
+    }
+}
+
+/// [N, C, H, W] -> [N, C]: the mean over each plane (torch's AdaptiveAvgPool2d(1) + flatten).
+public final class GlobalAvgPool: Layer {
+    private var inputShape: [Int] = []
+    private let output = Tensor(zeros: [0])
+    private let gradInput = Tensor(zeros: [0])
+    public init() {}
+
+    public func forward(_ x: Tensor, training: Bool) -> Tensor {
+        precondition(x.shape.count == 4, "GlobalAvgPool expects [N, C, H, W], got \(x.shape)")
+        inputShape = x.shape
+        let planes = x.shape[0] * x.shape[1], hw = x.shape[2] * x.shape[3]
+        output.resize([x.shape[0], x.shape[1]])
+        let xp = x.data, yp = output.data
+        for pl in 0..<planes {
+            var s: Float = 0
+            let p = xp + pl * hw
+            for i in 0..<hw { s += p[i] }
+            yp[pl] = s / Float(hw)
+        }
+        return output
+    }
+
+    public func backward(_ dy: Tensor) -> Tensor {
+        gradInput.resize(inputShape)
+        let planes = inputShape[0] * inputShape[1], hw = inputShape[2] * inputShape[3]
+        let gp = dy.data, dx = gradInput.data, inv = 1 / Float(hw)
+        for pl in 0..<planes { (dx + pl * hw).update(repeating: gp[pl] * inv, count: hw) }
+        return gradInput
+    }
+}

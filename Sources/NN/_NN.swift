@@ -1,1 +1,0 @@
-// NN: module under construction; see the README of this target.
