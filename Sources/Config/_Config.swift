@@ -1,1 +1,0 @@
-// Config: module under construction; see the README of this target.

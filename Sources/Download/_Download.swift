@@ -1,1 +1,0 @@
-// Download: module under construction; see the README of this target.

@@ -1,1 +1,0 @@
-// ConfigTests: tests beside the capability.
