@@ -1,0 +1,150 @@
+// Finds the real and fake class folders under a dataset folder, and lists their images.
+//
+// Naming rule for class folders: split the lower-cased folder name into tokens at any character
+// that is not a letter or digit ("training_real" -> [training, real], "real-vs-fake" ->
+// [real, vs, fake]). A folder is a REAL class folder when its tokens contain "real" and not
+// "fake", a FAKE class folder when they contain "fake" and not "real". Folders naming both
+// ("real_vs_fake", "real_and_fake_face") are containers and are searched further. Split folders
+// are named train/training, valid/val/validation, test/testing.
+//
+// A "class level" is a folder whose children include real or fake class folders: it must hold
+// exactly one of each. Several class levels are allowed only when each sits under a different
+// official split folder (CIFAKE {train,test}/{REAL,FAKE}, 140k real-vs-fake/{train,valid,test}/...).
+// Exact duplicate copies (the Kaggle deepfake2k archive ships one) collapse to the shallowest.
+// Anything else is ambiguous and refused with the folders found.
+
+import Core
+import Foundation
+
+/// Official split of an image: 0 unspecified, 1 train, 2 validation, 3 test (the HDF5 `splits` codes).
+public enum OfficialSplit: Int32, Sendable, CaseIterable {
+    case none = 0, train = 1, val = 2, test = 3
+
+    /// The split a folder name stands for, if any.
+    public init?(folderName: String) {
+        switch folderName.lowercased() {
+        case "train", "training": self = .train
+        case "valid", "val", "validation": self = .val
+        case "test", "testing": self = .test
+        default: return nil
+        }
+    }
+}
+
+/// One pair of class folders and its split.
+public struct ClassFolders: Equatable, Sendable {
+    public let real: String
+    public let fake: String
+    public let split: OfficialSplit
+}
+
+public enum ClassLayout {
+    /// The class a folder name stands for: 0 real, 1 fake, nil neither/both.
+    public static func classLabel(ofFolder name: String) -> Int32? {
+        let tokens = Set(name.lowercased().split(whereSeparator: { !($0.isLetter || $0.isNumber) }).map(String.init))
+        let real = tokens.contains("real"), fake = tokens.contains("fake")
+        if real && !fake { return 0 }
+        if fake && !real { return 1 }
+        return nil
+    }
+
+    /// Detects the class folders under `root` (see the file header for the rules).
+    public static func detect(root: String, maxDepth: Int = 6) throws -> [ClassFolders] {
+        var levels: [(dir: String, real: String, fake: String, depth: Int)] = []
+        var queue: [(String, Int)] = [(root, 0)]
+        while !queue.isEmpty {
+            let (dir, depth) = queue.removeFirst()
+            let children = subfolders(of: dir)
+            let reals = children.filter { classLabel(ofFolder: $0) == 0 }
+            let fakes = children.filter { classLabel(ofFolder: $0) == 1 }
+            if !reals.isEmpty || !fakes.isEmpty {
+                guard reals.count == 1, fakes.count == 1 else {
+                    throw DeepfakeError("ambiguous class folders in \(dir): found real candidates \(reals) and fake candidates \(fakes); "
+                        + "each folder may hold exactly one real and one fake class folder (rename or move the extra ones)")
+                }
+                let join = { (n: String) in (dir as NSString).appendingPathComponent(n) }
+                levels.append((dir, join(reals[0]), join(fakes[0]), depth))
+                // Other children (not class folders) are still searched: a stray copy is reported.
+            }
+            if depth < maxDepth {
+                for c in children where classLabel(ofFolder: c) == nil {
+                    queue.append(((dir as NSString).appendingPathComponent(c), depth + 1))
+                }
+            }
+        }
+        guard !levels.isEmpty else {
+            throw DeepfakeError("no real/fake class folders under \(root): found subfolders \(subfolders(of: root)). "
+                + "Expected folders named like real/fake, REAL/FAKE, training_real/training_fake (optionally under train/valid/test)")
+        }
+        var result: [ClassFolders] = []
+        var seenSplit: [OfficialSplit: String] = [:]
+        for level in levels {
+            let split = splitOf(relative: relativePath(level.dir, from: root))
+            if let earlier = seenSplit[split] {
+                let first = result.first { $0.split == split }!
+                if sameFiles(first.real, level.real) && sameFiles(first.fake, level.fake) { continue }  // duplicate copy
+                throw DeepfakeError("ambiguous layout under \(root): class folders in both \(earlier) and \(level.dir) for split '\(split)'; "
+                    + "keep one copy or point the entry at the folder you mean")
+            }
+            seenSplit[split] = level.dir
+            result.append(ClassFolders(real: level.real, fake: level.fake, split: split))
+        }
+        if result.count > 1 && result.contains(where: { $0.split == .none }) {
+            throw DeepfakeError("ambiguous layout under \(root): class folders at \(result.map { $0.real }) mix split folders "
+                + "(train/valid/test) with unsplit ones; keep one layout")
+        }
+        for c in result {
+            for dir in [c.real, c.fake] where imageFiles(under: dir).isEmpty {
+                throw DeepfakeError("class folder \(dir) holds no .jpg/.jpeg/.png images: add images or remove the folder")
+            }
+        }
+        return result
+    }
+
+    /// Image files (.jpg .jpeg .png, any case) below `dir`, recursively, as sorted relative paths.
+    public static func imageFiles(under dir: String) -> [String] {
+        guard let e = FileManager.default.enumerator(atPath: dir) else { return [] }
+        var out: [String] = []
+        while let rel = e.nextObject() as? String {
+            let ext = (rel as NSString).pathExtension.lowercased()
+            let base = (rel as NSString).lastPathComponent
+            if (ext == "jpg" || ext == "jpeg" || ext == "png") && !base.hasPrefix(".") { out.append(rel) }
+        }
+        return out.sorted()
+    }
+
+    /// Visible subfolders, sorted (macOS archive debris skipped).
+    static func subfolders(of dir: String) -> [String] {
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: dir)) ?? []
+        return names.filter { name in
+            guard !name.hasPrefix("."), name != "__MACOSX" else { return false }
+            var isDir: ObjCBool = false
+            return FileManager.default.fileExists(atPath: (dir as NSString).appendingPathComponent(name), isDirectory: &isDir) && isDir.boolValue
+        }.sorted()
+    }
+
+    /// The split named by the nearest split folder on the path (innermost wins).
+    static func splitOf(relative: String) -> OfficialSplit {
+        for comp in relative.split(separator: "/").reversed() {
+            if let s = OfficialSplit(folderName: String(comp)) { return s }
+        }
+        return .none
+    }
+
+    static func relativePath(_ path: String, from root: String) -> String {
+        path.hasPrefix(root) ? String(path.dropFirst(root.count)) : path
+    }
+
+    /// True when two folders list the same image files with the same sizes.
+    static func sameFiles(_ a: String, _ b: String) -> Bool {
+        let fa = imageFiles(under: a), fb = imageFiles(under: b)
+        guard fa == fb else { return false }
+        let fm = FileManager.default
+        for f in fa {
+            let sa = (try? fm.attributesOfItem(atPath: (a as NSString).appendingPathComponent(f))[.size] as? Int) ?? -1
+            let sb = (try? fm.attributesOfItem(atPath: (b as NSString).appendingPathComponent(f))[.size] as? Int) ?? -2
+            if sa != sb { return false }
+        }
+        return true
+    }
+}

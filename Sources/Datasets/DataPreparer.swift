@@ -1,0 +1,178 @@
+// Preprocessing into the HDF5 cache: decode every image of a set of entries to HxWxC uint8 with
+// ImageIO (in parallel over files), store them in ONE chunked, deflate-compressed file per
+// (entries, size, channels), and reuse that file while its inputs are unchanged.
+//
+// File layout: `images` uint8 [N,H,W,C], `labels` int32 [N] (fake 1, real 0), `paths` and
+// `datasets` strings [N], `splits` int32 [N] (OfficialSplit codes), `skipped_paths` and
+// `skipped_reasons` strings; root attributes `cacheKey`, `formatVersion`, `height`, `width`,
+// `channels`. The file is written under a temporary name and renamed when complete, so a file
+// with the final name is always whole.
+
+import Core
+import Foundation
+import ImageIO
+import Storage
+
+public struct PrepareSettings: Sendable {
+    public var height: Int
+    public var width: Int
+    public var channels: Int
+    /// Rebuild even when the cache key matches (the CLI's -r/--resort).
+    public var resort: Bool
+    /// Deflate level of the images dataset (shuffle+deflate), nil for none.
+    public var compression: Int?
+    /// Images per HDF5 chunk of `images`.
+    public var chunkRows: Int
+    /// Images decoded per parallel block (bounds the memory of one block).
+    public var blockSize: Int
+
+    public init(height: Int, width: Int, channels: Int, resort: Bool = false, compression: Int? = 4,
+                chunkRows: Int = 64, blockSize: Int = 512) {
+        self.height = height; self.width = width; self.channels = channels; self.resort = resort
+        self.compression = compression; self.chunkRows = chunkRows; self.blockSize = blockSize
+    }
+}
+
+public enum DataPreparer {
+    /// Bumped when the file layout or the decoding changes; part of the cache key.
+    public static let formatVersion = 1
+
+    /// Prepares `entries` (decoding with `Parallel.threads` threads) and returns the data, from
+    /// the cache under `<dataPath>/cache` when its key matches.
+    public static func prepare(entries: [DatasetEntry], dataPath: String, kagglePath: String,
+                               settings: PrepareSettings, log: RunLog? = nil,
+                               environment: [String: String] = ProcessInfo.processInfo.environment) throws -> PreparedData {
+        guard settings.height > 0, settings.width > 0, settings.channels == 1 || settings.channels == 3 else {
+            throw DeepfakeError("image size \(settings.height)x\(settings.width) with \(settings.channels) channels is not supported: "
+                + "use positive imageHeight/imageWidth and numChannels 1 or 3")
+        }
+        let resolver = DatasetResolver(kagglePath: kagglePath, dataPath: dataPath, environment: environment)
+        let scan = try SourceScan.scan(entries, resolver: resolver, log: log)
+        let key = scan.cacheKey(height: settings.height, width: settings.width, channels: settings.channels,
+                                formatVersion: formatVersion)
+        let path = cachePath(dataPath: dataPath, names: scan.entries.map { $0.entry.name }, settings: settings)
+        if !settings.resort, FileManager.default.fileExists(atPath: path),
+           let data = try? readCache(path: path, expectedKey: key) {
+            log?.info("using preprocessed cache \(path) (\(data.count) images, key \(key.prefix(12)))")
+            return data
+        }
+        log?.info("preprocessing \(scan.images.count) images of \(scan.entries.map { $0.entry.name }) to "
+                  + "\(settings.height)x\(settings.width)x\(settings.channels) into \(path)")
+        return try build(scan: scan, key: key, path: path, settings: settings, log: log)
+    }
+
+    /// `<dataPath>/cache/<name+name>_<H>x<W>x<C>.h5` (names sorted; unsafe characters replaced).
+    public static func cachePath(dataPath: String, names: [String], settings: PrepareSettings) -> String {
+        let safe = names.sorted().map { String($0.map { $0.isLetter || $0.isNumber || "-_.".contains($0) ? $0 : "_" }) }
+        let file = "\(safe.joined(separator: "+"))_\(settings.height)x\(settings.width)x\(settings.channels).h5"
+        return ((dataPath as NSString).appendingPathComponent("cache") as NSString).appendingPathComponent(file)
+    }
+
+    /// Reads a cache file; nil when its key differs (stale), throws when it is unreadable.
+    public static func readCache(path: String, expectedKey: String?) throws -> PreparedData? {
+        let f = try H5File.open(path)
+        defer { f.close() }
+        let key = try f.attributeString("cacheKey") ?? ""
+        if let expectedKey, key != expectedKey { return nil }
+        guard let h = try f.attributeInt("height"), let w = try f.attributeInt("width"), let c = try f.attributeInt("channels") else {
+            throw DeepfakeError("cache file \(path) lacks its size attributes: delete it or run with -r/--resort")
+        }
+        let images = try f.read("images", as: UInt8.self).values
+        let labels = try f.read("labels", as: Int32.self).values
+        let splits = try f.read("splits", as: Int32.self).values
+        let paths = try f.readStrings("paths"), names = try f.readStrings("datasets")
+        let sp = try f.readStrings("skipped_paths"), sr = try f.readStrings("skipped_reasons")
+        guard images.count == labels.count * h * w * c, paths.count == labels.count, names.count == labels.count,
+              splits.count == labels.count, sp.count == sr.count else {
+            throw DeepfakeError("cache file \(path) is inconsistent (array lengths differ): delete it or run with -r/--resort")
+        }
+        return PreparedData(images: images, labels: labels, paths: paths, datasetNames: names, officialSplits: splits,
+                            height: h, width: w, channels: c, cachePath: path, cacheKey: key,
+                            skipped: zip(sp, sr).map { (path: $0, reason: $1) }, reusedCache: true)
+    }
+
+    /// Decodes everything and writes the cache (temporary name, then rename).
+    static func build(scan: SourceScan, key: String, path: String, settings: PrepareSettings, log: RunLog?) throws -> PreparedData {
+        let (H, W, C) = (settings.height, settings.width, settings.channels)
+        let imageSize = H * W * C
+        try FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+        let tmp = path + ".tmp-\(ProcessInfo.processInfo.processIdentifier)"
+        let file = try H5File.create(tmp)
+        var closed = false
+        defer { if !closed { file.close(); try? FileManager.default.removeItem(atPath: tmp) } }
+        try file.createAppendable("images", type: UInt8.self, rowShape: [H, W, C], chunkRows: settings.chunkRows,
+                                  compression: settings.compression)
+        let n = scan.images.count
+        var images = [UInt8](); images.reserveCapacity(n * imageSize)
+        var labels: [Int32] = [], paths: [String] = [], names: [String] = [], splits: [Int32] = []
+        var skipped: [(path: String, reason: String)] = []
+        let block = max(1, settings.blockSize)
+        var buffer = [UInt8](repeating: 0, count: min(block, max(n, 1)) * imageSize)
+        let t0 = WallClock.now()
+        var start = 0
+        while start < n {
+            let count = min(block, n - start)
+            var failures = [String?](repeating: nil, count: count)
+            buffer.withUnsafeMutableBufferPointer { buf in
+                failures.withUnsafeMutableBufferPointer { fail in
+                    let base = buf.baseAddress!, failBase = fail.baseAddress!
+                    Parallel.forEach(count) { k in
+                        let item = scan.images[start + k]
+                        do {
+                            try ImagePipeline.load(path: item.path, width: W, height: H, channels: C, into: base + k * imageSize)
+                        } catch {
+                            failBase[k] = "\(error)"
+                        }
+                    }
+                }
+            }
+            // Compact the good images of this block (labels/paths stay aligned with pixels).
+            var good = 0
+            for k in 0..<count {
+                let item = scan.images[start + k]
+                if let reason = failures[k] {
+                    skipped.append((item.path, reason))
+                    log?.warning("skipping unreadable image \(item.path): \(reason)")
+                    continue
+                }
+                if good != k {
+                    buffer.withUnsafeMutableBufferPointer { b in
+                        (b.baseAddress! + good * imageSize).update(from: b.baseAddress! + k * imageSize, count: imageSize)
+                    }
+                }
+                good += 1
+                labels.append(item.label); paths.append(item.path); names.append(item.datasetName); splits.append(item.split.rawValue)
+            }
+            try buffer.withUnsafeBufferPointer { b in
+                let rows = UnsafeBufferPointer(rebasing: b[0..<(good * imageSize)])
+                try file.append("images", rows: rows, rowCount: good)
+                images.append(contentsOf: rows)
+            }
+            start += count
+            log?.info(String(format: "preprocessed %d/%d images (%.0f images/s)", start, n, Double(start) / max(WallClock.now() - t0, 1e-9)))
+        }
+        try file.write("labels", labels)
+        try file.write("splits", splits)
+        try file.writeStrings("paths", paths)
+        try file.writeStrings("datasets", names)
+        try file.writeStrings("skipped_paths", skipped.map { $0.path })
+        try file.writeStrings("skipped_reasons", skipped.map { $0.reason })
+        try file.setAttribute("cacheKey", key)
+        try file.setAttribute("formatVersion", formatVersion)
+        try file.setAttribute("height", H)
+        try file.setAttribute("width", W)
+        try file.setAttribute("channels", C)
+        try file.flush()
+        file.close()
+        closed = true
+        if rename(tmp, path) != 0 {
+            try? FileManager.default.removeItem(atPath: tmp)
+            throw DeepfakeError("cannot move the finished cache \(tmp) to \(path) (errno \(errno)); check the folder is writable")
+        }
+        if !skipped.isEmpty {
+            log?.warning("\(skipped.count) of \(n) images could not be read and were skipped (listed above)")
+        }
+        return PreparedData(images: images, labels: labels, paths: paths, datasetNames: names, officialSplits: splits,
+                            height: H, width: W, channels: C, cachePath: path, cacheKey: key, skipped: skipped, reusedCache: false)
+    }
+}

@@ -1,0 +1,52 @@
+// Preprocessing throughput, for the `bench` executable: decode + resize + HDF5 cache write of
+// given entries from scratch (the cache is always rebuilt), timed end to end.
+
+import Core
+import Foundation
+
+public struct PreprocessBenchmarkResult: Sendable, CustomStringConvertible {
+    public let entries: [String]
+    public let images: Int
+    public let skipped: Int
+    public let seconds: Double
+    public let threads: Int
+    public let height: Int, width: Int, channels: Int
+    public let cacheBytes: Int
+    public var imagesPerSecond: Double { Double(images) / seconds }
+
+    public var description: String {
+        String(format: "%@ %dx%dx%d threads=%d: %d images in %.2f s = %.0f images/s (cache %.1f MB, %d skipped)",
+               entries.joined(separator: "+"), height, width, channels, threads, images, seconds, imagesPerSecond,
+               Double(cacheBytes) / 1e6, skipped)
+    }
+}
+
+public enum PreprocessBenchmark {
+    /// Prepares `entries` `repeats` times into a scratch dataPath (removed afterwards) with
+    /// `threads` decode threads and returns the fastest run. Settings match
+    /// benchmarks/preprocess_pillow.py: chunkRows images per chunk, shuffle+deflate(compression).
+    public static func run(entries: [DatasetEntry], kagglePath: String, height: Int = 64, width: Int = 64, channels: Int = 3,
+                           threads: Int = 2, compression: Int? = 4, chunkRows: Int = 64, repeats: Int = 1,
+                           scratch: String = NSTemporaryDirectory(),
+                           environment: [String: String] = ProcessInfo.processInfo.environment) throws -> PreprocessBenchmarkResult {
+        let saved = Parallel.threads
+        Parallel.threads = threads
+        defer { Parallel.threads = saved }
+        let dataPath = (scratch as NSString).appendingPathComponent("prep-bench-\(ProcessInfo.processInfo.processIdentifier)")
+        defer { try? FileManager.default.removeItem(atPath: dataPath) }
+        let settings = PrepareSettings(height: height, width: width, channels: channels, resort: true,
+                                       compression: compression, chunkRows: chunkRows)
+        var best = Double.infinity
+        var last: PreparedData?
+        for _ in 0..<max(1, repeats) {
+            let t0 = WallClock.now()
+            last = try DataPreparer.prepare(entries: entries, dataPath: dataPath, kagglePath: kagglePath, settings: settings,
+                                            log: nil, environment: environment)
+            best = min(best, WallClock.now() - t0)
+        }
+        let d = last!
+        let bytes = (try? FileManager.default.attributesOfItem(atPath: d.cachePath)[.size] as? Int) ?? 0
+        return PreprocessBenchmarkResult(entries: entries.map { $0.name }, images: d.count, skipped: d.skipped.count, seconds: best,
+                                         threads: threads, height: height, width: width, channels: channels, cacheBytes: bytes)
+    }
+}

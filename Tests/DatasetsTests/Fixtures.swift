@@ -1,0 +1,45 @@
+// Test helpers: temporary folders and real image files (PNG/JPEG via ImageEncoder).
+
+import Core
+import Foundation
+import ImageIO
+@testable import Datasets
+
+enum Fixtures {
+    /// A fresh empty folder under the system temp dir.
+    static func tempDir(_ tag: String) -> String {
+        let path = (NSTemporaryDirectory() as NSString).appendingPathComponent("dsets-\(tag)-\(UUID().uuidString.prefix(8))")
+        try! FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+        return path
+    }
+
+    /// A small solid-colour image with a marker pixel, so decoded contents identify the file.
+    static func pixels(size: Int, value: UInt8) -> [UInt8] {
+        var p = [UInt8](repeating: value, count: size * size * 3)
+        p[0] = 255 &- value
+        return p
+    }
+
+    /// Writes a real PNG (or JPEG for .jpg/.jpeg) of uniform colour `value` at `path`.
+    static func writeImage(_ path: String, value: UInt8 = 128, size: Int = 16) throws {
+        try FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+        let img = Image(width: size, height: size, channels: 3, pixels: pixels(size: size, value: value))
+        let ext = (path as NSString).pathExtension.lowercased()
+        let bytes = ext == "png" ? try ImageEncoder.png(img) : try ImageEncoder.jpeg(img, quality: 95)
+        try Data(bytes).write(to: URL(fileURLWithPath: path))
+    }
+
+    /// Writes `count` images named <prefix>_<i>.<ext> into `dir`.
+    static func fill(_ dir: String, count: Int, prefix: String = "img", ext: String = "png", value: UInt8 = 128) throws {
+        for i in 0..<count { try writeImage((dir as NSString).appendingPathComponent("\(prefix)_\(i).\(ext)"), value: value) }
+    }
+
+    static func entry(_ name: String, _ folder: String) -> DatasetEntry { DatasetEntry(name: name, source: .local(folder)) }
+
+    /// The shared real datasets (../shared/datasets from the package root), or nil.
+    static var sharedDatasets: String? {
+        let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        let p = packageRoot.deletingLastPathComponent().appendingPathComponent("shared/datasets").path
+        return FileManager.default.fileExists(atPath: (p as NSString).appendingPathComponent("kagglehub")) ? p : nil
+    }
+}

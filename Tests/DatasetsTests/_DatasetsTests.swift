@@ -1,1 +1,0 @@
-// DatasetsTests: tests beside the capability.
