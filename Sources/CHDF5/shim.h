@@ -1,5 +1,6 @@
 // CHDF5: the serial HDF5 C library, imported by Storage only.
 // Macros that Swift cannot import are wrapped as inline functions (the macro calls H5open()).
+#include <stdio.h>
 #include <hdf5.h>
 
 static inline hid_t df_H5T_NATIVE_UINT8(void) { return H5T_NATIVE_UINT8; }
@@ -16,3 +17,33 @@ static inline unsigned df_H5F_ACC_RDONLY(void) { return H5F_ACC_RDONLY; }
 static inline unsigned df_H5F_ACC_RDWR(void) { return H5F_ACC_RDWR; }
 static inline hsize_t df_H5S_UNLIMITED(void) { return H5S_UNLIMITED; }
 static inline size_t df_H5T_VARIABLE(void) { return H5T_VARIABLE; }
+static inline hid_t df_H5E_DEFAULT(void) { return H5E_DEFAULT; }
+static inline hid_t df_H5P_DATASET_XFER(void) { return H5P_DATASET_XFER; }
+static inline hid_t df_H5T_NATIVE_HBOOL(void) { return H5T_NATIVE_HBOOL; }
+
+/// Silences HDF5's automatic error-stack printing on the calling thread. The serial library is built
+/// thread-safe on Debian, where this setting is per thread, so Storage calls it on every entry.
+static inline void df_H5_silence_errors(void) { H5Eset_auto2(H5E_DEFAULT, NULL, NULL); }
+
+typedef struct { char first[256]; char last[256]; int count; } df_H5_error_walk;
+
+static inline herr_t df_H5_error_walker(unsigned n, const H5E_error2_t *err, void *data) {
+    df_H5_error_walk *w = (df_H5_error_walk *)data;
+    const char *d = (err && err->desc) ? err->desc : "";
+    if (w->count == 0) { snprintf(w->first, sizeof w->first, "%s", d); }
+    snprintf(w->last, sizeof w->last, "%s", d);
+    w->count += 1;
+    (void)n;
+    return 0;
+}
+
+/// Writes a one-line summary of the current thread's HDF5 error stack into `buf`: the API-level
+/// description and the innermost cause ("unable to open file: file does not exist"), then clears it.
+static inline void df_H5_last_error(char *buf, size_t size) {
+    df_H5_error_walk w; w.first[0] = 0; w.last[0] = 0; w.count = 0;
+    H5Ewalk2(H5E_DEFAULT, H5E_WALK_DOWNWARD, df_H5_error_walker, &w);
+    if (w.count == 0) snprintf(buf, size, "unknown HDF5 error");
+    else if (w.count == 1) snprintf(buf, size, "%s", w.first);
+    else snprintf(buf, size, "%s: %s", w.first, w.last);
+    H5Eclear2(H5E_DEFAULT);
+}

@@ -1,1 +1,0 @@
-// Storage: module under construction; see the README of this target.

@@ -1,1 +1,0 @@
-// StorageTests: tests beside the capability.
