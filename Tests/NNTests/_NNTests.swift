@@ -1,1 +1,0 @@
-// NNTests: tests beside the capability.
