@@ -1,1 +1,0 @@
-// DownloadTests: tests beside the capability.
