@@ -60,7 +60,7 @@ let package = Package(
         .testTarget(name: "MetricsTests", dependencies: ["Metrics", "Core"]),
         .testTarget(name: "DatasetsTests", dependencies: ["Datasets", "ImageIO", "Storage", "Config", "Core"]),
         .testTarget(name: "ModelsTests", dependencies: ["Models", "NN", "Quantum", "Core", "Storage", "Config"]),
-        .testTarget(name: "DownloadTests", dependencies: ["Download", "Core"]),
+        .testTarget(name: "DownloadTests", dependencies: ["Download", "Core", "ZIPFoundation"], resources: [.copy("Resources")]),
         .testTarget(name: "TrainingTests", dependencies: ["Training", "Core", "Config", "Storage", "Metrics"]),
     ],
     // Swift 5 language mode: the numeric kernels share raw buffers across worker threads by
