@@ -1,1 +1,0 @@
-// Metrics: module under construction; see the README of this target.

@@ -1,1 +1,0 @@
-// MetricsTests: tests beside the capability.
