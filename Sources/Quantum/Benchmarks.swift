@@ -1,0 +1,93 @@
+// Public micro-benchmarks of the simulator for the `bench` executable and the peer scripts in
+// benchmarks/quantum_*.py. Each returns the best of `repeats` timings (noisy shared machines).
+
+import Core
+
+public enum QuantumBenchmarks {
+    static func best(_ repeats: Int, _ body: () -> Void) -> Double {
+        var t = Double.infinity
+        for _ in 0..<Swift.max(1, repeats) { t = Swift.min(t, WallClock.time(body)) }
+        return t
+    }
+
+    static func randomValues(_ count: Int, seed: UInt64, scale: Double = 2 * Double.pi) -> [Double] {
+        var rng = SeededRNG(seed: seed)
+        return (0..<count).map { _ in scale * rng.uniform() }
+    }
+
+    /// The old tool's HQNN head: `circuits` parallel circuits of `qubits` wires (AngleEmbedding X
+    /// + StronglyEntanglingLayers), forward + adjoint backward for `batch` samples.
+    /// Returns seconds per training step (best of repeats).
+    public static func hqnnHead(batch: Int = 256, layers: Int = 6, circuits: Int = 8, qubits: Int = 8,
+                                repeats: Int = 3) -> Double {
+        let c = Templates.layerCircuit(template: .strong, wires: qubits, layers: layers, features: qubits)
+        let execs = (0..<circuits).map { _ in CircuitExecutor(circuit: c) }
+        let inputs = (0..<circuits).map { randomValues(batch * qubits, seed: UInt64($0), scale: 1) }
+        let weights = (0..<circuits).map { randomValues(c.nWeights, seed: UInt64(100 + $0)) }
+        let upstream = randomValues(batch * qubits, seed: 7, scale: 1)
+        return best(repeats) {
+            for k in 0..<circuits {
+                _ = execs[k].forward(inputs: inputs[k], batch: batch, weights: weights[k])
+                _ = execs[k].backward(upstream: upstream)
+            }
+        }
+    }
+
+    /// Forward-only throughput (samples/s) of one circuit (AngleEmbedding X + StronglyEntangling).
+    public static func forwardThroughput(batch: Int = 4096, qubits: Int = 8, layers: Int = 6, repeats: Int = 3) -> Double {
+        let c = Templates.layerCircuit(template: .strong, wires: qubits, layers: layers, features: qubits)
+        let ex = CircuitExecutor(circuit: c)
+        let x = randomValues(batch * qubits, seed: 1, scale: 1), w = randomValues(c.nWeights, seed: 2)
+        return Double(batch) / best(repeats) { _ = ex.forward(inputs: x, batch: batch, weights: w) }
+    }
+
+    /// Seconds per gate application on one state of `qubits` wires (amplitude-parallel):
+    /// `gates` RX gates on distinct wires 0, 1, ... (so fusion cannot merge them), or CNOT(k, k+1),
+    /// minus the cost of preparing |0>.
+    public static func singleStateGate(qubits: Int = 24, gate: GateKind = .rx, gates: Int = 8, repeats: Int = 2) -> Double {
+        precondition(gates < qubits)
+        var c = Circuit(nQubits: qubits, nInputs: 0, nWeights: 1)
+        for k in 0..<gates {
+            if gate == .cnot { c.append(.cnot, wires: [k, k + 1]) } else {
+                c.append(gate, wires: [k], params: gate.parameterCount == 1 ? [.weight(0)] : [])
+            }
+        }
+        let t0 = emptyStateSeconds(qubits, repeats)
+        let ex = CircuitExecutor(circuit: c)
+        let t = best(repeats) { _ = ex.forward(inputs: [], batch: 1, weights: [0.3]) }
+        return (t - t0) / Double(gates)
+    }
+
+    /// Time to prepare |0> and read <Z_i> on a `qubits` state (subtracted from gate timings).
+    static func emptyStateSeconds(_ qubits: Int, _ repeats: Int) -> Double {
+        var empty = Circuit(nQubits: qubits, nInputs: 0, nWeights: 0)
+        empty.append(.z, wires: [0])
+        let e0 = CircuitExecutor(circuit: empty)
+        return best(repeats) { _ = e0.forward(inputs: [], batch: 1, weights: []) }
+    }
+
+    /// One StronglyEntangling layer on a `qubits`-wire state: (seconds per layer, passes over
+    /// the state after fusion, gates in the layer counting Rot as 3).
+    public static func singleStateLayer(qubits: Int = 24, repeats: Int = 2) -> (seconds: Double, passes: Int, gates: Int) {
+        var c = Circuit(nQubits: qubits, nInputs: 0, nWeights: qubits * 3)
+        Templates.stronglyEntangling(&c, layers: 1)
+        let ex = CircuitExecutor(circuit: c)
+        let w = randomValues(c.nWeights, seed: 3)
+        let t0 = emptyStateSeconds(qubits, repeats)
+        let t = best(repeats) { _ = ex.forward(inputs: [], batch: 1, weights: w) }
+        return (t - t0, ex.passes, qubits * 3 + qubits)
+    }
+
+    /// Seconds per image of the quanvolution on `images` random RGB images of size x size.
+    public static func quanvolution(images: Int = 1000, size: Int = 64, repeats: Int = 2) -> Double {
+        var rng = SeededRNG(seed: 5)
+        let x = (0..<(images * 3 * size * size)).map { _ in rng.uniformFloat() }
+        let qc = QuanvolutionCircuit(seed: 999)
+        let t = best(repeats) {
+            x.withUnsafeBufferPointer { p in
+                _ = Quanvolution.apply(images: p.baseAddress!, n: images, channels: 3, height: size, width: size, circuit: qc)
+            }
+        }
+        return t / Double(images)
+    }
+}

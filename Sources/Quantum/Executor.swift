@@ -1,0 +1,264 @@
+// Batched statevector execution of a Circuit: forward <Z_i> for B independent states and the
+// adjoint vector-Jacobian product. Threads split the batch; a single large state (batch 1,
+// >= 14 qubits) is split over amplitudes instead.
+
+import Core
+import Foundation
+
+/// Runs one circuit on a batch of states and keeps the final states for `backward`.
+///
+/// Shapes: inputs [B, nInputs] row-major, weights [nWeights] shared by the batch,
+/// expvals [B, nQubits] with expvals[b, i] = <psi_b| Z_i |psi_b>.
+public final class CircuitExecutor {
+    public let circuit: Circuit
+    let program: Program
+    /// Flattened step table: kind 0 = dense 2x2, 1 = diagonal, 2 = CNOT, 3 = CZ, 4 = controlled 2x2.
+    let kinds: [UInt8]
+    let bitA: [Int]
+    let bitB: [Int]
+    let dependsOnInputs: [Bool]
+    public let dim: Int
+    /// Amplitudes of the last forward: [batch][dim] real parts, then imaginary parts.
+    private var re: UnsafeMutablePointer<Double>
+    private var im: UnsafeMutablePointer<Double>
+    private var capacity = 0
+    public private(set) var batch = 0
+    var slotAngles: [Double] = []
+    /// Qubit count from which a single state is split over threads by amplitude.
+    public static var amplitudeParallelQubits = 14
+
+    public init(circuit: Circuit, fuse: Bool = true) {
+        self.circuit = circuit
+        program = Program(circuit, fuse: fuse)
+        dim = 1 << circuit.nQubits
+        var k: [UInt8] = [], a: [Int] = [], b: [Int] = [], d: [Bool] = []
+        for s in program.steps {
+            switch s {
+            case let .single(bit, _, diag, dep): k.append(diag ? 1 : 0); a.append(bit); b.append(-1); d.append(dep)
+            case let .cnot(c, t): k.append(2); a.append(c); b.append(t); d.append(false)
+            case let .cz(x, y): k.append(3); a.append(x); b.append(y); d.append(false)
+            case let .controlled(c, t, _, _, dep): k.append(4); a.append(c); b.append(t); d.append(dep)
+            }
+        }
+        kinds = k; bitA = a; bitB = b; dependsOnInputs = d
+        re = .allocate(capacity: 1); im = .allocate(capacity: 1)
+    }
+
+    deinit { re.deallocate(); im.deallocate() }
+
+    /// Number of passes over the state per circuit execution (after fusion).
+    public var passes: Int { kinds.count }
+
+    private func reserve(_ b: Int) {
+        if b * dim > capacity {
+            re.deallocate(); im.deallocate()
+            capacity = b * dim
+            re = .allocate(capacity: capacity); im = .allocate(capacity: capacity)
+        }
+    }
+
+    /// Matrix of step s at slot angles a (identity for permutation steps).
+    @inline(__always)
+    func stepMatrix(_ s: Int, _ a: UnsafePointer<Double>) -> Mat2 {
+        switch program.steps[s] {
+        case let .single(_, factors, _, _): return program.matrix(factors, a)
+        case let .controlled(_, _, f, slot, _): return f.matrix(a[slot])
+        default: return .identity
+        }
+    }
+
+    /// Applies step s with matrix m to one state, optionally split over threads by amplitude.
+    @inline(__always)
+    func apply(_ s: Int, _ m: Mat2, _ r: UnsafeMutablePointer<Double>, _ i: UnsafeMutablePointer<Double>, parallel: Bool) {
+        let n = circuit.nQubits
+        let a = bitA[s], b = bitB[s]
+        let range: Int
+        switch kinds[s] {
+        case 0: range = dim >> 1
+        case 1: range = dim
+        default: range = dim >> 2
+        }
+        func run(_ lo: Int, _ hi: Int) {
+            switch kinds[s] {
+            case 0: Kernels.apply2x2(r, i, bit: a, m, lo, hi)
+            case 1: Kernels.applyDiagonal(r, i, bit: a, m, lo, hi)
+            case 2: Kernels.applyCNOT(r, i, control: a, target: b, lo, hi)
+            case 3: Kernels.applyCZ(r, i, a, b, lo, hi)
+            default: Kernels.applyControlled2x2(r, i, control: a, target: b, m, lo, hi)
+            }
+        }
+        if parallel && n > 1 { Parallel.forChunks(range, minPerChunk: 1 << 12, run) } else { run(0, range) }
+    }
+
+    /// Forward from inputs and weights; returns expvals [B, nQubits].
+    public func forward(inputs: [Double], batch: Int, weights: [Double]) -> [Double] {
+        precondition(inputs.count == batch * circuit.nInputs && weights.count == circuit.nWeights,
+                     "forward: inputs must be [\(batch), \(circuit.nInputs)], weights [\(circuit.nWeights)]")
+        var out = [Double](repeating: 0, count: batch * circuit.nQubits)
+        inputs.withUnsafeBufferPointer { x in weights.withUnsafeBufferPointer { w in
+            out.withUnsafeMutableBufferPointer { o in
+                forward(inputs: x.baseAddress, batch: batch, weights: w.baseAddress, expvals: o.baseAddress!)
+            }
+        } }
+        return out
+    }
+
+    /// Forward from raw buffers: inputs [B, nInputs], weights [nWeights], expvals [B, nQubits].
+    public func forward(inputs: UnsafePointer<Double>?, batch: Int, weights: UnsafePointer<Double>?,
+                        expvals: UnsafeMutablePointer<Double>) {
+        let ns = program.nSlots
+        slotAngles = [Double](repeating: 0, count: Swift.max(1, batch * ns))
+        slotAngles.withUnsafeMutableBufferPointer { a in
+            for b in 0..<batch {
+                program.angles(inputs: inputs.map { $0 + b * circuit.nInputs }, weights: weights, into: a.baseAddress! + b * ns)
+            }
+        }
+        forwardSlots(batch: batch, shareNonInput: true, expvals: expvals)
+    }
+
+    /// Forward from the slot angles already in `slotAngles` ([B, nSlots]). With shareNonInput,
+    /// matrices of steps that read no inputs are built once from sample 0.
+    func forwardSlots(batch: Int, shareNonInput: Bool, expvals: UnsafeMutablePointer<Double>) {
+        self.batch = batch
+        reserve(batch)
+        let nSteps = kinds.count, n = circuit.nQubits, ns = program.nSlots, dim = self.dim
+        let ampParallel = batch == 1 && n >= CircuitExecutor.amplitudeParallelQubits
+        slotAngles.withUnsafeBufferPointer { ang in
+            let shared = shareNonInput && batch > 0
+                ? (0..<nSteps).map { dependsOnInputs[$0] ? Mat2.identity : stepMatrix($0, ang.baseAddress!) } : []
+            let body: (Int, Int) -> Void = { lo, hi in
+                let z = UnsafeMutablePointer<Double>.allocate(capacity: n)
+                defer { z.deallocate() }
+                for b in lo..<hi {
+                    let r = self.re + b * dim, i = self.im + b * dim
+                    let a = ang.baseAddress! + b * ns
+                    r.initialize(repeating: 0, count: dim); i.initialize(repeating: 0, count: dim)
+                    r[0] = 1
+                    for s in 0..<nSteps {
+                        let m = (!shared.isEmpty && !self.dependsOnInputs[s]) ? shared[s] : self.stepMatrix(s, a)
+                        self.apply(s, m, r, i, parallel: ampParallel)
+                    }
+                    z.initialize(repeating: 0, count: n)
+                    Kernels.accumulateZ(r, i, local: n, base: 0, 0, dim, into: z, bits: n)
+                    for w in 0..<n { expvals[b * n + w] = z[n - 1 - w] }
+                }
+            }
+            if ampParallel { body(0, batch) } else { Parallel.forChunks(batch, body) }
+        }
+    }
+
+    /// Adjoint vector-Jacobian product of sum_{b,i} g[b,i] <Z_i>_b after `forward`.
+    /// Writes gradInputs [B, nInputs] and gradWeights [nWeights] (summed over the batch).
+    public func backward(upstream: UnsafePointer<Double>, gradInputs: UnsafeMutablePointer<Double>?,
+                         gradWeights: UnsafeMutablePointer<Double>?) {
+        let ns = program.nSlots
+        var slotGrads = [Double](repeating: 0, count: Swift.max(1, batch * ns))
+        slotGrads.withUnsafeMutableBufferPointer { sg in backwardSlots(upstream: upstream, slotGrads: sg.baseAddress!) }
+        mapSlotGradients(slotGrads, gradInputs: gradInputs, gradWeights: gradWeights)
+    }
+
+    /// Array convenience: returns (gradInputs [B, nInputs], gradWeights [nWeights]).
+    public func backward(upstream: [Double]) -> (inputs: [Double], weights: [Double]) {
+        precondition(upstream.count == batch * circuit.nQubits, "backward: upstream must be [\(batch), \(circuit.nQubits)]")
+        var gi = [Double](repeating: 0, count: batch * circuit.nInputs)
+        var gw = [Double](repeating: 0, count: circuit.nWeights)
+        upstream.withUnsafeBufferPointer { g in gi.withUnsafeMutableBufferPointer { x in gw.withUnsafeMutableBufferPointer { w in
+            backward(upstream: g.baseAddress!, gradInputs: x.baseAddress, gradWeights: w.baseAddress)
+        } } }
+        return (gi, gw)
+    }
+
+    /// Chain rule from per-sample slot gradients to inputs (per sample) and weights (summed).
+    func mapSlotGradients(_ slotGrads: [Double], gradInputs: UnsafeMutablePointer<Double>?,
+                          gradWeights: UnsafeMutablePointer<Double>?) {
+        let ns = program.nSlots, ni = circuit.nInputs
+        gradInputs?.initialize(repeating: 0, count: batch * ni)
+        gradWeights?.initialize(repeating: 0, count: circuit.nWeights)
+        for b in 0..<batch {
+            for (s, r) in program.slotRefs.enumerated() {
+                let g = slotGrads[b * ns + s] * r.scale
+                switch r.source {
+                case .input: gradInputs?[b * ni + r.index] += g
+                case .weight: gradWeights?[r.index] += g
+                case .constant: break
+                }
+            }
+        }
+    }
+
+    /// Per-sample slot gradients [B, nSlots] by the adjoint method.
+    func backwardSlots(upstream: UnsafePointer<Double>, slotGrads: UnsafeMutablePointer<Double>) {
+        let nSteps = kinds.count, n = circuit.nQubits, ns = program.nSlots, dim = self.dim
+        let ampParallel = batch == 1 && n >= CircuitExecutor.amplitudeParallelQubits
+        slotAngles.withUnsafeBufferPointer { ang in
+            let body: (Int, Int) -> Void = { lo, hi in
+                let pr = UnsafeMutablePointer<Double>.allocate(capacity: 4 * dim)
+                defer { pr.deallocate() }
+                let pi = pr + dim, lr = pr + 2 * dim, li = pr + 3 * dim
+                for b in lo..<hi {
+                    let a = ang.baseAddress! + b * ns
+                    pr.update(from: self.re + b * dim, count: dim)
+                    pi.update(from: self.im + b * dim, count: dim)
+                    // lambda = H psi with H = sum_i g_i Z_i (diagonal).
+                    let g = upstream + b * n
+                    for k in 0..<dim {
+                        var h = 0.0
+                        for w in 0..<n { h += (k >> (n - 1 - w)) & 1 == 0 ? g[w] : -g[w] }
+                        lr[k] = h * pr[k]; li[k] = h * pi[k]
+                    }
+                    for s in stride(from: nSteps - 1, through: 0, by: -1) {
+                        self.adjointStep(s, a, pr, pi, lr, li, slotGrads + b * ns, parallel: ampParallel)
+                    }
+                }
+            }
+            if ampParallel { body(0, batch) } else { Parallel.forChunks(batch, body) }
+        }
+    }
+
+    /// Undoes step s on phi and lambda and adds 2 Re <lambda| dU |phi> to each of its slots.
+    private func adjointStep(_ s: Int, _ a: UnsafePointer<Double>, _ pr: UnsafeMutablePointer<Double>,
+                             _ pi: UnsafeMutablePointer<Double>, _ lr: UnsafeMutablePointer<Double>,
+                             _ li: UnsafeMutablePointer<Double>, _ grads: UnsafeMutablePointer<Double>, parallel: Bool) {
+        switch program.steps[s] {
+        case .cnot, .cz:
+            apply(s, .identity, pr, pi, parallel: parallel)
+            apply(s, .identity, lr, li, parallel: parallel)
+        case let .single(bit, factors, _, _):
+            let u = program.matrix(factors, a).dagger
+            let hasSlots = factors.contains { $0.1 >= 0 }
+            if !hasSlots {
+                apply(s, u, pr, pi, parallel: parallel); apply(s, u, lr, li, parallel: parallel)
+                return
+            }
+            let m = contraction(control: -1, target: bit, u, pr, pi, lr, li, range: dim >> 1, parallel: parallel)
+            for (slot, d) in program.derivatives(factors, a) { grads[slot] += 2 * d.realContraction(m) }
+        case let .controlled(c, t, f, slot, _):
+            let u = f.matrix(a[slot]).dagger
+            let m = contraction(control: c, target: t, u, pr, pi, lr, li, range: dim >> 2, parallel: parallel)
+            grads[slot] += 2 * f.derivative(a[slot]).realContraction(m)
+        }
+    }
+
+    private func contraction(control: Int, target: Int, _ u: Mat2, _ pr: UnsafeMutablePointer<Double>,
+                             _ pi: UnsafeMutablePointer<Double>, _ lr: UnsafeMutablePointer<Double>,
+                             _ li: UnsafeMutablePointer<Double>, range: Int, parallel: Bool) -> Mat2 {
+        if !parallel { return Kernels.adjointStep(pr, pi, lr, li, control: control, target: target, u, 0, range) }
+        let lock = NSLock()
+        var total = Mat2.zero
+        Parallel.forChunks(range, minPerChunk: 1 << 12) { lo, hi in
+            let m = Kernels.adjointStep(pr, pi, lr, li, control: control, target: target, u, lo, hi)
+            lock.lock()
+            total = Mat2(total.ar + m.ar, total.ai + m.ai, total.br + m.br, total.bi + m.bi,
+                         total.cr + m.cr, total.ci + m.ci, total.dr + m.dr, total.di + m.di)
+            lock.unlock()
+        }
+        return total
+    }
+
+    /// Final amplitudes of sample b from the last forward (for tests and exporters).
+    public func amplitudes(sample b: Int) -> (re: [Double], im: [Double]) {
+        precondition(b < batch)
+        return (Array(UnsafeBufferPointer(start: re + b * dim, count: dim)),
+                Array(UnsafeBufferPointer(start: im + b * dim, count: dim)))
+    }
+}

@@ -1,0 +1,196 @@
+// Statevector kernels over ONE contiguous shard of 2^local amplitudes, split real/imaginary.
+//
+// Layout choice: split re/im arrays (not interleaved) so the 2x2 update is plain real FMAs on
+// unit-stride streams that the compiler vectorises without shuffles. Every kernel takes bit
+// positions (< local) and a half-open range of pair (or quad) indices, so callers can split the
+// work across threads, and a distributed caller can run the same kernel on its own shard when
+// the gate's qubits are local (global qubits, the high bits, are handled outside the kernel by
+// exchanging or selecting whole shards).
+
+@inline(__always)
+func insertZeroBit(_ p: Int, _ bit: Int) -> Int {
+    let low = p & ((1 << bit) &- 1)
+    return ((p ^ low) << 1) | low
+}
+
+/// Inserts zero bits at positions lo < hi.
+@inline(__always)
+func insertTwoZeroBits(_ q: Int, _ lo: Int, _ hi: Int) -> Int {
+    insertZeroBit(insertZeroBit(q, lo), hi)
+}
+
+enum Kernels {
+    /// (a, b) <- m (a, b) for every amplitude pair differing in `bit`; pairs lo..<hi of 2^(local-1).
+    static func apply2x2(_ re: UnsafeMutablePointer<Double>, _ im: UnsafeMutablePointer<Double>,
+                         bit: Int, _ m: Mat2, _ lo: Int, _ hi: Int) {
+        let stride = 1 << bit
+        var p = lo
+        while p < hi {
+            let low = p & (stride - 1)
+            let i0 = ((p ^ low) << 1) | low
+            let len = Swift.min(hi - p, stride - low)
+            let xr = re + i0, xi = im + i0, yr = re + i0 + stride, yi = im + i0 + stride
+            for j in 0..<len {
+                let ar = xr[j], ai = xi[j], br = yr[j], bi = yi[j]
+                xr[j] = m.ar * ar - m.ai * ai + m.br * br - m.bi * bi
+                xi[j] = m.ar * ai + m.ai * ar + m.br * bi + m.bi * br
+                yr[j] = m.cr * ar - m.ci * ai + m.dr * br - m.di * bi
+                yi[j] = m.cr * ai + m.ci * ar + m.dr * bi + m.di * br
+            }
+            p += len
+        }
+    }
+
+    /// Diagonal fast path: amplitudes with `bit` clear times (ar, ai), set times (dr, di);
+    /// amplitude indices lo..<hi of 2^local.
+    static func applyDiagonal(_ re: UnsafeMutablePointer<Double>, _ im: UnsafeMutablePointer<Double>,
+                              bit: Int, _ m: Mat2, _ lo: Int, _ hi: Int) {
+        let stride = 1 << bit
+        var i = lo
+        while i < hi {
+            let set = (i & stride) != 0
+            let len = Swift.min(hi - i, stride - (i & (stride - 1)))
+            let cr = set ? m.dr : m.ar, ci = set ? m.di : m.ai
+            let xr = re + i, xi = im + i
+            for j in 0..<len {
+                let r = xr[j], q = xi[j]
+                xr[j] = cr * r - ci * q
+                xi[j] = cr * q + ci * r
+            }
+            i += len
+        }
+    }
+
+    /// CNOT as a permutation: swaps (control=1, target=0) with (control=1, target=1); quads
+    /// lo..<hi of 2^(local-2).
+    static func applyCNOT(_ re: UnsafeMutablePointer<Double>, _ im: UnsafeMutablePointer<Double>,
+                          control: Int, target: Int, _ lo: Int, _ hi: Int) {
+        let c = 1 << control, t = 1 << target
+        let bl = Swift.min(control, target), bh = Swift.max(control, target)
+        let run = 1 << bl
+        var q = lo
+        while q < hi {
+            let i = insertTwoZeroBits(q, bl, bh) | c
+            let len = Swift.min(hi - q, run - (q & (run - 1)))
+            let xr = re + i, xi = im + i, yr = re + (i | t), yi = im + (i | t)
+            for j in 0..<len {
+                let ar = xr[j], ai = xi[j]
+                xr[j] = yr[j]; xi[j] = yi[j]
+                yr[j] = ar; yi[j] = ai
+            }
+            q += len
+        }
+    }
+
+    /// CZ: negates amplitudes with both bits set; quads lo..<hi of 2^(local-2).
+    static func applyCZ(_ re: UnsafeMutablePointer<Double>, _ im: UnsafeMutablePointer<Double>,
+                        _ b1: Int, _ b2: Int, _ lo: Int, _ hi: Int) {
+        let bl = Swift.min(b1, b2), bh = Swift.max(b1, b2)
+        let both = (1 << b1) | (1 << b2)
+        let run = 1 << bl
+        var q = lo
+        while q < hi {
+            let i = insertTwoZeroBits(q, bl, bh) | both
+            let len = Swift.min(hi - q, run - (q & (run - 1)))
+            let xr = re + i, xi = im + i
+            for j in 0..<len { xr[j] = -xr[j]; xi[j] = -xi[j] }
+            q += len
+        }
+    }
+
+    /// Controlled 2x2 on `target` where `control` is set; quads lo..<hi of 2^(local-2).
+    static func applyControlled2x2(_ re: UnsafeMutablePointer<Double>, _ im: UnsafeMutablePointer<Double>,
+                                   control: Int, target: Int, _ m: Mat2, _ lo: Int, _ hi: Int) {
+        let c = 1 << control, t = 1 << target
+        let bl = Swift.min(control, target), bh = Swift.max(control, target)
+        let run = 1 << bl
+        var q = lo
+        while q < hi {
+            let i = insertTwoZeroBits(q, bl, bh) | c
+            let len = Swift.min(hi - q, run - (q & (run - 1)))
+            let xr = re + i, xi = im + i, yr = re + (i | t), yi = im + (i | t)
+            for j in 0..<len {
+                let ar = xr[j], ai = xi[j], br = yr[j], bi = yi[j]
+                xr[j] = m.ar * ar - m.ai * ai + m.br * br - m.bi * bi
+                xi[j] = m.ar * ai + m.ai * ar + m.br * bi + m.bi * br
+                yr[j] = m.cr * ar - m.ci * ai + m.dr * br - m.di * bi
+                yi[j] = m.cr * ai + m.ci * ar + m.dr * bi + m.di * br
+            }
+            q += len
+        }
+    }
+
+    /// One adjoint step for a (possibly controlled) 2x2 gate in a single pass: phi <- u phi,
+    /// then accumulates M_ab = sum_k conj(lambda_{k,a}) phi_{k,b} with the OLD lambda and the NEW
+    /// phi, then lambda <- u lambda (u is the inverse gate). Pair indices lo..<hi; `control` < 0
+    /// for an uncontrolled gate (then indices range over 2^(local-1) pairs, else 2^(local-2) quads).
+    static func adjointStep(_ pr: UnsafeMutablePointer<Double>, _ pi: UnsafeMutablePointer<Double>,
+                            _ lr: UnsafeMutablePointer<Double>, _ li: UnsafeMutablePointer<Double>,
+                            control: Int, target: Int, _ u: Mat2, _ lo: Int, _ hi: Int) -> Mat2 {
+        let t = 1 << target
+        let bl = control < 0 ? target : Swift.min(control, target)
+        let run = 1 << bl
+        let cmask = control < 0 ? 0 : 1 << control
+        var m00r = 0.0, m00i = 0.0, m01r = 0.0, m01i = 0.0, m10r = 0.0, m10i = 0.0, m11r = 0.0, m11i = 0.0
+        var q = lo
+        while q < hi {
+            let i = control < 0 ? insertZeroBit(q, target)
+                                : insertTwoZeroBits(q, bl, Swift.max(control, target)) | cmask
+            let len = Swift.min(hi - q, run - (q & (run - 1)))
+            let xr = pr + i, xi = pi + i, yr = pr + (i | t), yi = pi + (i | t)
+            let ur = lr + i, ui = li + i, vr = lr + (i | t), vi = li + (i | t)
+            for j in 0..<len {
+                let ar = xr[j], ai = xi[j], br = yr[j], bi = yi[j]
+                let nar = u.ar * ar - u.ai * ai + u.br * br - u.bi * bi
+                let nai = u.ar * ai + u.ai * ar + u.br * bi + u.bi * br
+                let nbr = u.cr * ar - u.ci * ai + u.dr * br - u.di * bi
+                let nbi = u.cr * ai + u.ci * ar + u.dr * bi + u.di * br
+                xr[j] = nar; xi[j] = nai; yr[j] = nbr; yi[j] = nbi
+                let lar = ur[j], lai = ui[j], lbr = vr[j], lbi = vi[j]
+                // conj(l) * p = (lr p_r + li p_i) + i (lr p_i - li p_r)
+                m00r += lar * nar + lai * nai; m00i += lar * nai - lai * nar
+                m01r += lar * nbr + lai * nbi; m01i += lar * nbi - lai * nbr
+                m10r += lbr * nar + lbi * nai; m10i += lbr * nai - lbi * nar
+                m11r += lbr * nbr + lbi * nbi; m11i += lbr * nbi - lbi * nbr
+                ur[j] = u.ar * lar - u.ai * lai + u.br * lbr - u.bi * lbi
+                ui[j] = u.ar * lai + u.ai * lar + u.br * lbi + u.bi * lbr
+                vr[j] = u.cr * lar - u.ci * lai + u.dr * lbr - u.di * lbi
+                vi[j] = u.cr * lai + u.ci * lar + u.dr * lbi + u.di * lbr
+            }
+            q += len
+        }
+        return Mat2(m00r, m00i, m01r, m01i, m10r, m10i, m11r, m11i)
+    }
+
+    /// Accumulates probabilities into per-bit sums: out[bit] += sum_k |psi_k|^2 (1 - 2 bit_k),
+    /// for amplitudes lo..<hi of a shard with `local` qubits whose first amplitude has global
+    /// index `base` (so bits above `local` are read from `base`).
+    static func accumulateZ(_ re: UnsafePointer<Double>, _ im: UnsafePointer<Double>, local: Int,
+                            base: Int, _ lo: Int, _ hi: Int, into out: UnsafeMutablePointer<Double>, bits: Int) {
+        var i = lo
+        // Sum probabilities in runs that share all bits >= 3, then attribute signs per bit.
+        while i < hi {
+            let len = Swift.min(hi - i, 8 - (i & 7))
+            var pSum = 0.0
+            var lowSigned = (0.0, 0.0, 0.0)
+            for j in 0..<len {
+                let k = i + j
+                let p = re[k] * re[k] + im[k] * im[k]
+                pSum += p
+                lowSigned.0 += (k & 1) == 0 ? p : -p
+                lowSigned.1 += (k & 2) == 0 ? p : -p
+                lowSigned.2 += (k & 4) == 0 ? p : -p
+            }
+            let g = base + i
+            for b in 0..<bits {
+                switch b {
+                case 0: out[0] += lowSigned.0
+                case 1: out[1] += lowSigned.1
+                case 2: out[2] += lowSigned.2
+                default: out[b] += (g >> b) & 1 == 0 ? pSum : -pSum
+                }
+            }
+            i += len
+        }
+    }
+}

@@ -1,1 +1,0 @@
-// Quantum: module under construction; see the README of this target.

@@ -1,1 +1,0 @@
-// QuantumTests: tests beside the capability.
