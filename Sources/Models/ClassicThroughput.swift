@@ -1,0 +1,29 @@
+// Training throughput of the Classic model (forward + backward + Adam step) for the bench tool.
+
+import Core
+import NN
+
+/// Images per second of ResNet-18 training steps on random data: batch `batch` of
+/// `imageSize` x `imageSize` RGB images, `threads` worker threads (our loops and OpenBLAS).
+/// One untimed warm-up step first (it allocates the activation and workspace buffers).
+public func measureClassicTrainingThroughput(imageSize: Int, batch: Int, steps: Int, threads: Int,
+                                             numChannels: Int = 3, seed: UInt64 = 1) -> Double {
+    precondition(steps >= 1 && batch >= 2, "need at least one step and a batch of 2 (BatchNorm)")
+    Compute.setThreads(threads)
+    let model = ClassicResNet18(numChannels: numChannels, numClasses: 2, seed: seed)
+    var rng = SeededRNG(seed: seed, stream: "throughput")
+    let x = Tensor(zeros: [batch, numChannels, imageSize, imageSize])
+    for i in 0..<x.count { x[i] = Float(rng.normal()) }
+    let labels = (0..<batch).map { $0 % 2 }
+    let opt = Adam(learningRate: 2e-4, beta1: 0.5)
+    func step() {
+        model.network.zeroGradients()
+        let logits = model.forward(x, training: true)
+        let (_, grad, _) = SoftmaxCrossEntropy.compute(logits: logits, labels: labels)
+        model.backward(grad)
+        opt.step(model.network)
+    }
+    step()
+    let seconds = WallClock.time { for _ in 0..<steps { step() } }
+    return Double(batch * steps) / seconds
+}

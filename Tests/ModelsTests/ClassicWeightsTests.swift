@@ -1,0 +1,68 @@
+// Loading torchvision-named ResNet-18 weights: by dictionary, adaptations, errors, and from HDF5.
+import Foundation
+
+import XCTest
+import Core
+import NN
+import Storage
+@testable import Models
+
+final class ClassicWeightsTests: XCTestCase {
+    /// Every tensor of `model` as a torchvision-style dictionary (plus a num_batches_tracked extra).
+    private func export(_ model: ClassicResNet18) -> NamedTensors {
+        var d: NamedTensors = [:]
+        for e in model.network.entries { d[e.name] = (e.shape, Array(model.network.values(named: e.name)!)) }
+        d["bn1.num_batches_tracked"] = ([], [0])
+        return d
+    }
+
+    func testLoadsEveryTensorAndSkipsAnImageNetHead() throws {
+        let source = ClassicResNet18(numChannels: 3, numClasses: 1000, seed: 1)
+        source.network.values(named: "layer2.1.bn2.running_var")![5] = 3.5
+        let target = ClassicResNet18(numChannels: 3, numClasses: 2, seed: 2)
+        let freshFC = Array(target.network.values(named: "fc.weight")!)
+        let notes = try target.loadTorchvisionWeights(export(source))
+        XCTAssertEqual(Array(target.network.values(named: "layer3.1.conv2.weight")!),
+                       Array(source.network.values(named: "layer3.1.conv2.weight")!))
+        XCTAssertEqual(target.network.values(named: "layer2.1.bn2.running_var")![5], 3.5)
+        XCTAssertEqual(Array(target.network.values(named: "fc.weight")!), freshFC)
+        XCTAssertEqual(notes.count, 2)  // fc.weight and fc.bias
+        XCTAssertTrue(notes[0].hasPrefix("fc."))
+    }
+
+    func testGreyscaleSumsConv1OverInputChannels() throws {
+        var d = export(ClassicResNet18(numChannels: 3, numClasses: 2, seed: 1))
+        let rgb = d["conv1.weight"]!.values
+        let grey = ClassicResNet18(numChannels: 1, numClasses: 2, seed: 2)
+        try grey.loadTorchvisionWeights(d)
+        let w = grey.network.values(named: "conv1.weight")!
+        XCTAssertEqual(w[10 * 49 + 20], rgb[30 * 49 + 20] + rgb[31 * 49 + 20] + rgb[32 * 49 + 20], accuracy: 1e-6)
+        // Missing and mis-shaped tensors are clear errors.
+        d["layer1.0.conv1.weight"] = nil
+        XCTAssertThrowsError(try grey.loadTorchvisionWeights(d)) { e in
+            XCTAssertTrue("\(e)".contains("no tensor 'layer1.0.conv1.weight'"), "\(e)")
+        }
+        d["layer1.0.conv1.weight"] = ([64, 64, 1, 1], [Float](repeating: 0, count: 64 * 64))
+        XCTAssertThrowsError(try grey.loadTorchvisionWeights(d)) { e in
+            XCTAssertTrue("\(e)".contains("has shape [64, 64, 1, 1] but the Classic model expects [64, 64, 3, 3]"), "\(e)")
+        }
+    }
+
+    func testLoadsFromHDF5File() throws {
+        let source = ClassicResNet18(numChannels: 3, numClasses: 1000, seed: 4)
+        let path = NSTemporaryDirectory() + "classic-weights-\(getpid()).h5"
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let file = try H5File.create(path)
+        for e in source.network.entries {
+            try file.write(e.name, Array(source.network.values(named: e.name)!), shape: e.shape)
+        }
+        file.close()
+        let target = ClassicResNet18(numChannels: 3, numClasses: 2, seed: 5)
+        let notes = try target.loadTorchvisionWeights(path: path)
+        XCTAssertEqual(notes.count, 2)
+        XCTAssertEqual(Array(target.network.values(named: "layer4.0.downsample.1.running_mean")!),
+                       Array(source.network.values(named: "layer4.0.downsample.1.running_mean")!))
+        XCTAssertEqual(Array(target.network.values(named: "conv1.weight")!), Array(source.network.values(named: "conv1.weight")!))
+        XCTAssertThrowsError(try target.loadTorchvisionWeights(path: path + ".missing"))
+    }
+}
