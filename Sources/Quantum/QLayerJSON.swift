@@ -11,19 +11,19 @@ public enum QLayerEvaluator {
     /// Output: {"expvals": [n], "jacobian_inputs": [n][k], "jacobian_weights": [n][L*n*3 or L*n],
     /// "diff_method": method that ran, "diff_note": why}.
     public static func evaluate(json: Data) throws -> Data {
-        guard let obj = (try? JSONSerialization.jsonObject(with: json)) as? [String: Any] else {
+        guard case .object(let obj)? = try? JSONDecoder().decode(JSONValue.self, from: json) else {
             throw DeepfakeError("qlayer: the file is not a JSON object; expected {\"template\", \"wires\", \"layers\", \"inputs\", \"weights\"}")
         }
         let known: Set<String> = ["template", "wires", "layers", "rotation", "inputs", "weights", "diff_method"]
         if let bad = obj.keys.sorted().first(where: { !known.contains($0) }) {
             throw DeepfakeError("qlayer: unknown key '\(bad)'; valid keys: \(known.sorted().joined(separator: ", "))")
         }
-        guard let tName = obj["template"] as? String else { throw DeepfakeError("qlayer: missing string 'template' (strong or basic)") }
+        guard case .string(let tName)? = obj["template"] else { throw DeepfakeError("qlayer: missing string 'template' (strong or basic)") }
         let template = try LayerTemplate.parse(tName)
         guard let wires = integer(obj["wires"]), wires >= 1 else { throw DeepfakeError("qlayer: 'wires' must be an integer >= 1") }
         guard wires <= 20 else { throw DeepfakeError("qlayer: 'wires' = \(wires) is too large for full Jacobians; use <= 20") }
         guard let layers = integer(obj["layers"]), layers >= 1 else { throw DeepfakeError("qlayer: 'layers' must be an integer >= 1") }
-        let rotation = try EmbeddingRotation.parse(obj["rotation"] as? String ?? "X")
+        let rotation = try EmbeddingRotation.parse(string(obj["rotation"]) ?? "X")
         guard let inputs = numbers(obj["inputs"]) else { throw DeepfakeError("qlayer: 'inputs' must be a list of numbers of length <= wires (\(wires))") }
         guard inputs.count <= wires else {
             throw DeepfakeError("qlayer: 'inputs' has \(inputs.count) features but AngleEmbedding allows at most wires = \(wires)")
@@ -33,7 +33,7 @@ public enum QLayerEvaluator {
         guard let weights = flatten(obj["weights"], shape: shape) else {
             throw DeepfakeError("qlayer: 'weights' must have shape \(shapeText) for template '\(template.rawValue)' with \(layers) layer(s) on \(wires) wire(s)")
         }
-        let res = try DiffMethod.resolve(obj["diff_method"] as? String ?? "best")
+        let res = try DiffMethod.resolve(string(obj["diff_method"]) ?? "best")
         let circuit = Templates.layerCircuit(template: template, wires: wires, layers: layers,
                                              features: inputs.count, rotation: rotation)
         let j = Gradients.jacobian(circuit: circuit, inputs: inputs, weights: weights, method: res.method)
@@ -46,27 +46,47 @@ public enum QLayerEvaluator {
         return try JSONSerialization.data(withJSONObject: out, options: [.sortedKeys])
     }
 
-    private static func integer(_ v: Any?) -> Int? {
-        guard !(v is Bool), let d = (v as? NSNumber)?.doubleValue, d == d.rounded() else { return nil }
+    private static func string(_ v: JSONValue?) -> String? {
+        if case .string(let s)? = v { return s }
+        return nil
+    }
+
+    private static func integer(_ v: JSONValue?) -> Int? {
+        guard case .number(let d)? = v, d == d.rounded(), abs(d) < 1e9 else { return nil }
         return Int(d)
     }
 
-    private static func numbers(_ v: Any?) -> [Double]? {
-        guard let a = v as? [Any] else { return nil }
+    private static func numbers(_ v: JSONValue?) -> [Double]? {
+        guard case .array(let a)? = v else { return nil }
         var out: [Double] = []
-        for x in a { guard !(x is Bool), let n = x as? NSNumber else { return nil }; out.append(n.doubleValue) }
+        for x in a { guard case .number(let d) = x else { return nil }; out.append(d) }
         return out
     }
 
     /// Row-major flattening of a nested list that must match `shape` exactly.
-    private static func flatten(_ v: Any?, shape: [Int]) -> [Double]? {
+    private static func flatten(_ v: JSONValue?, shape: [Int]) -> [Double]? {
         if shape.count == 1 {
             guard let xs = numbers(v), xs.count == shape[0] else { return nil }
             return xs
         }
-        guard let a = v as? [Any], a.count == shape[0] else { return nil }
+        guard case .array(let a)? = v, a.count == shape[0] else { return nil }
         var out: [Double] = []
         for x in a { guard let sub = flatten(x, shape: Array(shape.dropFirst())) else { return nil }; out += sub }
         return out
+    }
+}
+
+/// Minimal JSON tree; booleans stay distinct from numbers (true is not 1).
+enum JSONValue: Decodable {
+    case null, bool(Bool), number(Double), string(String), array([JSONValue]), object([String: JSONValue])
+
+    init(from decoder: Decoder) throws {
+        let c = try decoder.singleValueContainer()
+        if c.decodeNil() { self = .null }
+        else if let b = try? c.decode(Bool.self) { self = .bool(b) }
+        else if let d = try? c.decode(Double.self) { self = .number(d) }
+        else if let s = try? c.decode(String.self) { self = .string(s) }
+        else if let a = try? c.decode([JSONValue].self) { self = .array(a) }
+        else { self = .object(try c.decode([String: JSONValue].self)) }
     }
 }
