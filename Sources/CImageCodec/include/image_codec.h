@@ -1,3 +1,55 @@
-// image_codec: JPEG (libjpeg-turbo) and PNG (libpng) decoding for Swift, without longjmp leaking.
-#pragma once
+// CImageCodec: JPEG (libjpeg-turbo) and PNG (libpng simplified API) decode and encode from memory,
+// for ImageIO only. libjpeg reports errors by longjmp, which Swift cannot do, so every libjpeg call
+// sits behind a setjmp-guarded error manager here and failures come back as a code plus a message.
+#ifndef IMAGE_CODEC_H
+#define IMAGE_CODEC_H
+
 #include <stddef.h>
+
+enum {
+    IC_OK = 0,
+    IC_ERR_CORRUPT = 1,   // the data is not a decodable image of this format (message says why)
+    IC_ERR_TRUNCATED = 2, // the JPEG data ends early (libjpeg would pad it with grey)
+    IC_ERR_MEMORY = 3,
+    IC_ERR_ARGUMENT = 4,
+};
+
+/// A decoded image: `pixels` is HWC uint8, `width * height * channels` bytes, malloc'd (free with ic_free).
+typedef struct {
+    int width;
+    int height;
+    int channels;
+    unsigned char *pixels;
+} ic_image;
+
+/// Reads a JPEG header: full-size width/height and the source colour components (1 grey, 3 YCbCr/RGB, 4 CMYK/YCCK).
+int ic_jpeg_info(const unsigned char *data, size_t size, int *width, int *height, int *components,
+                 char *err, size_t errlen);
+
+/// Decodes a JPEG to `channels` (1 = luma, 3 = RGB) with DCT-domain downscaling by 1/`scale_denom`
+/// (1, 2, 4 or 8; output size is ceil(size / denom)). Grey, RGB, YCbCr, CMYK and YCCK sources work.
+/// A truncated file (libjpeg's "premature end of JPEG file" warning) is an error, not grey padding.
+int ic_jpeg_decode(const unsigned char *data, size_t size, int channels, int scale_denom, ic_image *out,
+                   char *err, size_t errlen);
+
+/// Decodes a PNG (any bit depth/colour type) to 8-bit `channels` (1 or 3). Alpha is DROPPED, not
+/// composited (as Pillow's convert("RGB") does); grey output is BT.601 luma of the RGB pixels,
+/// rounded like Pillow's "L" ((19595 R + 38470 G + 7471 B + 32768) >> 16).
+int ic_png_decode(const unsigned char *data, size_t size, int channels, ic_image *out, char *err, size_t errlen);
+
+/// Encodes HWC uint8 pixels (1 or 3 channels) as a baseline JPEG of `quality` 1...100 (4:2:0 for colour).
+/// On success `*out` is malloc'd (free with ic_free) and `*out_size` its length.
+int ic_jpeg_encode(const unsigned char *pixels, int width, int height, int channels, int quality,
+                   unsigned char **out, size_t *out_size, char *err, size_t errlen);
+
+/// Encodes HWC uint8 pixels (1, 3 or 4 channels: grey, RGB, RGBA) as a PNG.
+int ic_png_encode(const unsigned char *pixels, int width, int height, int channels,
+                  unsigned char **out, size_t *out_size, char *err, size_t errlen);
+
+/// BT.601 luma of `count` RGB pixels, Pillow "L" rounding. `rgb` and `grey` may not overlap.
+void ic_rgb_to_luma(const unsigned char *rgb, unsigned char *grey, size_t count);
+
+/// Frees a buffer returned by this library.
+void ic_free(void *p);
+
+#endif

@@ -1,0 +1,130 @@
+// ImageDecoder: reads an image file, sniffs its format from magic bytes (never the extension), and
+// decodes JPEG (libjpeg-turbo, with optional DCT-domain downscaling) or PNG via CImageCodec.
+
+import CImageCodec
+import Core
+import Foundation
+
+/// Image container formats recognised by their leading bytes.
+public enum ImageFormat: String, Sendable {
+    case jpeg, png
+
+    /// The format of `bytes`, or nil: JPEG starts FF D8 FF, PNG with the 8-byte PNG signature.
+    public static func sniff(_ bytes: UnsafeBufferPointer<UInt8>) -> ImageFormat? {
+        if bytes.count >= 3, bytes[0] == 0xFF, bytes[1] == 0xD8, bytes[2] == 0xFF { return .jpeg }
+        let png: [UInt8] = [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A]
+        if bytes.count >= 8, (0..<8).allSatisfy({ bytes[$0] == png[$0] }) { return .png }
+        return nil
+    }
+}
+
+public enum ImageDecoder {
+    /// Decodes the image at `path` at its full size, keeping its channels as 1 (grey sources) or 3.
+    /// With a target size, large JPEGs are decoded with DCT downscaling (1/2, 1/4, 1/8) to the
+    /// smallest size still >= the target in both axes; the result is NOT resized to the target
+    /// (use `ImagePipeline.load` or `Image.resized`).
+    public static func decode(fileAt path: String, targetWidth: Int? = nil, targetHeight: Int? = nil) throws -> Image {
+        let bytes = try readFile(path)
+        return try bytes.withUnsafeBufferPointer { buf in
+            try decode(buf, channels: nil, targetWidth: targetWidth, targetHeight: targetHeight, name: path)
+        }
+    }
+
+    /// Decodes in-memory image bytes (`name` appears in error messages). `channels` nil keeps the
+    /// source's (1 for grey JPEG/PNG sources, else 3); 1 or 3 forces that.
+    public static func decode(_ bytes: UnsafeBufferPointer<UInt8>, channels: Int? = nil, targetWidth: Int? = nil,
+                              targetHeight: Int? = nil, name: String = "<memory>") throws -> Image {
+        let raw = try decodeRaw(bytes, channels: channels, targetWidth: targetWidth, targetHeight: targetHeight, name: name).image
+        defer { ic_free(raw.pixels) }
+        let n = Int(raw.width) * Int(raw.height) * Int(raw.channels)
+        return Image(width: Int(raw.width), height: Int(raw.height), channels: Int(raw.channels),
+                     pixels: Array(UnsafeBufferPointer(start: raw.pixels, count: n)))
+    }
+
+    /// A decoder-owned image plus its geometry: decoded at 1/`scale` of `fullWidth` x `fullHeight`.
+    struct RawImage {
+        var image: ic_image
+        var scale: Int
+        var fullWidth: Int
+        var fullHeight: Int
+    }
+
+    /// Decodes to a malloc'd C image (the caller frees `image.pixels` with `ic_free`): used by the
+    /// pipeline to resize straight from the decoder's buffer without an extra copy.
+    static func decodeRaw(_ bytes: UnsafeBufferPointer<UInt8>, channels: Int?, targetWidth: Int?,
+                          targetHeight: Int?, oversampling: Int = 1, name: String) throws -> RawImage {
+        guard let format = ImageFormat.sniff(bytes) else {
+            let head = bytes.prefix(8).map { String(format: "%02x", $0) }.joined(separator: " ")
+            throw DeepfakeError("\(name) is not a JPEG or PNG image (first bytes: \(head.isEmpty ? "none, the file is empty" : head)): remove it from the dataset or convert it")
+        }
+        var err = [CChar](repeating: 0, count: 256)
+        var out = ic_image()
+        let base = bytes.baseAddress!
+        let status: Int32
+        var scale = 1, fullW = 0, fullH = 0
+        switch format {
+        case .jpeg:
+            var w: Int32 = 0, h: Int32 = 0, comps: Int32 = 0
+            let info = ic_jpeg_info(base, bytes.count, &w, &h, &comps, &err, err.count)
+            if info != IC_OK { throw corrupt(name, "JPEG", err, truncated: info == IC_ERR_TRUNCATED) }
+            let ch = Int32(channels ?? (comps == 1 ? 1 : 3))
+            scale = dctScaleDenominator(width: Int(w), height: Int(h), targetWidth: targetWidth, targetHeight: targetHeight,
+                                        oversampling: oversampling)
+            (fullW, fullH) = (Int(w), Int(h))
+            status = ic_jpeg_decode(base, bytes.count, ch, Int32(scale), &out, &err, err.count)
+        case .png:
+            // The simplified API reports the colour type after begin_read; decoding as RGB and
+            // checking for grey would cost a pass, so grey PNGs keep 3 channels unless asked for 1.
+            status = ic_png_decode(base, bytes.count, Int32(channels ?? pngChannels(bytes)), &out, &err, err.count)
+        }
+        if status != IC_OK { throw corrupt(name, format == .jpeg ? "JPEG" : "PNG", err, truncated: status == IC_ERR_TRUNCATED) }
+        if format == .png { (fullW, fullH) = (Int(out.width), Int(out.height)) }
+        return RawImage(image: out, scale: scale, fullWidth: fullW, fullHeight: fullH)
+    }
+
+    /// The largest DCT scale denominator d in {8, 4, 2, 1} with ceil(width / d) >= oversampling *
+    /// targetWidth and likewise for height (libjpeg rounds scaled sizes up); 1 without a target.
+    public static func dctScaleDenominator(width: Int, height: Int, targetWidth: Int?, targetHeight: Int?,
+                                           oversampling: Int = 1) -> Int {
+        guard targetWidth != nil || targetHeight != nil else { return 1 }
+        let tw = (targetWidth ?? 1) * oversampling, th = (targetHeight ?? 1) * oversampling
+        for d in [8, 4, 2] where (width + d - 1) / d >= tw && (height + d - 1) / d >= th { return d }
+        return 1
+    }
+
+    /// 1 when the PNG's IHDR colour type is grey or grey+alpha, else 3.
+    static func pngChannels(_ bytes: UnsafeBufferPointer<UInt8>) -> Int {
+        // Signature (8) + IHDR length (4) + "IHDR" (4) + width (4) + height (4) + depth (1) -> byte 25.
+        guard bytes.count > 25 else { return 3 }
+        return bytes[25] == 0 || bytes[25] == 4 ? 1 : 3
+    }
+
+    static func corrupt(_ name: String, _ format: String, _ err: [CChar], truncated: Bool = false) -> DeepfakeError {
+        let reason = String(cString: err)
+        return DeepfakeError("\(name) is a \(truncated ? "truncated" : "corrupt") \(format) file (\(reason)): re-download it or remove it from the dataset")
+    }
+
+    /// Reads a whole file into memory with a clear error when it is missing or unreadable.
+    public static func readFile(_ path: String) throws -> [UInt8] {
+        guard let fp = fopen(path, "rb") else {
+            let reason = String(cString: strerror(errno))
+            throw DeepfakeError("cannot read image \(path): \(reason); check the path and permissions")
+        }
+        defer { fclose(fp) }
+        var result: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 1 << 16)
+        fseek(fp, 0, SEEK_END)
+        let size = ftell(fp)
+        fseek(fp, 0, SEEK_SET)
+        if size > 0 { result.reserveCapacity(size) }
+        while true {
+            let n = chunk.withUnsafeMutableBytes { fread($0.baseAddress, 1, $0.count, fp) }
+            if n > 0 { result.append(contentsOf: chunk[0..<n]) }
+            if n < chunk.count {
+                if ferror(fp) != 0 { throw DeepfakeError("error reading image \(path): \(String(cString: strerror(errno)))") }
+                break
+            }
+        }
+        return result
+    }
+}

@@ -1,1 +1,0 @@
-// ImageIO: module under construction; see the README of this target.

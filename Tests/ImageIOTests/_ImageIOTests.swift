@@ -1,1 +1,0 @@
-// ImageIOTests: tests beside the capability.
