@@ -58,6 +58,7 @@ let package = Package(
         .testTarget(name: "ImageIOTests", dependencies: ["ImageIO", "Core"]),
         .testTarget(name: "ConfigTests", dependencies: ["Config", "Core"]),
         .testTarget(name: "MetricsTests", dependencies: ["Metrics", "Core"]),
+        .testTarget(name: "ReportingTests", dependencies: ["Reporting", "Metrics", "Core", "Storage"]),
         .testTarget(name: "DatasetsTests", dependencies: ["Datasets", "ImageIO", "Storage", "Config", "Core"]),
         .testTarget(name: "ModelsTests", dependencies: ["Models", "NN", "Quantum", "Core", "Storage", "Config"]),
         .testTarget(name: "DownloadTests", dependencies: ["Download", "Core", "ZIPFoundation"], resources: [.copy("Resources")]),

@@ -1,1 +1,0 @@
-// Reporting: module under construction; see the README of this target.
