@@ -32,7 +32,6 @@ final class H5FileTests: XCTestCase {
         do { try H5File.create(path).writeStrings("meta/paths", names) }
         let f = try H5File.open(path)
         XCTAssertEqual(try f.readStrings("meta/paths"), names)
-        try withExtendedLifetime(f) {}
         let g = try H5File.create(temporaryH5Path(self))
         try g.writeStrings("none", [])
         XCTAssertEqual(try g.readStrings("none"), [])
@@ -147,5 +146,34 @@ final class H5FileTests: XCTestCase {
         XCTAssertEqual(try f.attributeString("source"), "h5py")
         XCTAssertEqual(try f.attributeInt("count"), 2)
         XCTAssertEqual(try f.attributeDoubles("classes", on: "labels"), [0, 1])
+
+        // And the other way: h5py reads what H5File writes (the script exits non-zero on a mismatch).
+        let ours = temporaryH5Path(self, "ours")
+        do {
+            let g = try H5File.create(ours)
+            try g.write("images", (0..<24).map { UInt8($0) }, shape: [2, 3, 4], compression: 4)
+            try g.createAppendable("rows", type: Float.self, rowShape: [2], chunkRows: 2)
+            try g.append("rows", rows: [1, 2, 3, 4, 5, 6] as [Float], rowCount: 3)
+            try g.writeStrings("names", ["x.jpg", "ü.png"])
+            try g.setAttribute("note", "from Swift ✓")
+            try g.setAttribute("n", 5)
+            try g.setAttribute("v", [0.5, 1.5], on: "images")
+        }
+        let check = """
+        import sys, h5py, numpy as np
+        f = h5py.File(sys.argv[1], "r")
+        assert f["images"].shape == (2, 3, 4) and (f["images"][...].ravel() == np.arange(24)).all()
+        assert f["images"].compression == "gzip" and f["images"].shuffle
+        assert f["rows"].shape == (3, 2) and f["rows"].maxshape == (None, 2) and f["rows"][2, 1] == 6
+        assert [s.decode() for s in f["names"][...]] == ["x.jpg", "ü.png"]
+        assert f.attrs["note"] == "from Swift ✓" and f.attrs["n"] == 5
+        assert list(f["images"].attrs["v"]) == [0.5, 1.5]
+        """
+        let q = Process()
+        q.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        q.arguments = [python, "-c", check, ours]
+        try q.run()
+        q.waitUntilExit()
+        XCTAssertEqual(q.terminationStatus, 0, "h5py could not read or verify a file written by H5File")
     }
 }
