@@ -26,6 +26,15 @@ public final class CircuitExecutor {
     var slotAngles: [Double] = []
     /// Qubit count from which a single state is split over threads by amplitude.
     public static var amplitudeParallelQubits = 14
+    /// Circuits up to this many qubits run on the lane layout (8 samples per SIMD vector);
+    /// larger ones on the shard kernels. Tests set it to 0 to cover the shard path.
+    public static var laneMaxQubits = 12
+    /// Lane-layout states of the last forward: [chunk][re dim | im dim].
+    var lanes: UnsafeMutablePointer<Lane>
+    private var laneCapacity = 0
+    /// Whether the last forward used the lane layout / shared non-input matrices.
+    private(set) var usedLanes = false
+    private(set) var lastForwardShared = false
 
     public init(circuit: Circuit, fuse: Bool = true) {
         self.circuit = circuit
@@ -42,9 +51,18 @@ public final class CircuitExecutor {
         }
         kinds = k; bitA = a; bitB = b; dependsOnInputs = d
         re = .allocate(capacity: 1); im = .allocate(capacity: 1)
+        lanes = .allocate(capacity: 1)
     }
 
-    deinit { re.deallocate(); im.deallocate() }
+    deinit { re.deallocate(); im.deallocate(); lanes.deallocate() }
+
+    func reserveLanes(_ chunks: Int) {
+        if chunks * 2 * dim > laneCapacity {
+            lanes.deallocate()
+            laneCapacity = chunks * 2 * dim
+            lanes = .allocate(capacity: laneCapacity)
+        }
+    }
 
     /// Number of passes over the state per circuit execution (after fusion).
     public var passes: Int { kinds.count }
@@ -120,6 +138,9 @@ public final class CircuitExecutor {
     /// matrices of steps that read no inputs are built once from sample 0.
     func forwardSlots(batch: Int, shareNonInput: Bool, expvals: UnsafeMutablePointer<Double>) {
         self.batch = batch
+        lastForwardShared = shareNonInput
+        usedLanes = circuit.nQubits <= CircuitExecutor.laneMaxQubits
+        if usedLanes { laneForward(batch: batch, shareNonInput: shareNonInput, expvals: expvals); return }
         reserve(batch)
         let nSteps = kinds.count, n = circuit.nQubits, ns = program.nSlots, dim = self.dim
         let ampParallel = batch == 1 && n >= CircuitExecutor.amplitudeParallelQubits
@@ -188,6 +209,7 @@ public final class CircuitExecutor {
 
     /// Per-sample slot gradients [B, nSlots] by the adjoint method.
     func backwardSlots(upstream: UnsafePointer<Double>, slotGrads: UnsafeMutablePointer<Double>) {
+        if usedLanes { laneBackward(upstream: upstream, slotGrads: slotGrads); return }
         let nSteps = kinds.count, n = circuit.nQubits, ns = program.nSlots, dim = self.dim
         let ampParallel = batch == 1 && n >= CircuitExecutor.amplitudeParallelQubits
         slotAngles.withUnsafeBufferPointer { ang in
@@ -258,6 +280,10 @@ public final class CircuitExecutor {
     /// Final amplitudes of sample b from the last forward (for tests and exporters).
     public func amplitudes(sample b: Int) -> (re: [Double], im: [Double]) {
         precondition(b < batch)
+        if usedLanes {
+            let base = lanes + (b / laneWidth) * 2 * dim, l = b % laneWidth
+            return ((0..<dim).map { base[$0][l] }, (0..<dim).map { base[dim + $0][l] })
+        }
         return (Array(UnsafeBufferPointer(start: re + b * dim, count: dim)),
                 Array(UnsafeBufferPointer(start: im + b * dim, count: dim)))
     }

@@ -21,6 +21,8 @@ struct Program {
     let slotRefs: [ParamRef]
     /// Gate kind of each slot's operation (for the parameter-shift rule).
     let slotKinds: [GateKind]
+    /// Whether each step has any angle (else the adjoint only undoes it).
+    let stepHasSlots: [Bool]
 
     init(_ c: Circuit, fuse: Bool = true) {
         let n = c.nQubits
@@ -73,6 +75,13 @@ struct Program {
         self.steps = steps
         self.slotRefs = slotRefs
         self.slotKinds = slotKinds
+        stepHasSlots = steps.map { s in
+            switch s {
+            case let .single(_, f, _, _): return f.contains { $0.1 >= 0 }
+            case .controlled: return true
+            default: return false
+            }
+        }
     }
 
     var nSlots: Int { slotRefs.count }

@@ -15,7 +15,9 @@ final class SimulatorTests: XCTestCase {
         XCTAssertLessThan(err, tol, file: file, line: line)
     }
 
-    func testEveryGateMatchesDenseOn1To6Qubits() {
+    func testEveryGateMatchesDenseOn1To6Qubits() { forBothEngines { _ in everyGate() } }
+
+    func everyGate() {
         var rng = TestRNG(s: 11)
         for n in 1...6 {
             for kind in GateKind.allCases where kind.wireCount <= n {
@@ -37,17 +39,19 @@ final class SimulatorTests: XCTestCase {
         }
     }
 
-    func testRandomCircuitsBatchedFusedAndUnfused() {
+    func testRandomCircuitsBatchedFusedAndUnfused() { forBothEngines { _ in randomCircuits() } }
+
+    func randomCircuits() {
         for n in 1...6 {
             let c = randomCircuit(n: n, gates: 40, seed: UInt64(n))
             var rng = TestRNG(s: 99 + UInt64(n))
             let w = rng.angles(40)
-            let batch = 3
+            let batch = 11  // more than one lane chunk, with padding
             let x = rng.angles(batch * 3)
             for fuse in [true, false] {
                 let ex = CircuitExecutor(circuit: c, fuse: fuse)
                 let z = ex.forward(inputs: x, batch: batch, weights: w)
-                for b in 0..<batch {
+                for b in [0, 5, 8, 10] {
                     let xb = Array(x[(b * 3)..<(b * 3 + 3)])
                     assertState(ex, sample: b, Dense.state(c, inputs: xb, weights: w))
                     let zr = Dense.expvals(c, inputs: xb, weights: w)

@@ -1,0 +1,136 @@
+// Lane kernels: 8 independent small states interleaved amplitude-by-amplitude (one SIMD8<Double>
+// per amplitude holds that amplitude of 8 samples). Every gate is then 8-wide vector arithmetic
+// whatever its qubit, with no short inner runs for low qubits; the batched engine uses these for
+// small circuits, the shard kernels (Kernels.swift) for large states.
+
+typealias Lane = SIMD8<Double>
+let laneWidth = 8
+
+/// A 2x2 matrix per lane.
+struct LaneMat {
+    var ar, ai, br, bi, cr, ci, dr, di: Lane
+
+    init(_ m: Mat2) {
+        ar = Lane(repeating: m.ar); ai = Lane(repeating: m.ai); br = Lane(repeating: m.br); bi = Lane(repeating: m.bi)
+        cr = Lane(repeating: m.cr); ci = Lane(repeating: m.ci); dr = Lane(repeating: m.dr); di = Lane(repeating: m.di)
+    }
+
+    init(ar: Lane, ai: Lane, br: Lane, bi: Lane, cr: Lane, ci: Lane, dr: Lane, di: Lane) {
+        self.ar = ar; self.ai = ai; self.br = br; self.bi = bi; self.cr = cr; self.ci = ci; self.dr = dr; self.di = di
+    }
+
+    mutating func set(_ l: Int, _ m: Mat2) {
+        ar[l] = m.ar; ai[l] = m.ai; br[l] = m.br; bi[l] = m.bi
+        cr[l] = m.cr; ci[l] = m.ci; dr[l] = m.dr; di[l] = m.di
+    }
+
+    func lane(_ l: Int) -> Mat2 { Mat2(ar[l], ai[l], br[l], bi[l], cr[l], ci[l], dr[l], di[l]) }
+
+    /// Re(sum_ab d_ab m_ab) per lane, for a matrix d shared by all lanes.
+    func realContraction(with d: Mat2) -> Lane {
+        var s = d.ar * ar
+        s -= d.ai * ai; s += d.br * br; s -= d.bi * bi
+        s += d.cr * cr; s -= d.ci * ci; s += d.dr * dr; s -= d.di * di
+        return s
+    }
+}
+
+enum LaneKernels {
+    @inline(__always)
+    static func mix(_ m: LaneMat, _ ar: Lane, _ ai: Lane, _ br: Lane, _ bi: Lane) -> (Lane, Lane, Lane, Lane) {
+        var nar = m.ar * ar; nar -= m.ai * ai; nar += m.br * br; nar -= m.bi * bi
+        var nai = m.ar * ai; nai += m.ai * ar; nai += m.br * bi; nai += m.bi * br
+        var nbr = m.cr * ar; nbr -= m.ci * ai; nbr += m.dr * br; nbr -= m.di * bi
+        var nbi = m.cr * ai; nbi += m.ci * ar; nbi += m.dr * bi; nbi += m.di * br
+        return (nar, nai, nbr, nbi)
+    }
+
+    /// Dense 2x2 on `bit` (dim = 2^n amplitudes, each a lane vector).
+    static func apply2x2(_ re: UnsafeMutablePointer<Lane>, _ im: UnsafeMutablePointer<Lane>, dim: Int, bit: Int, _ m: LaneMat) {
+        let s = 1 << bit
+        for p in 0..<(dim >> 1) {
+            let i = insertZeroBit(p, bit), j = i | s
+            let r = mix(m, re[i], im[i], re[j], im[j])
+            re[i] = r.0; im[i] = r.1; re[j] = r.2; im[j] = r.3
+        }
+    }
+
+    /// Diagonal 2x2 on `bit`.
+    static func applyDiagonal(_ re: UnsafeMutablePointer<Lane>, _ im: UnsafeMutablePointer<Lane>, dim: Int, bit: Int, _ m: LaneMat) {
+        let s = 1 << bit
+        for p in 0..<(dim >> 1) {
+            let i = insertZeroBit(p, bit), j = i | s
+            let xr = re[i], xi = im[i], yr = re[j], yi = im[j]
+            re[i] = m.ar * xr - m.ai * xi; im[i] = m.ar * xi + m.ai * xr
+            re[j] = m.dr * yr - m.di * yi; im[j] = m.dr * yi + m.di * yr
+        }
+    }
+
+    static func applyCNOT(_ re: UnsafeMutablePointer<Lane>, _ im: UnsafeMutablePointer<Lane>, dim: Int, control: Int, target: Int) {
+        let c = 1 << control, t = 1 << target
+        let lo = Swift.min(control, target), hi = Swift.max(control, target)
+        for q in 0..<(dim >> 2) {
+            let i = insertTwoZeroBits(q, lo, hi) | c, j = i | t
+            let xr = re[i], xi = im[i]
+            re[i] = re[j]; im[i] = im[j]; re[j] = xr; im[j] = xi
+        }
+    }
+
+    static func applyCZ(_ re: UnsafeMutablePointer<Lane>, _ im: UnsafeMutablePointer<Lane>, dim: Int, _ a: Int, _ b: Int) {
+        let both = (1 << a) | (1 << b)
+        for q in 0..<(dim >> 2) {
+            let i = insertTwoZeroBits(q, Swift.min(a, b), Swift.max(a, b)) | both
+            re[i] = -re[i]; im[i] = -im[i]
+        }
+    }
+
+    static func applyControlled(_ re: UnsafeMutablePointer<Lane>, _ im: UnsafeMutablePointer<Lane>, dim: Int,
+                                control: Int, target: Int, _ m: LaneMat) {
+        let c = 1 << control, t = 1 << target
+        let lo = Swift.min(control, target), hi = Swift.max(control, target)
+        for q in 0..<(dim >> 2) {
+            let i = insertTwoZeroBits(q, lo, hi) | c, j = i | t
+            let r = mix(m, re[i], im[i], re[j], im[j])
+            re[i] = r.0; im[i] = r.1; re[j] = r.2; im[j] = r.3
+        }
+    }
+
+    /// Adjoint step (see Kernels.adjointStep) for 8 lanes at once; control < 0: uncontrolled.
+    /// Returns M_ab per lane.
+    static func adjointStep(_ pr: UnsafeMutablePointer<Lane>, _ pi: UnsafeMutablePointer<Lane>,
+                            _ lr: UnsafeMutablePointer<Lane>, _ li: UnsafeMutablePointer<Lane>, dim: Int,
+                            control: Int, target: Int, _ u: LaneMat) -> LaneMat {
+        let t = 1 << target
+        var m00r = Lane(), m00i = Lane(), m01r = Lane(), m01i = Lane()
+        var m10r = Lane(), m10i = Lane(), m11r = Lane(), m11i = Lane()
+        let count = control < 0 ? dim >> 1 : dim >> 2
+        let lo = control < 0 ? target : Swift.min(control, target), hi = Swift.max(control, target)
+        let cmask = control < 0 ? 0 : 1 << control
+        for q in 0..<count {
+            let i = control < 0 ? insertZeroBit(q, target) : insertTwoZeroBits(q, lo, hi) | cmask
+            let j = i | t
+            let n = mix(u, pr[i], pi[i], pr[j], pi[j])
+            pr[i] = n.0; pi[i] = n.1; pr[j] = n.2; pi[j] = n.3
+            let lar = lr[i], lai = li[i], lbr = lr[j], lbi = li[j]
+            m00r += lar * n.0 + lai * n.1; m00i += lar * n.1 - lai * n.0
+            m01r += lar * n.2 + lai * n.3; m01i += lar * n.3 - lai * n.2
+            m10r += lbr * n.0 + lbi * n.1; m10i += lbr * n.1 - lbi * n.0
+            m11r += lbr * n.2 + lbi * n.3; m11i += lbr * n.3 - lbi * n.2
+            let l = mix(u, lar, lai, lbr, lbi)
+            lr[i] = l.0; li[i] = l.1; lr[j] = l.2; li[j] = l.3
+        }
+        return LaneMat(ar: m00r, ai: m00i, br: m01r, bi: m01i, cr: m10r, ci: m10i, dr: m11r, di: m11i)
+    }
+
+    /// <Z_w> per lane for every wire w (wire 0 = most significant bit): out[w].
+    static func expvals(_ re: UnsafePointer<Lane>, _ im: UnsafePointer<Lane>, n: Int, into out: UnsafeMutablePointer<Lane>) {
+        for w in 0..<n { out[w] = Lane() }
+        let dim = 1 << n
+        for k in 0..<dim {
+            let p = re[k] * re[k] + im[k] * im[k]
+            for w in 0..<n {
+                if (k >> (n - 1 - w)) & 1 == 0 { out[w] += p } else { out[w] -= p }
+            }
+        }
+    }
+}
