@@ -62,19 +62,40 @@ func areaResize(_ src: UnsafePointer<UInt8>, width srcW: Int, height srcH: Int, 
     // Horizontally resized source rows, all of them (srcH x dstW x C floats: 300 x 64 x 3 = 230 KB).
     let horiz = UnsafeMutablePointer<Float>.allocate(capacity: srcH * rowLen)
     defer { horiz.deallocate() }
-    tx.weights.withUnsafeBufferPointer { w in
+    tx.weights.withUnsafeBufferPointer { wb in
+    tx.first.withUnsafeBufferPointer { first in
+    tx.offset.withUnsafeBufferPointer { offset in
+    tx.count.withUnsafeBufferPointer { count in
+        let w = wb.baseAddress!
         for y in 0..<srcH {
             let s = src + y * srcW * channels
             let h = horiz + y * rowLen
             for j in 0..<dstW {
-                let base = tx.first[j] * channels, off = tx.offset[j], n = tx.count[j]
-                for c in 0..<channels {
-                    var acc: Float = 0
-                    for k in 0..<n { acc += w[off + k] * Float(s[base + k * channels + c]) }
-                    h[j * channels + c] = acc
+                let p = s + first[j] * channels, wj = w + offset[j], n = count[j]
+                // Channel-specialised loops: the interleaved channels share each tap's weight.
+                if channels == 3 {
+                    var r: Float = 0, g: Float = 0, b: Float = 0
+                    for k in 0..<n {
+                        let wk = wj[k], q = p + 3 * k
+                        r += wk * Float(q[0]); g += wk * Float(q[1]); b += wk * Float(q[2])
+                    }
+                    h[3 * j] = r; h[3 * j + 1] = g; h[3 * j + 2] = b
+                } else if channels == 1 {
+                    var a: Float = 0
+                    for k in 0..<n { a += wj[k] * Float(p[k]) }
+                    h[j] = a
+                } else {
+                    for c in 0..<channels {
+                        var a: Float = 0
+                        for k in 0..<n { a += wj[k] * Float(p[k * channels + c]) }
+                        h[j * channels + c] = a
+                    }
                 }
             }
         }
+    }
+    }
+    }
     }
     let acc = UnsafeMutablePointer<Float>.allocate(capacity: rowLen)
     defer { acc.deallocate() }

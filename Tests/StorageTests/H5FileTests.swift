@@ -105,6 +105,40 @@ final class H5FileTests: XCTestCase {
         w.close()
     }
 
+    /// Another process (h5py) holds the file open for writing, with HDF5's write lock; our read-only
+    /// open must still work because it switches file locking off. Needs a Python with h5py (see below).
+    func testReadOnlyOpenIgnoresAnotherProcesssWriteLock() throws {
+        let python = ProcessInfo.processInfo.environment["DEEPFAKE_PYTHON"] ?? "python3"
+        let path = temporaryH5Path(self, "locked")
+        do { try H5File.create(path).write("x", [5, 6] as [Int32]) }
+        let holder = """
+        import sys, h5py
+        f = h5py.File(sys.argv[1], "a")
+        print("ready", flush=True)
+        sys.stdin.read()
+        f.close()
+        """
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        p.arguments = [python, "-c", holder, path]
+        let out = Pipe(), inp = Pipe()
+        p.standardOutput = out
+        p.standardInput = inp
+        p.standardError = Pipe()
+        do { try p.run() } catch { throw XCTSkip("no \(python) to run: skipping the file-locking test") }
+        defer { try? inp.fileHandleForWriting.close(); p.waitUntilExit() }
+        let line = String(decoding: out.fileHandleForReading.availableData, as: UTF8.self)
+        guard line.hasPrefix("ready") else {
+            throw XCTSkip("\(python) has no h5py (CI has no Python packages): skipping the file-locking test; set DEEPFAKE_PYTHON to a Python with h5py to run it")
+        }
+        let f = try H5File.open(path)
+        XCTAssertEqual(try f.read("x", as: Int32.self).values, [5, 6])
+        f.close()
+        XCTAssertThrowsError(try H5File.open(path, writable: true)) {     // writers do lock
+            XCTAssertTrue("\($0)".contains("another process may hold it open"), "\($0)")
+        }
+    }
+
     /// Reads a file written by h5py, when a Python with h5py is available (set DEEPFAKE_PYTHON to
     /// its interpreter; default `python3`). CI has no Python packages, so this skips there.
     func testReadsFileWrittenByH5py() throws {
