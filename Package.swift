@@ -38,7 +38,7 @@ let package = Package(
         // Domain.
         .target(name: "Config", dependencies: ["Core", "Yams"]),
         .target(name: "Metrics", dependencies: ["Core"]),
-        .target(name: "Datasets", dependencies: ["Core", "ImageIO", "Storage", "Config"]),
+        .target(name: "Datasets", dependencies: ["Core", "ImageIO", "Storage", "Config"], exclude: ["README.md"]),
         .target(name: "Models", dependencies: ["Core", "NN", "Quantum", "Storage", "Config"]),
         .target(name: "Download", dependencies: ["Core", "ZIPFoundation"]),
         .target(name: "Reporting", dependencies: ["Core", "Metrics", "Storage"]),

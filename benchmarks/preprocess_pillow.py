@@ -4,10 +4,10 @@
 Work per run, matching Sources/Datasets/DataPreparer.swift: list the .jpg/.jpeg/.png files of
 each dataset's real and fake class folders, decode each with Pillow, convert to RGB (or L for
 --channels 1), area-resize to HxW with Image.resize(..., Image.BOX), stack into uint8 NHWC blocks
-of 512 images decoded by a pool of --processes worker processes, and write them to ONE HDF5 file
+of 512 images decoded by a pool of --processes worker processes (which decode ahead while the
+main process writes, like the Swift writer thread), and write them to ONE HDF5 file
 with h5py: `images` uint8 [N,H,W,C] appendable, chunks of --chunk-rows images, shuffle + gzip
 level --compression; `labels` int32 (fake 1), `paths`/`datasets` strings, `splits` int32 (0).
-Decode blocks and writes alternate as in the Swift code (decode block in parallel, then write).
 
 --draft lets Pillow's JPEG decoder downscale by 1/2, 1/4, 1/8 in the DCT (Image.draft), the same
 trick the Swift ImageIO pipeline uses; without it Pillow decodes at full size.
@@ -88,10 +88,12 @@ def run(items, out, size, channels, processes, chunk_rows, compression, draft, b
                                   chunks=(chunk_rows, h, w, channels), shuffle=True,
                                   compression="gzip" if compression is not None else None, compression_opts=compression)
         labels, paths, names, n = [], [], [], 0
+        # imap keeps the workers decoding ahead while this process compresses and writes a block,
+        # the same overlap as the Swift writer thread.
+        results = pool.imap(load, [p for p, _, _ in items], chunksize=16)
         for start in range(0, len(items), block):
             part = items[start:start + block]
-            arrays = pool.map(load, [p for p, _, _ in part], chunksize=16)
-            good = [(a, it) for a, it in zip(arrays, part) if a is not None]
+            good = [(a, it) for a, it in ((next(results), it) for it in part) if a is not None]
             if good:
                 images.resize(n + len(good), axis=0)
                 images[n:n + len(good)] = np.stack([a for a, _ in good])
@@ -114,7 +116,7 @@ def main():
     ap.add_argument("--channels", type=int, default=3, choices=(1, 3))
     ap.add_argument("--processes", type=int, default=2)
     ap.add_argument("--chunk-rows", type=int, default=64)
-    ap.add_argument("--compression", type=int, default=4)
+    ap.add_argument("--compression", type=int, default=1)
     ap.add_argument("--repeats", type=int, default=1)
     ap.add_argument("--draft", action="store_true", help="allow JPEG DCT downscaling (Image.draft)")
     a = ap.parse_args()

@@ -14,7 +14,7 @@ public enum BuiltinVariant: String, CaseIterable, Sendable {
     public var countPerClass: Int {
         switch self { case .default: return 500; case .small: return 120; case .large: return 2000 }
     }
-    /// Side of the square images written to disk.
+    /// Side of the square images written to disk when the run does not ask for its own size.
     public var size: Int {
         switch self { case .default: return 64; case .small: return 32; case .large: return 96 }
     }
@@ -53,18 +53,20 @@ public enum BuiltinDataset {
         }
     }
 
-    /// The folder of `variant` under `root`, generating it first when absent. Generation goes to a
-    /// temporary folder renamed into place, so an interrupted run never leaves a partial set.
-    public static func ensure(variant: BuiltinVariant, under root: String, log: RunLog? = nil) throws -> String {
-        let folder = (root as NSString).appendingPathComponent("\(variant.rawValue)-v\(generatorVersion)")
+    /// The folder of `variant` at `size` (default: the variant's) under `root`
+    /// (`<variant>-<size>px-v<generatorVersion>`), generating it first when absent. Generation goes
+    /// to a temporary folder renamed into place, so an interrupted run never leaves a partial set.
+    public static func ensure(variant: BuiltinVariant, size: Int? = nil, under root: String, log: RunLog? = nil) throws -> String {
+        let side = max(16, size ?? variant.size)
+        let folder = (root as NSString).appendingPathComponent("\(variant.rawValue)-\(side)px-v\(generatorVersion)")
         let fm = FileManager.default
         if fm.fileExists(atPath: (folder as NSString).appendingPathComponent(completeMarker)) { return folder }
         try fm.createDirectory(atPath: root, withIntermediateDirectories: true)
         let tmp = folder + ".tmp-\(ProcessInfo.processInfo.processIdentifier)"
         try? fm.removeItem(atPath: tmp)
         log?.info("generating built-in dataset '\(variant.rawValue)': \(variant.countPerClass) real + \(variant.countPerClass) fake "
-                  + "\(variant.size)x\(variant.size) images into \(folder)")
-        try generate(into: tmp, countPerClass: variant.countPerClass, size: variant.size, seed: variant.seed)
+                  + "\(side)x\(side) images into \(folder)")
+        try generate(into: tmp, countPerClass: variant.countPerClass, size: side, seed: variant.seed)
         _ = fm.createFile(atPath: (tmp as NSString).appendingPathComponent(completeMarker), contents: Data("v\(generatorVersion)\n".utf8))
         if fm.fileExists(atPath: folder) { try? fm.removeItem(atPath: folder) }  // stale, incomplete copy
         do { try fm.moveItem(atPath: tmp, toPath: folder) } catch {

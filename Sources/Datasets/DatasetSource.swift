@@ -58,11 +58,15 @@ public struct DatasetResolver: Sendable {
     public let kaggle: KaggleCache
     /// Where the built-in set is generated (`<dataPath>/builtin/...`).
     public let dataPath: String
+    /// Side of the generated built-in images; nil = the variant's own size. The preparer passes
+    /// the run's image size so the set's fine artefacts are not averaged away by a resize.
+    public let builtinSize: Int?
 
-    public init(kagglePath: String, dataPath: String,
+    public init(kagglePath: String, dataPath: String, builtinSize: Int? = nil,
                 environment: [String: String] = ProcessInfo.processInfo.environment) {
         kaggle = KaggleCache(kagglePath: kagglePath, environment: environment)
         self.dataPath = dataPath
+        self.builtinSize = builtinSize
     }
 
     /// The folder holding the entry's class folders; generates the built-in set on first use.
@@ -85,7 +89,8 @@ public struct DatasetResolver: Sendable {
             }
             return path
         case .builtin(let variant):
-            return try BuiltinDataset.ensure(variant: variant, under: (dataPath as NSString).appendingPathComponent("builtin"), log: log)
+            return try BuiltinDataset.ensure(variant: variant, size: builtinSize, under: (dataPath as NSString).appendingPathComponent("builtin"),
+                                             log: log)
         }
     }
 

@@ -26,7 +26,7 @@ public enum PreprocessBenchmark {
     /// `threads` decode threads and returns the fastest run. Settings match
     /// benchmarks/preprocess_pillow.py: chunkRows images per chunk, shuffle+deflate(compression).
     public static func run(entries: [DatasetEntry], kagglePath: String, height: Int = 64, width: Int = 64, channels: Int = 3,
-                           threads: Int = 2, compression: Int? = 4, chunkRows: Int = 64, repeats: Int = 1,
+                           threads: Int = 2, compression: Int? = 1, chunkRows: Int = 64, repeats: Int = 1,
                            scratch: String = NSTemporaryDirectory(),
                            environment: [String: String] = ProcessInfo.processInfo.environment) throws -> PreprocessBenchmarkResult {
         let saved = Parallel.threads

@@ -38,7 +38,7 @@ enum Fixtures {
 
     /// The shared real datasets (../shared/datasets from the package root), or nil.
     static var sharedDatasets: String? {
-        let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        let packageRoot = URL(fileURLWithPath: #filePath).resolvingSymlinksInPath().deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
         let p = packageRoot.deletingLastPathComponent().appendingPathComponent("shared/datasets").path
         return FileManager.default.fileExists(atPath: (p as NSString).appendingPathComponent("kagglehub")) ? p : nil
     }
