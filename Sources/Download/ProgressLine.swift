@@ -13,6 +13,7 @@ final class ProgressLine {
     private let t0 = WallClock.now()
     private var lastTime = WallClock.now()
     private var lastDecile: Int64 = -1
+    private var lastPrinted: Int64 = -1
     private let lock = NSLock()
 
     /// - Parameters:
@@ -32,8 +33,9 @@ final class ProgressLine {
             let decile = done * 10 / t
             if decile > lastDecile { lastDecile = decile; due = true }
         }
-        guard due else { return }
+        guard due, done != lastPrinted else { return }   // the final forced line may repeat the 100 % one
         lastTime = now
+        lastPrinted = done
         log.info(line(done, now: now))
     }
 

@@ -97,7 +97,8 @@ enum SafeUnzip {
             guard fd >= 0 else { throw DiskSpace.writeError(path: target, errno: errno, what: "extracting \(label)") }
             defer { close(fd) }
             do {
-                _ = try archive.extract(entry, bufferSize: 1 << 20, skipCRC32: false) { data in
+                // This form of extract returns the CRC-32 but leaves the comparison to us.
+                let crc = try archive.extract(entry, bufferSize: 1 << 20, skipCRC32: false) { data in
                     written &+= UInt64(data.count)
                     if written > limits.maxBytes {
                         throw unsafe("the archive for \(label) inflates to more than \(formatBytes(limits.maxBytes)) although its headers declared \(formatBytes(declared)): refusing it as a possible zip bomb")
@@ -113,6 +114,9 @@ enum SafeUnzip {
                             off += n
                         }
                     }
+                }
+                if crc != entry.checksum {
+                    throw corrupt("entry '\(entry.path)' fails its CRC-32 check")
                 }
             } catch let e as DeepfakeError {
                 throw ArchiveProblem(error: e, discardArchive: false)   // a write failure: keep the archive

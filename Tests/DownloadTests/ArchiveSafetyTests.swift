@@ -48,7 +48,11 @@ final class ArchiveSafetyTests: DownloadTestCase {
         try startServer([hard: [1: files]])
         let zip = sandbox + "/zips/hamzaboulahia__hardfakevsrealfaces-v1.zip"
         var bytes = try Data(contentsOf: URL(fileURLWithPath: zip))
-        bytes[200] ^= 0xFF
+        // The fixture bytes are incompressible, so deflate stores them verbatim: find one file's
+        // content inside the zip and damage it there (not in a header, which would fail differently).
+        let content = try XCTUnwrap(files["fake/fake_2.jpg"])
+        let at = try XCTUnwrap(bytes.range(of: content.prefix(32))).lowerBound
+        bytes[at + 100] ^= 0xFF
         try bytes.write(to: URL(fileURLWithPath: zip))
         let d = try downloader()
         let h = try KaggleHandle(parsing: hard + "/versions/1")

@@ -27,6 +27,7 @@ class DownloadTestCase: XCTestCase {
     @discardableResult
     func startServer(_ datasets: [String: [Int: [String: Data]]], current: [String: Int] = [:],
                      options: [String: Any] = [:]) throws -> KaggleTestServer {
+        server?.stop()
         var table: [String: Any] = [:]
         for (slug, versions) in datasets {
             var paths: [String: String] = [:]
@@ -199,6 +200,13 @@ final class KaggleDownloaderTests: DownloadTestCase {
         assertTree(folder, equals: files)
         let ranges = s.requests().map { $0["range"] as? String }
         XCTAssertEqual(ranges, [nil, "bytes=5000-"], "second request resumes at the cut")
+
+        // The same through Kaggle's redirect to storage: the Range header must survive the hop.
+        try startServer([hard: [2: files]], options: ["ranges": true, "redirect": true, "truncate": 4000, "truncate_times": 1])
+        assertTree(try downloader().ensureDataset(KaggleHandle(parsing: hard + "/versions/2")), equals: files)
+        let hops = server!.requests().map { "\($0["path"] as? String ?? "") \($0["range"] as? String ?? "-")" }
+        XCTAssertEqual(hops, ["/api/v1/datasets/download/\(hard) -", "/storage/\(hard)/2 -",
+                              "/api/v1/datasets/download/\(hard) bytes=4000-", "/storage/\(hard)/2 bytes=4000-"])
     }
 
     func testTruncatedDownloadRestartsWhenServerIgnoresRanges() throws {

@@ -37,6 +37,7 @@ final class KaggleTestServer {
             throw DeepfakeError("test resource kaggle_test_server.py is missing from the DownloadTests bundle")
         }
         let portFile = dir + "/server-port"
+        try? FileManager.default.removeItem(atPath: portFile)
         process.executableURL = URL(fileURLWithPath: try Self.python3())
         process.arguments = [script, configPath, portFile, logPath, "300"]   // the server exits by itself after 5 min
         try process.run()
