@@ -1,11 +1,12 @@
 // Turns prepared uint8 NHWC images into normalised Float32 NCHW batches, with training-only
 // augmentation drawn afresh each epoch.
 
+import Config
 import Core
 import Foundation
 
 /// Random augmentation applied to TRAINING batches only (validation/test are never augmented).
-public struct Augmentation: Equatable, Sendable {
+public struct AugmentationPolicy: Equatable, Sendable {
     /// Probability of a horizontal (left-right) flip.
     public var horizontalFlip: Double
     /// Probability of a vertical (up-down) flip.
@@ -25,8 +26,15 @@ public struct Augmentation: Equatable, Sendable {
         self.horizontalFlip = horizontalFlip; self.verticalFlip = verticalFlip; self.rotation = rotation
     }
 
-    public static let none = Augmentation(horizontalFlip: 0, verticalFlip: 0, rotation: .none)
-    public static let `default` = Augmentation()
+    public static let none = AugmentationPolicy(horizontalFlip: 0, verticalFlip: 0, rotation: .none)
+    public static let `default` = AugmentationPolicy()
+
+    /// The config's `augment` list: hflip -> horizontal flip p=0.5, vflip -> vertical flip p=0.5,
+    /// rotate -> a small random rotation in [-maxRotationDegrees, maxRotationDegrees] (bilinear).
+    public init(_ choices: [Augmentation], maxRotationDegrees: Double = 15) {
+        self.init(horizontalFlip: choices.contains(.hflip) ? 0.5 : 0, verticalFlip: choices.contains(.vflip) ? 0.5 : 0,
+                  rotation: choices.contains(.rotate) ? .small(maxDegrees: maxRotationDegrees) : .none)
+    }
 }
 
 /// Per-channel normalisation x' = (x/255 - mean[c]) / std[c].
@@ -45,10 +53,10 @@ public struct Normalisation: Equatable, Sendable {
 
 public struct BatchAssembler: Sendable {
     public let seed: UInt64
-    public let augmentation: Augmentation
+    public let augmentation: AugmentationPolicy
     public let normalisation: Normalisation
 
-    public init(seed: UInt64, augmentation: Augmentation = .default, channels: Int) {
+    public init(seed: UInt64, augmentation: AugmentationPolicy = .default, channels: Int) {
         self.seed = seed; self.augmentation = augmentation; self.normalisation = .imageNet(channels: channels)
     }
 
@@ -95,7 +103,7 @@ struct Transform {
     static let identity = Transform()
     var isIdentity: Bool { !flipH && !flipV && quarter == 0 && angle == 0 }
 
-    static func draw(_ a: Augmentation, rng: inout SeededRNG, square: Bool) -> Transform {
+    static func draw(_ a: AugmentationPolicy, rng: inout SeededRNG, square: Bool) -> Transform {
         var t = Transform()
         // Always draw the same number of numbers so options do not shift each other's streams.
         let u1 = rng.uniform(), u2 = rng.uniform(), u3 = rng.uniform()

@@ -18,6 +18,15 @@ public enum BuiltinVariant: String, CaseIterable, Sendable {
     public var size: Int {
         switch self { case .default: return 64; case .small: return 32; case .large: return 96 }
     }
+    /// The variant a config names (`builtin` = nil = default, `builtin:small`, ...).
+    public init(configName: String?) throws {
+        guard let v = BuiltinVariant(rawValue: configName ?? "default") else {
+            throw DeepfakeError("unknown built-in dataset 'builtin:\(configName ?? "")': use "
+                + BuiltinVariant.allCases.map { "builtin:\($0.rawValue)" }.joined(separator: ", ") + " or plain builtin")
+        }
+        self = v
+    }
+
     /// Fixed generator seed: the data are the same on every machine; manualSeed drives the split.
     public var seed: UInt64 { 20_240_601 }
 }

@@ -8,6 +8,7 @@
 // `channels`. The file is written under a temporary name and renamed when complete, so a file
 // with the final name is always whole.
 
+import Config
 import Core
 import Foundation
 import ImageIO

@@ -1,6 +1,7 @@
 // Preprocessing throughput, for the `bench` executable: decode + resize + HDF5 cache write of
 // given entries from scratch (the cache is always rebuilt), timed end to end.
 
+import Config
 import Core
 import Foundation
 

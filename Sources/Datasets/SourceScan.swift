@@ -1,6 +1,7 @@
 // Lists every image of a set of dataset entries, with label, official split and file identity,
 // and derives the cache key from them.
 
+import Config
 import Core
 import Foundation
 #if canImport(Glibc)

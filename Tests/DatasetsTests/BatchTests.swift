@@ -1,5 +1,6 @@
 // Batch assembly: NHWC uint8 -> normalised NCHW float, augmentation for training only.
 
+import Config
 import Core
 import Foundation
 import XCTest
@@ -35,7 +36,7 @@ final class BatchTests: XCTestCase {
 
     func testNoAugmentationOutsideTraining() {
         let d = sample()
-        let always = BatchAssembler(seed: 3, augmentation: Augmentation(horizontalFlip: 1, verticalFlip: 1, rotation: .small(maxDegrees: 20)), channels: 3)
+        let always = BatchAssembler(seed: 3, augmentation: AugmentationPolicy(horizontalFlip: 1, verticalFlip: 1, rotation: .small(maxDegrees: 20)), channels: 3)
         let plain = BatchAssembler(seed: 3, augmentation: .none, channels: 3)
         let a = Tensor(zeros: [1]), b = Tensor(zeros: [1])
         always.assemble(d, indices: [0, 1, 2, 3], into: a, training: false, epoch: 5)
@@ -47,7 +48,7 @@ final class BatchTests: XCTestCase {
 
     func testHorizontalFlipIsExactMirror() {
         let d = sample()
-        let flip = BatchAssembler(seed: 3, augmentation: Augmentation(horizontalFlip: 1), channels: 3)
+        let flip = BatchAssembler(seed: 3, augmentation: AugmentationPolicy(horizontalFlip: 1), channels: 3)
         let a = Tensor(zeros: [1]), b = Tensor(zeros: [1])
         flip.assemble(d, indices: [1], into: a, training: true)
         BatchAssembler(seed: 3, augmentation: .none, channels: 3).assemble(d, indices: [1], into: b, training: true)
@@ -58,7 +59,7 @@ final class BatchTests: XCTestCase {
 
     func testQuarterTurnsPermutePixels() {
         let d = sample(h: 5, w: 5)
-        let rot = BatchAssembler(seed: 11, augmentation: Augmentation(horizontalFlip: 0, rotation: .quarterTurns), channels: 3)
+        let rot = BatchAssembler(seed: 11, augmentation: AugmentationPolicy(horizontalFlip: 0, rotation: .quarterTurns), channels: 3)
         let a = Tensor(zeros: [1]), b = Tensor(zeros: [1])
         BatchAssembler(seed: 0, augmentation: .none, channels: 3).assemble(d, indices: [0, 1, 2, 3], into: b, training: true)
         var turned = 0
@@ -75,7 +76,7 @@ final class BatchTests: XCTestCase {
 
     func testAugmentationDeterministicPerSeedAndEpoch() {
         let d = sample()
-        let aug = Augmentation(horizontalFlip: 0.5, verticalFlip: 0.5, rotation: .small(maxDegrees: 15))
+        let aug = AugmentationPolicy(horizontalFlip: 0.5, verticalFlip: 0.5, rotation: .small(maxDegrees: 15))
         func run(_ seed: UInt64, _ epoch: Int, _ idx: [Int]) -> [Float] {
             let t = Tensor(zeros: [1])
             BatchAssembler(seed: seed, augmentation: aug, channels: 3).assemble(d, indices: idx, into: t, training: true, epoch: epoch)

@@ -1,6 +1,7 @@
 // The built-in generated dataset: deterministic, runs through the normal pipeline, learnable
 // but not trivially separable by simple features.
 
+import Config
 import Core
 import Foundation
 import XCTest
@@ -27,7 +28,7 @@ final class BuiltinTests: XCTestCase {
 
     func testBuiltinEntryRunsThroughThePipeline() throws {
         let dataPath = Fixtures.tempDir("builtin")
-        let d = try DataPreparer.prepare(entries: [try DatasetEntry(name: "default", source: "builtin:small")], dataPath: dataPath,
+        let d = try DataPreparer.prepare(entries: [try Fixtures.entry("default", source: "builtin:small")], dataPath: dataPath,
                                          kagglePath: "/nonexistent", settings: PrepareSettings(height: 32, width: 32, channels: 3),
                                          log: RunLog(echo: false), environment: [:])
         XCTAssertEqual(d.classCounts, [BuiltinVariant.small.countPerClass, BuiltinVariant.small.countPerClass])

@@ -1,5 +1,6 @@
 // Test helpers: temporary folders and real image files (PNG/JPEG via ImageEncoder).
 
+import Config
 import Core
 import Foundation
 import ImageIO
@@ -34,7 +35,12 @@ enum Fixtures {
         for i in 0..<count { try writeImage((dir as NSString).appendingPathComponent("\(prefix)_\(i).\(ext)"), value: value) }
     }
 
-    static func entry(_ name: String, _ folder: String) -> DatasetEntry { DatasetEntry(name: name, source: .local(folder)) }
+    static func entry(_ name: String, _ folder: String) -> DatasetEntry { DatasetEntry(name: name, source: .localFolder(folder)) }
+
+    /// An entry from config text, e.g. ("hard1k", "owner/name").
+    static func entry(_ name: String, source text: String) throws -> DatasetEntry {
+        DatasetEntry(name: name, source: try DatasetSource(parsing: text))
+    }
 
     /// The shared real datasets (../shared/datasets from the package root), or nil.
     static var sharedDatasets: String? {

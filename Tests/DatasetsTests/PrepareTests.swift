@@ -1,5 +1,6 @@
 // Preprocessing into the HDF5 cache: merging, reuse and invalidation, unreadable images.
 
+import Config
 import Core
 import Foundation
 import Storage

@@ -1,5 +1,6 @@
 // A short run on the real hard1k data through the kagglehub layout, when the shared copy exists.
 
+import Config
 import Core
 import Foundation
 import XCTest
@@ -14,7 +15,7 @@ final class SharedDatasetTests: XCTestCase {
         Parallel.threads = 2
         let dataPath = Fixtures.tempDir("hard1k")
         defer { try? FileManager.default.removeItem(atPath: dataPath) }
-        let d = try DataPreparer.prepare(entries: [try DatasetEntry(name: "hard1k", source: "hamzaboulahia/hardfakevsrealfaces")],
+        let d = try DataPreparer.prepare(entries: [try Fixtures.entry("hard1k", source: "hamzaboulahia/hardfakevsrealfaces")],
                                          dataPath: dataPath, kagglePath: "/nonexistent",
                                          settings: PrepareSettings(height: 32, width: 32, channels: 3),
                                          log: RunLog(echo: false), environment: ["KAGGLEHUB_CACHE": shared + "/kagglehub"])

@@ -1,56 +1,12 @@
-// Dataset entries of a config (`name: source`) and where their images live on disk.
+// Where the images of a config's dataset entries (`name: source`, parsed by Config) live on disk.
 //
 // A source is one of: a Kaggle handle ("owner/name" or "owner/name/versions/N", read from the
 // kagglehub cache, never downloaded here), a local folder ("/abs", "./rel", "../rel", "~/...")
 // holding class folders, or the built-in generated set ("builtin" or "builtin:<variant>").
 
+import Config
 import Core
 import Foundation
-
-/// One `name: source` line of `trainData` / `testData`.
-public struct DatasetEntry: Equatable, Hashable, Sendable {
-    public let name: String
-    public let source: DatasetSource
-
-    public init(name: String, source: DatasetSource) { self.name = name; self.source = source }
-
-    /// Parses the source text of a config entry.
-    public init(name: String, source text: String) throws {
-        self.init(name: name, source: try DatasetSource(parsing: text))
-    }
-}
-
-public enum DatasetSource: Equatable, Hashable, Sendable, CustomStringConvertible {
-    case kaggle(KaggleHandle)
-    case local(String)
-    case builtin(BuiltinVariant)
-
-    /// "builtin[:variant]", a path starting with /, ./, ../ or ~, else a Kaggle handle.
-    public init(parsing raw: String) throws {
-        let text = raw.trimmingCharacters(in: .whitespaces)
-        if text == "builtin" || text.hasPrefix("builtin:") {
-            let v = text == "builtin" ? "default" : String(text.dropFirst("builtin:".count))
-            guard let variant = BuiltinVariant(rawValue: v) else {
-                throw DeepfakeError("unknown built-in dataset variant '\(v)' in '\(raw)': use one of "
-                    + BuiltinVariant.allCases.map { "builtin:\($0.rawValue)" }.joined(separator: ", ") + " or plain builtin")
-            }
-            self = .builtin(variant)
-        } else if text.hasPrefix("/") || text.hasPrefix("./") || text.hasPrefix("../") || text == "~" || text.hasPrefix("~/")
-                    || text == "." || text == ".." {
-            self = .local(text)
-        } else {
-            self = .kaggle(try KaggleHandle(parsing: text))
-        }
-    }
-
-    public var description: String {
-        switch self {
-        case .kaggle(let h): return h.description
-        case .local(let p): return p
-        case .builtin(let v): return v == .default ? "builtin" : "builtin:\(v.rawValue)"
-        }
-    }
-}
 
 /// Resolves entries to folders on disk.
 public struct DatasetResolver: Sendable {
@@ -80,7 +36,7 @@ public struct DatasetResolver: Sendable {
                     + "or set KAGGLEHUB_CACHE (or kagglePath) to a folder that holds datasets/\(handle.owner)/\(handle.name)/versions/<n>")
             }
             return path
-        case .local(let text):
+        case .localFolder(let text):
             let path = DatasetResolver.expand(text)
             var isDir: ObjCBool = false
             guard FileManager.default.fileExists(atPath: path, isDirectory: &isDir), isDir.boolValue else {
@@ -88,8 +44,8 @@ public struct DatasetResolver: Sendable {
                     + "give a folder that holds real/ and fake/ class folders")
             }
             return path
-        case .builtin(let variant):
-            return try BuiltinDataset.ensure(variant: variant, size: builtinSize, under: (dataPath as NSString).appendingPathComponent("builtin"),
+        case .builtin(let name):
+            return try BuiltinDataset.ensure(variant: try BuiltinVariant(configName: name), size: builtinSize, under: (dataPath as NSString).appendingPathComponent("builtin"),
                                              log: log)
         }
     }
