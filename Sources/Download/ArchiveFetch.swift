@@ -18,7 +18,7 @@ extension KaggleDownloader {
     func applyHeaders(_ request: inout URLRequest) {
         request.setValue("deepfake-swift (kagglehub-compatible)", forHTTPHeaderField: "User-Agent")
         request.setValue("identity", forHTTPHeaderField: "Accept-Encoding")   // byte offsets must mean file offsets
-        if let c = api.credentials { request.setValue(c.basicAuthorization, forHTTPHeaderField: "Authorization") }
+        if let c = api.credentials { request.setValue(c.authorization, forHTTPHeaderField: "Authorization") }
     }
 
     /// Brings `<N>.archive` to its full size, or throws.

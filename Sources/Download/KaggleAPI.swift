@@ -2,28 +2,37 @@
 // existing set-up (environment variables or ~/.kaggle/kaggle.json) just works.
 //
 // Endpoint: $KAGGLE_API_ENDPOINT, default https://www.kaggle.com.
-// Credentials, first match wins (kagglehub's legacy order):
-//   1. $KAGGLE_USERNAME and $KAGGLE_KEY, both non-empty;
-//   2. kaggle.json ({"username": ..., "key": ...}) in $KAGGLE_CONFIG_DIR, else ~/.kaggle.
+// Credentials, first match wins (kagglehub's order):
+//   1. $KAGGLE_API_TOKEN (a new-style API token), sent as `Authorization: Bearer`;
+//   2. $KAGGLE_USERNAME and $KAGGLE_KEY, both non-empty, sent as HTTP basic auth;
+//   3. kaggle.json ({"username": ..., "key": ...}) in $KAGGLE_CONFIG_DIR, else ~/.kaggle.
 // No credentials is fine: public datasets download anonymously.
 
 import Foundation
 import Core
 
-/// A Kaggle username and API key, sent as HTTP basic auth to the API host only.
+/// A Kaggle username and API key (HTTP basic auth) or an API token (bearer), sent to the API
+/// host only.
 public struct KaggleCredentials: Equatable, Sendable {
+    /// Empty for a token.
     public let username: String
+    /// The legacy API key, or the token when `isToken`.
     public let key: String
+    public let isToken: Bool
     /// Where they came from, for messages ("KAGGLE_USERNAME/KAGGLE_KEY" or a file path).
     public let source: String
 
     public init(username: String, key: String, source: String) {
-        self.username = username; self.key = key; self.source = source
+        self.username = username; self.key = key; self.isToken = false; self.source = source
     }
 
-    /// The value of an `Authorization` header: `Basic base64(username:key)`.
-    public var basicAuthorization: String {
-        "Basic " + Data("\(username):\(key)".utf8).base64EncodedString()
+    public init(token: String, source: String) {
+        self.username = ""; self.key = token; self.isToken = true; self.source = source
+    }
+
+    /// The value of the `Authorization` header: `Basic base64(username:key)` or `Bearer token`.
+    public var authorization: String {
+        isToken ? "Bearer \(key)" : "Basic " + Data("\(username):\(key)".utf8).base64EncodedString()
     }
 }
 
@@ -60,7 +69,9 @@ public struct KaggleAPIConfig: Sendable {
         }
         let file = (folder as NSString).appendingPathComponent("kaggle.json")
 
-        if let user = environment["KAGGLE_USERNAME"], let key = environment["KAGGLE_KEY"], !user.isEmpty, !key.isEmpty {
+        if let token = environment["KAGGLE_API_TOKEN"], !token.isEmpty {
+            self.init(endpoint: endpoint, credentials: KaggleCredentials(token: token, source: "KAGGLE_API_TOKEN"), credentialsFile: file)
+        } else if let user = environment["KAGGLE_USERNAME"], let key = environment["KAGGLE_KEY"], !user.isEmpty, !key.isEmpty {
             self.init(endpoint: endpoint, credentials: KaggleCredentials(username: user, key: key, source: "KAGGLE_USERNAME/KAGGLE_KEY"), credentialsFile: file)
         } else if FileManager.default.fileExists(atPath: file) {
             self.init(endpoint: endpoint, credentials: try Self.readCredentialsFile(file), credentialsFile: file)
@@ -97,7 +108,8 @@ public struct KaggleAPIConfig: Sendable {
     /// How to fix credentials, for 401/403 messages.
     var credentialsHint: String {
         if let c = credentials {
-            return "the credentials from \(c.source) (user '\(c.username)') were refused: download a fresh kaggle.json from https://www.kaggle.com/settings (API > Create New Token), and accept the dataset's rules on its Kaggle page if it has any"
+            let who = c.isToken ? "" : " (user '\(c.username)')"
+            return "the credentials from \(c.source)\(who) were refused: download a fresh kaggle.json from https://www.kaggle.com/settings (API > Create New Token), and accept the dataset's rules on its Kaggle page if it has any"
         }
         return "no Kaggle credentials were found: set KAGGLE_USERNAME and KAGGLE_KEY, or put kaggle.json from https://www.kaggle.com/settings (API > Create New Token) at \(credentialsFile) (or in $KAGGLE_CONFIG_DIR)"
     }

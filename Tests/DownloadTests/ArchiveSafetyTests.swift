@@ -126,7 +126,10 @@ final class ArchiveSafetyTests: DownloadTestCase {
         XCTAssertEqual(c.credentials?.username, "u")
         // Environment variables win over the file, as in kagglehub.
         c = try KaggleAPIConfig(environment: ["HOME": home, "KAGGLE_USERNAME": "e", "KAGGLE_KEY": "f"])
-        XCTAssertEqual(c.credentials?.basicAuthorization, "Basic " + Data("e:f".utf8).base64EncodedString())
+        XCTAssertEqual(c.credentials?.authorization, "Basic " + Data("e:f".utf8).base64EncodedString())
+        // A new-style token wins over both and is sent as a bearer token.
+        c = try KaggleAPIConfig(environment: ["HOME": home, "KAGGLE_USERNAME": "e", "KAGGLE_KEY": "f", "KAGGLE_API_TOKEN": "tok"])
+        XCTAssertEqual(c.credentials?.authorization, "Bearer tok")
 
         try Data("not json".utf8).write(to: URL(fileURLWithPath: home + "/.kaggle/kaggle.json"))
         assertFails(["kaggle.json", "Create New Token"]) { _ = try KaggleAPIConfig(environment: ["HOME": home]) }
