@@ -61,13 +61,14 @@ public final class BatchNorm: Layer {
                     for ch in lo..<hi {
                         var mu: Float, inv: Float
                         if training {
+                            // Float sums within a plane (vectorised), Double across planes.
                             var s = 0.0
-                            for b in 0..<n { let p = xp + (b * c + ch) * l; for i in 0..<l { s += Double(p[i]) } }
-                            let md = s / Double(m)
+                            for b in 0..<n { s += Double(planeSum(xp + (b * c + ch) * l, l)) }
+                            let md = s / Double(m), mf = Float(md)
                             var v = 0.0
-                            for b in 0..<n { let p = xp + (b * c + ch) * l; for i in 0..<l { let d = Double(p[i]) - md; v += d * d } }
+                            for b in 0..<n { v += Double(planeSquaredDeviation(xp + (b * c + ch) * l, l, mf)) }
                             let varB = v / Double(m)
-                            mu = Float(md)
+                            mu = mf
                             inv = Float(1 / (varB + Double(eps)).squareRoot())
                             rm[ch] = (1 - mom) * rm[ch] + mom * mu
                             rv[ch] = (1 - mom) * rv[ch] + mom * Float(v / Double(m - 1))
@@ -104,31 +105,27 @@ public final class BatchNorm: Layer {
                 Parallel.forChunks(c) { lo, hi in
                     for ch in lo..<hi {
                         let mu = meanP[ch], inv = isP[ch]
-                        // Sums of dy and dy * xhat (dy masked by the fused ReLU).
+                        // Sums of dy and dy * xhat (dy masked by the fused ReLU); per plane in Float.
                         var sdy = 0.0, sdyx = 0.0
                         for b in 0..<n {
                             let off = (b * c + ch) * l
-                            let p = xp + off, g = gp + off, q = yp + off
-                            for i in 0..<l {
-                                let d = (relu && q[i] <= 0) ? 0 : g[i]
-                                sdy += Double(d)
-                                sdyx += Double(d * (p[i] - mu) * inv)
-                            }
+                            let (a, bx) = planeGradSums(xp + off, gp + off, yp + off, l, mu, relu)
+                            sdy += Double(a); sdyx += Double(bx)
                         }
+                        sdyx *= Double(inv)
                         dg[ch] += Float(sdyx); db[ch] += Float(sdy)
                         let k = gamma[ch] * inv
                         let a = Float(sdy) / m, bcoef = Float(sdyx) / m
+                        // dx = gamma*inv/M * (M dy - sum dy - xhat * sum dy*xhat) = k*d + c0 + c1*x
+                        let c1: Float = training ? -k * inv * bcoef : 0
+                        let c0: Float = training ? -k * a + k * inv * bcoef * mu : 0
                         for b in 0..<n {
                             let off = (b * c + ch) * l
                             let p = xp + off, g = gp + off, q = yp + off, dx = dxp + off
-                            for i in 0..<l {
-                                let d = (relu && q[i] <= 0) ? 0 : g[i]
-                                if training {
-                                    // dx = gamma*inv/M * (M dy - sum dy - xhat * sum dy*xhat)
-                                    dx[i] = k * (d - a - (p[i] - mu) * inv * bcoef)
-                                } else {
-                                    dx[i] = k * d
-                                }
+                            if relu {
+                                for i in 0..<l { dx[i] = (q[i] > 0 ? k * g[i] : 0) + c0 + c1 * p[i] }
+                            } else {
+                                for i in 0..<l { dx[i] = k * g[i] + c0 + c1 * p[i] }
                             }
                         }
                     }
@@ -137,6 +134,46 @@ public final class BatchNorm: Layer {
         }
         return gradInput
     }
+}
+
+// Reductions use 8-wide SIMD accumulators: Swift does not reorder Float additions on its own,
+// so a scalar loop would not vectorise.
+@inline(__always)
+private func planeSum(_ p: UnsafeMutablePointer<Float>, _ l: Int) -> Float {
+    var acc = V8(repeating: 0), i = 0
+    while i + 8 <= l { acc += load8(p, i); i += 8 }
+    var s = acc.sum()
+    while i < l { s += p[i]; i += 1 }
+    return s
+}
+
+@inline(__always)
+private func planeSquaredDeviation(_ p: UnsafeMutablePointer<Float>, _ l: Int, _ mu: Float) -> Float {
+    var acc = V8(repeating: 0), i = 0
+    let m = V8(repeating: mu)
+    while i + 8 <= l { let d = load8(p, i) - m; acc += d * d; i += 8 }
+    var s = acc.sum()
+    while i < l { let d = p[i] - mu; s += d * d; i += 1 }
+    return s
+}
+
+/// (sum d, sum d * (x - mu)) over one plane, d = dy masked by the output's sign when `relu`.
+@inline(__always)
+private func planeGradSums(_ x: UnsafeMutablePointer<Float>, _ g: UnsafeMutablePointer<Float>, _ y: UnsafeMutablePointer<Float>,
+                           _ l: Int, _ mu: Float, _ relu: Bool) -> (Float, Float) {
+    var a = V8(repeating: 0), ax = V8(repeating: 0), i = 0
+    let m = V8(repeating: mu), zero = V8(repeating: 0)
+    while i + 8 <= l {
+        var d = load8(g, i)
+        if relu { d.replace(with: zero, where: load8(y, i) .<= zero) }
+        a += d; ax += d * (load8(x, i) - m); i += 8
+    }
+    var s = a.sum(), sx = ax.sum()
+    while i < l {
+        let d = (relu && y[i] <= 0) ? 0 : g[i]
+        s += d; sx += d * (x[i] - mu); i += 1
+    }
+    return (s, sx)
 }
 
 /// torch.nn.BatchNorm2d over [N, C, H, W].

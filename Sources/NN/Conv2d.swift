@@ -4,8 +4,9 @@
 // major, then kernel row, kernel column) and P = samples*OH*OW columns, so the whole chunk is a
 // single GEMM Y[outC, P] = W[outC, K] * cols, whose rows are scattered back to NCHW. Batching
 // samples into one GEMM matters at small images, where one sample's OH*OW is tiny. The column
-// matrix lives in the network's shared workspace and is recomputed in backward instead of kept,
-// so memory does not grow with depth.
+// matrix of a batch that fits one chunk is kept by the layer for backward (saving a second
+// im2col); larger batches use the network's shared workspace and recompute it in backward, so
+// memory stays bounded at large images.
 
 import Core
 
@@ -20,12 +21,17 @@ public final class Conv2d: Layer {
     public var computeInputGradient = true
     /// Upper bound (floats) on one chunk's column matrix; bounds workspace memory at large images.
     public static let maxColumnElements = 1 << 24
+    /// Keep a one-chunk column matrix from forward for backward (memory for speed).
+    nonisolated(unsafe) public static var cacheColumns = true
 
     private var storage: ParameterStorage!
     private var wOff = 0, bOff = 0
     private var input: Tensor?
     private let output = Tensor(zeros: [0])
     private let gradInput = Tensor(zeros: [0])
+    private let columnCache = Tensor(zeros: [0])
+    /// Whether `columnCache` holds the column matrix of the last forward.
+    private var columnsCached = false
 
     public init(_ inChannels: Int, _ outChannels: Int, kernel: (Int, Int), stride: (Int, Int) = (1, 1),
                 padding: (Int, Int) = (0, 0), bias: Bool = true, weightInit: WeightInit = .torchDefault) {
@@ -81,10 +87,12 @@ public final class Conv2d: Layer {
         let wp = storage.parameters + wOff
         let bp: UnsafeMutablePointer<Float>? = hasBias ? storage.parameters + bOff : nil
         let y = output.data
+        columnsCached = Conv2d.cacheColumns && chunk >= n && training
+        if columnsCached { columnCache.resize([kk * n * ohw]) }
         var n0 = 0
         while n0 < n {
             let n1 = Swift.min(n, n0 + chunk), p = (n1 - n0) * ohw
-            let cols = storage.workspace.buffer(0, count: kk * p)
+            let cols = columnsCached ? columnCache.data : storage.workspace.buffer(0, count: kk * p)
             let ycn = storage.workspace.buffer(1, count: oc * p)
             im2col(x.data, h, w, oh, ow, n0, n1, cols)
             sgemm(m: oc, n: p, k: kk, a: wp, lda: kk, b: cols, ldb: p, beta: 0, c: ycn, ldc: p)
@@ -119,7 +127,7 @@ public final class Conv2d: Layer {
         var n0 = 0
         while n0 < n {
             let n1 = Swift.min(n, n0 + chunk), p = (n1 - n0) * ohw, nc = n1 - n0, base = n0
-            let cols = storage.workspace.buffer(0, count: kk * p)
+            let cols = columnsCached ? columnCache.data : storage.workspace.buffer(0, count: kk * p)
             let dycn = storage.workspace.buffer(1, count: oc * p)
             // Gather dY into [oc, (n, pix)] and sum it for the bias gradient.
             let g = dy.data
@@ -134,16 +142,17 @@ public final class Conv2d: Layer {
                     if let db { db[o] += sum }
                 }
             }
-            im2col(x.data, h, w, oh, ow, n0, n1, cols)
+            if !columnsCached { im2col(x.data, h, w, oh, ow, n0, n1, cols) }
             // dW[oc, K] += dY[oc, P] * cols[K, P]^T
             sgemm(transB: true, m: oc, n: kk, k: p, a: dycn, lda: p, b: cols, ldb: p, beta: 1, c: dw, ldc: kk)
             if computeInputGradient {
-                // dCols[K, P] = W[oc, K]^T * dY[oc, P], reusing the column buffer.
+                // dCols[K, P] = W[oc, K]^T * dY[oc, P], reusing the column buffer (its columns are spent).
                 sgemm(transA: true, m: kk, n: p, k: oc, a: wp, lda: kk, b: dycn, ldb: p, beta: 0, c: cols, ldc: p)
                 col2im(cols, h, w, oh, ow, n0, n1, gradInput.data)
             }
             n0 = n1
         }
+        if computeInputGradient { columnsCached = false }  // the cache now holds dCols
         return gradInput
     }
 

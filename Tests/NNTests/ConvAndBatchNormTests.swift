@@ -44,6 +44,22 @@ final class ConvAndBatchNormTests: XCTestCase {
         for i in stride(from: 0, to: one.count, by: 97) { XCTAssertEqual(all[off + i], one[i], accuracy: 1e-5) }
     }
 
+    func testCachedAndRecomputedColumnsGiveTheSameGradients() {
+        func grads(cache: Bool) -> ([Float], [Float]) {
+            let saved = Conv2d.cacheColumns
+            Conv2d.cacheColumns = cache
+            defer { Conv2d.cacheColumns = saved }
+            let net = Network(Conv2d(3, 4, kernel: 3, stride: 2, padding: 1), seed: 8)
+            let x = randomTensor([2, 3, 7, 6], seed: 1)
+            let y = net.forward(x, training: true)
+            let dx = net.backward(randomTensor(y.shape, seed: 2))
+            return (dx.array, Array(net.gradients))
+        }
+        let a = grads(cache: true), b = grads(cache: false)
+        XCTAssertEqual(a.0, b.0)
+        XCTAssertEqual(a.1, b.1)
+    }
+
     func testBatchNormTrainingNormalisesAndUpdatesRunningStats() {
         let bn = BatchNorm(2)
         let net = Network(bn, seed: 1)
