@@ -23,10 +23,12 @@ public enum ImageDecoder {
     /// With a target size, large JPEGs are decoded with DCT downscaling (1/2, 1/4, 1/8) to the
     /// smallest size still >= the target in both axes; the result is NOT resized to the target
     /// (use `ImagePipeline.load` or `Image.resized`).
-    public static func decode(fileAt path: String, targetWidth: Int? = nil, targetHeight: Int? = nil) throws -> Image {
+    /// `channels` nil keeps the source's (1 for grey sources, else 3); 1 or 3 forces that.
+    public static func decode(fileAt path: String, targetWidth: Int? = nil, targetHeight: Int? = nil,
+                              channels: Int? = nil) throws -> Image {
         let bytes = try readFile(path)
         return try bytes.withUnsafeBufferPointer { buf in
-            try decode(buf, channels: nil, targetWidth: targetWidth, targetHeight: targetHeight, name: path)
+            try decode(buf, channels: channels, targetWidth: targetWidth, targetHeight: targetHeight, name: path)
         }
     }
 
@@ -73,8 +75,7 @@ public enum ImageDecoder {
             (fullW, fullH) = (Int(w), Int(h))
             status = ic_jpeg_decode(base, bytes.count, ch, Int32(scale), &out, &err, err.count)
         case .png:
-            // The simplified API reports the colour type after begin_read; decoding as RGB and
-            // checking for grey would cost a pass, so grey PNGs keep 3 channels unless asked for 1.
+            // Without a requested channel count, grey PNGs (IHDR colour type 0 or 4) decode to 1.
             status = ic_png_decode(base, bytes.count, Int32(channels ?? pngChannels(bytes)), &out, &err, err.count)
         }
         if status != IC_OK { throw corrupt(name, format == .jpeg ? "JPEG" : "PNG", err, truncated: status == IC_ERR_TRUNCATED) }
@@ -104,26 +105,24 @@ public enum ImageDecoder {
         return DeepfakeError("\(name) is a \(truncated ? "truncated" : "corrupt") \(format) file (\(reason)): re-download it or remove it from the dataset")
     }
 
-    /// Reads a whole file into memory with a clear error when it is missing or unreadable.
+    /// Reads a whole file into memory (one read into an exactly sized array) with a clear error
+    /// when it is missing or unreadable.
     public static func readFile(_ path: String) throws -> [UInt8] {
         guard let fp = fopen(path, "rb") else {
             let reason = String(cString: strerror(errno))
             throw DeepfakeError("cannot read image \(path): \(reason); check the path and permissions")
         }
         defer { fclose(fp) }
-        var result: [UInt8] = []
-        var chunk = [UInt8](repeating: 0, count: 1 << 16)
         fseek(fp, 0, SEEK_END)
-        let size = ftell(fp)
+        let size = max(0, ftell(fp))
         fseek(fp, 0, SEEK_SET)
-        if size > 0 { result.reserveCapacity(size) }
-        while true {
-            let n = chunk.withUnsafeMutableBytes { fread($0.baseAddress, 1, $0.count, fp) }
-            if n > 0 { result.append(contentsOf: chunk[0..<n]) }
-            if n < chunk.count {
-                if ferror(fp) != 0 { throw DeepfakeError("error reading image \(path): \(String(cString: strerror(errno)))") }
-                break
-            }
+        var got = 0
+        let result = [UInt8](unsafeUninitializedCapacity: size) { buf, count in
+            got = size > 0 ? fread(buf.baseAddress, 1, size, fp) : 0
+            count = got
+        }
+        if got < size || ferror(fp) != 0 {
+            throw DeepfakeError("error reading image \(path): read \(got) of \(size) bytes (\(String(cString: strerror(errno))))")
         }
         return result
     }
