@@ -31,8 +31,8 @@ let package = Package(
         .target(name: "Core"),
         .target(name: "NN", dependencies: ["Core", "CBLAS"]),
         .target(name: "Quantum", dependencies: ["Core"]),
-        .target(name: "Storage", dependencies: ["Core", "CHDF5"]),
-        .target(name: "ImageIO", dependencies: ["Core", "CImageCodec"]),
+        .target(name: "Storage", dependencies: ["Core", "CHDF5"], exclude: ["README.md"]),
+        .target(name: "ImageIO", dependencies: ["Core", "CImageCodec"], exclude: ["README.md"]),
         .target(name: "Distributed", dependencies: ["Core", "CMPI"]),
 
         // Domain.
