@@ -87,6 +87,27 @@ final class CodecTests: XCTestCase {
         XCTAssertEqual(try ImageDecoder.decode(fileAt: path), img)
     }
 
+    func testConcurrentDecodesAgree() throws {
+        // The pipeline runs on several threads at once: decoders must be reentrant (errors too).
+        let jpeg = try ImageEncoder.jpeg(smoothImage(width: 120, height: 90, channels: 3), quality: 90)
+        let path = try temporaryFile(self, jpeg, suffix: ".jpg")
+        let bad = try temporaryFile(self, Array(jpeg.prefix(jpeg.count / 2)), suffix: ".jpg")
+        let reference = try ImagePipeline.load(path: path, width: 32, height: 24, channels: 3)
+        let lock = NSLock()
+        var mismatches = 0, errors = 0
+        DispatchQueue.concurrentPerform(iterations: 48) { i in
+            if i % 4 == 3 {
+                let failed = (try? ImagePipeline.load(path: bad, width: 32, height: 24, channels: 3)) == nil
+                lock.lock(); errors += failed ? 1 : 0; lock.unlock()
+            } else {
+                let out = try? ImagePipeline.load(path: path, width: 32, height: 24, channels: 3)
+                lock.lock(); mismatches += out == reference ? 0 : 1; lock.unlock()
+            }
+        }
+        XCTAssertEqual(mismatches, 0)
+        XCTAssertEqual(errors, 12)
+    }
+
     func testBrokenFilesGiveClearErrors() throws {
         let jpeg = try ImageEncoder.jpeg(smoothImage(width: 256, height: 256, channels: 3), quality: 90)
         XCTAssertGreaterThan(jpeg.count, 2000)

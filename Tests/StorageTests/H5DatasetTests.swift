@@ -2,6 +2,7 @@
 // datasets, compression and tensors.
 
 import Core
+import Foundation
 import Storage
 import XCTest
 
@@ -74,6 +75,24 @@ final class H5DatasetTests: XCTestCase {
         XCTAssertEqual(shape, [16, 3, 2, 2])
         XCTAssertEqual(back, all)
         XCTAssertEqual(try f.readRows("cache/images", start: 6, count: 2, as: UInt8.self), Array(all[72..<96]))
+    }
+
+    func testConcurrentRowReadsFromOneFile() throws {
+        // The serial HDF5 build is thread-safe: several threads may read rows of one open file.
+        let path = temporaryH5Path(self)
+        let values = (0..<(64 * 300)).map { UInt8(truncatingIfNeeded: $0 * 13) }
+        do { try H5File.create(path).write("x", values, shape: [64, 300], chunkRows: 4, compression: 1) }
+        let f = try H5File.open(path)
+        let lock = NSLock()
+        var failures: [String] = []
+        DispatchQueue.concurrentPerform(iterations: 64) { i in
+            do {
+                let rows = try f.readRows("x", start: i, count: 1, as: UInt8.self)
+                if rows != Array(values[(i * 300)..<((i + 1) * 300)]) { lock.lock(); failures.append("row \(i) differs"); lock.unlock() }
+                _ = f.exists("nope/\(i)")      // a failing lookup on every thread must stay silent and harmless
+            } catch { lock.lock(); failures.append("\(error)"); lock.unlock() }
+        }
+        XCTAssertEqual(failures, [])
     }
 
     func testCompressionShrinksCompressibleData() throws {
