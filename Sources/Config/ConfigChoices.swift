@@ -103,7 +103,7 @@ public enum Augmentation: String, ConfigChoice {
 public enum DatasetSource: Equatable, Hashable, Sendable, CustomStringConvertible {
     /// A Kaggle dataset, read from the kagglehub cache under `kagglePath`.
     case kaggle(KaggleHandle)
-    /// A local folder, as written (a leading `~` is expanded by `expandedPath`).
+    /// A local folder, as written; `~` and relative paths are resolved by Datasets (DatasetResolver).
     case localFolder(String)
     /// Generated data: `builtin` (variant nil) or `builtin:<variant>`.
     case builtin(variant: String?)
