@@ -41,6 +41,7 @@ final class RealDatasetTests: DownloadTestCase {
             XCTAssertEqual(FileManager.default.contents(atPath: folder + "/" + rel), FileManager.default.contents(atPath: source + "/" + rel), rel)
         }
         let zipBytes = (try FileManager.default.attributesOfItem(atPath: zip)[.size] as? NSNumber)?.doubleValue ?? 0
+        print(try String(contentsOfFile: logPath, encoding: .utf8))
         print("hard1k: \(files.count) files, \(formatBytes(UInt64(zipBytes))) zip, download+extract \(String(format: "%.2f", dt)) s (\(formatBytes(UInt64(zipBytes / dt)))/s)")
     }
 
