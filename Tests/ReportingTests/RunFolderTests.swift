@@ -51,7 +51,7 @@ final class RunFolderTests: XCTestCase {
                 // Claim the folder: a second owner would find the marker already there.
                 let marker = r.file("owner")
                 XCTAssertFalse(FileManager.default.fileExists(atPath: marker))
-                FileManager.default.createFile(atPath: marker, contents: Data())
+                XCTAssertTrue(FileManager.default.createFile(atPath: marker, contents: Data()))
                 lock.lock(); made.append(r.path); lock.unlock()
             } catch {
                 lock.lock(); errors.append(error); lock.unlock()
@@ -65,7 +65,7 @@ final class RunFolderTests: XCTestCase {
 
     func testUnwritableOutputsPathIsAClearError() throws {
         let file = try temporaryFolder(self) + "/plainfile"
-        FileManager.default.createFile(atPath: file, contents: Data("x".utf8))
+        XCTAssertTrue(FileManager.default.createFile(atPath: file, contents: Data("x".utf8)))
         XCTAssertThrowsError(try RunFolder.create(outputsPath: file + "/sub", model: "M", batchSize: 1, epochs: 1, datasets: [])) {
             XCTAssertTrue("\($0)".contains("cannot create outputsPath \(file)/sub"), "\($0)")
         }
