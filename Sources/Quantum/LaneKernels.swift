@@ -1,10 +1,10 @@
-// Lane kernels: 8 independent small states interleaved amplitude-by-amplitude (one SIMD8<Double>
-// per amplitude holds that amplitude of 8 samples). Every gate is then 8-wide vector arithmetic
+// Lane kernels: 4 independent small states interleaved amplitude-by-amplitude (one SIMD4<Double>
+// per amplitude holds that amplitude of 4 samples). Every gate is then 8-wide vector arithmetic
 // whatever its qubit, with no short inner runs for low qubits; the batched engine uses these for
 // small circuits, the shard kernels (Kernels.swift) for large states.
 
-typealias Lane = SIMD8<Double>
-let laneWidth = 8
+typealias Lane = SIMD4<Double>
+let laneWidth = 4
 
 /// A 2x2 matrix per lane.
 struct LaneMat {
