@@ -30,7 +30,7 @@ public struct Config: Sendable {
     /// Fraction of the validation portion used for testing, 0 <= x < 1; 0 means "test on
     /// testData". Default 0. (valSize 0.3, testSize 1/3 gives a 70/20/10 split.)
     public var testSize = 0.0
-    /// Data-loading threads. Default 2.
+    /// Data-loading threads, 0...256. Default 2.
     public var numWorkers = 2
     /// Images per batch (per process under MPI), >= 1. Default 32.
     public var batchSize = 32
@@ -51,7 +51,7 @@ public struct Config: Sendable {
     public var qubitType: QubitType = .defaultQubit
     /// PennyLane diff_method (kept for the record). Default best.
     public var diffType: DiffType = .best
-    /// Entangling layers per quantum circuit (circuit depth in layers), >= 1. Default 1.
+    /// Entangling layers per quantum circuit (circuit depth in layers), 1...1000. Default 1.
     public var nLayers = 1
     /// strong (StronglyEntanglingLayers) or basic (BasicEntanglerLayers). Default strong.
     public var typeLayers: TypeLayers = .strong
