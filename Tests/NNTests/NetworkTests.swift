@@ -79,3 +79,13 @@ final class NetworkTests: XCTestCase {
         XCTAssertEqual(grad.array, [0.25, -0.25, 0, 0])
     }
 }
+
+final class ComputeTests: XCTestCase {
+    func testOpenBLASKernelChoice() {
+        XCTAssertEqual(Compute.betterOpenBLASCoreType(cpuFlags: ["avx2", "fma", "avx512f", "avx512vl"], current: "Prescott"), "SkylakeX")
+        XCTAssertEqual(Compute.betterOpenBLASCoreType(cpuFlags: ["avx2", "fma"], current: "Prescott"), "Haswell")
+        XCTAssertNil(Compute.betterOpenBLASCoreType(cpuFlags: ["sse3"], current: "Prescott"))
+        XCTAssertNil(Compute.betterOpenBLASCoreType(cpuFlags: ["avx2", "fma"], current: "Haswell"))
+        XCTAssertFalse(Compute.openBLASCore.isEmpty)
+    }
+}
