@@ -111,21 +111,10 @@ final class HTTPTransfer: NSObject, URLSessionDataDelegate, @unchecked Sendable 
         return TransferResult(status: r.statusCode, headers: headers, body: body, bytesWritten: written, finalURL: r.url)
     }
 
-    /// Maps URLSession's errors onto the few cases a user can act on.
+    /// Maps URLSession's errors onto the cases a user can act on: before any response the host
+    /// was never reached (refused, DNS, TLS, no route); after one, the connection broke mid-body.
     static func classify(_ error: Error, gotResponse: Bool) -> TransferFailure {
-        let ns = error as NSError
-        let text = ns.localizedDescription
-        if ns.domain == NSURLErrorDomain {
-            switch ns.code {
-            case NSURLErrorCannotConnectToHost, NSURLErrorCannotFindHost, NSURLErrorDNSLookupFailed,
-                 NSURLErrorNotConnectedToInternet, NSURLErrorInternationalRoamingOff,
-                 NSURLErrorSecureConnectionFailed, NSURLErrorServerCertificateUntrusted,
-                 NSURLErrorServerCertificateHasUnknownRoot, NSURLErrorServerCertificateNotYetValid,
-                 NSURLErrorServerCertificateHasBadDate:
-                return gotResponse ? .connectionLost(text) : .unreachable(text)
-            default: break
-            }
-        }
+        let text = (error as NSError).localizedDescription
         return gotResponse ? .connectionLost(text) : .unreachable(text)
     }
 

@@ -14,8 +14,7 @@ class DownloadTestCase: XCTestCase {
     var cacheRoot: String { sandbox + "/cache" }
 
     override func setUpWithError() throws {
-        _ = try KaggleTestServer.python3()
-        sandbox = try makeSandbox(name)
+        sandbox = try makeSandbox(name)   // tests that start a server skip there when python3 is missing
     }
 
     override func tearDown() {
@@ -267,6 +266,21 @@ final class KaggleDownloaderTests: DownloadTestCase {
         try FileManager.default.removeItem(atPath: root + "/1.complete")
         assertTree(try downloader().ensureDataset(KaggleHandle(parsing: hard + "/versions/1")), equals: files)
         XCTAssertEqual(s.requests().count, 1)
+    }
+
+    func testConcurrentRunsShareOneDownload() throws {
+        let files = DatasetLayouts.files(hard, perClass: 30)
+        let s = try startServer([hard: [1: files]], options: ["stall_after": 100, "stall_seconds": 1])
+        let h = try KaggleHandle(parsing: hard + "/versions/1")
+        let a = try downloader(), b = try downloader()
+        var results = [String?](repeating: nil, count: 2)
+        DispatchQueue.concurrentPerform(iterations: 2) { i in
+            results[i] = try? (i == 0 ? a : b).ensureDataset(h)
+        }
+        XCTAssertEqual(results[0], cacheRoot + "/datasets/\(hard)/versions/1")
+        XCTAssertEqual(results[0], results[1])
+        XCTAssertEqual(s.requests().count, 1, "the second run waits on the lock, then finds the dataset complete")
+        assertTree(results[0]!, equals: files)
     }
 
     func testDiskSpaceIsCheckedAgainstContentLengthBeforeDownloading() throws {
