@@ -1,0 +1,60 @@
+// QuantumLayer: finite-difference gradients (inputs and weights) through a Network, output equal
+// to the Quantum simulator per circuit, and PennyLane's weight shape in the registry.
+
+import XCTest
+import Core
+import NN
+import Quantum
+@testable import Models
+
+final class QuantumLayerTests: XCTestCase {
+    func checkFD(_ template: LayerTemplate, rotation: EmbeddingRotation) {
+        let layer = QuantumLayer(circuits: 2, qubits: 3, layers: 2, template: template, rotation: rotation)
+        let net = Network(layer, seed: 3)
+        var rng = SeededRNG(seed: 11)
+        let x = Tensor(shape: [4, 6], values: (0..<24).map { _ in Float(rng.uniform() * 2 - 1) })
+        let r = Tensor(shape: [4, 6], values: (0..<24).map { _ in Float(rng.uniform() * 2 - 1) })
+        func loss() -> Double {
+            let y = net.forward(x, training: true)
+            return (0..<y.count).reduce(0.0) { $0 + Double(y[$1]) * Double(r[$1]) }
+        }
+        _ = net.forward(x, training: true)
+        net.zeroGradients()
+        let dx = net.backward(r).copy()
+        let gw = Array(net.gradients)
+        let h: Float = 1e-2
+        for i in stride(from: 0, to: 24, by: 5) {
+            let v = x[i]
+            x[i] = v + h; let lp = loss()
+            x[i] = v - h; let lm = loss()
+            x[i] = v
+            XCTAssertEqual(Double(dx[i]), (lp - lm) / Double(2 * h), accuracy: 2e-3, "input \(i)")
+        }
+        for j in stride(from: 0, to: net.parameterCount, by: 7) {
+            let v = net.parameters[j]
+            net.parameters[j] = v + h; let lp = loss()
+            net.parameters[j] = v - h; let lm = loss()
+            net.parameters[j] = v
+            XCTAssertEqual(Double(gw[j]), (lp - lm) / Double(2 * h), accuracy: 2e-3, "weight \(j)")
+        }
+        XCTAssertTrue(gw.contains { abs($0) > 1e-2 })
+    }
+
+    func testFiniteDifferencesStrong() { checkFD(.strong, rotation: .x) }
+    func testFiniteDifferencesBasic() { checkFD(.basic, rotation: .y) }
+
+    func testOutputMatchesSimulatorAndWeightShape() {
+        let layer = QuantumLayer(circuits: 2, qubits: 4, layers: 1, template: .strong)
+        let net = Network(layer, seed: 5)
+        XCTAssertEqual(net.entry(named: "weights")?.shape, [2, 1, 4, 3])
+        let x = Tensor(shape: [1, 8], values: [0.1, 0.2, 0.3, 0.4, -0.5, 0.6, -0.7, 0.8])
+        let y = net.forward(x, training: false)
+        for c in 0..<2 {
+            let w = (0..<12).map { Double(net.parameters[c * 12 + $0]) }
+            let z = CircuitExecutor(circuit: layer.circuit).forward(inputs: (0..<4).map { Double(x[c * 4 + $0]) }, batch: 1, weights: w)
+            for i in 0..<4 { XCTAssertEqual(Double(y[c * 4 + i]), z[i], accuracy: 1e-6) }
+        }
+        XCTAssertEqual(layer.resources.qubits, 4)
+        XCTAssertEqual(layer.resources.gateCounts["CNOT"], 4)
+    }
+}
