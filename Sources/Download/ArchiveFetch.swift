@@ -151,7 +151,7 @@ extension KaggleDownloader {
 
     func stoppedEarly(_ label: String, _ why: String, size: Int64, total: Int64?, path: String) -> DeepfakeError {
         let of = total.map { " of \(formatBytes(UInt64($0)))" } ?? ""
-        return DeepfakeError("the download of \(label) keeps stopping early (\(why); \(formatBytes(UInt64(size)))\(of) kept in \(path)): re-run to resume it; if this node's connection is unreliable or absent, prepare the data on a connected node and run here with -o (offline)")
+        return DeepfakeError("the download of \(label) keeps stopping early (\(why); \(formatBytes(UInt64(size)))\(of) kept in \(path)): re-run to resume it; if this node's connection is unreliable or absent, prepare the data on a connected node (deepfake prepare -c <config>) and run here with -o (offline)")
     }
 
     func describe(_ f: TransferFailure) -> String {
@@ -166,7 +166,7 @@ extension KaggleDownloader {
 
     func networkError(_ handle: KaggleHandle, _ f: TransferFailure, partial: Int64 = 0) -> DeepfakeError {
         let kept = partial > 0 ? " The \(formatBytes(UInt64(partial))) already downloaded are kept and the next run resumes them." : ""
-        return DeepfakeError("cannot download \(handle) from \(api.endpoint) (\(describe(f))). If this node has no internet access (a compute node), prepare the data on a connected node first (the login node: run the prepare command there with the same config) and run here with -o (offline); otherwise check the network or proxy (https_proxy) and re-run, or raise the idle timeout.\(kept)")
+        return DeepfakeError("cannot download \(handle) from \(api.endpoint) (\(describe(f))). If this node has no internet access (a compute node), prepare the data on a connected node first (on the login node: deepfake prepare -c <config>, same config and cache) and run here with -o (offline); otherwise check the network or proxy (https_proxy) and re-run, or raise the idle timeout (DEEPFAKE_DOWNLOAD_TIMEOUT=<seconds>, default 60).\(kept)")
     }
 
     static func snippet(_ body: Data) -> String {

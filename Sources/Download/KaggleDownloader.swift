@@ -43,12 +43,24 @@ public final class KaggleDownloader {
         self.cache = cache; self.api = api; self.log = log; self.idleTimeout = idleTimeout; self.limits = limits
     }
 
-    /// Reads endpoint and credentials from `environment` (see KaggleAPIConfig); throws only for an
-    /// unusable KAGGLE_API_ENDPOINT or kaggle.json.
+    /// Reads endpoint and credentials from `environment` (see KaggleAPIConfig), and lets the user
+    /// override the defaults without a config change (the error messages name these):
+    /// DEEPFAKE_DOWNLOAD_TIMEOUT (idle seconds), DEEPFAKE_MAX_EXTRACT_GB, DEEPFAKE_MAX_EXTRACT_ENTRIES.
+    /// Throws for an unusable KAGGLE_API_ENDPOINT, kaggle.json or override.
     public convenience init(cache: KaggleCache, environment: [String: String] = ProcessInfo.processInfo.environment,
                             log: RunLog, idleTimeout: Double = 60, limits: ExtractionLimits = ExtractionLimits()) throws {
+        func number(_ name: String) throws -> Double? {
+            guard let text = environment[name], !text.isEmpty else { return nil }
+            guard let v = Double(text), v > 0, v.isFinite else {
+                throw DeepfakeError("\(name)='\(text)' is not a positive number: unset it or give e.g. \(name)=120")
+            }
+            return v
+        }
+        var limits = limits
+        if let gb = try number("DEEPFAKE_MAX_EXTRACT_GB") { limits.maxBytes = UInt64(gb * 1e9) }
+        if let n = try number("DEEPFAKE_MAX_EXTRACT_ENTRIES") { limits.maxEntries = Int(n) }
         self.init(cache: cache, api: try KaggleAPIConfig(environment: environment), log: log,
-                  idleTimeout: idleTimeout, limits: limits)
+                  idleTimeout: try number("DEEPFAKE_DOWNLOAD_TIMEOUT") ?? idleTimeout, limits: limits)
     }
 
     // MARK: Cache state
@@ -148,7 +160,7 @@ public final class KaggleDownloader {
             return v
         }
         if let f = networkFailure { throw networkError(handle, f) }
-        throw DeepfakeError("cannot tell which version of \(handle.slug) to download (\(reason)) and none is cached: pin one in the config as \"\(handle.slug)/versions/N\" (N from the dataset's Kaggle page)")
+        throw DeepfakeError("cannot tell which version of \(handle.slug) to download (\(reason)) and none is cached: pin one in the config as \"\(handle.slug)/versions/N\" (N from the dataset's Kaggle page), or prepare the data on a connected node (deepfake prepare -c <config>) and run here with -o")
     }
 
     // MARK: Install

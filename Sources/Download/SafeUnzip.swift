@@ -66,7 +66,7 @@ enum SafeUnzip {
         for entry in archive {
             entries.append(entry)
             if entries.count > limits.maxEntries {
-                throw limit("the archive for \(label) has more than \(limits.maxEntries) entries, over the safety limit: raise the entry limit only if you trust this dataset")
+                throw limit("the archive for \(label) has more than \(limits.maxEntries) entries, over the safety limit: if you trust this dataset, raise the limit with DEEPFAKE_MAX_EXTRACT_ENTRIES=<count> and re-run (the archive is kept)")
             }
             if let why = unsafeReason(entry.path) {
                 throw unsafe("the archive for \(label) contains an unsafe entry '\(entry.path)' (\(why)) that would write outside the dataset folder: refusing to extract it; report it to the dataset's owner")
@@ -76,7 +76,7 @@ enum SafeUnzip {
             }
             declared &+= entry.uncompressedSize
             if declared > limits.maxBytes {
-                throw limit("the archive for \(label) expands to more than \(formatBytes(limits.maxBytes)), over the safety limit: raise the size limit only if you trust this dataset and have the space")
+                throw limit("the archive for \(label) expands to more than \(formatBytes(limits.maxBytes)), over the safety limit: if you trust this dataset and have the space, raise the limit with DEEPFAKE_MAX_EXTRACT_GB=<gigabytes> and re-run (the archive is kept)")
             }
         }
         try DiskSpace.require(declared, at: folder, for: "extracting \(label)")

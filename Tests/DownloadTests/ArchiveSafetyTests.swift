@@ -71,7 +71,7 @@ final class ArchiveSafetyTests: DownloadTestCase {
         let d = try downloader()
         let h = try KaggleHandle(parsing: hard + "/versions/1")
         d.limits = ExtractionLimits(maxBytes: 4000, maxEntries: 100)
-        assertFails([hard, "expands to more than 4.0 KB"]) { _ = try d.ensureDataset(h) }
+        assertFails([hard, "expands to more than 4.0 KB", "DEEPFAKE_MAX_EXTRACT_GB"]) { _ = try d.ensureDataset(h) }
         XCTAssertTrue(FileManager.default.fileExists(atPath: d.archivePath(h, version: 1)), "kept: the limit, not the data, was the problem")
         d.limits = ExtractionLimits(maxBytes: 1 << 30, maxEntries: 10)
         assertFails([hard, "more than 10 entries"]) { _ = try d.ensureDataset(h) }
@@ -81,6 +81,22 @@ final class ArchiveSafetyTests: DownloadTestCase {
         let zipSize = d.fileSize(sandbox + "/zips/hamzaboulahia__hardfakevsrealfaces-v1.zip")
         XCTAssertEqual(server?.requests().map { $0["range"] as? String }, ["bytes=\(zipSize)-"],
                        "the kept archive is only confirmed (416), not downloaded again")
+    }
+
+    func testEnvironmentOverridesLimitsAndTimeout() throws {
+        let env = ["HOME": sandbox, "DEEPFAKE_MAX_EXTRACT_GB": "0.5", "DEEPFAKE_MAX_EXTRACT_ENTRIES": "1000",
+                   "DEEPFAKE_DOWNLOAD_TIMEOUT": "7"]
+        let d = try KaggleDownloader(cache: KaggleCache(root: cacheRoot), environment: env, log: RunLog(echo: false))
+        XCTAssertEqual(d.limits.maxBytes, 500_000_000)
+        XCTAssertEqual(d.limits.maxEntries, 1000)
+        XCTAssertEqual(d.idleTimeout, 7)
+        let defaults = try KaggleDownloader(cache: KaggleCache(root: cacheRoot), environment: ["HOME": sandbox], log: RunLog(echo: false))
+        XCTAssertEqual(defaults.limits.maxBytes, 50 << 30)
+        XCTAssertEqual(defaults.limits.maxEntries, 2_000_000)
+        XCTAssertEqual(defaults.idleTimeout, 60)
+        assertFails(["DEEPFAKE_DOWNLOAD_TIMEOUT='soon'"]) {
+            _ = try KaggleDownloader(cache: KaggleCache(root: self.cacheRoot), environment: ["DEEPFAKE_DOWNLOAD_TIMEOUT": "soon"], log: RunLog(echo: false))
+        }
     }
 
     func testLimitsAreInclusiveAtTheBoundary() throws {
