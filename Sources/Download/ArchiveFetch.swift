@@ -37,6 +37,7 @@ extension KaggleDownloader {
             var start: Int64 = have          // offset the body starts at
             var total: Int64?                // full archive size, when announced
             var progress: ProgressLine?
+            var received: Int64 = 0          // body bytes written in this attempt
             let transfer = HTTPTransfer(
                 request: request, sink: .file(fd: fd, path: path), idleTimeout: idleTimeout,
                 onResponse: { [self] http in
@@ -64,7 +65,7 @@ extension KaggleDownloader {
                     log.info("\(label): \(what) from \(http.url?.host ?? "?")\(total.map { ", \(formatBytes(UInt64($0))) in all" } ?? "")")
                     progress = ProgressLine(log: log, label: label, total: total, start: start, interval: progressInterval)
                 },
-                onProgress: { written in progress?.update(start + written) })
+                onProgress: { written in received = written; progress?.update(start + written) })
 
             let result: TransferResult
             do {
@@ -83,11 +84,11 @@ extension KaggleDownloader {
                 case .timedOut, .connectionLost:
                     // Retry only when this attempt made progress: a dead link fails fast.
                     let now = fileSize(path)
-                    if now > have && attempt < maxAttempts {
+                    if received > 0 && attempt < maxAttempts {
                         log.warning("\(label): \(describe(failure)) at \(formatBytes(UInt64(now))); retrying (attempt \(attempt + 1) of \(maxAttempts))")
                         continue
                     }
-                    if now > have { throw stoppedEarly(label, describe(failure), size: now, total: total, path: path) }
+                    if received > 0 { throw stoppedEarly(label, describe(failure), size: now, total: total, path: path) }
                     throw networkError(handle, failure, partial: now)
                 }
             }
