@@ -128,12 +128,19 @@ public enum DataPreparer {
                 let region = base + good * imageSize
                 failures.withUnsafeMutableBufferPointer { fail in
                     let failBase = fail.baseAddress!
-                    Parallel.forEach(count) { k in
-                        do {
-                            try ImagePipeline.load(path: scan.images[start + k].path, width: W, height: H, channels: C,
-                                                   into: region + k * imageSize)
-                        } catch {
-                            failBase[k] = "\(error)"
+                    // Workers take small runs of files from a shared counter rather than fixed halves:
+                    // file sizes vary and a busy machine deschedules threads unevenly.
+                    let work = WorkCounter(limit: count, step: 4)
+                    Parallel.forEach(min(Parallel.threads, count)) { _ in
+                        while let range = work.next() {
+                            for k in range {
+                                do {
+                                    try ImagePipeline.load(path: scan.images[start + k].path, width: W, height: H, channels: C,
+                                                           into: region + k * imageSize)
+                                } catch {
+                                    failBase[k] = "\(error)"
+                                }
+                            }
                         }
                     }
                 }
@@ -198,4 +205,20 @@ private struct RowBlock: @unchecked Sendable {
     let rows: Int
     let rowSize: Int
     var buffer: UnsafeBufferPointer<UInt8> { UnsafeBufferPointer(start: start, count: rows * rowSize) }
+}
+
+/// Hands out consecutive index ranges of `0..<limit` to worker threads.
+final class WorkCounter: @unchecked Sendable {
+    private let lock = NSLock()
+    private var next_ = 0
+    private let limit: Int, step: Int
+    init(limit: Int, step: Int) { self.limit = limit; self.step = max(1, step) }
+
+    func next() -> Range<Int>? {
+        lock.lock(); defer { lock.unlock() }
+        guard next_ < limit else { return nil }
+        let r = next_..<min(next_ + step, limit)
+        next_ = r.upperBound
+        return r
+    }
 }
