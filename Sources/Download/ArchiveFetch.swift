@@ -125,8 +125,9 @@ extension KaggleDownloader {
                 throw notFoundError(handle, version: version)
             case 429, 500..<600:
                 if attempt < maxAttempts {
-                    log.warning("\(label): Kaggle answered HTTP \(result.status); retrying in \(attempt * 5) s")
-                    sleep(UInt32(attempt * 5))
+                    let wait = retryDelay * Double(attempt)
+                    log.warning("\(label): Kaggle answered HTTP \(result.status); retrying in \(formatDuration(wait))")
+                    usleep(UInt32(wait * 1e6))
                     continue
                 }
                 throw DeepfakeError("Kaggle answered HTTP \(result.status) for \(label) \(maxAttempts) times: it is busy or down; re-run later (the download resumes)")

@@ -37,6 +37,8 @@ public final class KaggleDownloader {
     public var maxAttempts: Int = 3
     /// Seconds between progress lines (a line is also written every 10 %).
     public var progressInterval: Double = 5
+    /// Seconds before the first retry after HTTP 429/5xx; the n-th retry waits n times as long.
+    public var retryDelay: Double = 5
 
     public init(cache: KaggleCache, api: KaggleAPIConfig, log: RunLog, idleTimeout: Double = 60,
                 limits: ExtractionLimits = ExtractionLimits()) {

@@ -77,7 +77,12 @@ final class ArchiveSafetyTests: DownloadTestCase {
         assertFails([hard, "more than 10 entries"]) { _ = try d.ensureDataset(h) }
         server?.clearLog()
         d.limits = ExtractionLimits()
+        // A staging folder left by a run killed mid-extraction is discarded, not merged.
+        let staging = cacheRoot + "/datasets/\(hard)/.1.extracting"
+        try FileManager.default.createDirectory(atPath: staging + "/real", withIntermediateDirectories: true)
+        FileManager.default.createFile(atPath: staging + "/real/leftover.jpg", contents: Data([0]))
         assertTree(try d.ensureDataset(h), equals: files)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: staging))
         let zipSize = d.fileSize(sandbox + "/zips/hamzaboulahia__hardfakevsrealfaces-v1.zip")
         XCTAssertEqual(server?.requests().map { $0["range"] as? String }, ["bytes=\(zipSize)-"],
                        "the kept archive is only confirmed (416), not downloaded again")

@@ -268,6 +268,21 @@ final class KaggleDownloaderTests: DownloadTestCase {
         XCTAssertEqual(s.requests().count, 1)
     }
 
+    func testServerErrorsAreRetriedThenReported() throws {
+        let files = DatasetLayouts.files(hard)
+        let s = try startServer([hard: [1: files]], options: ["fail_status": 503, "fail_times": 2])
+        let d = try downloader()
+        d.retryDelay = 0.05
+        let h = try KaggleHandle(parsing: hard + "/versions/1")
+        assertTree(try d.ensureDataset(h), equals: files)
+        XCTAssertEqual(s.requests().count, 3, "two 503 answers, then the archive")
+
+        var cfg = try s.config(); cfg["fail_times"] = 5; try s.setConfig(cfg)
+        assertFails(["HTTP 503", "hamzaboulahia/hardfakevsrealfaces v2", "re-run later"]) {
+            _ = try d.ensureDataset(KaggleHandle(parsing: hard + "/versions/2"))
+        }
+    }
+
     func testConcurrentRunsShareOneDownload() throws {
         let files = DatasetLayouts.files(hard, perClass: 30)
         let s = try startServer([hard: [1: files]], options: ["stall_after": 100, "stall_seconds": 1])

@@ -14,6 +14,7 @@ request, so a test can change the server's behaviour between calls:
   stall_after, stall_seconds   send stall_after bytes, then go silent
   fake_length     announce this Content-Length instead of the real one
   view_status     answer the view endpoint with this status instead
+  fail_status, fail_times   answer downloads with this status (e.g. 503) this many times
 Every request is appended to REQUEST_LOG as one JSON line (method, path, query, host, auth, range).
 The server exits after LIFETIME_SECONDS or when its parent process goes away.
 """
@@ -35,18 +36,18 @@ def load_config():
         return json.load(f)
 
 
-def take_truncation(cfg):
-    """Returns the byte count to cut at for this response, consuming one truncate_times."""
+def take(value_key, count_key):
+    """Returns config[value_key] while config[count_key] > 0, decrementing the count (persisted)."""
     with LOCK:
         cfg = load_config()
-        if cfg.get("truncate") is None or cfg.get("truncate_times", 0) <= 0:
+        if cfg.get(value_key) is None or cfg.get(count_key, 0) <= 0:
             return None
-        cfg["truncate_times"] -= 1
+        cfg[count_key] -= 1
         tmp = CONFIG + ".tmp"
         with open(tmp, "w") as f:
             json.dump(cfg, f)
         os.replace(tmp, CONFIG)
-        return cfg["truncate"]
+        return cfg[value_key]
 
 
 class Handler(BaseHTTPRequestHandler):
@@ -107,6 +108,9 @@ class Handler(BaseHTTPRequestHandler):
         if ds is None:
             return self.reply(404, b'{"code":404,"message":"Not found"}')
         version = version or str(ds["current"])
+        failing = take("fail_status", "fail_times")
+        if failing:
+            return self.reply(failing, b'{"code":%d,"message":"try later"}' % failing)
         if version not in ds["versions"]:
             return self.reply(404, b'{"code":404,"message":"Version not found"}')
         if cfg.get("redirect"):
@@ -140,7 +144,7 @@ class Handler(BaseHTTPRequestHandler):
         for k, v in headers.items():
             self.send_header(k, v)
         self.end_headers()
-        cut = take_truncation(cfg)
+        cut = take("truncate", "truncate_times")
         stall = cfg.get("stall_after")
         if cut is not None:
             body = body[:cut]
