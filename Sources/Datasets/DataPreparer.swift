@@ -172,6 +172,10 @@ public enum DataPreparer {
             pending.wait()
         }
         if let e = writeError.error { throw e }
+        if good == 0 {
+            throw DeepfakeError("none of the \(n) images could be read (first: \(skipped.first.map { "\($0.path): \($0.reason)" } ?? "-")); "
+                + "check that the dataset folders hold valid JPEG/PNG files")
+        }
         images.removeLast((n - good) * imageSize)
         try file.write("labels", labels)
         try file.write("splits", splits)

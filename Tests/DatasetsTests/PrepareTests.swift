@@ -136,4 +136,17 @@ final class PrepareTests: XCTestCase {
         XCTAssertTrue(r.description.contains("images/s"))
         XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: scratch), [])
     }
+
+    func testAllUnreadableIsAnError() throws {
+        let root = Fixtures.tempDir("bad")
+        for cls in ["real", "fake"] {
+            try FileManager.default.createDirectory(atPath: root + "/" + cls, withIntermediateDirectories: true)
+            try Data("junk".utf8).write(to: URL(fileURLWithPath: root + "/\(cls)/a.jpg"))
+        }
+        let dataPath = Fixtures.tempDir("cache")
+        XCTAssertThrowsError(try prepare([Fixtures.entry("x", root)], dataPath: dataPath)) { e in
+            XCTAssertTrue("\(e)".contains("none of the 2 images could be read"), "\(e)")
+        }
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: dataPath + "/cache"), [])  // no half file left
+    }
 }
