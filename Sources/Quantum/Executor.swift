@@ -12,7 +12,8 @@ import Foundation
 public final class CircuitExecutor {
     public let circuit: Circuit
     let program: Program
-    /// Flattened step table: kind 0 = dense 2x2, 1 = diagonal, 2 = CNOT, 3 = CZ, 4 = controlled 2x2.
+    /// Flattened step table: kind 0 = dense 2x2, 1 = diagonal, 2 = CNOT, 3 = CZ, 4 = controlled 2x2,
+    /// 5 = dense 2x2 on the target fused with a following CNOT (bitA = control, bitB = target).
     let kinds: [UInt8]
     let bitA: [Int]
     let bitB: [Int]
@@ -47,6 +48,7 @@ public final class CircuitExecutor {
             case let .cnot(c, t): k.append(2); a.append(c); b.append(t); d.append(false)
             case let .cz(x, y): k.append(3); a.append(x); b.append(y); d.append(false)
             case let .controlled(c, t, _, _, dep): k.append(4); a.append(c); b.append(t); d.append(dep)
+            case let .fusedCNOT(c, t, _, dep): k.append(5); a.append(c); b.append(t); d.append(dep)
             }
         }
         kinds = k; bitA = a; bitB = b; dependsOnInputs = d
@@ -79,7 +81,7 @@ public final class CircuitExecutor {
     @inline(__always)
     func stepMatrix(_ s: Int, _ a: UnsafePointer<Double>) -> Mat2 {
         switch program.steps[s] {
-        case let .single(_, factors, _, _): return program.matrix(factors, a)
+        case let .single(_, factors, _, _), let .fusedCNOT(_, _, factors, _): return program.matrix(factors, a)
         case let .controlled(_, _, f, slot, _): return f.matrix(a[slot])
         default: return .identity
         }
@@ -102,7 +104,8 @@ public final class CircuitExecutor {
             case 1: Kernels.applyDiagonal(r, i, bit: a, m, lo, hi)
             case 2: Kernels.applyCNOT(r, i, control: a, target: b, lo, hi)
             case 3: Kernels.applyCZ(r, i, a, b, lo, hi)
-            default: Kernels.applyControlled2x2(r, i, control: a, target: b, m, lo, hi)
+            case 4: Kernels.applyControlled2x2(r, i, control: a, target: b, m, lo, hi)
+            default: Kernels.apply2x2ThenCNOT(r, i, control: a, target: b, m, lo, hi)
             }
         }
         if parallel && n > 1 { Parallel.forChunks(range, minPerChunk: 1 << 12, run) } else { run(0, range) }
@@ -245,6 +248,13 @@ public final class CircuitExecutor {
         case .cnot, .cz:
             apply(s, .identity, pr, pi, parallel: parallel)
             apply(s, .identity, lr, li, parallel: parallel)
+        case let .fusedCNOT(c, t, factors, _):
+            // V = CNOT (U on t): V^dagger = U^dagger CNOT, so undo the CNOT on both, then U.
+            Kernels.applyCNOTAll(pr, pi, control: c, target: t, dim: dim, parallel: parallel)
+            Kernels.applyCNOTAll(lr, li, control: c, target: t, dim: dim, parallel: parallel)
+            let u = program.matrix(factors, a).dagger
+            let m = contraction(control: -1, target: t, u, pr, pi, lr, li, range: dim >> 1, parallel: parallel)
+            for (slot, d) in program.derivatives(factors, a) { grads[slot] += 2 * d.realContraction(m) }
         case let .single(bit, factors, _, _):
             let u = program.matrix(factors, a).dagger
             let hasSlots = factors.contains { $0.1 >= 0 }

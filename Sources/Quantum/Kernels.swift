@@ -7,6 +7,8 @@
 // the gate's qubits are local (global qubits, the high bits, are handled outside the kernel by
 // exchanging or selecting whole shards).
 
+import Core
+
 @inline(__always)
 func insertZeroBit(_ p: Int, _ bit: Int) -> Int {
     let low = p & ((1 << bit) &- 1)
@@ -77,6 +79,49 @@ enum Kernels {
                 let ar = xr[j], ai = xi[j]
                 xr[j] = yr[j]; xi[j] = yi[j]
                 yr[j] = ar; yi[j] = ai
+            }
+            q += len
+        }
+    }
+
+    /// CNOT over a whole shard of 2^local amplitudes (dim), optionally split over threads.
+    static func applyCNOTAll(_ re: UnsafeMutablePointer<Double>, _ im: UnsafeMutablePointer<Double>,
+                             control: Int, target: Int, dim: Int, parallel: Bool) {
+        if parallel {
+            Parallel.forChunks(dim >> 2, minPerChunk: 1 << 12) { lo, hi in applyCNOT(re, im, control: control, target: target, lo, hi) }
+        } else {
+            applyCNOT(re, im, control: control, target: target, 0, dim >> 2)
+        }
+    }
+
+    /// A 2x2 on `target` followed by CNOT(control, target) in one pass: where the control bit is
+    /// set the two results are stored swapped. Quads lo..<hi of 2^(local-2).
+    static func apply2x2ThenCNOT(_ re: UnsafeMutablePointer<Double>, _ im: UnsafeMutablePointer<Double>,
+                                 control: Int, target: Int, _ m: Mat2, _ lo: Int, _ hi: Int) {
+        let c = 1 << control, t = 1 << target
+        let bl = Swift.min(control, target), bh = Swift.max(control, target)
+        let run = 1 << bl
+        var q = lo
+        while q < hi {
+            let i = insertTwoZeroBits(q, bl, bh)
+            let len = Swift.min(hi - q, run - (q & (run - 1)))
+            // control = 0: plain 2x2 on (i, i|t)
+            var xr = re + i, xi = im + i, yr = re + (i | t), yi = im + (i | t)
+            for j in 0..<len {
+                let ar = xr[j], ai = xi[j], br = yr[j], bi = yi[j]
+                xr[j] = m.ar * ar - m.ai * ai + m.br * br - m.bi * bi
+                xi[j] = m.ar * ai + m.ai * ar + m.br * bi + m.bi * br
+                yr[j] = m.cr * ar - m.ci * ai + m.dr * br - m.di * bi
+                yi[j] = m.cr * ai + m.ci * ar + m.dr * bi + m.di * br
+            }
+            // control = 1: 2x2 on (k, k|t), results swapped (the CNOT)
+            xr = re + (i | c); xi = im + (i | c); yr = re + (i | c | t); yi = im + (i | c | t)
+            for j in 0..<len {
+                let ar = xr[j], ai = xi[j], br = yr[j], bi = yi[j]
+                yr[j] = m.ar * ar - m.ai * ai + m.br * br - m.bi * bi
+                yi[j] = m.ar * ai + m.ai * ar + m.br * bi + m.bi * br
+                xr[j] = m.cr * ar - m.ci * ai + m.dr * br - m.di * bi
+                xi[j] = m.cr * ai + m.ci * ar + m.dr * bi + m.di * br
             }
             q += len
         }

@@ -26,7 +26,8 @@ extension CircuitExecutor {
         case 1: LaneKernels.applyDiagonal(re, im, dim: dim, bit: a, m)
         case 2: LaneKernels.applyCNOT(re, im, dim: dim, control: a, target: b)
         case 3: LaneKernels.applyCZ(re, im, dim: dim, a, b)
-        default: LaneKernels.applyControlled(re, im, dim: dim, control: a, target: b, m)
+        case 4: LaneKernels.applyControlled(re, im, dim: dim, control: a, target: b, m)
+        default: LaneKernels.apply2x2(re, im, dim: dim, bit: b, m, swapMask: 1 << a)
         }
     }
 
@@ -40,7 +41,7 @@ extension CircuitExecutor {
         slotAngles.withUnsafeBufferPointer { angBuf in
             let ang = angBuf.baseAddress!
             let shared = (0..<nSteps).map { s in
-                shareNonInput && !dep[s] && (kinds[s] <= 1 || kinds[s] == 4) ? LaneMat(stepMatrix(s, ang)) : LaneMat(.identity)
+                shareNonInput && !dep[s] && kinds[s] != 2 && kinds[s] != 3 ? LaneMat(stepMatrix(s, ang)) : LaneMat(.identity)
             }
             Parallel.forChunks(chunks) { lo, hi in
                 let z = UnsafeMutablePointer<Lane>.allocate(capacity: n)
@@ -52,7 +53,7 @@ extension CircuitExecutor {
                     for s in 0..<nSteps {
                         let k = kinds[s]
                         let m: LaneMat
-                        if k == 2 || k == 3 { m = shared[s] }
+                        if k == 2 || k == 3 { m = shared[s] }  // permutations: matrix unused
                         else if shareNonInput && !dep[s] { m = shared[s] }
                         else { m = self.laneMatrix(s, chunk: ch, batch: batch, ang, dagger: false) }
                         self.laneApply(k, bitA[s], bitB[s], m, re, im)
@@ -80,7 +81,7 @@ extension CircuitExecutor {
             var sharedDer = [[(Int, Mat2)]](repeating: [], count: nSteps)
             for s in 0..<nSteps where shareable && !dep[s] {
                 switch program.steps[s] {
-                case let .single(_, factors, _, _):
+                case let .single(_, factors, _, _), let .fusedCNOT(_, _, factors, _):
                     sharedDag[s] = LaneMat(program.matrix(factors, ang).dagger)
                     sharedDer[s] = program.derivatives(factors, ang)
                 case let .controlled(_, _, f, slot, _):
@@ -114,13 +115,17 @@ extension CircuitExecutor {
                         }
                         let isShared = shareable && !dep[s]
                         let u = isShared ? sharedDag[s] : self.laneMatrix(s, chunk: ch, batch: batch, ang, dagger: true)
+                        // Fused CNOT steps: V = CNOT (U on target), V^dagger = U^dagger CNOT, i.e.
+                        // load swapped where the control bit is set, then the plain adjoint step.
+                        let swap = k == 5 ? 1 << bitA[s] : 0
+                        let target = k == 4 || k == 5 ? bitB[s] : bitA[s]
                         if !program.stepHasSlots[s] {
-                            self.laneApply(k, bitA[s], bitB[s], u, pr, pi)
-                            self.laneApply(k, bitA[s], bitB[s], u, lr, li)
+                            LaneKernels.adjointApply(pr, pi, dim: dim, control: k == 4 ? bitA[s] : -1, target: target, u, swapMask: swap)
+                            LaneKernels.adjointApply(lr, li, dim: dim, control: k == 4 ? bitA[s] : -1, target: target, u, swapMask: swap)
                             continue
                         }
                         let m = LaneKernels.adjointStep(pr, pi, lr, li, dim: dim, control: k == 4 ? bitA[s] : -1,
-                                                        target: k == 4 ? bitB[s] : bitA[s], u)
+                                                        target: target, u, swapMask: swap)
                         if isShared {
                             for (slot, d) in sharedDer[s] {
                                 let v = m.realContraction(with: d)
@@ -147,7 +152,7 @@ extension Program {
     /// Derivative matrices of step s with respect to each of its slots.
     func stepDerivatives(_ s: Int, _ a: UnsafePointer<Double>) -> [(Int, Mat2)] {
         switch steps[s] {
-        case let .single(_, factors, _, _): return derivatives(factors, a)
+        case let .single(_, factors, _, _), let .fusedCNOT(_, _, factors, _): return derivatives(factors, a)
         case let .controlled(_, _, f, slot, _): return [(slot, f.derivative(a[slot]))]
         default: return []
         }

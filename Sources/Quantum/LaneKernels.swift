@@ -45,13 +45,36 @@ enum LaneKernels {
         return (nar, nai, nbr, nbi)
     }
 
-    /// Dense 2x2 on `bit` (dim = 2^n amplitudes, each a lane vector).
-    static func apply2x2(_ re: UnsafeMutablePointer<Lane>, _ im: UnsafeMutablePointer<Lane>, dim: Int, bit: Int, _ m: LaneMat) {
+    /// Dense 2x2 on `bit` (dim = 2^n amplitudes, each a lane vector). Pairs whose index has a
+    /// bit of `swapMask` set store their result swapped: that is the 2x2 followed by CNOT
+    /// (control = the swapMask bit, target = `bit`) in the same pass.
+    static func apply2x2(_ re: UnsafeMutablePointer<Lane>, _ im: UnsafeMutablePointer<Lane>, dim: Int, bit: Int,
+                         _ m: LaneMat, swapMask: Int = 0) {
         let s = 1 << bit
         for p in 0..<(dim >> 1) {
-            let i = insertZeroBit(p, bit), j = i | s
-            let r = mix(m, re[i], im[i], re[j], im[j])
+            let i0 = insertZeroBit(p, bit), j0 = i0 | s
+            let r = mix(m, re[i0], im[i0], re[j0], im[j0])
+            let sw = (i0 & swapMask) != 0
+            let i = sw ? j0 : i0, j = sw ? i0 : j0
             re[i] = r.0; im[i] = r.1; re[j] = r.2; im[j] = r.3
+        }
+    }
+
+    /// The inverse of a (possibly CNOT-fused) step without gradient bookkeeping: loads swapped
+    /// where a swapMask bit is set, then applies u (control >= 0: only where control is set).
+    static func adjointApply(_ re: UnsafeMutablePointer<Lane>, _ im: UnsafeMutablePointer<Lane>, dim: Int,
+                             control: Int, target: Int, _ u: LaneMat, swapMask: Int) {
+        let t = 1 << target
+        let count = control < 0 ? dim >> 1 : dim >> 2
+        let lo = control < 0 ? target : Swift.min(control, target), hi = Swift.max(control, target)
+        let cmask = control < 0 ? 0 : 1 << control
+        for q in 0..<count {
+            let i = control < 0 ? insertZeroBit(q, target) : insertTwoZeroBits(q, lo, hi) | cmask
+            let j = i | t
+            let sw = (i & swapMask) != 0
+            let x = sw ? j : i, y = sw ? i : j
+            let n = mix(u, re[x], im[x], re[y], im[y])
+            re[i] = n.0; im[i] = n.1; re[j] = n.2; im[j] = n.3
         }
     }
 
@@ -99,7 +122,7 @@ enum LaneKernels {
     /// Returns M_ab per lane.
     static func adjointStep(_ pr: UnsafeMutablePointer<Lane>, _ pi: UnsafeMutablePointer<Lane>,
                             _ lr: UnsafeMutablePointer<Lane>, _ li: UnsafeMutablePointer<Lane>, dim: Int,
-                            control: Int, target: Int, _ u: LaneMat) -> LaneMat {
+                            control: Int, target: Int, _ u: LaneMat, swapMask: Int = 0) -> LaneMat {
         let t = 1 << target
         var m00r = Lane(), m00i = Lane(), m01r = Lane(), m01i = Lane()
         var m10r = Lane(), m10i = Lane(), m11r = Lane(), m11i = Lane()
@@ -109,9 +132,12 @@ enum LaneKernels {
         for q in 0..<count {
             let i = control < 0 ? insertZeroBit(q, target) : insertTwoZeroBits(q, lo, hi) | cmask
             let j = i | t
-            let n = mix(u, pr[i], pi[i], pr[j], pi[j])
+            // Fused CNOT: read (j, i) where the control bit is set (CNOT applied first).
+            let sw = (i & swapMask) != 0
+            let x = sw ? j : i, y = sw ? i : j
+            let n = mix(u, pr[x], pi[x], pr[y], pi[y])
+            let lar = lr[x], lai = li[x], lbr = lr[y], lbi = li[y]
             pr[i] = n.0; pi[i] = n.1; pr[j] = n.2; pi[j] = n.3
-            let lar = lr[i], lai = li[i], lbr = lr[j], lbi = li[j]
             m00r += lar * n.0 + lai * n.1; m00i += lar * n.1 - lai * n.0
             m01r += lar * n.2 + lai * n.3; m01i += lar * n.3 - lai * n.2
             m10r += lbr * n.0 + lbi * n.1; m10i += lbr * n.1 - lbi * n.0

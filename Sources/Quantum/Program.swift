@@ -8,6 +8,9 @@ enum Step {
     /// Fused product of `factors` (application order) on `bit`; slot -1 for a fixed factor.
     case single(bit: Int, factors: [(Elementary, Int)], diagonal: Bool, dependsOnInputs: Bool)
     case cnot(control: Int, target: Int)
+    /// A fused block on the target followed by CNOT(control, target): one pass, the 2x2 result
+    /// stored swapped where the control bit is set.
+    case fusedCNOT(control: Int, target: Int, factors: [(Elementary, Int)], dependsOnInputs: Bool)
     case cz(Int, Int)
     /// Controlled rotation; `factor` acts on the target when the control is set.
     case controlled(control: Int, target: Int, factor: Elementary, slot: Int, dependsOnInputs: Bool)
@@ -52,8 +55,18 @@ struct Program {
             for p in op.params { slots.append(slotRefs.count); slotRefs.append(p); slotKinds.append(op.kind) }
             switch op.kind {
             case .cnot, .cz, .crx:
-                flush(op.wires[0]); flush(op.wires[1])
                 let cb = n - 1 - op.wires[0], tb = n - 1 - op.wires[1]
+                flush(op.wires[0])
+                if fuse && op.kind == .cnot && !pending[op.wires[1]].isEmpty {
+                    // The target's pending block commutes with everything since its last flush,
+                    // so it can be applied together with this CNOT in one pass.
+                    let fs = pending[op.wires[1]]
+                    let dep = fs.contains { $0.1 >= 0 && slotRefs[$0.1].source == .input }
+                    steps.append(.fusedCNOT(control: cb, target: tb, factors: fs, dependsOnInputs: dep))
+                    pending[op.wires[1]] = []
+                    continue
+                }
+                flush(op.wires[1])
                 switch op.kind {
                 case .cnot: steps.append(.cnot(control: cb, target: tb))
                 case .cz: steps.append(.cz(cb, tb))
@@ -78,6 +91,7 @@ struct Program {
         stepHasSlots = steps.map { s in
             switch s {
             case let .single(_, f, _, _): return f.contains { $0.1 >= 0 }
+            case let .fusedCNOT(_, _, f, _): return f.contains { $0.1 >= 0 }
             case .controlled: return true
             default: return false
             }

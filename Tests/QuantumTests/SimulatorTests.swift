@@ -84,6 +84,10 @@ final class SimulatorTests: XCTestCase {
         Templates.stronglyEntangling(&c, layers: 2)
         let cnots = c.operations.filter { $0.kind == .cnot }.map { $0.wires }
         XCTAssertEqual(cnots, [[0, 1], [1, 2], [2, 0], [0, 2], [1, 0], [2, 1]])
+        // Fusion: layer 0 = Rot(w0); Rot(w1)+CNOT; Rot(w2)+CNOT; CNOT. Layer 1 = Rot(w0);
+        // Rot(w2)+CNOT(0,2); Rot(w1); CNOT(1,0); CNOT(2,1). 9 passes for 12 operations.
+        XCTAssertEqual(CircuitExecutor(circuit: c).passes, 9)
+        XCTAssertEqual(CircuitExecutor(circuit: c, fuse: false).passes, 12)
         XCTAssertEqual(c.operations[1].params, [.weight(3), .weight(4), .weight(5)])
         var one = Circuit(nQubits: 1, nInputs: 0, nWeights: 6)
         Templates.stronglyEntangling(&one, layers: 2)
