@@ -15,7 +15,7 @@ final class BuiltinTests: XCTestCase {
     }
 
     func testGeneratedFilesAreIdenticalAcrossRuns() throws {
-        let a = Fixtures.tempDir("gen"), b = Fixtures.tempDir("gen")
+        let a = tempDir("gen"), b = tempDir("gen")
         try BuiltinDataset.generate(into: a, countPerClass: 5, size: 24, seed: 42)
         try BuiltinDataset.generate(into: b, countPerClass: 5, size: 24, seed: 42)
         let files = ClassLayout.imageFiles(under: a)
@@ -27,7 +27,7 @@ final class BuiltinTests: XCTestCase {
     }
 
     func testBuiltinEntryRunsThroughThePipeline() throws {
-        let dataPath = Fixtures.tempDir("builtin")
+        let dataPath = tempDir("builtin")
         let d = try DataPreparer.prepare(entries: [try Fixtures.entry("default", source: "builtin:small")], dataPath: dataPath,
                                          kagglePath: "/nonexistent", settings: PrepareSettings(height: 32, width: 32, channels: 3),
                                          log: RunLog(echo: false), environment: [:])

@@ -4,10 +4,20 @@ import Config
 import Core
 import Foundation
 import ImageIO
+import XCTest
 @testable import Datasets
 
+extension XCTestCase {
+    /// A fresh empty folder under the system temp dir, removed when the test ends.
+    func tempDir(_ tag: String) -> String {
+        let path = Fixtures.tempDir(tag)
+        addTeardownBlock { try? FileManager.default.removeItem(atPath: path) }
+        return path
+    }
+}
+
 enum Fixtures {
-    /// A fresh empty folder under the system temp dir.
+    /// A fresh empty folder under the system temp dir (tests use XCTestCase.tempDir, which cleans up).
     static func tempDir(_ tag: String) -> String {
         let path = (NSTemporaryDirectory() as NSString).appendingPathComponent("dsets-\(tag)-\(UUID().uuidString.prefix(8))")
         try! FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)

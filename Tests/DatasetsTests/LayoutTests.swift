@@ -7,7 +7,7 @@ import XCTest
 
 final class LayoutTests: XCTestCase {
     func make(_ dirs: [String], images: Int = 2) throws -> String {
-        let root = Fixtures.tempDir("layout")
+        let root = tempDir("layout")
         for d in dirs { try Fixtures.fill((root as NSString).appendingPathComponent(d), count: images, ext: "jpg") }
         return root
     }

@@ -12,7 +12,7 @@ final class PrepareTests: XCTestCase {
 
     /// real/ images of value 40, fake/ of value 200 (PNG, so values survive exactly).
     func dataset(real: Int, fake: Int, realValue: UInt8 = 40, fakeValue: UInt8 = 200) throws -> String {
-        let root = Fixtures.tempDir("prep")
+        let root = tempDir("prep")
         try Fixtures.fill(root + "/real", count: real, value: realValue)
         try Fixtures.fill(root + "/fake", count: fake, value: fakeValue)
         return root
@@ -28,7 +28,7 @@ final class PrepareTests: XCTestCase {
 
     func testMergingKeepsEveryFileEvenWithSameNames() throws {
         let a = try dataset(real: 3, fake: 4), b = try dataset(real: 3, fake: 4, realValue: 60, fakeValue: 180)
-        let dataPath = Fixtures.tempDir("cache")
+        let dataPath = tempDir("cache")
         let d = try prepare([Fixtures.entry("b", b), Fixtures.entry("a", a)], dataPath: dataPath)
         XCTAssertEqual(d.count, 14)
         XCTAssertEqual(Set(d.paths).count, 14)
@@ -43,7 +43,7 @@ final class PrepareTests: XCTestCase {
 
     func testCacheFileContents() throws {
         let root = try dataset(real: 2, fake: 3)
-        let dataPath = Fixtures.tempDir("cache")
+        let dataPath = tempDir("cache")
         let d = try prepare([Fixtures.entry("x", root)], dataPath: dataPath)
         let f = try H5File.open(d.cachePath)
         defer { f.close() }
@@ -60,7 +60,7 @@ final class PrepareTests: XCTestCase {
 
     func testReuseAndInvalidation() throws {
         let root = try dataset(real: 2, fake: 2)
-        let dataPath = Fixtures.tempDir("cache")
+        let dataPath = tempDir("cache")
         let entries = [Fixtures.entry("x", root)]
         let first = try prepare(entries, dataPath: dataPath)
         XCTAssertFalse(first.reusedCache)
@@ -89,7 +89,7 @@ final class PrepareTests: XCTestCase {
         let root = try dataset(real: 6, fake: 6)
         try Data("definitely not a jpeg".utf8).write(to: URL(fileURLWithPath: root + "/fake/broken.jpg"))
         try Data([0x89, 0x50, 0x4E, 0x47, 0, 0]).write(to: URL(fileURLWithPath: root + "/real/truncated.png"))
-        let dataPath = Fixtures.tempDir("cache")
+        let dataPath = tempDir("cache")
         let d = try prepare([Fixtures.entry("x", root)], dataPath: dataPath)
         XCTAssertEqual(d.count, 12)
         XCTAssertEqual(Set(d.skipped.map { $0.path }), [root + "/fake/broken.jpg", root + "/real/truncated.png"])
@@ -104,12 +104,12 @@ final class PrepareTests: XCTestCase {
     }
 
     func testOfficialSplitsStored() throws {
-        let root = Fixtures.tempDir("cifake")
+        let root = tempDir("cifake")
         for (split, n) in [("train", 3), ("test", 2)] {
             try Fixtures.fill(root + "/\(split)/REAL", count: n, value: 40)
             try Fixtures.fill(root + "/\(split)/FAKE", count: n, value: 200)
         }
-        let d = try prepare([Fixtures.entry("cifake", root)], dataPath: Fixtures.tempDir("cache"))
+        let d = try prepare([Fixtures.entry("cifake", root)], dataPath: tempDir("cache"))
         XCTAssertEqual(d.count, 10)
         for i in 0..<d.count {
             XCTAssertEqual(d.officialSplits[i], d.paths[i].contains("/train/") ? 1 : 3)
@@ -120,7 +120,7 @@ final class PrepareTests: XCTestCase {
 
     func testGreyscale() throws {
         let root = try dataset(real: 1, fake: 1)
-        let d = try prepare([Fixtures.entry("x", root)], dataPath: Fixtures.tempDir("cache"),
+        let d = try prepare([Fixtures.entry("x", root)], dataPath: tempDir("cache"),
                             settings: PrepareSettings(height: 8, width: 8, channels: 1))
         XCTAssertEqual(d.images.count, 2 * 64)
         XCTAssertEqual(Int(d.images[64 + 36]), 200, accuracy: 2)   // fake: uniform grey value 200 stays 200
@@ -128,7 +128,7 @@ final class PrepareTests: XCTestCase {
 
     func testPreprocessBenchmarkRebuildsAndCleansUp() throws {
         let root = try dataset(real: 3, fake: 2)
-        let scratch = Fixtures.tempDir("bench")
+        let scratch = tempDir("bench")
         let r = try PreprocessBenchmark.run(entries: [Fixtures.entry("x", root)], kagglePath: "/nonexistent", height: 8, width: 8,
                                             threads: 2, repeats: 2, scratch: scratch, environment: [:])
         XCTAssertEqual(r.images, 5); XCTAssertEqual(r.skipped, 0)
@@ -138,12 +138,12 @@ final class PrepareTests: XCTestCase {
     }
 
     func testAllUnreadableIsAnError() throws {
-        let root = Fixtures.tempDir("bad")
+        let root = tempDir("bad")
         for cls in ["real", "fake"] {
             try FileManager.default.createDirectory(atPath: root + "/" + cls, withIntermediateDirectories: true)
             try Data("junk".utf8).write(to: URL(fileURLWithPath: root + "/\(cls)/a.jpg"))
         }
-        let dataPath = Fixtures.tempDir("cache")
+        let dataPath = tempDir("cache")
         XCTAssertThrowsError(try prepare([Fixtures.entry("x", root)], dataPath: dataPath)) { e in
             XCTAssertTrue("\(e)".contains("none of the 2 images could be read"), "\(e)")
         }

@@ -13,7 +13,7 @@ final class SharedDatasetTests: XCTestCase {
             throw XCTSkip("SKIPPED: /work/shared/datasets absent")
         }
         Parallel.threads = 2
-        let dataPath = Fixtures.tempDir("hard1k")
+        let dataPath = tempDir("hard1k")
         defer { try? FileManager.default.removeItem(atPath: dataPath) }
         let d = try DataPreparer.prepare(entries: [try Fixtures.entry("hard1k", source: "hamzaboulahia/hardfakevsrealfaces")],
                                          dataPath: dataPath, kagglePath: "/nonexistent",

@@ -16,7 +16,7 @@ final class SourceTests: XCTestCase {
     }
 
     func testKaggleResolutionNewestVersionAndEnvironment() throws {
-        let cache = Fixtures.tempDir("kcache")
+        let cache = tempDir("kcache")
         for v in [1, 3] {
             try FileManager.default.createDirectory(atPath: "\(cache)/datasets/own/set/versions/\(v)", withIntermediateDirectories: true)
         }
@@ -37,7 +37,7 @@ final class SourceTests: XCTestCase {
     }
 
     func testLocalFolderResolution() throws {
-        let dir = Fixtures.tempDir("local")
+        let dir = tempDir("local")
         let r = DatasetResolver(kagglePath: "/tmp", dataPath: "/tmp", environment: [:])
         XCTAssertEqual(try r.folder(for: Fixtures.entry("x", dir)), dir)
         XCTAssertThrowsError(try r.folder(for: Fixtures.entry("x", dir + "/missing"))) { e in

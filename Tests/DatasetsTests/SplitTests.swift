@@ -49,7 +49,7 @@ final class SplitTests: XCTestCase {
 
     func testSaveLoadRoundTripAndMismatch() throws {
         let s = try DataSplit.make(labels: labels, officialSplits: none, valSize: 0.2, testSize: 0.1, seed: 5, cacheKey: "k1")
-        let path = Fixtures.tempDir("split") + "/split.json"
+        let path = tempDir("split") + "/split.json"
         try s.save(to: path)
         XCTAssertEqual(try DataSplit.load(from: path, expectedCount: labels.count, cacheKey: "k1"), s)
         XCTAssertThrowsError(try DataSplit.load(from: path, expectedCount: 10)) { XCTAssertTrue("\($0)".contains("other data")) }
