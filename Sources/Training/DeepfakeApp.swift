@@ -1,0 +1,79 @@
+// DeepfakeApp: the commands behind the `deepfake` executable (train/infer, prepare, qlayer,
+// compare), each a function from a request to files on disk, so tests can call them directly.
+
+import Config
+import Core
+import Distributed
+import Foundation
+import NN
+import Quantum
+import Reporting
+
+/// What the user asked for on the command line.
+public struct RunRequest: Sendable {
+    public var configPath: String
+    public var offline: Bool
+    public var resort: Bool
+    /// `-i WEIGHTS`: test these weights instead of training.
+    public var inferWeights: String?
+    /// `--resume RUN_FOLDER`: continue an interrupted run.
+    public var resumeFolder: String?
+
+    public init(configPath: String, offline: Bool = false, resort: Bool = false,
+                inferWeights: String? = nil, resumeFolder: String? = nil) {
+        self.configPath = configPath; self.offline = offline; self.resort = resort
+        self.inferWeights = inferWeights; self.resumeFolder = resumeFolder
+    }
+}
+
+public enum DeepfakeApp {
+    /// The process's communicator: MPI when started by mpirun/srun, else a single process.
+    public static func communicator() -> any Communicator {
+        MPICommunicator.launchedUnderMPI ? MPICommunicator.world() : SingleProcessCommunicator()
+    }
+
+    /// Trains (or with `inferWeights`, tests) as the config says; returns the run folder.
+    @discardableResult
+    public static func train(_ request: RunRequest, communicator: (any Communicator)? = nil) throws -> String {
+        let config = try Config.load(path: request.configPath)
+        let session = try TrainingSession(config: config, request: request, communicator: communicator ?? self.communicator())
+        return try session.run()
+    }
+
+    /// Downloads (unless offline) and caches the config's datasets, without training.
+    public static func prepare(_ request: RunRequest) throws {
+        let config = try Config.load(path: request.configPath)
+        let log = RunLog()
+        applyThreads(config)
+        let stage = DataStage(config: config, offline: request.offline, resort: request.resort, log: log)
+        let prepared = try stage.prepareAll()
+        for p in prepared {
+            log.info("ready: \(p.role) data \(p.data.cachePath): \(p.data.count) images "
+                     + "(\(p.data.classCounts[0]) real, \(p.data.classCounts[1]) fake), \(p.data.skipped.count) skipped")
+        }
+    }
+
+    /// Evaluates one quantum layer from JSON (see Quantum's QLayerEvaluator).
+    public static func qlayer(_ input: Data) throws -> Data {
+        try QLayerEvaluator.evaluate(json: input)
+    }
+
+    /// Writes a comparison table (Markdown + CSV) and SVG curves of several run folders.
+    public static func compare(runFolders: [String], outputPrefix: String) throws {
+        try RunComparison.write(runFolders: runFolders, outputPrefix: outputPrefix)
+    }
+
+    /// Finalises MPI if it was started.
+    public static func shutdown() { MPICommunicator.finalize() }
+
+    /// Threads for our kernels and OpenBLAS: `nCPUs`, capped by the cores this process may use
+    /// (a Slurm task's `SLURM_CPUS_PER_TASK`, else the machine's cores shared by the ranks on it),
+    /// because oversubscribed BLAS threads slow training down several times.
+    static func applyThreads(_ config: Config) {
+        let env = ProcessInfo.processInfo.environment
+        let ranksOnNode = env["OMPI_COMM_WORLD_LOCAL_SIZE"].flatMap(Int.init) ?? 1
+        var cap = max(1, ProcessInfo.processInfo.activeProcessorCount / max(1, ranksOnNode))
+        if let s = env["SLURM_CPUS_PER_TASK"].flatMap(Int.init), s > 0 { cap = s }
+        Compute.setThreads(min(max(1, config.nCPUs), cap))
+    }
+}

@@ -1,0 +1,37 @@
+// ModelFactory: the config's model settings to a ClassifierModel, with a log line saying what
+// was built (and, for quantum layers, which device and differentiation method actually run).
+
+import Config
+import Core
+import Foundation
+import Models
+
+public enum ModelFactory {
+    /// Builds the model the config describes, initialised from `manualSeed`.
+    public static func make(_ config: Config, log: RunLog) throws -> ClassifierModel {
+        let seed = UInt64(config.manualSeed)
+        switch config.modelType {
+        case .classic:
+            let model = ClassicResNet18(numChannels: config.numChannels, numClasses: 2, seed: seed)
+            if let weights = torchvisionWeightsFile(config.modelPath) {
+                let notes = try model.loadTorchvisionWeights(path: weights)
+                log.info("loaded torchvision ResNet-18 weights from \(weights)")
+                for n in notes { log.info("  \(n)") }
+            } else {
+                log.info("Classic ResNet-18 trained from scratch (no \(config.modelPath)/resnet18.h5; make one with benchmarks/convert_torchvision_resnet18.py)")
+            }
+            return model
+        case .quantum:
+            return try QuantumModels.make(config, seed: seed, log: log)
+        }
+    }
+
+    /// `modelPath` itself when it is an .h5 file, else `modelPath/resnet18.h5` when present.
+    static func torchvisionWeightsFile(_ modelPath: String) -> String? {
+        var isDir: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: modelPath, isDirectory: &isDir) else { return nil }
+        if !isDir.boolValue { return modelPath.hasSuffix(".h5") ? modelPath : nil }
+        let file = (modelPath as NSString).appendingPathComponent("resnet18.h5")
+        return FileManager.default.fileExists(atPath: file) ? file : nil
+    }
+}

@@ -1,0 +1,111 @@
+// Trainer: the data-parallel epoch loop and whole-set evaluation for any ClassifierModel.
+//
+// Data parallelism: every rank derives the same epoch order from (seed, epoch), takes its
+// contiguous shard of each global batch, and scales its mean-loss gradient by
+// localCount / globalCount, so one allreduce-sum of the flat gradient buffer gives the gradient of
+// the mean loss over the global batch: the same step as one process on the whole batch.
+
+import Core
+import Datasets
+import Metrics
+import Models
+import NN
+
+public struct EpochTrainStats: Sendable {
+    public var loss: Double
+    public var accuracy: Double
+    public var images: Int
+    public var seconds: Double
+    public var learningRate: Double
+}
+
+public struct EvaluationResult: Sendable {
+    /// p(fake) per image, in the order of the indices evaluated.
+    public var pFake: [Double]
+    public var labels: [Int32]
+    /// Mean cross-entropy over the whole set.
+    public var loss: Double
+    public var metrics: BinaryMetrics { BinaryMetrics(labels: labels, pFake: pFake) }
+}
+
+public final class Trainer {
+    public let model: ClassifierModel
+    public let optimizer: Optimizer
+    public let schedule: LearningRateSchedule
+    public let communicator: any Communicator
+    public let batchSize: Int
+    public let assembler: BatchAssembler
+    public private(set) var step = 0
+    private let batch = Tensor(zeros: [1])
+
+    public init(model: ClassifierModel, optimizer: Optimizer, schedule: LearningRateSchedule,
+                communicator: any Communicator, batchSize: Int, assembler: BatchAssembler, startStep: Int = 0) {
+        self.model = model; self.optimizer = optimizer; self.schedule = schedule
+        self.communicator = communicator; self.batchSize = batchSize; self.assembler = assembler
+        self.step = startStep
+    }
+
+    /// Global batches of one epoch. A last batch too small to give every rank two images is
+    /// dropped (BatchNorm needs more than one value per channel to normalise).
+    public func batches(_ shuffler: EpochShuffler, epoch: Int) -> [[Int]] {
+        shuffler.batches(epoch: epoch, batchSize: batchSize).filter { $0.count >= 2 * communicator.size }
+    }
+
+    /// One pass over the training indices; returns whole-epoch means (over every image of every rank).
+    public func trainEpoch(_ data: PreparedData, shuffler: EpochShuffler, epoch: Int,
+                           progress: ((Int, Int, Double) -> Void)? = nil) -> EpochTrainStats {
+        let t0 = WallClock.now()
+        let network = model.network
+        let globalBatches = batches(shuffler, epoch: epoch)
+        var lossSum = 0.0, correct = 0.0, seen = 0.0
+        var lr = Double(schedule.rate(at: step))
+        for (b, global) in globalBatches.enumerated() {
+            let local = EpochShuffler.shard(global, rank: communicator.rank, size: communicator.size)
+            network.zeroGradients()
+            if !local.isEmpty {
+                let labels = assembler.assemble(data, indices: local, into: batch, training: true, epoch: epoch)
+                let logits = model.forward(batch, training: true)
+                let (loss, grad, probs) = SoftmaxCrossEntropy.compute(logits: logits, labels: labels.map(Int.init))
+                let scale = Float(local.count) / Float(global.count)
+                if scale != 1 { for i in 0..<grad.count { grad.data[i] *= scale } }
+                model.backward(grad)
+                lossSum += Double(loss) * Double(local.count)
+                for (i, y) in labels.enumerated() where (probs[i * 2 + 1] >= 0.5 ? 1 : 0) == Int(y) { correct += 1 }
+                seen += Double(local.count)
+            }
+            communicator.allreduceSum(network.gradients)
+            lr = Double(schedule.rate(at: step))
+            optimizer.learningRate = Float(lr)
+            optimizer.step(network)
+            step += 1
+            progress?(b + 1, globalBatches.count, lossSum / Swift.max(seen, 1))
+        }
+        var totals = [lossSum, correct, seen]
+        communicator.allreduceSum(&totals)
+        return EpochTrainStats(loss: totals[0] / Swift.max(totals[2], 1), accuracy: totals[1] / Swift.max(totals[2], 1),
+                               images: Int(totals[2]), seconds: WallClock.now() - t0, learningRate: lr)
+    }
+
+    /// Evaluates `indices` (no augmentation, BatchNorm in inference mode), sharded over ranks and
+    /// gathered back in order, so every rank returns the metrics of the whole set.
+    public func evaluate(_ data: PreparedData, indices: [Int]) -> EvaluationResult {
+        let n = indices.count, r = communicator.rank, size = communicator.size
+        let mine = Array(indices[(n * r / size)..<(n * (r + 1) / size)])
+        var pFake: [Double] = [], lossSum = 0.0
+        pFake.reserveCapacity(mine.count)
+        var lo = 0
+        while lo < mine.count {
+            let chunk = Array(mine[lo..<Swift.min(lo + batchSize, mine.count)])
+            let labels = assembler.assemble(data, indices: chunk, into: batch, training: false)
+            let logits = model.forward(batch, training: false)
+            let (loss, _, probs) = SoftmaxCrossEntropy.compute(logits: logits, labels: labels.map(Int.init))
+            lossSum += Double(loss) * Double(chunk.count)
+            for i in 0..<chunk.count { pFake.append(Double(probs[i * 2 + 1])) }
+            lo += chunk.count
+        }
+        let all = communicator.allgather(pFake)
+        let totalLoss = communicator.allreduceSum(lossSum)
+        return EvaluationResult(pFake: all, labels: indices.map { data.labels[$0] },
+                                loss: n > 0 ? totalLoss / Double(n) : .nan)
+    }
+}

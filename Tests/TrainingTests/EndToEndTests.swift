@@ -1,0 +1,116 @@
+// End-to-end: the real pipeline (built-in PNG faces -> HDF5 cache -> split -> ResNet-18 training
+// -> checkpoints -> test outputs), then inference from the saved weights, through DeepfakeApp,
+// the same functions the `deepfake` executable calls.
+
+import Config
+import Core
+import Foundation
+import Metrics
+import Reporting
+import Storage
+import XCTest
+@testable import Training
+
+final class EndToEndTests: XCTestCase {
+    var tmp = ""
+
+    override func setUpWithError() throws {
+        tmp = FileManager.default.temporaryDirectory.appendingPathComponent("e2e-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: tmp, withIntermediateDirectories: true)
+    }
+
+    override func tearDownWithError() throws { try? FileManager.default.removeItem(atPath: tmp) }
+
+    func writeConfig(_ body: String, name: String = "config.yaml") throws -> String {
+        let path = tmp + "/" + name
+        try (body + "\ndataPath: \(tmp)/data\noutputsPath: \(tmp)/results\n").write(toFile: path, atomically: true, encoding: .utf8)
+        return path
+    }
+
+    func json(_ path: String) throws -> [String: Any] {
+        let data = try XCTUnwrap(FileManager.default.contents(atPath: path), "missing \(path)")
+        return try XCTUnwrap(JSONSerialization.jsonObject(with: data) as? [String: Any])
+    }
+
+    func testClassicTrainsOnBuiltinDataLearnsAndInfersFromBestWeights() throws {
+        let config = try writeConfig("""
+            modelType: Classic
+            trainData:
+              demo: "builtin:small"
+            valSize: 0.3
+            testSize: 0.5
+            batchSize: 16
+            imageHeight: 32
+            imageWidth: 32
+            numEpochs: 3
+            learningRate: 0.002
+            beta1: 0.9
+            nCPUs: 2
+            """)
+        let run = try DeepfakeApp.train(RunRequest(configPath: config, offline: true))
+        for file in ["config.yaml", "run.log", "best.h5", "last.h5", "epochs.csv", "split.json", "test_metrics.json",
+                     "test_predictions.csv", "loss.svg", "accuracy.svg", "roc.svg"] {
+            XCTAssertTrue(FileManager.default.fileExists(atPath: run + "/" + file), "run folder lacks \(file)")
+        }
+        let records = try EpochCSVWriter.read(path: run + "/epochs.csv")
+        XCTAssertEqual(records.map(\.epoch), [1, 2, 3])
+        let bestAUC = records.map(\.valAUC).max() ?? 0
+        XCTAssertGreaterThan(bestAUC, 0.7, "the Classic model should learn the built-in set (val AUC per epoch: \(records.map(\.valAUC)))")
+        XCTAssertTrue(records.allSatisfy { $0.trainLoss.isFinite && $0.imagesPerSecond > 0 && $0.peakMemoryMB > 0 })
+
+        // The resolved config reloads to the same settings.
+        let saved = try Config.load(path: run + "/config.yaml")
+        XCTAssertEqual(saved.numEpochs, 3)
+        XCTAssertEqual(saved.trainData.map(\.name), ["demo"])
+
+        // Inference with the saved config and best weights reproduces the test metrics exactly,
+        // in a new run folder (the training run is never overwritten).
+        let trained = try json(run + "/test_metrics.json")
+        let infer = try DeepfakeApp.train(RunRequest(configPath: run + "/config.yaml", offline: true,
+                                                     inferWeights: run + "/best.h5"))
+        XCTAssertNotEqual(infer, run)
+        let inferred = try json(infer + "/test_metrics.json")
+        XCTAssertEqual(trained["count"] as? Int, inferred["count"] as? Int)
+        XCTAssertEqual(try XCTUnwrap(trained["auc"] as? Double), try XCTUnwrap(inferred["auc"] as? Double), accuracy: 1e-9)
+        XCTAssertEqual(try XCTUnwrap(trained["accuracy"] as? Double), try XCTUnwrap(inferred["accuracy"] as? Double), accuracy: 1e-9)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: infer + "/epochs.csv"), "inference must not train")
+
+        // Predictions: one row per test image, labels 0/1, probabilities in [0, 1].
+        let lines = try String(contentsOfFile: infer + "/test_predictions.csv", encoding: .utf8).split(separator: "\n")
+        XCTAssertEqual(lines.first, "path,dataset,label,p_fake,predicted")
+        XCTAssertEqual(lines.count - 1, inferred["count"] as? Int)
+    }
+
+    func testWrongWeightsForArchitectureIsAClearError() throws {
+        let path = tmp + "/bogus.h5"
+        let f = try H5File.create(path)
+        try f.setAttribute("format", "deepfake-checkpoint")
+        try f.writeStrings("names", ["conv1.weight"])
+        f.close()
+        let config = try writeConfig("""
+            modelType: Classic
+            trainData:
+              demo: "builtin:small"
+            valSize: 0.3
+            testSize: 0.5
+            """)
+        XCTAssertThrowsError(try DeepfakeApp.train(RunRequest(configPath: config, offline: true, inferWeights: path))) { error in
+            XCTAssertTrue("\(error)".contains("different architecture"), "\(error)")
+        }
+    }
+
+    func testMissingOfflineKaggleDataNamesTheDatasetAndTheFix() throws {
+        let config = try writeConfig("""
+            modelType: Classic
+            kagglePath: \(tmp)/kaggle
+            trainData:
+              hard1k: "hamzaboulahia/hardfakevsrealfaces"
+            testSize: 0.5
+            """)
+        setenv("KAGGLEHUB_CACHE", "", 1)
+        XCTAssertThrowsError(try DeepfakeApp.train(RunRequest(configPath: config, offline: true))) { error in
+            let text = "\(error)"
+            XCTAssertTrue(text.contains("hard1k") && text.contains("without -o"), text)
+        }
+    }
+}

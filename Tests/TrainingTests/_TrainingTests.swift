@@ -1,1 +1,0 @@
-// TrainingTests: tests beside the capability.
