@@ -122,11 +122,7 @@ public final class BatchNorm: Layer {
                         for b in 0..<n {
                             let off = (b * c + ch) * l
                             let p = xp + off, g = gp + off, q = yp + off, dx = dxp + off
-                            if relu {
-                                for i in 0..<l { dx[i] = (q[i] > 0 ? k * g[i] : 0) + c0 + c1 * p[i] }
-                            } else {
-                                for i in 0..<l { dx[i] = k * g[i] + c0 + c1 * p[i] }
-                            }
+                            bnInputGradient(dx, g, p, q, l, k, c0, c1, relu)
                         }
                     }
                 }
@@ -174,6 +170,25 @@ private func planeGradSums(_ x: UnsafeMutablePointer<Float>, _ g: UnsafeMutableP
         s += d; sx += d * (x[i] - mu); i += 1
     }
     return (s, sx)
+}
+
+/// dx = k * d + c0 + c1 * x over one plane, d = dy masked where the (fused-ReLU) output is 0.
+@inline(__always)
+private func bnInputGradient(_ dx: UnsafeMutablePointer<Float>, _ g: UnsafeMutablePointer<Float>, _ x: UnsafeMutablePointer<Float>,
+                             _ y: UnsafeMutablePointer<Float>, _ l: Int, _ k: Float, _ c0: Float, _ c1: Float, _ relu: Bool) {
+    let vk = V8(repeating: k), v0 = V8(repeating: c0), v1 = V8(repeating: c1), zero = V8(repeating: 0)
+    var i = 0
+    while i + 8 <= l {
+        var d = load8(g, i)
+        if relu { d.replace(with: zero, where: load8(y, i) .<= zero) }
+        store8(dx, i, vk * d + v0 + v1 * load8(x, i))
+        i += 8
+    }
+    while i < l {
+        let d = (relu && y[i] <= 0) ? 0 : g[i]
+        dx[i] = k * d + c0 + c1 * x[i]
+        i += 1
+    }
 }
 
 /// torch.nn.BatchNorm2d over [N, C, H, W].

@@ -23,6 +23,9 @@ public final class Conv2d: Layer {
     public static let maxColumnElements = 1 << 24
     /// Keep a one-chunk column matrix from forward for backward (memory for speed).
     nonisolated(unsafe) public static var cacheColumns = true
+    /// For stride-1 convolutions, compute dX as a convolution of dY with the flipped kernel
+    /// instead of a short-K GEMM + col2im (same result; switchable for tests and comparisons).
+    nonisolated(unsafe) public static var transposedInputGradient = true
 
     private var storage: ParameterStorage!
     private var wOff = 0, bOff = 0
@@ -30,6 +33,8 @@ public final class Conv2d: Layer {
     private let output = Tensor(zeros: [0])
     private let gradInput = Tensor(zeros: [0])
     private let columnCache = Tensor(zeros: [0])
+    /// The kernel flipped and transposed for the stride-1 input gradient.
+    private let flipped = Tensor(zeros: [0])
     /// Whether `columnCache` holds the column matrix of the last forward.
     private var columnsCached = false
 
@@ -124,6 +129,24 @@ public final class Conv2d: Layer {
         let chunk = chunkSamples(n, ohw)
         let wp = storage.parameters + wOff, dw = storage.gradients + wOff
         let db: UnsafeMutablePointer<Float>? = hasBias ? storage.gradients + bOff : nil
+        let transposedGradient = Conv2d.transposedInputGradient && strideH == 1 && strideW == 1
+            && padH < kernelH && padW < kernelW && kernelH * kernelW > 1
+        if computeInputGradient && transposedGradient {
+            // flipped[c, (o, i, j)] = W[o, c, kh-1-i, kw-1-j]
+            let kh = kernelH, kw = kernelW, cin = inChannels, kt = oc * kh * kw
+            flipped.resize([cin * kt])
+            let f = flipped.data
+            Parallel.forChunks(cin, minPerChunk: 16) { lo, hi in
+                for ch in lo..<hi {
+                    var dst = f + ch * kt
+                    for o in 0..<oc {
+                        let src = wp + (o * cin + ch) * kh * kw
+                        for t in 0..<(kh * kw) { dst[t] = src[kh * kw - 1 - t] }  // (i, j) -> (kh-1-i, kw-1-j)
+                        dst += kh * kw
+                    }
+                }
+            }
+        }
         var n0 = 0
         while n0 < n {
             let n1 = Swift.min(n, n0 + chunk), p = (n1 - n0) * ohw, nc = n1 - n0, base = n0
@@ -145,14 +168,32 @@ public final class Conv2d: Layer {
             if !columnsCached { im2col(x.data, h, w, oh, ow, n0, n1, cols) }
             // dW[oc, K] += dY[oc, P] * cols[K, P]^T
             sgemm(transB: true, m: oc, n: kk, k: p, a: dycn, lda: p, b: cols, ldb: p, beta: 1, c: dw, ldc: kk)
-            if computeInputGradient {
+            if computeInputGradient && transposedGradient {
+                // dX = correlation of dY (padded by k-1-p) with the flipped, transposed kernel: an
+                // im2col of dY and a GEMM with the long K = oc*kh*kw, which beats a short-K GEMM
+                // into a K x P matrix followed by a scattered col2im.
+                var g = geometry
+                g.c = oc; g.h = oh; g.w = ow; g.ph = kernelH - 1 - padH; g.pw = kernelW - 1 - padW; g.oh = h; g.ow = w
+                let kt = oc * kernelH * kernelW, pin = nc * h * w, cin = inChannels
+                let dcols = storage.workspace.buffer(3, count: kt * pin)
+                im2colKernel(dy.data, g, n0, n1, dcols)
+                let dxcn = storage.workspace.buffer(1, count: cin * pin)  // dycn is spent
+                sgemm(m: cin, n: pin, k: kt, a: flipped.data, lda: kt, b: dcols, ldb: pin, beta: 0, c: dxcn, ldc: pin)
+                let hw = h * w, dx = gradInput.data
+                Parallel.forChunks(cin * nc, minPerChunk: 8) { lo, hi in
+                    for t in lo..<hi {
+                        let ch = t / nc, s = t % nc
+                        (dx + ((base + s) * cin + ch) * hw).update(from: dxcn + ch * pin + s * hw, count: hw)
+                    }
+                }
+            } else if computeInputGradient {
                 // dCols[K, P] = W[oc, K]^T * dY[oc, P], reusing the column buffer (its columns are spent).
                 sgemm(transA: true, m: kk, n: p, k: oc, a: wp, lda: kk, b: dycn, ldb: p, beta: 0, c: cols, ldc: p)
                 col2im(cols, h, w, oh, ow, n0, n1, gradInput.data)
             }
             n0 = n1
         }
-        if computeInputGradient { columnsCached = false }  // the cache now holds dCols
+        if computeInputGradient && !transposedGradient { columnsCached = false }  // the cache now holds dCols
         return gradInput
     }
 
@@ -165,36 +206,15 @@ public final class Conv2d: Layer {
         return (lo, hi)
     }
 
-    /// cols[r, (s, oh, ow)] = x[n0 + s, c, oh*sh - ph + i, ow*sw - pw + j] (0 outside), r = (c, i, j).
+    private var geometry: ConvGeometry {
+        ConvGeometry(c: inChannels, h: 0, w: 0, kh: kernelH, kw: kernelW, sh: strideH, sw: strideW, ph: padH, pw: padW, oh: 0, ow: 0)
+    }
+
     private func im2col(_ x: UnsafeMutablePointer<Float>, _ h: Int, _ w: Int, _ oh: Int, _ ow: Int,
                         _ n0: Int, _ n1: Int, _ cols: UnsafeMutablePointer<Float>) {
-        let kh = kernelH, kw = kernelW, sh = strideH, sw = strideW, ph = padH, pw = padW, c = inChannels
-        let ohw = oh * ow, p = (n1 - n0) * ohw
-        Parallel.forChunks(k, minPerChunk: 4) { lo, hi in
-            for r in lo..<hi {
-                let ch = r / (kh * kw), i = (r / kw) % kh, j = r % kw
-                // Output columns whose input column is inside the image (for stride 1 a contiguous copy).
-                let (owLo, owHi) = Conv2d.validRange(out: ow, size: w, stride: sw, pad: pw, offset: j)
-                for s in n0..<n1 {
-                    let xp = x + (s * c + ch) * h * w
-                    let dst = cols + r * p + (s - n0) * ohw
-                    for y in 0..<oh {
-                        let ih = y * sh - ph + i
-                        let d = dst + y * ow
-                        if ih < 0 || ih >= h { d.update(repeating: 0, count: ow); continue }
-                        let xrow = xp + ih * w
-                        if owLo > 0 { d.update(repeating: 0, count: owLo) }
-                        if sw == 1 {
-                            if owHi > owLo { d.advanced(by: owLo).update(from: xrow + (owLo - pw + j), count: owHi - owLo) }
-                        } else {
-                            var iw = owLo * sw - pw + j
-                            for o in owLo..<owHi { d[o] = xrow[iw]; iw += sw }
-                        }
-                        if owHi < ow { (d + owHi).update(repeating: 0, count: ow - owHi) }
-                    }
-                }
-            }
-        }
+        var g = geometry
+        g.h = h; g.w = w; g.oh = oh; g.ow = ow
+        im2colKernel(x, g, n0, n1, cols)
     }
 
     /// The adjoint of `im2col`: dx[n0..<n1] = sum over rows of dcols scattered back (overwrites).
@@ -217,11 +237,52 @@ public final class Conv2d: Layer {
                                 let ih = y * sh - ph + i
                                 if ih < 0 || ih >= h { continue }
                                 let xrow = xp + ih * w, d = src + y * ow
-                                var iw = owLo * sw - pw + j
-                                for o in owLo..<owHi { xrow[iw] += d[o]; iw += sw }
+                                if sw == 1 {
+                                    if owHi > owLo { addInPlace(xrow + (owLo - pw + j), d + owLo, owHi - owLo) }
+                                } else {
+                                    var iw = owLo * sw - pw + j
+                                    for o in owLo..<owHi { xrow[iw] += d[o]; iw += sw }
+                                }
                             }
                         }
                     }
+                }
+            }
+        }
+    }
+}
+
+/// Shapes of one convolution: input c x h x w, kernel kh x kw, stride, padding, output oh x ow.
+struct ConvGeometry {
+    var c: Int, h: Int, w: Int, kh: Int, kw: Int, sh: Int, sw: Int, ph: Int, pw: Int, oh: Int, ow: Int
+}
+
+/// cols[r, (s, oh, ow)] = x[n0 + s, c, oh*sh - ph + i, ow*sw - pw + j] (0 outside), r = (c, i, j).
+func im2colKernel(_ x: UnsafeMutablePointer<Float>, _ g: ConvGeometry, _ n0: Int, _ n1: Int, _ cols: UnsafeMutablePointer<Float>) {
+    let kh = g.kh, kw = g.kw, sh = g.sh, sw = g.sw, ph = g.ph, pw = g.pw, c = g.c, h = g.h, w = g.w, oh = g.oh, ow = g.ow
+    let ohw = oh * ow, p = (n1 - n0) * ohw
+    Parallel.forChunks(c * kh * kw, minPerChunk: 4) { lo, hi in
+        for r in lo..<hi {
+            let ch = r / (kh * kw), i = (r / kw) % kh, j = r % kw
+            // Output columns whose input column is inside the image (for stride 1 a contiguous copy).
+            let (owLo, owHi) = Conv2d.validRange(out: ow, size: w, stride: sw, pad: pw, offset: j)
+            for s in n0..<n1 {
+                let xp = x + (s * c + ch) * h * w
+                let dst = cols + r * p + (s - n0) * ohw
+                for y in 0..<oh {
+                    let ih = y * sh - ph + i
+                    let d = dst + y * ow
+                    // Rows are short (often 8-32 floats): inline loops beat memcpy/memset calls.
+                    if ih < 0 || ih >= h { for o in 0..<ow { d[o] = 0 }; continue }
+                    let xrow = xp + ih * w
+                    for o in 0..<owLo { d[o] = 0 }
+                    if sw == 1 {
+                        if owHi > owLo { copyFloats(d + owLo, xrow + (owLo - pw + j), owHi - owLo) }
+                    } else {
+                        var iw = owLo * sw - pw + j
+                        for o in owLo..<owHi { d[o] = xrow[iw]; iw += sw }
+                    }
+                    for o in owHi..<ow { d[o] = 0 }
                 }
             }
         }

@@ -34,7 +34,19 @@ public final class MaxPool2d: Layer {
                         for xx in 0..<ow {
                             let w0 = Swift.max(0, xx * s - pad), w1 = Swift.min(w, xx * s - pad + k)
                             var best = -Float.infinity, bi = h0 * w + w0
-                            for r in h0..<h1 { for q in w0..<w1 where src[r * w + q] > best { best = src[r * w + q]; bi = r * w + q } }
+                            var r = h0
+                            while r < h1 {
+                                let row = src + r * w
+                                var q = w0
+                                while q < w1 {
+                                    // Branch-free update (select), as comparisons are unpredictable.
+                                    let v = row[q], better = v > best
+                                    best = better ? v : best
+                                    bi = better ? r * w + q : bi
+                                    q += 1
+                                }
+                                r += 1
+                            }
                             dst[y * ow + xx] = best; idx[y * ow + xx] = Int32(bi)
                         }
                     }

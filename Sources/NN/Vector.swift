@@ -8,3 +8,19 @@ func load8(_ p: UnsafeMutablePointer<Float>, _ i: Int) -> V8 { UnsafeRawPointer(
 
 @inline(__always)
 func store8(_ p: UnsafeMutablePointer<Float>, _ i: Int, _ v: V8) { UnsafeMutableRawPointer(p + i).storeBytes(of: v, as: V8.self) }
+
+/// dst[i] += src[i] for i in 0..<n.
+@inline(__always)
+func addInPlace(_ dst: UnsafeMutablePointer<Float>, _ src: UnsafeMutablePointer<Float>, _ n: Int) {
+    var i = 0
+    while i + 8 <= n { store8(dst, i, load8(dst, i) + load8(src, i)); i += 8 }
+    while i < n { dst[i] += src[i]; i += 1 }
+}
+
+/// dst[i] = src[i] for i in 0..<n (for short runs, where a memcpy call costs more than the copy).
+@inline(__always)
+func copyFloats(_ dst: UnsafeMutablePointer<Float>, _ src: UnsafeMutablePointer<Float>, _ n: Int) {
+    var i = 0
+    while i + 8 <= n { store8(dst, i, load8(src, i)); i += 8 }
+    while i < n { dst[i] = src[i]; i += 1 }
+}

@@ -60,6 +60,24 @@ final class ConvAndBatchNormTests: XCTestCase {
         XCTAssertEqual(a.1, b.1)
     }
 
+    func testTransposedAndCol2imInputGradientsAgree() {
+        func inputGradient(transposed: Bool, kernel: (Int, Int), padding: (Int, Int)) -> [Float] {
+            let saved = Conv2d.transposedInputGradient
+            Conv2d.transposedInputGradient = transposed
+            defer { Conv2d.transposedInputGradient = saved }
+            let net = Network(Conv2d(3, 5, kernel: kernel, stride: (1, 1), padding: padding, bias: false), seed: 8)
+            let x = randomTensor([2, 3, 6, 7], seed: 1)
+            let y = net.forward(x, training: true)
+            return net.backward(randomTensor(y.shape, seed: 2)).array
+        }
+        for (k, p) in [((3, 3), (1, 1)), ((3, 2), (0, 1)), ((5, 5), (2, 2)), ((2, 3), (1, 2))] {
+            let a = inputGradient(transposed: true, kernel: k, padding: p)
+            let b = inputGradient(transposed: false, kernel: k, padding: p)
+            XCTAssertEqual(a.count, b.count)
+            for i in 0..<a.count { XCTAssertEqual(a[i], b[i], accuracy: 1e-4, "kernel \(k) padding \(p) element \(i)") }
+        }
+    }
+
     func testBatchNormTrainingNormalisesAndUpdatesRunningStats() {
         let bn = BatchNorm(2)
         let net = Network(bn, seed: 1)
