@@ -26,6 +26,19 @@ enum Kernels {
     static func apply2x2(_ re: UnsafeMutablePointer<Double>, _ im: UnsafeMutablePointer<Double>,
                          bit: Int, _ m: Mat2, _ lo: Int, _ hi: Int) {
         let stride = 1 << bit
+        if bit == 0 {
+            // Adjacent pairs: one flat loop (the compiler vectorises the stride-2 accesses)
+            // instead of runs of length 1.
+            for p in lo..<hi {
+                let i = 2 * p
+                let ar = re[i], ai = im[i], br = re[i + 1], bi = im[i + 1]
+                re[i] = m.ar * ar - m.ai * ai + m.br * br - m.bi * bi
+                im[i] = m.ar * ai + m.ai * ar + m.br * bi + m.bi * br
+                re[i + 1] = m.cr * ar - m.ci * ai + m.dr * br - m.di * bi
+                im[i + 1] = m.cr * ai + m.ci * ar + m.dr * bi + m.di * br
+            }
+            return
+        }
         var p = lo
         while p < hi {
             let low = p & (stride - 1)

@@ -1,5 +1,5 @@
 // Lane kernels: 4 independent small states interleaved amplitude-by-amplitude (one SIMD4<Double>
-// per amplitude holds that amplitude of 4 samples). Every gate is then 8-wide vector arithmetic
+// per amplitude holds that amplitude of 4 samples). Every gate is then 4-wide vector arithmetic
 // whatever its qubit, with no short inner runs for low qubits; the batched engine uses these for
 // small circuits, the shard kernels (Kernels.swift) for large states.
 
