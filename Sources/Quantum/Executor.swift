@@ -141,6 +141,7 @@ public final class CircuitExecutor {
     /// matrices of steps that read no inputs are built once from sample 0.
     func forwardSlots(batch: Int, shareNonInput: Bool, expvals: UnsafeMutablePointer<Double>) {
         self.batch = batch
+        guard batch > 0 else { return }
         lastForwardShared = shareNonInput
         usedLanes = circuit.nQubits <= CircuitExecutor.laneMaxQubits
         if usedLanes { laneForward(batch: batch, shareNonInput: shareNonInput, expvals: expvals); return }

@@ -122,6 +122,15 @@ final class SimulatorTests: XCTestCase {
         assertState(ex, sample: 0, Dense.state(a, inputs: [], weights: w))
     }
 
+    func testEmptyBatchAndEmptyCircuit() {
+        let c = Templates.layerCircuit(template: .strong, wires: 3, layers: 1, features: 3)
+        let ex = CircuitExecutor(circuit: c)
+        XCTAssertEqual(ex.forward(inputs: [], batch: 0, weights: [Double](repeating: 0.1, count: 9)), [])
+        XCTAssertEqual(ex.backward(upstream: []).inputs, [])
+        let empty = CircuitExecutor(circuit: Circuit(nQubits: 2))
+        XCTAssertEqual(empty.forward(inputs: [], batch: 2, weights: []), [1, 1, 1, 1])
+    }
+
     func testAmplitudeParallelPathMatchesSerial() {
         let saved = (Parallel.threads, CircuitExecutor.amplitudeParallelQubits)
         defer { Parallel.threads = saved.0; CircuitExecutor.amplitudeParallelQubits = saved.1 }
