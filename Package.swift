@@ -29,7 +29,8 @@ let package = Package(
 
         // Foundations.
         .target(name: "Core"),
-        .target(name: "NN", dependencies: ["Core", "CBLAS"]),
+        // NN is always optimised: its SIMD kernels run ~100x slower at -Onone, which made debug test runs of a ResNet minutes long.
+        .target(name: "NN", dependencies: ["Core", "CBLAS"], swiftSettings: [.unsafeFlags(["-O"])]),
         .target(name: "Quantum", dependencies: ["Core"]),
         .target(name: "Storage", dependencies: ["Core", "CHDF5"], exclude: ["README.md"]),
         .target(name: "ImageIO", dependencies: ["Core", "CImageCodec"], exclude: ["README.md"]),

@@ -7,6 +7,12 @@
 
 import Core
 
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 /// Trainable parameters get a gradient and an optimiser step; state (BatchNorm running mean and
 /// variance) is saved and loaded but never trained.
 public enum ParameterKind: Sendable, Equatable {
@@ -121,8 +127,18 @@ public enum WeightInit: Sendable {
             let bound = 1 / Double(fanIn).squareRoot()
             for i in 0..<count { p[i] = Float((rng.uniform() * 2 - 1) * bound) }
         case .kaimingNormalFanOut:
+            // Box-Muller using both outputs of each pair: half the uniforms and logarithms of
+            // SeededRNG.normal(), which matters for an 11M-parameter network in debug builds.
             let std = (2 / Double(fanOut)).squareRoot()
-            for i in 0..<count { p[i] = Float(rng.normal() * std) }
+            var i = 0
+            while i < count {
+                var u1 = rng.uniform()
+                while u1 <= .leastNormalMagnitude { u1 = rng.uniform() }
+                let r = (-2 * log(u1)).squareRoot() * std, theta = 2 * Double.pi * rng.uniform()
+                p[i] = Float(r * cos(theta))
+                if i + 1 < count { p[i + 1] = Float(r * sin(theta)) }
+                i += 2
+            }
         }
     }
 }

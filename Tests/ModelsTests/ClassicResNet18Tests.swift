@@ -5,6 +5,14 @@ import Core
 import NN
 @testable import Models
 
+/// Models shared by the tests that only read their weights (building an 11M-parameter network
+/// takes a second or more in a debug build).
+enum SharedResNets {
+    static let rgb = ClassicResNet18(numChannels: 3, numClasses: 2, seed: 1)
+    static let grey = ClassicResNet18(numChannels: 1, numClasses: 2, seed: 1)
+    static let imageNet = ClassicResNet18(numChannels: 3, numClasses: 1000, seed: 1)
+}
+
 final class ClassicResNet18Tests: XCTestCase {
     override func setUp() { Compute.setThreads(2) }
 
@@ -16,10 +24,10 @@ final class ClassicResNet18Tests: XCTestCase {
     }
 
     func testLogitsShapeForSeveralSizesAndChannels() {
-        let rgb = ClassicResNet18(numChannels: 3, seed: 1)
+        let rgb = SharedResNets.rgb
         XCTAssertEqual(rgb.forward(images([2, 3, 32, 32], seed: 1), training: true).shape, [2, 2])
         XCTAssertEqual(rgb.forward(images([1, 3, 224, 224], seed: 2), training: false).shape, [1, 2])
-        let grey = ClassicResNet18(numChannels: 1, seed: 1)
+        let grey = SharedResNets.grey
         let logits = grey.forward(images([3, 1, 64, 64], seed: 3), training: true)
         XCTAssertEqual(logits.shape, [3, 2])
         XCTAssertTrue(logits.array.allSatisfy { $0.isFinite })
@@ -27,9 +35,9 @@ final class ClassicResNet18Tests: XCTestCase {
     }
 
     func testParameterCountAndTorchvisionNames() {
-        let m = ClassicResNet18(numChannels: 3, numClasses: 2)
+        let m = SharedResNets.rgb
         XCTAssertEqual(m.network.parameterCount, 11_177_538)
-        XCTAssertEqual(ClassicResNet18(numChannels: 1).network.parameterCount, 11_177_538 - 64 * 2 * 49)
+        XCTAssertEqual(SharedResNets.grey.network.parameterCount, 11_177_538 - 64 * 2 * 49)
         let n = m.network
         XCTAssertEqual(n.entry(named: "conv1.weight")?.shape, [64, 3, 7, 7])
         XCTAssertEqual(n.entry(named: "layer1.0.bn1.running_mean")?.shape, [64])
@@ -44,7 +52,7 @@ final class ClassicResNet18Tests: XCTestCase {
     }
 
     func testKaimingFanOutInitAndBatchNormInit() {
-        let n = ClassicResNet18(seed: 7).network
+        let n = SharedResNets.imageNet.network  // no test changes its weights
         let w = n.values(named: "layer3.0.conv1.weight")!  // fan_out = 256 * 9
         var sum = 0.0, sumSq = 0.0
         for v in w { sum += Double(v); sumSq += Double(v) * Double(v) }

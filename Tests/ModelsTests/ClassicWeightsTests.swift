@@ -17,11 +17,12 @@ final class ClassicWeightsTests: XCTestCase {
     }
 
     func testLoadsEveryTensorAndSkipsAnImageNetHead() throws {
-        let source = ClassicResNet18(numChannels: 3, numClasses: 1000, seed: 1)
-        source.network.values(named: "layer2.1.bn2.running_var")![5] = 3.5
+        let source = SharedResNets.imageNet
+        var tensors = export(source)
+        tensors["layer2.1.bn2.running_var"]!.values[5] = 3.5
         let target = ClassicResNet18(numChannels: 3, numClasses: 2, seed: 2)
         let freshFC = Array(target.network.values(named: "fc.weight")!)
-        let notes = try target.loadTorchvisionWeights(export(source))
+        let notes = try target.loadTorchvisionWeights(tensors)
         XCTAssertEqual(Array(target.network.values(named: "layer3.1.conv2.weight")!),
                        Array(source.network.values(named: "layer3.1.conv2.weight")!))
         XCTAssertEqual(target.network.values(named: "layer2.1.bn2.running_var")![5], 3.5)
@@ -31,7 +32,7 @@ final class ClassicWeightsTests: XCTestCase {
     }
 
     func testGreyscaleSumsConv1OverInputChannels() throws {
-        var d = export(ClassicResNet18(numChannels: 3, numClasses: 2, seed: 1))
+        var d = export(SharedResNets.rgb)
         let rgb = d["conv1.weight"]!.values
         let grey = ClassicResNet18(numChannels: 1, numClasses: 2, seed: 2)
         try grey.loadTorchvisionWeights(d)
@@ -49,7 +50,7 @@ final class ClassicWeightsTests: XCTestCase {
     }
 
     func testLoadsFromHDF5File() throws {
-        let source = ClassicResNet18(numChannels: 3, numClasses: 1000, seed: 4)
+        let source = SharedResNets.imageNet
         let path = NSTemporaryDirectory() + "classic-weights-\(getpid()).h5"
         defer { try? FileManager.default.removeItem(atPath: path) }
         let file = try H5File.create(path)

@@ -54,7 +54,7 @@ final class LayerGradientTests: XCTestCase {
     }
 
     func testBasicBlockIdentityShortcut() {
-        checkGradients(BasicBlock(3, 3), inputShape: [3, 3, 4, 4], samples: 16)
+        checkGradients(BasicBlock(3, 3), inputShape: [3, 3, 4, 4], seed: 11, samples: 16)
     }
 
     func testBasicBlockDownsample() {
