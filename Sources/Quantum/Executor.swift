@@ -157,14 +157,32 @@ public final class CircuitExecutor {
                 for b in lo..<hi {
                     let r = self.re + b * dim, i = self.im + b * dim
                     let a = ang.baseAddress! + b * ns
-                    r.initialize(repeating: 0, count: dim); i.initialize(repeating: 0, count: dim)
+                    if ampParallel {
+                        Parallel.forChunks(dim, minPerChunk: 1 << 16) { lo, hi in
+                            (r + lo).initialize(repeating: 0, count: hi - lo); (i + lo).initialize(repeating: 0, count: hi - lo)
+                        }
+                    } else {
+                        r.initialize(repeating: 0, count: dim); i.initialize(repeating: 0, count: dim)
+                    }
                     r[0] = 1
                     for s in 0..<nSteps {
                         let m = (!shared.isEmpty && !self.dependsOnInputs[s]) ? shared[s] : self.stepMatrix(s, a)
                         self.apply(s, m, r, i, parallel: ampParallel)
                     }
                     z.initialize(repeating: 0, count: n)
-                    Kernels.accumulateZ(r, i, local: n, base: 0, 0, dim, into: z, bits: n)
+                    if ampParallel {
+                        // Per-thread partial sums of the readout, combined under a lock.
+                        let lock = NSLock()
+                        Parallel.forChunks(dim, minPerChunk: 1 << 16) { lo, hi in
+                            var part = [Double](repeating: 0, count: n)
+                            part.withUnsafeMutableBufferPointer {
+                                Kernels.accumulateZ(r, i, local: n, base: 0, lo, hi, into: $0.baseAddress!, bits: n)
+                            }
+                            lock.lock(); for w in 0..<n { z[w] += part[w] }; lock.unlock()
+                        }
+                    } else {
+                        Kernels.accumulateZ(r, i, local: n, base: 0, 0, dim, into: z, bits: n)
+                    }
                     for w in 0..<n { expvals[b * n + w] = z[n - 1 - w] }
                 }
             }
