@@ -135,19 +135,19 @@ final class SimulatorTests: XCTestCase {
         let saved = (Parallel.threads, CircuitExecutor.amplitudeParallelQubits)
         defer { Parallel.threads = saved.0; CircuitExecutor.amplitudeParallelQubits = saved.1 }
         Parallel.threads = 2
-        let c = randomCircuit(n: 13, gates: 30, seed: 77)
+        let c = randomCircuit(n: 17, gates: 24, seed: 77)  // 2^17 amplitudes: several chunks
         var rng = TestRNG(s: 3)
         let w = rng.angles(40), x = rng.angles(3)
         CircuitExecutor.amplitudeParallelQubits = 12
         let par = CircuitExecutor(circuit: c)
         let zp = par.forward(inputs: x, batch: 1, weights: w)
-        let gp = par.backward(upstream: rng.angles(13))
+        let gp = par.backward(upstream: rng.angles(17))
         CircuitExecutor.amplitudeParallelQubits = 99
         let ser = CircuitExecutor(circuit: c)
         let zs = ser.forward(inputs: x, batch: 1, weights: w)
         var rng2 = TestRNG(s: 3); _ = rng2.angles(43)
-        let gs = ser.backward(upstream: rng2.angles(13))
-        for i in 0..<13 { XCTAssertEqual(zp[i], zs[i], accuracy: 1e-12) }
+        let gs = ser.backward(upstream: rng2.angles(17))
+        for i in 0..<17 { XCTAssertEqual(zp[i], zs[i], accuracy: 1e-12) }
         for j in 0..<40 { XCTAssertEqual(gp.weights[j], gs.weights[j], accuracy: 1e-10) }
         for j in 0..<3 { XCTAssertEqual(gp.inputs[j], gs.inputs[j], accuracy: 1e-10) }
         XCTAssertTrue(zs.contains { abs($0) > 1e-3 })
