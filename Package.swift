@@ -47,9 +47,11 @@ let package = Package(
                 dependencies: ["Core", "NN", "Quantum", "Storage", "Config", "Metrics", "Datasets",
                                "Models", "Download", "Reporting", "Distributed"]),
 
+        .target(name: "BenchSuite", dependencies: ["Training", "Core", "Config", "Reporting", "Storage", "NN", "Models", "Quantum", "Datasets"]),
+
         // Thin executables.
         .executableTarget(name: "deepfake", dependencies: ["Training", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
-        .executableTarget(name: "bench", dependencies: ["Training", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
+        .executableTarget(name: "bench", dependencies: ["BenchSuite", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
 
         // Tests: one target per library; all run under plain `swift test` without mpirun.
         .testTarget(name: "CoreTests", dependencies: ["Core"]),
@@ -64,6 +66,7 @@ let package = Package(
         .testTarget(name: "ModelsTests", dependencies: ["Models", "NN", "Quantum", "Core", "Storage", "Config"]),
         .testTarget(name: "DownloadTests", dependencies: ["Download", "Core", "ZIPFoundation"], resources: [.copy("Resources")]),
         .testTarget(name: "TrainingTests", dependencies: ["Training", "Core", "Config", "Storage", "Metrics"]),
+        .testTarget(name: "BenchSuiteTests", dependencies: ["BenchSuite", "Reporting", "Storage", "Datasets", "Config", "Core"]),
     ],
     // Swift 5 language mode: the numeric kernels share raw buffers across worker threads by
     // design (disjoint ranges), which Swift 6's strict Sendable checking cannot express.

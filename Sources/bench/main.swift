@@ -1,1 +1,137 @@
-print("todo")
+// bench: the thin command-line front of the BenchSuite library: `run` (scaling studies into HDF5
+// result files), `report` (comparison tables), `peers` (commands of the Python peer benchmarks),
+// `quantum` (the figures the quantum peer scripts read).
+
+import ArgumentParser
+import BenchSuite
+import Core
+import Foundation
+
+struct Bench: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "bench",
+        abstract: "Benchmark the deepfake models and kernels; results go to HDF5 files that `bench report` tabulates.",
+        discussion: """
+        Examples:
+          bench run --out results/bench                  every suite (training, throughput, preprocess, scaling)
+          bench run --suite training --quick             a small training study in a couple of minutes
+          bench report results/bench                     Markdown tables on stdout
+          bench report results/bench --format csv --output results/bench/report.csv
+          bench peers                                    commands of the Python peer comparisons
+        """,
+        subcommands: [Run.self, Report.self, PeersCommand.self, Quantum.self])
+}
+
+/// Prints a DeepfakeError's message and exits 1 instead of a stack trace.
+func reportingErrors(_ body: () throws -> Void) throws {
+    do { try body() } catch let e as DeepfakeError {
+        FileHandle.standardError.write(Data("bench: error: \(e.message)\n".utf8))
+        throw ExitCode(1)
+    }
+}
+
+struct Run: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Run benchmark suites; each writes <out>/<suite>-<UTC time>-<id>.h5 (never overwriting).")
+
+    @Option(name: .customLong("suite"), help: "Suite to run (repeatable): \(BenchRunner.suites.joined(separator: ", ")). Default: all.")
+    var suites: [String] = []
+
+    @Option(name: .customLong("out"), help: "Folder for the result files.")
+    var out = "results/bench"
+
+    @Flag(help: "Shrink every suite to finish in a couple of minutes (CI-style checks).")
+    var quick = false
+
+    @Option(help: "Compute threads (default: all cores).")
+    var threads: Int?
+
+    @Option(help: "Training suite: epochs per configuration (default 3; 1 with --quick).")
+    var epochs: Int?
+
+    @Option(help: "Training suite: models, comma-separated (default Classic,HQNN,QNN).")
+    var models: String?
+
+    @Flag(help: "Training suite: keep each run's folder (weights, logs, plots) under <out>/training-runs-*.")
+    var keepRuns = false
+
+    func run() throws {
+        try reportingErrors {
+            var o = BenchRunner.Options(suites: suites.isEmpty ? BenchRunner.suites : suites, outDirectory: out, quick: quick)
+            if let t = threads { o.threads = max(1, t) }
+            if epochs != nil || models != nil || keepRuns {
+                var study = quick ? TrainingStudy.quick : TrainingStudy()
+                study.threads = o.threads
+                if let e = epochs { study.epochs = max(1, e) }
+                if let m = models { study.models = m.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) } }
+                study.keepRuns = keepRuns
+                o.training = study
+            }
+            let files = try BenchRunner.run(o)
+            print("wrote \(files.count) result file(s); tabulate with: bench report \(out)")
+        }
+    }
+}
+
+struct Report: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Comparison tables (one per suite) of result files or folders of them.")
+
+    @Argument(help: "Result files (*.h5) or folders holding them.")
+    var inputs: [String]
+
+    @Option(help: "markdown or csv.")
+    var format = "markdown"
+
+    @Option(help: "Also write the table to this file.")
+    var output: String?
+
+    func run() throws {
+        try reportingErrors {
+            guard let f = BenchReport.Format(rawValue: format.lowercased()) else {
+                throw DeepfakeError("unknown --format '\(format)': use markdown or csv")
+            }
+            let (results, skipped) = try BenchReport.load(inputs)
+            for s in skipped { FileHandle.standardError.write(Data("bench: skipped \(s)\n".utf8)) }
+            let text = BenchReport.render(results, format: f)
+            print(text, terminator: "")
+            if let path = output {
+                do { try text.write(toFile: path, atomically: true, encoding: .utf8) } catch {
+                    throw DeepfakeError("cannot write --output \(path): \(error.localizedDescription)")
+                }
+            }
+        }
+    }
+}
+
+struct PeersCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "peers", abstract: "Print the commands that run each Python peer benchmark beside ours.")
+
+    @Option(help: "Python interpreter of the peer virtualenv.")
+    var python = "/work/venv-bench/bin/python"
+
+    func run() {
+        let dir = (BenchEnvironment.packageRoot() as NSString).appendingPathComponent("benchmarks")
+        print(Peers.text(benchmarksDir: dir, python: python), terminator: "")
+    }
+}
+
+struct Quantum: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Print `<key> <value>` figures of a quantum micro-benchmark for benchmarks/quantum_*.py --swift-cmd.")
+
+    @Argument(help: "One of \(Peers.quantumKinds.joined(separator: ", ")).")
+    var kind: String
+
+    @Option(help: "Compute threads (default: all cores).")
+    var threads = ProcessInfo.processInfo.activeProcessorCount
+
+    func run() throws {
+        try reportingErrors {
+            for (k, v) in try Peers.quantumFigures(kind, threads: threads) { print("\(k) \(v)") }
+        }
+    }
+}
+
+Bench.main()

@@ -1,0 +1,174 @@
+// One bench suite's result file: Reporting's HDF5 benchmark format (BenchmarkResults: accuracy,
+// loss, AUC, gates, depth, qubits, parameters, wall time per row) plus the columns a scaling study
+// needs beside them, stored as extra datasets under /results so BenchmarkResults.read (and h5py)
+// still read the file unchanged:
+//   /results/model, dataset, throughput_unit, baseline, note   string[n]
+//   /results/image_size, batch_size, epochs, threads            int64[n]
+//   /results/throughput                                         float64[n]  (NaN = not measured)
+// Files are named `<suite>-<UTC yyyyMMdd-HHmmss>-<6 hex>.h5`; the name is reserved with
+// O_CREAT|O_EXCL before writing, so two runs in the same second never collide, and the finished
+// file replaces the reservation with one rename(2), so a reader never sees half a study.
+
+import Core
+import Foundation
+import Reporting
+import Storage
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// One benchmarked configuration: Reporting's row plus the study's own columns.
+public struct BenchRecord: Sendable, Equatable {
+    /// Name, accuracy/loss/AUC (test set; NaN when not measured), gates, depth, qubits, parameters,
+    /// and wall time (seconds the whole measurement of this row took).
+    public var row: BenchmarkRow
+    /// "Classic", "HQNN", "QNN", "Quantum" (a bare simulator micro-benchmark) or "Preprocess".
+    public var model: String
+    /// Data the row ran on ("builtin:small", "hard1k", "random").
+    public var dataset: String
+    public var imageSize: Int
+    public var batchSize: Int
+    public var epochs: Int
+    public var threads: Int
+    /// The row's speed figure in `throughputUnit` (NaN = not measured).
+    public var throughput: Double
+    /// "images/s" or "samples/s".
+    public var throughputUnit: String
+    /// Name of the row (same file) the report's ratio column divides by; "" = the file's first row.
+    public var baseline: String
+    /// Free text: "unsupported: ...", "failed: ...", the data source, ...
+    public var note: String
+
+    public init(row: BenchmarkRow, model: String, dataset: String = "", imageSize: Int = 0, batchSize: Int = 0,
+                epochs: Int = 0, threads: Int = 0, throughput: Double = .nan, throughputUnit: String = "images/s",
+                baseline: String = "", note: String = "") {
+        self.row = row; self.model = model; self.dataset = dataset; self.imageSize = imageSize
+        self.batchSize = batchSize; self.epochs = epochs; self.threads = threads; self.throughput = throughput
+        self.throughputUnit = throughputUnit; self.baseline = baseline; self.note = note
+    }
+
+    public static func == (a: BenchRecord, b: BenchRecord) -> Bool {
+        a.row == b.row && a.model == b.model && a.dataset == b.dataset && a.imageSize == b.imageSize
+            && a.batchSize == b.batchSize && a.epochs == b.epochs && a.threads == b.threads
+            && (a.throughput == b.throughput || (a.throughput.isNaN && b.throughput.isNaN))
+            && a.throughputUnit == b.throughputUnit && a.baseline == b.baseline && a.note == b.note
+    }
+}
+
+/// A result file read back: its root attributes (host, cores, date, commit, suite, quick) and rows.
+public struct BenchResult: Sendable {
+    public var path: String
+    public var attributes: [String: String]
+    public var records: [BenchRecord]
+    /// The suite attribute, else the file name's prefix before the first '-'.
+    public var suite: String {
+        attributes["suite"] ?? String((path as NSString).lastPathComponent.split(separator: "-").first ?? "unknown")
+    }
+}
+
+public enum BenchResultFile {
+    /// Writes `records` as a new result file in `directory` (created if needed) and returns its
+    /// path, `<suite>-<UTC stamp>-<hex>.h5`; never replaces an existing file.
+    @discardableResult
+    public static func write(_ records: [BenchRecord], suite: String, directory: String,
+                             attributes: [String: String] = [:], now: Date = Date()) throws -> String {
+        let path = try reserveName(suite: suite, directory: directory, now: now)
+        let staging = (directory as NSString).appendingPathComponent(".\((path as NSString).lastPathComponent).partial")
+        do {
+            var attrs = attributes
+            attrs["suite"] = suite
+            try BenchmarkResults.write(records.map(\.row), to: staging, attributes: attrs)
+            let h5 = try H5File.open(staging, writable: true)
+            defer { h5.close() }
+            try h5.writeStrings("results/model", records.map(\.model))
+            try h5.writeStrings("results/dataset", records.map(\.dataset))
+            try h5.writeStrings("results/throughput_unit", records.map(\.throughputUnit))
+            try h5.writeStrings("results/baseline", records.map(\.baseline))
+            try h5.writeStrings("results/note", records.map(\.note))
+            try h5.write("results/image_size", records.map { Int64($0.imageSize) })
+            try h5.write("results/batch_size", records.map { Int64($0.batchSize) })
+            try h5.write("results/epochs", records.map { Int64($0.epochs) })
+            try h5.write("results/threads", records.map { Int64($0.threads) })
+            try h5.write("results/throughput", records.map(\.throughput))
+            h5.close()
+            guard rename(staging, path) == 0 else {
+                throw DeepfakeError("cannot move \(staging) to \(path): \(String(cString: strerror(errno)))")
+            }
+        } catch {
+            try? FileManager.default.removeItem(atPath: staging)
+            try? FileManager.default.removeItem(atPath: path)
+            throw error
+        }
+        return path
+    }
+
+    /// Creates an empty `<suite>-<stamp>-<hex>.h5` with O_EXCL (a clash draws a new hex part).
+    static func reserveName(suite: String, directory: String, now: Date) throws -> String {
+        do {
+            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        } catch {
+            throw DeepfakeError("cannot create the results folder \(directory): \(error.localizedDescription); pass a writable --out")
+        }
+        let stamp = utcStamp(now)
+        for _ in 0..<1000 {
+            let path = (directory as NSString).appendingPathComponent(
+                "\(suite)-\(stamp)-\(String(format: "%06x", UInt32.random(in: 0..<(1 << 24)))).h5")
+            let fd = open(path, O_CREAT | O_EXCL | O_WRONLY, 0o644)
+            if fd >= 0 { close(fd); return path }
+            if errno != EEXIST {
+                throw DeepfakeError("cannot create result file \(path): \(String(cString: strerror(errno))); check that \(directory) is writable")
+            }
+        }
+        throw DeepfakeError("no free result-file name for suite \(suite) in \(directory) after 1000 tries")
+    }
+
+    /// `yyyyMMdd-HHmmss` in UTC.
+    public static func utcStamp(_ date: Date) -> String {
+        let f = DateFormatter()
+        f.locale = Locale(identifier: "en_US_POSIX")
+        f.timeZone = TimeZone(identifier: "UTC")
+        f.dateFormat = "yyyyMMdd-HHmmss"
+        return f.string(from: date)
+    }
+
+    /// Reads a result file. Files written by BenchmarkResults alone (no extra columns) read with
+    /// defaults: model "", throughput NaN.
+    public static func read(path: String) throws -> BenchResult {
+        let rows = try BenchmarkResults.read(path: path)
+        let h5 = try H5File.open(path)
+        defer { h5.close() }
+        var attrs: [String: String] = [:]
+        for name in try h5.attributeNames() {
+            if let s = try? h5.attributeString(name) { attrs[name] = s }
+            else if let i = try? h5.attributeInt(name) { attrs[name] = String(i) }
+            else if let d = try? h5.attributeDouble(name) { attrs[name] = String(d) }
+        }
+        let n = rows.count
+        func strings(_ k: String, _ fallback: String = "") throws -> [String] {
+            guard h5.exists("results/\(k)") else { return Array(repeating: fallback, count: n) }
+            let v = try h5.readStrings("results/\(k)")
+            guard v.count == n else { throw DeepfakeError("\(path): results/\(k) has \(v.count) rows, names has \(n)") }
+            return v
+        }
+        func ints(_ k: String) throws -> [Int] {
+            guard h5.exists("results/\(k)") else { return Array(repeating: 0, count: n) }
+            let v = try h5.read("results/\(k)", as: Int64.self).values.map { Int($0) }
+            guard v.count == n else { throw DeepfakeError("\(path): results/\(k) has \(v.count) rows, names has \(n)") }
+            return v
+        }
+        let model = try strings("model"), dataset = try strings("dataset"), unit = try strings("throughput_unit", "images/s")
+        let baseline = try strings("baseline"), note = try strings("note")
+        let size = try ints("image_size"), batch = try ints("batch_size"), epochs = try ints("epochs"), threads = try ints("threads")
+        var throughput = Array(repeating: Double.nan, count: n)
+        if h5.exists("results/throughput") {
+            throughput = try h5.read("results/throughput", as: Double.self).values
+            guard throughput.count == n else { throw DeepfakeError("\(path): results/throughput has \(throughput.count) rows, names has \(n)") }
+        }
+        let records = (0..<n).map { i in
+            BenchRecord(row: rows[i], model: model[i], dataset: dataset[i], imageSize: size[i], batchSize: batch[i],
+                        epochs: epochs[i], threads: threads[i], throughput: throughput[i], throughputUnit: unit[i],
+                        baseline: baseline[i], note: note[i])
+        }
+        return BenchResult(path: path, attributes: attrs, records: records)
+    }
+}

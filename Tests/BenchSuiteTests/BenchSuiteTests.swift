@@ -1,0 +1,233 @@
+// BenchSuite end to end: a real (tiny) training study and throughput/preprocess studies write
+// HDF5 result files that read back with the right fields; `report` tabulates two files with the
+// expected rows, columns and ratios; result-file names never collide; peer commands and the
+// quantum-resources reader.
+
+@testable import BenchSuite
+import Config
+import Core
+import Datasets
+import Foundation
+import Reporting
+import XCTest
+
+final class BenchSuiteTests: XCTestCase {
+    var tmp = ""
+    let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent().path
+
+    override func setUpWithError() throws {
+        tmp = FileManager.default.temporaryDirectory.appendingPathComponent("bench-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: tmp, withIntermediateDirectories: true)
+    }
+
+    override func tearDownWithError() throws { try? FileManager.default.removeItem(atPath: tmp) }
+
+    /// `bench run --suite training --quick` through the library, on 32 built-in generated faces
+    /// (the debug-build ResNet-18 is slow): 1 configuration x {Classic, HQNN}, 1 epoch.
+    func testTrainingStudyWritesReadableResultFile() throws {
+        let faces = tmp + "/faces"
+        try BuiltinDataset.generate(into: faces, countPerClass: 16, size: 32, seed: 7)
+        let study = TrainingStudy(models: ["Classic", "HQNN"], imageSizes: [32], batchSizes: [16], epochs: 1,
+                                  trainData: DatasetEntry(name: "tiny", source: .localFolder(faces)), threads: 2)
+        var lines: [String] = []
+        let files = try BenchRunner.run(BenchRunner.Options(suites: ["training"], outDirectory: tmp + "/out", quick: true,
+                                                            training: study, threads: 2, packageRoot: packageRoot)) { lines.append($0) }
+        XCTAssertEqual(files.count, 1)
+        let path = files[0]
+        XCTAssertTrue((path as NSString).lastPathComponent.hasPrefix("training-"))
+        XCTAssertTrue(path.hasSuffix(".h5"))
+
+        // Reporting's own reader sees the standard columns.
+        let rows = try BenchmarkResults.read(path: path)
+        XCTAssertEqual(rows.map(\.name), ["Classic 32px b16", "HQNN 32px b16"])
+
+        let result = try BenchResultFile.read(path: path)
+        XCTAssertEqual(result.suite, "training")
+        XCTAssertEqual(result.attributes["quick"], "true")
+        XCTAssertEqual(result.attributes["cores"], String(ProcessInfo.processInfo.activeProcessorCount))
+        XCTAssertFalse(result.attributes["host", default: ""].isEmpty)
+        XCTAssertNotNil(result.attributes["date"])
+        if let commit = result.attributes["commit"] { XCTAssertEqual(commit.count, 40) }
+
+        let classic = result.records[0]
+        XCTAssertEqual(classic.model, "Classic")
+        XCTAssertEqual(classic.imageSize, 32)
+        XCTAssertEqual(classic.batchSize, 16)
+        XCTAssertEqual(classic.epochs, 1)
+        XCTAssertEqual(classic.threads, 2)
+        XCTAssertEqual(classic.dataset, "tiny")
+        XCTAssert((0...1).contains(classic.row.accuracy), "accuracy \(classic.row.accuracy)")
+        XCTAssert((0...1).contains(classic.row.auc), "AUC \(classic.row.auc)")
+        XCTAssert(classic.row.loss.isFinite && classic.row.loss > 0, "loss \(classic.row.loss)")
+        XCTAssertGreaterThan(classic.row.wallSeconds, 0)
+        XCTAssertGreaterThan(classic.throughput, 0)
+        XCTAssertEqual(classic.throughputUnit, "images/s")
+        XCTAssertEqual(classic.row.parameters, 11_177_538)  // torchvision ResNet-18 with a 2-class fc
+        XCTAssertEqual(classic.row.qubits, 0)
+        XCTAssertTrue(classic.row.gateCounts.isEmpty)
+
+        // HQNN: trained with circuit resources where Training supports it, else a clear row note.
+        let hqnn = result.records[1]
+        XCTAssertEqual(hqnn.baseline, "Classic 32px b16")
+        if hqnn.note.hasPrefix("unsupported:") || hqnn.note.hasPrefix("failed:") {
+            XCTAssertTrue(hqnn.row.accuracy.isNaN)
+            XCTAssertTrue(hqnn.note.contains("Quantum"), hqnn.note)
+        } else {
+            XCTAssert((0...1).contains(hqnn.row.accuracy))
+        }
+        // The work folder (weights, run folders) is removed; the data cache stays for later studies.
+        let left = try FileManager.default.contentsOfDirectory(atPath: tmp + "/out")
+        XCTAssertFalse(left.contains { $0.hasPrefix("training-runs-") }, "\(left)")
+        XCTAssertTrue(lines.contains { $0.contains("training data") }, "\(lines)")
+    }
+
+    func record(_ name: String, model: String, speed: Double, baseline: String = "", acc: Double = 0.75,
+                gates: [String: Int] = [:], qubits: Int = 0, depth: Int = 0, note: String = "") -> BenchRecord {
+        BenchRecord(row: BenchmarkRow(name: name, accuracy: acc, loss: 0.5, auc: 0.8, gateCounts: gates, depth: depth,
+                                      qubits: qubits, parameters: 100, wallSeconds: 2),
+                    model: model, dataset: "builtin:small", imageSize: 32, batchSize: 16, epochs: 1, threads: 2,
+                    throughput: speed, throughputUnit: "images/s", baseline: baseline, note: note)
+    }
+
+    func testReportOfTwoFilesHasRowsColumnsAndRatios() throws {
+        let out = tmp + "/results"
+        let a = try BenchResultFile.write([
+            record("Classic 32px b16", model: "Classic", speed: 100),
+            record("HQNN 32px b16", model: "HQNN", speed: 25, baseline: "Classic 32px b16",
+                   gates: ["RX": 4, "Rot": 4, "CNOT": 4], qubits: 4, depth: 7),
+            record("QNN 32px b16", model: "QNN", speed: .nan, baseline: "Classic 32px b16", acc: .nan, note: "unsupported: not yet"),
+        ], suite: "training", directory: out, attributes: ["host": "h1", "commit": String(repeating: "a", count: 40)])
+        let b = try BenchResultFile.write([
+            record("Classic 64px b32", model: "Classic", speed: 40),
+            record("Classic 128px b32", model: "Classic", speed: 10),
+        ], suite: "throughput", directory: out)
+        XCTAssertNotEqual(a, b)
+
+        let (results, skipped) = try BenchReport.load([out])
+        XCTAssertEqual(results.count, 2)
+        XCTAssertTrue(skipped.isEmpty)
+        let tables = BenchReport.tables(results)
+        XCTAssertEqual(tables.map(\.suite), ["training", "throughput"])
+        let col = { (name: String) in BenchReport.columns.firstIndex(of: name)! }
+        let training = tables[0].rows
+        XCTAssertEqual(training.map { $0[col("configuration")] }, ["Classic 32px b16", "HQNN 32px b16", "QNN 32px b16"])
+        XCTAssertEqual(training.map { $0[col("ratio")] }, ["1.00x", "0.25x", "n/a"])
+        XCTAssertEqual(training[1][col("baseline")], "Classic 32px b16")
+        XCTAssertEqual(training[1][col("qubits")], "4")
+        XCTAssertEqual(training[1][col("gates")], "12")
+        XCTAssertEqual(training[1][col("depth")], "7")
+        XCTAssertEqual(training[1][col("gates by kind")], "CNOT:4 RX:4 Rot:4")
+        XCTAssertEqual(training[0][col("accuracy")], "0.7500")
+        XCTAssertEqual(training[2][col("accuracy")], "n/a")
+        XCTAssertEqual(training[0][col("speed")], "100.0")
+        // No named baseline: the file's first row.
+        XCTAssertEqual(tables[1].rows.map { $0[col("ratio")] }, ["1.00x", "0.25x"])
+
+        let md = BenchReport.render(results, format: .markdown)
+        for needle in ["## training", "## throughput", "| run | configuration | accuracy | loss | AUC | speed",
+                       "| HQNN 32px b16 |", "0.25x", "host h1", "commit aaaaaaaaaa"] {
+            XCTAssertTrue(md.contains(needle), "markdown lacks \(needle):\n\(md)")
+        }
+        let tableLines = md.split(separator: "\n").filter { $0.hasPrefix("| ") && !$0.hasPrefix("| run") && !$0.hasPrefix("| ---") }
+        XCTAssertEqual(tableLines.count, 5)
+
+        let csv = BenchReport.render(results, format: .csv).split(separator: "\n")
+        XCTAssertEqual(csv.count, 6)
+        XCTAssertTrue(csv[0].hasPrefix("suite,run,configuration,accuracy,loss,AUC,speed"))
+        XCTAssertTrue(csv[2].hasPrefix("training,") && csv[2].contains(",0.25x,"), String(csv[2]))
+
+        // A reserved (still empty) file and a non-result HDF5 file are skipped, not fatal.
+        FileManager.default.createFile(atPath: out + "/training-20990101-000000-000000.h5", contents: Data())
+        XCTAssertEqual(try BenchReport.load([out]).skipped.count, 1)
+        XCTAssertThrowsError(try BenchReport.load([tmp + "/nothing-here"]))
+    }
+
+    func testResultFileNamesNeverCollide() throws {
+        let now = Date()
+        var paths = Set<String>()
+        for i in 0..<12 {
+            let p = try BenchResultFile.write([record("r\(i)", model: "Classic", speed: Double(i + 1))],
+                                              suite: "throughput", directory: tmp, now: now)
+            paths.insert(p)
+        }
+        XCTAssertEqual(paths.count, 12)
+        let stamp = BenchResultFile.utcStamp(now)
+        for p in paths {
+            XCTAssertTrue((p as NSString).lastPathComponent.hasPrefix("throughput-\(stamp)-"))
+        }
+        // Every file still holds its own row (none was overwritten).
+        let names = try paths.map { try BenchResultFile.read(path: $0).records[0].row.name }
+        XCTAssertEqual(Set(names), Set((0..<12).map { "r\($0)" }))
+        // No staging or reservation leftovers.
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: tmp).count, 12)
+    }
+
+    func testThroughputAndScalingRowsCarryFiguresAndCircuitResources() throws {
+        let s = ThroughputStudy(classicSizes: [32], classicBatch: 2, classicSteps: 1, hqnnBatch: 8, hqnnLayers: 2, hqnnCircuits: 2,
+                                forwardBatch: 16, quanvImages: 1, quanvSize: 8, repeats: 1)
+        let rows = ThroughputSuite.scaling(s, threadCounts: [1, 2]) { _ in }
+        XCTAssertEqual(rows.count, 8)
+        for r in rows { XCTAssertGreaterThan(r.throughput, 0, r.row.name) }
+        let head = try XCTUnwrap(rows.first { $0.row.name.hasPrefix("HQNN head 2x8q L=2 B=8") && $0.threads == 1 })
+        // Per circuit: AngleEmbedding 8 RX + 2 layers x (8 Rot + 8 CNOT); two circuits.
+        XCTAssertEqual(head.row.gateCounts, ["RX": 16, "Rot": 32, "CNOT": 32])
+        XCTAssertEqual(head.row.qubits, 8)
+        XCTAssertEqual(head.row.parameters, 2 * 2 * 8 * 3)
+        XCTAssertGreaterThan(head.row.depth, 2)
+        let layer = try XCTUnwrap(rows.first { $0.row.name.hasPrefix("8-qubit layer forward") })
+        XCTAssertEqual(layer.row.totalGates, 8 + 6 * 16)
+        let quanv = try XCTUnwrap(rows.first { $0.row.name.hasPrefix("quanvolution") })
+        XCTAssertEqual(quanv.row.qubits, 4)
+        // Scaling: every 2-thread row is compared with the same benchmark at 1 thread.
+        for r in rows where r.threads == 2 {
+            XCTAssertTrue(r.row.name.hasSuffix(" t2"))
+            XCTAssertEqual(r.baseline, String(r.row.name.dropLast(3)) + " t1")
+            XCTAssertTrue(rows.contains { $0.row.name == r.baseline })
+        }
+        let path = try BenchResultFile.write(rows, suite: "scaling", directory: tmp)
+        XCTAssertEqual(try BenchResultFile.read(path: path).records, rows)
+    }
+
+    func testPreprocessQuickMeasuresBuiltinSet() throws {
+        let rows = try PreprocessSuite.run(quick: true, threads: 2, size: 32, scratch: tmp + "/scratch", packageRoot: packageRoot) { _ in }
+        XCTAssertEqual(rows.count, 1)
+        XCTAssertEqual(rows[0].dataset, "builtin:small")
+        XCTAssertGreaterThan(rows[0].throughput, 0)
+        XCTAssertTrue(rows[0].note.contains("240 images"), rows[0].note)
+    }
+
+    func testQuantumResourcesFileIsRead() throws {
+        var row = BenchmarkRow(name: "HQNN", accuracy: 0.5, loss: 1, auc: 0.5, parameters: 10, wallSeconds: 1)
+        try RunFolderReader.applyResources([
+            "layers": [["qubits": 4, "depth": 5, "gate_counts": ["RX": 4, "Rot": 4, "CNOT": 4]],
+                       ["qubits": 4, "depth": 6, "gate_counts": ["RX": 4, "Rot": 4, "CNOT": 4]]],
+            "parameters": 1234,
+        ], to: &row)
+        XCTAssertEqual(row.gateCounts, ["RX": 8, "Rot": 8, "CNOT": 8])
+        XCTAssertEqual(row.qubits, 4)
+        XCTAssertEqual(row.depth, 6)
+        XCTAssertEqual(row.parameters, 1234)
+        try RunFolderReader.applyResources(["qubits": 8, "depth": 3, "gateCounts": ["RY": 8]], to: &row)
+        XCTAssertEqual(row.gateCounts, ["RY": 8])
+        XCTAssertEqual(row.qubits, 8)
+        XCTAssertThrowsError(try RunFolderReader.applyResources(["note": "nothing"], to: &row))
+    }
+
+    func testPeerCommandsCoverTheScriptsPresent() throws {
+        let dir = packageRoot + "/benchmarks"
+        let c = Peers.comparisons(benchmarksDir: dir, python: "py")
+        let scripts = try FileManager.default.contentsOfDirectory(atPath: dir).filter { $0.hasSuffix(".py") && $0 != "quantum_common.py" }
+        XCTAssertEqual(Set(c.map(\.script)), Set(scripts))
+        if let torch = c.first(where: { $0.script == "torch_resnet_throughput.py" }) {
+            XCTAssertEqual(torch.swift, ".build/release/bench run --suite throughput --out results/bench")
+            XCTAssertTrue(torch.peer.hasPrefix("py benchmarks/torch_resnet_throughput.py --sizes 32,64,128 --batch 32"))
+        }
+        if let hqnn = c.first(where: { $0.script == "quantum_hqnn.py" }) {
+            XCTAssertTrue(hqnn.peer.contains("--swift-cmd \".build/release/bench quantum hqnn\""))
+        }
+        XCTAssertThrowsError(try Peers.quantumFigures("nope", threads: 1))
+        let text = Peers.text(benchmarksDir: dir)
+        for s in scripts { XCTAssertTrue(text.contains(s), s) }
+    }
+}
