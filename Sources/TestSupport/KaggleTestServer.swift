@@ -1,40 +1,40 @@
-// Test fixtures for Download: a real HTTP server on 127.0.0.1 (Resources/kaggle_test_server.py,
+// Test support shared by DownloadTests and TrainingTests (never linked into an executable).
+// Fixtures for downloads: a real HTTP server on 127.0.0.1 (Resources/kaggle_test_server.py,
 // run with python3), zips built at test time in the published layouts of the datasets our users
 // name, and a per-test sandbox (cache root, HOME, KAGGLE_CONFIG_DIR) so nothing touches ~/.kaggle.
 
 import Foundation
 import XCTest
 import ZIPFoundation
-@testable import Download
 import Core
 
 /// The local stand-in for Kaggle. Start one per test; `stop()` in tearDown.
-final class KaggleTestServer {
-    let dir: String
-    let configPath: String
-    let logPath: String
+public final class KaggleTestServer {
+    public let dir: String
+    public let configPath: String
+    public let logPath: String
     private let process = Process()
-    private(set) var port = 0
-    var endpoint: String { "http://127.0.0.1:\(port)" }
+    public private(set) var port = 0
+    public var endpoint: String { "http://127.0.0.1:\(port)" }
 
     /// Finds python3 on PATH, or skips the test saying why.
-    static func python3() throws -> String {
+    public static func python3() throws -> String {
         let path = ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin"
         for folder in path.split(separator: ":") {
             let candidate = "\(folder)/python3"
             if FileManager.default.isExecutableFile(atPath: candidate) { return candidate }
         }
-        throw XCTSkip("python3 is not on PATH: the Download tests need it to run their local HTTP server (Tests/DownloadTests/Resources/kaggle_test_server.py); install python3 to run them")
+        throw XCTSkip("python3 is not on PATH: the download tests need it to run their local HTTP server (Sources/TestSupport/Resources/kaggle_test_server.py); install python3 to run them")
     }
 
-    init(dir: String, config: [String: Any]) throws {
+    public init(dir: String, config: [String: Any]) throws {
         self.dir = dir
         configPath = dir + "/server-config.json"
         logPath = dir + "/server-requests.jsonl"
         try setConfig(config)
         FileManager.default.createFile(atPath: logPath, contents: nil)
         guard let script = Bundle.module.path(forResource: "kaggle_test_server", ofType: "py", inDirectory: "Resources") else {
-            throw DeepfakeError("test resource kaggle_test_server.py is missing from the DownloadTests bundle")
+            throw DeepfakeError("test resource kaggle_test_server.py is missing from the TestSupport bundle")
         }
         let portFile = dir + "/server-port"
         try? FileManager.default.removeItem(atPath: portFile)
@@ -51,33 +51,33 @@ final class KaggleTestServer {
         throw DeepfakeError("the test HTTP server did not start within 15 s (python3 \(script))")
     }
 
-    func setConfig(_ config: [String: Any]) throws {
+    public func setConfig(_ config: [String: Any]) throws {
         let data = try JSONSerialization.data(withJSONObject: config)
         try data.write(to: URL(fileURLWithPath: configPath + ".w"))
         _ = rename(configPath + ".w", configPath)
     }
 
-    func config() throws -> [String: Any] {
+    public func config() throws -> [String: Any] {
         try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: configPath))) as! [String: Any]
     }
 
     /// Every request the server saw, in order.
-    func requests() -> [[String: Any]] {
+    public func requests() -> [[String: Any]] {
         let text = (try? String(contentsOfFile: logPath, encoding: .utf8)) ?? ""
         return text.split(separator: "\n").compactMap {
             try? JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any]
         }
     }
 
-    func clearLog() { FileManager.default.createFile(atPath: logPath, contents: nil) }
+    public func clearLog() { FileManager.default.createFile(atPath: logPath, contents: nil) }
 
-    func stop() {
+    public func stop() {
         if process.isRunning { process.terminate(); process.waitUntilExit() }
     }
 }
 
 /// Deterministic incompressible bytes, so archives have real sizes and corruption shows.
-func fixtureBytes(_ count: Int, seed: UInt64) -> Data {
+public func fixtureBytes(_ count: Int, seed: UInt64) -> Data {
     var state = seed &* 0x9E37_79B9_7F4A_7C15 | 1
     var data = Data(count: count)
     data.withUnsafeMutableBytes { (raw: UnsafeMutableRawBufferPointer) in
@@ -90,8 +90,8 @@ func fixtureBytes(_ count: Int, seed: UInt64) -> Data {
 }
 
 /// File lists in the layouts the datasets are published with on Kaggle (a few small files each).
-enum DatasetLayouts {
-    static func files(_ slug: String, perClass n: Int = 3) -> [String: Data] {
+public enum DatasetLayouts {
+    public static func files(_ slug: String, perClass n: Int = 3) -> [String: Data] {
         var out: [String: Data] = [:]
         var seed: UInt64 = 1
         func add(_ path: String, _ size: Int = 700) { out[path] = fixtureBytes(size, seed: seed); seed += 1 }
@@ -126,7 +126,7 @@ enum DatasetLayouts {
 }
 
 /// Builds a deflate zip of `files` at `path`; extra raw entries (e.g. "../evil") may be added.
-func makeZip(at path: String, files: [String: Data], symlinks: [String: String] = [:]) throws {
+public func makeZip(at path: String, files: [String: Data], symlinks: [String: String] = [:]) throws {
     try? FileManager.default.removeItem(atPath: path)
     let archive = try Archive(url: URL(fileURLWithPath: path), accessMode: .create)
     for (name, data) in files.sorted(by: { $0.key < $1.key }) {
@@ -143,7 +143,7 @@ func makeZip(at path: String, files: [String: Data], symlinks: [String: String] 
 }
 
 /// Relative paths of all regular files under `folder`, sorted.
-func filesUnder(_ folder: String) -> [String] {
+public func filesUnder(_ folder: String) -> [String] {
     guard let e = FileManager.default.enumerator(atPath: folder) else { return [] }
     var out: [String] = []
     while let p = e.nextObject() as? String {
@@ -154,7 +154,7 @@ func filesUnder(_ folder: String) -> [String] {
 }
 
 /// A fresh folder under the system temp dir, removed by the caller.
-func makeSandbox(_ name: String) throws -> String {
+public func makeSandbox(_ name: String) throws -> String {
     let dir = NSTemporaryDirectory() + "dl-tests-\(name)-\(getpid())-\(UInt32.random(in: 0..<UInt32.max))"
     try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
     return dir

@@ -9,6 +9,7 @@ import XCTest
 import ZIPFoundation
 @testable import Download
 import Core
+import TestSupport
 
 final class ArchiveSafetyTests: DownloadTestCase {
     let hard = "hamzaboulahia/hardfakevsrealfaces"

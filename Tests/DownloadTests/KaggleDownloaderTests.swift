@@ -6,6 +6,7 @@ import Foundation
 import XCTest
 @testable import Download
 import Core
+import TestSupport
 
 class DownloadTestCase: XCTestCase {
     var sandbox = ""

@@ -7,6 +7,7 @@ import XCTest
 import ZIPFoundation
 @testable import Download
 import Core
+import TestSupport
 
 final class RealDatasetTests: DownloadTestCase {
     /// ../shared/datasets/kagglehub relative to the package root, or skip saying so.
