@@ -20,7 +20,7 @@ public final class Conv2d: Layer {
     /// Off for a network's first layer: the gradient w.r.t. the image is never used.
     public var computeInputGradient = true
     /// Upper bound (floats) on one chunk's column matrix; bounds workspace memory at large images.
-    public static let maxColumnElements = 1 << 24
+    nonisolated(unsafe) public static var maxColumnElements = 1 << 24
     /// Keep a one-chunk column matrix from forward for backward (memory for speed).
     nonisolated(unsafe) public static var cacheColumns = true
     /// For stride-1 convolutions, compute dX as a convolution of dY with the flipped kernel
