@@ -6,6 +6,9 @@ import NN
 /// Images per second of ResNet-18 training steps on random data: batch `batch` of
 /// `imageSize` x `imageSize` RGB images, `threads` worker threads (our loops and OpenBLAS).
 /// One untimed warm-up step first (it allocates the activation and workspace buffers).
+/// Call `Compute.reexecWithTunedOpenBLASIfNeeded()` at the start of the executable: on CPUs that
+/// Debian's OpenBLAS does not recognise it otherwise runs generic SSE3 GEMM kernels (3-4x slower).
+/// Peer: benchmarks/torch_resnet_throughput.py does the same work in PyTorch.
 public func measureClassicTrainingThroughput(imageSize: Int, batch: Int, steps: Int, threads: Int,
                                              numChannels: Int = 3, seed: UInt64 = 1) -> Double {
     precondition(steps >= 1 && batch >= 2, "need at least one step and a batch of 2 (BatchNorm)")
