@@ -1,11 +1,82 @@
-// QuantumModels: HQNN and QNN construction from the config (wired to the Models target).
+// QuantumModels: HQNN and QNN construction from the config, plus the per-run setup they need
+// (the QNN feature cache, the quantum_resources.json / .qasm records; see QuantumRecords.swift).
 
 import Config
 import Core
+import Datasets
+import Foundation
 import Models
+import NN
+import Quantum
+import Storage
 
 enum QuantumModels {
+    /// Builds the model of `config.quanType` (HQNN or QNN, or its classical twin), logging the
+    /// device and differentiation method requested vs what runs.
     static func make(_ config: Config, seed: UInt64, log: RunLog) throws -> ClassifierModel {
-        throw DeepfakeError("modelType Quantum (quanType \(config.quanType.rawValue)) is not built into this version yet: use modelType Classic")
+        let device = try QuantumDevice.resolve(config.qubitType.rawValue)
+        let diff = try DiffMethod.resolve(config.diffType.rawValue)
+        if config.classicalTwin {
+            log.info("classicalTwin: every quantum layer is replaced by a classical layer with the same inputs, outputs and trainable-parameter count")
+        } else {
+            log.info("quantum device: \(device.note); diffType: \(diff.note)")
+        }
+        switch config.quanType {
+        case .hqnn:
+            let template = try LayerTemplate.parse(config.typeLayers.rawValue)
+            let model = HQNNModel(numChannels: config.numChannels, numClasses: 2, qubits: config.nQubits,
+                                  circuits: config.nQuantumLayers, layers: config.nLayers, template: template,
+                                  classicalTwin: config.classicalTwin, seed: seed)
+            if let file = ModelFactory.torchvisionWeightsFile(config.modelPath) {
+                let n = try loadBodyWeights(model.network, path: file)
+                log.info("loaded \(n) torchvision ResNet-18 tensors from \(file) into the HQNN's CNN body (fc/head keep their fresh initialisation)")
+            }
+            return model
+        case .qnn:
+            let mode = qnnMode(config)
+            if config.trainable && config.patch {
+                log.info("QNN: trainable and patch both set; they coincide here (a trainable circuit is always applied patch-wise as a layer)")
+            }
+            log.info("QNN quanvolution mode: \(mode.rawValue) (" + [
+                QuanvLayer.Mode.cached: "trainable: false, patch: false: the fixed circuit's features are computed once per dataset and cached in HDF5",
+                .fixed: "patch: true: the fixed circuit runs as a layer in every forward pass, no cache",
+                .trainable: "trainable: true: the circuit angles are learned end to end with adjoint gradients",
+            ][mode]! + ")")
+            let norm = Normalisation.imageNet(channels: config.numChannels)
+            return QNNModel(numChannels: config.numChannels, seed: seed, mode: mode, mean: norm.mean, std: norm.std,
+                            classicalTwin: config.classicalTwin)
+        }
+    }
+
+    /// trainable -> trainable (patch irrelevant); patch only -> fixed layer; neither -> cached.
+    static func qnnMode(_ c: Config) -> QuanvLayer.Mode {
+        c.trainable ? .trainable : (c.patch ? .fixed : .cached)
+    }
+
+    /// Copies every tensor of the file whose name and shape match a network entry (the CNN body's
+    /// torchvision names); returns how many were copied.
+    static func loadBodyWeights(_ network: Network, path: String) throws -> Int {
+        let file = try H5File.open(path)
+        defer { file.close() }
+        var copied = 0
+        for entry in network.entries where file.exists(entry.name) {
+            let (values, shape) = try file.read(entry.name, as: Float.self)
+            guard shape == entry.shape else { continue }
+            _ = network.values(named: entry.name)!.update(fromContentsOf: values)
+            copied += 1
+        }
+        return copied
+    }
+
+    /// Per-run setup after the model is built: the QNN feature cache (cached mode) for every
+    /// prepared dataset, then (rank 0) quantum_resources.json and the .qasm files in `folder`.
+    /// Nothing happens for non-quantum models.
+    static func prepareRun(_ model: ClassifierModel, config: Config, data: [PreparedData], folder: String,
+                           isRoot: Bool, log: RunLog) throws {
+        guard config.modelType == .quantum else { return }
+        if let qnn = model as? QNNModel, let layer = qnn.quanv, layer.mode == .cached {
+            layer.table = try QuanvFeatureCache.table(for: data, circuit: layer.circuit, dataPath: config.dataPath, log: log)
+        }
+        if isRoot { try QuantumRecords.write(model, config: config, folder: folder, log: log) }
     }
 }

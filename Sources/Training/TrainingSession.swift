@@ -71,6 +71,8 @@ final class TrainingSession {
 
         let model = try ModelFactory.make(config, log: log)
         log.info(model.summary)
+        // Quantum models: QNN feature cache, quantum_resources.json and .qasm files (QuantumModels.swift).
+        try QuantumModels.prepareRun(model, config: config, data: prepared.map(\.data), folder: folder.path, isRoot: comm.isRoot, log: log)
 
         let assembler = BatchAssembler(seed: UInt64(config.manualSeed), augmentation: augmentationPolicy(config),
                                        channels: config.numChannels)
@@ -88,6 +90,7 @@ final class TrainingSession {
         } else {
             bestEpoch = try trainLoop(trainer: trainer, data: trainData, split: split)
             _ = try Checkpoint.load(into: model.network, from: folder.file("best.h5"))
+            if comm.isRoot { try QuantumRecords.exportCircuits(model, config: config, folder: folder.path) }  // .qasm with the best weights
             log.info("testing the best checkpoint (epoch \(bestEpoch))")
         }
 

@@ -1,0 +1,137 @@
+// The hybrid quantum model (HQNN): the Classic model's ResNet-18 body up to global average
+// pooling (512 features) -> Linear to k*n -> pi*tanh squashing -> k parallel quantum circuits of n
+// wires (AngleEmbedding RX, nLayers of strong|basic, readout <Z_i>) -> Linear to 2 logits.
+// With `classicalTwin` the quantum layer is replaced by a TwinLayer with the same inputs, outputs
+// and trainable-parameter count.
+//
+// Why the squashing: the old tool fed the raw dense-layer outputs into RX. RX is 2 pi periodic,
+// so unbounded features fold onto the circle and the map is not injective; pi * tanh(z) keeps the
+// angle in (-pi, pi), is the identity-like pi*z near 0 and has a smooth gradient everywhere.
+
+import Core
+import Foundation
+import NN
+import Quantum
+
+/// A model that contains quantum circuits, for the run records (resources, OpenQASM).
+public protocol QuantumCircuitModel: ClassifierModel {
+    /// One entry per distinct circuit layer (empty for a classical twin).
+    var quantumParts: [QuantumPart] { get }
+}
+
+/// One quantum layer as the records see it.
+public struct QuantumPart {
+    /// Layer name, also the .qasm file stem ("qlayer", "quanv").
+    public var name: String
+    public var circuit: Circuit
+    /// Parallel copies with their own weights (HQNN k) or 1 (a circuit shared by all patches).
+    public var copies: Int
+    /// Circuit executions per image in one forward pass (1 for HQNN; C*(H/2)*(W/2) patches for QNN).
+    public var evaluationsPerImage: Int
+    /// Whether a training step differentiates this circuit (false: forward only, or cached).
+    public var differentiated: Bool
+    /// Whether the gradient w.r.t. the circuit inputs is needed.
+    public var inputGradients: Bool
+    /// Current weights of copy c (from the network's parameter buffer or the fixed circuit).
+    public var weights: (Int) -> [Double]
+    /// What the training loop actually does with this circuit, for the log ("adjoint per step", "cached").
+    public var mode: String
+}
+
+/// y = scale * tanh(x), elementwise (bounded rotation angles for an embedding).
+public final class ScaledTanh: Layer {
+    public let scale: Float
+    private let output = Tensor(zeros: [0])
+    private let gradInput = Tensor(zeros: [0])
+    public init(scale: Float) { self.scale = scale }
+
+    public func forward(_ x: Tensor, training: Bool) -> Tensor {
+        output.resize(x.shape)
+        let xp = x.data, yp = output.data, s = scale
+        for i in 0..<x.count { yp[i] = s * tanh(xp[i]) }
+        return output
+    }
+
+    /// dy/dx = s (1 - tanh^2) = s - y^2 / s.
+    public func backward(_ dy: Tensor) -> Tensor {
+        gradInput.resize(output.shape)
+        let yp = output.data, gp = dy.data, dx = gradInput.data, s = scale
+        for i in 0..<dy.count { dx[i] = gp[i] * (s - yp[i] * yp[i] / s) }
+        return gradInput
+    }
+}
+
+public final class HQNNModel: QuantumCircuitModel {
+    public let name: String
+    public let numChannels: Int
+    public let numClasses: Int
+    public let qubits: Int, circuits: Int, layers: Int
+    public let template: LayerTemplate
+    public let isTwin: Bool
+    public let network: Network
+    /// The quantum layer (nil for the twin) and its classical replacement (nil for the quantum model).
+    public let quantumLayer: QuantumLayer?
+    public let twinLayer: TwinLayer?
+
+    /// - Parameters: qubits n (1...~20), circuits k, layers L of `template`; `classicalTwin`
+    ///   swaps the circuits for TwinLayer blocks with the same parameter count.
+    public init(numChannels: Int = 3, numClasses: Int = 2, qubits: Int, circuits: Int, layers: Int,
+                template: LayerTemplate, classicalTwin: Bool = false, seed: UInt64 = 0) {
+        precondition(qubits >= 1 && circuits >= 1 && layers >= 1, "HQNN needs qubits, circuits, layers >= 1")
+        self.numChannels = numChannels; self.numClasses = numClasses
+        self.qubits = qubits; self.circuits = circuits; self.layers = layers; self.template = template
+        isTwin = classicalTwin
+        name = classicalTwin ? "HQNN-twin" : "HQNN"
+        let f = qubits * circuits
+        let q: Layer
+        if classicalTwin {
+            let p = template.weightShape(layers: layers, wires: qubits).reduce(1, *)
+            let t = TwinLayer(blocks: circuits, width: qubits, parameters: p)
+            twinLayer = t; quantumLayer = nil; q = t
+        } else {
+            let ql = QuantumLayer(circuits: circuits, qubits: qubits, layers: layers, template: template, rotation: .x)
+            quantumLayer = ql; twinLayer = nil; q = ql
+        }
+        var children = ResNet18Body.children(numChannels: numChannels)
+        children += [("fc", Linear(512, f)), ("squash", ScaledTanh(scale: Float.pi)),
+                     ("qlayer", q), ("head", Linear(f, numClasses))]
+        network = Network(Sequential(children), seed: seed)
+    }
+
+    public func forward(_ x: Tensor, training: Bool) -> Tensor {
+        precondition(x.shape.count == 4 && x.shape[1] == numChannels,
+                     "HQNN expects [N, \(numChannels), H, W] images, got \(x.shape)")
+        return network.forward(x, training: training)
+    }
+
+    public var quantumParts: [QuantumPart] {
+        guard let ql = quantumLayer else { return [] }
+        let net = network, nW = ql.circuit.nWeights
+        return [QuantumPart(name: "qlayer", circuit: ql.circuit, copies: circuits, evaluationsPerImage: 1,
+                            differentiated: true, inputGradients: true,
+                            weights: { c in
+                                let w = net.values(named: "qlayer.weights")!
+                                return (0..<nW).map { Double(w[c * nW + $0]) }
+                            }, mode: "simulated every step, adjoint gradients")]
+    }
+
+    public var summary: String {
+        let part = isTwin
+            ? "\(circuits) classical twin block(s) \(qubits) -> \(qubits) (tanh), \(twinLayer!.parameters) parameters each (= one \(template.rawValue) circuit of \(layers) layer(s))"
+            : "\(circuits) quantum circuit(s) of \(qubits) qubit(s): AngleEmbedding RX(pi tanh z) + \(layers) \(template.rawValue) layer(s), <Z_i> readout"
+        return """
+        \(name): ResNet-18 body (torchvision names) -> avgpool 512 -> fc 512x\(qubits * circuits) -> pi*tanh -> \(part) -> head \(qubits * circuits)x\(numClasses)
+          \(groupedThousands(network.parameterCount)) trainable parameters (\(network.entry(named: "qlayer.weights")!.count) in the \(isTwin ? "twin" : "quantum") layer)
+        """
+    }
+}
+
+/// The ResNet-18 body shared by Classic and HQNN: ClassicResNet18's own construction without fc,
+/// so the names (conv1.weight, layer1.0.bn1.running_mean, ...) are torchvision's.
+public enum ResNet18Body {
+    public static func children(numChannels: Int) -> [(String, Layer)] {
+        let all = ClassicResNet18.layers(numChannels: numChannels, numClasses: 2).children
+        precondition(all.last?.name == "fc", "ClassicResNet18.layers is expected to end with fc")
+        return all.dropLast().map { ($0.name, $0.layer) }
+    }
+}

@@ -1,0 +1,161 @@
+// QuantumRecords: quantum_resources.json and one OpenQASM 3 file per distinct circuit in the run
+// folder, and the HDF5 cache of quanvolved features for the QNN's fixed circuit.
+//
+// OpenQASM export: the trainable angles are the model's current values (initial when the run
+// starts; rewritten with the best checkpoint's values after training); the embedding angles are
+// written for all-zero inputs (so RX(0)/RY(0) appear in place of the data-dependent rotations;
+// the JSON says which gates read inputs and with what scale).
+
+import Config
+import Core
+import Datasets
+import Foundation
+import Models
+import Quantum
+import Storage
+
+enum QuantumRecords {
+    /// Writes quantum_resources.json and <layer>.qasm (quantum parts only) and logs a summary.
+    static func write(_ model: ClassifierModel, config: Config, folder: String, log: RunLog) throws {
+        let parts = quantumParts(model, config: config)
+        let device = try QuantumDevice.resolve(config.qubitType.rawValue)
+        let diff = try DiffMethod.resolve(config.diffType.rawValue)
+        var layers: [[String: Any]] = []
+        for p in parts {
+            let r = CircuitResources(p.circuit)
+            let samples = config.batchSize * p.evaluationsPerImage
+            let perCopy = p.differentiated
+                ? CircuitResources.executionsPerStep(p.circuit, batch: samples, method: diff.method, inputGradients: p.inputGradients)
+                : (p.mode.contains("cached") ? 0 : samples)
+            let entry: [String: Any] = [
+                "name": p.name, "qubits": r.qubits, "copies": p.copies, "gate_counts": r.gateCounts,
+                "total_gates": r.totalGates, "depth": r.depth, "trainable_parameters_per_copy": p.differentiated ? r.trainableParameters : 0,
+                "trainable_parameters": p.differentiated ? r.trainableParameters * p.copies : 0,
+                "circuit_weights_per_copy": r.trainableParameters, "input_angles": r.inputParameters,
+                "evaluations_per_image": p.evaluationsPerImage, "batch_size": config.batchSize,
+                "circuit_evaluations_per_training_step": perCopy * p.copies,
+                "execution": p.mode, "qasm_file": p.name + ".qasm",
+            ]
+            layers.append(entry)
+            try qasm(p).write(toFile: (folder as NSString).appendingPathComponent(p.name + ".qasm"), atomically: true, encoding: .utf8)
+            log.info("quantum layer \(p.name): \(p.copies) x \(r.qubits) qubits, \(r.totalGates) gates "
+                     + "(\(r.gateCounts.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", "))), depth \(r.depth), "
+                     + "\(p.differentiated ? r.trainableParameters * p.copies : 0) trainable parameters, \(perCopy * p.copies) circuit evaluations per step of \(config.batchSize) images (\(p.mode))")
+        }
+        let doc: [String: Any] = [
+            "model": model.name,
+            "device": ["requested": device.requested, "actual": device.actual, "note": device.note],
+            "diff_method": ["requested": diff.requested, "actual": diff.method.rawValue, "note": diff.note],
+            "classical_twin": config.classicalTwin,
+            "layers": layers,
+            "qasm_inputs": "embedding angles exported for all-zero inputs; weights are the model's current values",
+        ]
+        let data = try JSONSerialization.data(withJSONObject: doc, options: [.prettyPrinted, .sortedKeys])
+        try data.write(to: URL(fileURLWithPath: (folder as NSString).appendingPathComponent("quantum_resources.json")))
+        if parts.isEmpty { log.info("no quantum circuits in \(model.name) (classical twin): quantum_resources.json lists no layers") }
+        log.info("device \(device.requested) -> \(device.actual); diffType \(diff.requested) -> \(diff.method.rawValue)")
+    }
+
+    /// Rewrites the .qasm files with the model's current weights (e.g. after loading best.h5).
+    static func exportCircuits(_ model: ClassifierModel, config: Config, folder: String) throws {
+        guard config.modelType == .quantum else { return }
+        for p in quantumParts(model, config: config) {
+            try qasm(p).write(toFile: (folder as NSString).appendingPathComponent(p.name + ".qasm"), atomically: true, encoding: .utf8)
+        }
+    }
+
+    static func quantumParts(_ model: ClassifierModel, config: Config) -> [QuantumPart] {
+        if let q = model as? QNNModel { return q.quantumParts(height: config.imageHeight, width: config.imageWidth) }
+        return (model as? QuantumCircuitModel)?.quantumParts ?? []
+    }
+
+    /// One file per distinct circuit; the k copies of an HQNN layer differ only in their weights,
+    /// which follow one another as separate programs (copy c after a "// copy c" comment).
+    static func qasm(_ p: QuantumPart) -> String {
+        let zeros = [Double](repeating: 0, count: p.circuit.nInputs)
+        if p.copies == 1 { return OpenQASM.export(p.circuit, inputs: zeros, weights: p.weights(0)) }
+        return (0..<p.copies).map { "// copy \($0) of \(p.copies)\n" + OpenQASM.export(p.circuit, inputs: zeros, weights: p.weights($0)) }
+            .joined(separator: "\n")
+    }
+}
+
+/// HDF5 cache of the fixed quanvolution's features of a whole prepared dataset, under dataPath.
+/// The key is the circuit (its OpenQASM text with zero inputs, i.e. gates and angles) + seed +
+/// the input data's cacheKey + image size; the file name carries a hash of the key and the file
+/// stores the key itself, so a change of any part misses and builds a new file.
+enum QuanvFeatureCache {
+    static func key(circuit: QuanvolutionCircuit, data: PreparedData) -> String {
+        let text = OpenQASM.export(circuit.circuit, inputs: [0, 0, 0, 0], weights: circuit.weights)
+        return "quanv-v1|seed \(circuit.seed)|\(data.height)x\(data.width)x\(data.channels)|data \(data.cacheKey)|\(text)"
+    }
+
+    static func path(dataPath: String, key: String) -> String {
+        let h = QuanvFeatureTable.hash(Array(key.utf8))
+        return (dataPath as NSString).appendingPathComponent(String(format: "quanv_%016llx.h5", h))
+    }
+
+    /// Features [count, 4C, H/2, W/2] of `data`: read from the cache when its key matches, else
+    /// computed in batches and written. Returns (features, reused).
+    static func features(for data: PreparedData, circuit: QuanvolutionCircuit, dataPath: String, log: RunLog) throws -> (values: [Float], reused: Bool, path: String) {
+        let key = key(circuit: circuit, data: data)
+        let file = path(dataPath: dataPath, key: key)
+        let row = 4 * data.channels * (data.height / 2) * (data.width / 2)
+        if FileManager.default.fileExists(atPath: file), let f = try? H5File.open(file) {
+            defer { f.close() }
+            if (try? f.attributeString("key")) == key, let (v, shape) = try? f.read("features", as: Float.self),
+               shape == [data.count, 4 * data.channels, data.height / 2, data.width / 2] {
+                log.info("QNN: reusing quanvolved features \(file) (\(data.count) images)")
+                return (v, true, file)
+            }
+            log.info("QNN: \(file) does not match this circuit/data; rebuilding it")
+        }
+        let t0 = WallClock.now()
+        let (h, w, c) = (data.height, data.width, data.channels), per = h * w * c
+        var out = [Float](repeating: 0, count: data.count * row)
+        var lo = 0
+        let chunk = 256
+        while lo < data.count {
+            let n = min(chunk, data.count - lo)
+            var px = [Float](repeating: 0, count: n * per)
+            data.images.withUnsafeBufferPointer { src in
+                for i in 0..<n { for y in 0..<h { for x in 0..<w { for ch in 0..<c {
+                    px[i * per + (ch * h + y) * w + x] = Float(src[(lo + i) * per + (y * w + x) * c + ch]) / 255
+                } } } }
+            }
+            let f = px.withUnsafeBufferPointer { Quanvolution.apply(images: $0.baseAddress!, n: n, channels: c, height: h, width: w, circuit: circuit) }
+            out.replaceSubrange((lo * row)..<((lo + n) * row), with: f)
+            lo += n
+        }
+        try FileManager.default.createDirectory(atPath: dataPath, withIntermediateDirectories: true)
+        let tmp = file + ".part\(ProcessInfo.processInfo.processIdentifier)"
+        let f = try H5File.create(tmp)
+        try f.write("features", out, shape: [data.count, 4 * c, h / 2, w / 2])
+        try f.setAttribute("key", key)
+        try f.setAttribute("seed", Int(circuit.seed))
+        try f.setAttribute("dataCacheKey", data.cacheKey)
+        f.close()
+        try? FileManager.default.removeItem(atPath: file)
+        try FileManager.default.moveItem(atPath: tmp, toPath: file)
+        log.info(String(format: "QNN: quanvolved %d images in %.2fs, cached in %@", data.count, WallClock.now() - t0, file))
+        return (out, false, file)
+    }
+
+    /// One lookup table over every dataset of the run (train and, if separate, test).
+    static func table(for datasets: [PreparedData], circuit: QuanvolutionCircuit, dataPath: String, log: RunLog) throws -> QuanvFeatureTable {
+        var values: [Float] = [], hashes: [UInt64] = [], flipped: [UInt64] = []
+        var row = 0
+        for d in datasets {
+            let r = try features(for: d, circuit: circuit, dataPath: dataPath, log: log)
+            values += r.values
+            row = 4 * d.channels * (d.height / 2) * (d.width / 2)
+            d.images.withUnsafeBufferPointer { src in
+                for i in 0..<d.count {
+                    let p = src.baseAddress! + i * d.imageSize
+                    hashes.append(QuanvFeatureTable.hash(QuanvFeatureTable.chwBytes(hwc: p, channels: d.channels, height: d.height, width: d.width, mirrored: false)))
+                    flipped.append(QuanvFeatureTable.hash(QuanvFeatureTable.chwBytes(hwc: p, channels: d.channels, height: d.height, width: d.width, mirrored: true)))
+                }
+            }
+        }
+        return QuanvFeatureTable(features: values, rowSize: row, hashes: hashes, flippedHashes: flipped)
+    }
+}

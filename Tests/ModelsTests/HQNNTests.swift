@@ -1,0 +1,113 @@
+// HQNN: forward shapes over nQubits x k, finite-difference gradients through the quantum head
+// (fc -> pi tanh -> k circuits -> head), torchvision parameter names, and the records' view.
+
+import XCTest
+import Core
+import NN
+import Quantum
+@testable import Models
+
+/// Central-difference check of dL/dx and dL/dtheta for L = sum y * r (Double accumulation).
+/// Checks every `stride`-th input and parameter; returns the number of comparisons made.
+@discardableResult
+func quantumFDCheck(_ layer: Layer, input x: Tensor, seed: UInt64 = 5, h: Float = 1e-2, stride: Int = 1,
+                    tolerance: Double = 3e-3, checkInputs: Bool = true,
+                    file: StaticString = #filePath, line: UInt = #line) -> Int {
+    let net = Network(layer, seed: seed)
+    let y0 = net.forward(x, training: true)
+    var rng = SeededRNG(seed: seed &+ 9)
+    let r = Tensor(shape: y0.shape, values: (0..<y0.count).map { _ in Float(rng.uniform() * 2 - 1) })
+    func loss() -> Double {
+        let y = net.forward(x, training: true)
+        return (0..<y.count).reduce(0.0) { $0 + Double(y[$1]) * Double(r[$1]) }
+    }
+    _ = net.forward(x, training: true)
+    net.zeroGradients()
+    let dx = net.backward(r).copy()
+    let gw = Array(net.gradients)
+    var checks = 0
+    if checkInputs {
+        for i in Swift.stride(from: 0, to: x.count, by: stride) {
+            let v = x[i]
+            x[i] = v + h; let lp = loss()
+            x[i] = v - h; let lm = loss()
+            x[i] = v
+            let fd = (lp - lm) / Double(2 * h)
+            XCTAssertEqual(Double(dx[i]), fd, accuracy: tolerance * max(1, abs(fd)), "input \(i)", file: file, line: line)
+            checks += 1
+        }
+    }
+    for j in Swift.stride(from: 0, to: net.parameterCount, by: stride) {
+        let v = net.parameters[j]
+        net.parameters[j] = v + h; let lp = loss()
+        net.parameters[j] = v - h; let lm = loss()
+        net.parameters[j] = v
+        let fd = (lp - lm) / Double(2 * h)
+        XCTAssertEqual(Double(gw[j]), fd, accuracy: tolerance * max(1, abs(fd)), "parameter \(j)", file: file, line: line)
+        checks += 1
+    }
+    if !gw.isEmpty { XCTAssertTrue(gw.contains { abs($0) > 1e-3 }, "all parameter gradients ~0", file: file, line: line) }
+    return checks
+}
+
+final class HQNNTests: XCTestCase {
+    func testForwardShapesForQubitsAndCircuitCounts() {
+        var rng = SeededRNG(seed: 2)
+        let x = Tensor(shape: [2, 3, 32, 32], values: (0..<(2 * 3 * 32 * 32)).map { _ in Float(rng.normal()) })
+        for n in [1, 2, 4, 6] {
+            for k in 1...3 {
+                let m = HQNNModel(qubits: n, circuits: k, layers: 1, template: n % 4 == 0 ? .basic : .strong, seed: 1)
+                let y = m.forward(x, training: false)
+                XCTAssertEqual(y.shape, [2, 2], "n \(n) k \(k)")
+                XCTAssertTrue(y.array.allSatisfy(\.isFinite))
+                XCTAssertEqual(m.network.entry(named: "fc.weight")?.shape, [n * k, 512])
+                XCTAssertEqual(m.network.entry(named: "qlayer.weights")?.shape,
+                               [k] + (n % 4 == 0 ? [1, n] : [1, n, 3]))
+                XCTAssertEqual(m.network.entry(named: "head.weight")?.shape, [2, n * k])
+            }
+        }
+    }
+
+    func testCNNBodyHasTorchvisionNamesOfTheClassicModel() {
+        let hqnn = HQNNModel(qubits: 4, circuits: 2, layers: 1, template: .strong, seed: 3)
+        let classic = ClassicResNet18(seed: 3)
+        let body = classic.network.entries.filter { !$0.name.hasPrefix("fc.") }
+        for e in body {
+            XCTAssertEqual(hqnn.network.entry(named: e.name)?.shape, e.shape, e.name)
+        }
+        XCTAssertNotNil(hqnn.network.entry(named: "layer4.1.bn2.running_var"))
+    }
+
+    func testHeadGradientsMatchFiniteDifferences() {
+        for (template, n, k) in [(LayerTemplate.strong, 3, 2), (.basic, 2, 1), (.strong, 1, 3)] {
+            let head = Sequential([("fc", Linear(5, n * k)), ("squash", ScaledTanh(scale: Float.pi)),
+                                   ("qlayer", QuantumLayer(circuits: k, qubits: n, layers: 2, template: template)),
+                                   ("head", Linear(n * k, 2))])
+            var rng = SeededRNG(seed: 4)
+            let x = Tensor(shape: [3, 5], values: (0..<15).map { _ in Float(rng.uniform() * 2 - 1) })
+            let checks = quantumFDCheck(head, input: x, stride: 2)
+            XCTAssertGreaterThan(checks, 10)
+        }
+    }
+
+    func testScaledTanhIsBoundedWithExactGradient() {
+        let x = Tensor(shape: [2, 4], values: [-30, -1, -0.1, 0, 0.1, 1, 3, 30])
+        let y = ScaledTanh(scale: Float.pi).forward(x, training: false)
+        XCTAssertTrue(y.array.allSatisfy { abs($0) <= Float.pi })
+        XCTAssertEqual(y[5], Float.pi * tanh(1), accuracy: 1e-6)
+        quantumFDCheck(ScaledTanh(scale: 2), input: Tensor(shape: [2, 3], values: [-1, -0.5, 0, 0.3, 0.8, 1.5]),
+                       h: 1e-3, tolerance: 2e-2)
+    }
+
+    func testQuantumPartsReportCurrentWeightsPerCopy() {
+        let m = HQNNModel(qubits: 3, circuits: 2, layers: 2, template: .strong, seed: 7)
+        let parts = m.quantumParts
+        XCTAssertEqual(parts.count, 1)
+        XCTAssertEqual(parts[0].copies, 2)
+        let w = m.network.values(named: "qlayer.weights")!
+        XCTAssertEqual(parts[0].weights(1), (18..<36).map { Double(w[$0]) })
+        w[18] = 0.25
+        XCTAssertEqual(parts[0].weights(1)[0], 0.25)
+        XCTAssertTrue(HQNNModel(qubits: 3, circuits: 2, layers: 2, template: .strong, classicalTwin: true).quantumParts.isEmpty)
+    }
+}
