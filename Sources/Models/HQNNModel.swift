@@ -36,6 +36,8 @@ public struct QuantumPart {
     public var weights: (Int) -> [Double]
     /// What the training loop actually does with this circuit, for the log ("adjoint per step", "cached").
     public var mode: String
+    /// Features precomputed once (QNN cache): no circuit runs during a training step.
+    public var cached: Bool = false
 }
 
 /// y = scale * tanh(x), elementwise (bounded rotation angles for an embedding).

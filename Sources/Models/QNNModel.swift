@@ -64,7 +64,8 @@ public final class QNNModel: QuantumCircuitModel {
         }
         return [QuantumPart(name: "quanv", circuit: q.circuit.circuit, copies: 1,
                             evaluationsPerImage: numChannels * (height / 2) * (width / 2),
-                            differentiated: trained, inputGradients: false, weights: { _ in w }, mode: mode)]
+                            differentiated: trained, inputGradients: false, weights: { _ in w }, mode: mode,
+                            cached: q.mode == .cached)]
     }
 
     public var quantumParts: [QuantumPart] { quantumParts(height: 32, width: 32) }

@@ -26,7 +26,7 @@ enum QuantumRecords {
             let samples = config.batchSize * p.evaluationsPerImage
             let perCopy = p.differentiated
                 ? CircuitResources.executionsPerStep(p.circuit, batch: samples, method: diff.method, inputGradients: p.inputGradients)
-                : (p.mode.contains("cached") ? 0 : samples)
+                : (p.cached ? 0 : samples)
             let entry: [String: Any] = [
                 "name": p.name, "qubits": r.qubits, "copies": p.copies, "gate_counts": r.gateCounts,
                 "total_gates": r.totalGates, "depth": r.depth, "trainable_parameters_per_copy": p.differentiated ? r.trainableParameters : 0,

@@ -1,0 +1,90 @@
+// The QNN feature cache: real HDF5 files in a temp dir, reused on a second run, rebuilt when the
+// seed, the image size or the input data change; the cached features equal a fresh quanvolution.
+
+import Core
+import Datasets
+import Foundation
+import NN
+import Quantum
+import Storage
+import XCTest
+@testable import Models
+@testable import Training
+
+final class QuantumCacheTests: XCTestCase {
+    var tmp = ""
+
+    override func setUpWithError() throws {
+        tmp = FileManager.default.temporaryDirectory.appendingPathComponent("qcache-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: tmp, withIntermediateDirectories: true)
+    }
+    override func tearDownWithError() throws { try? FileManager.default.removeItem(atPath: tmp) }
+
+    func data(count: Int, size: Int, seed: UInt64, key: String) -> PreparedData {
+        var rng = SeededRNG(seed: seed)
+        let n = count * size * size * 3
+        return PreparedData(images: (0..<n).map { _ in UInt8(rng.below(256)) }, labels: (0..<count).map { Int32($0 % 2) },
+                            paths: (0..<count).map { "img\($0).png" }, datasetNames: Array(repeating: "d", count: count),
+                            officialSplits: Array(repeating: -1, count: count), height: size, width: size, channels: 3,
+                            cacheKey: key)
+    }
+
+    func testCacheIsReusedAndInvalidatedByEveryKeyPart() throws {
+        let log = RunLog(echo: false)
+        let d = data(count: 5, size: 8, seed: 1, key: "data-A")
+        let c = QuanvolutionCircuit(seed: 11)
+        let first = try QuanvFeatureCache.features(for: d, circuit: c, dataPath: tmp, log: log)
+        XCTAssertFalse(first.reused)
+        XCTAssertTrue(FileManager.default.fileExists(atPath: first.path))
+        XCTAssertEqual(try H5File.open(first.path).shape(of: "features"), [5, 12, 4, 4])
+
+        // The cached values are the quanvolution of the images scaled to [0, 1].
+        var chw = [Float](repeating: 0, count: 5 * 192)
+        for i in 0..<5 { for p in 0..<64 { for ch in 0..<3 { chw[i * 192 + ch * 64 + p] = Float(d.images[i * 192 + p * 3 + ch]) / 255 } } }
+        let ref = Quanvolution.applyReference(images: chw, n: 5, channels: 3, height: 8, width: 8, circuit: c)
+        for i in stride(from: 0, to: ref.count, by: 7) { XCTAssertEqual(first.values[i], ref[i], accuracy: 2e-5) }
+
+        let again = try QuanvFeatureCache.features(for: d, circuit: c, dataPath: tmp, log: log)
+        XCTAssertTrue(again.reused)
+        XCTAssertEqual(again.path, first.path)
+        XCTAssertEqual(again.values, first.values)
+
+        let otherSeed = try QuanvFeatureCache.features(for: d, circuit: QuanvolutionCircuit(seed: 12), dataPath: tmp, log: log)
+        XCTAssertFalse(otherSeed.reused); XCTAssertNotEqual(otherSeed.path, first.path)
+        let otherSize = try QuanvFeatureCache.features(for: data(count: 5, size: 6, seed: 1, key: "data-A"), circuit: c, dataPath: tmp, log: log)
+        XCTAssertFalse(otherSize.reused); XCTAssertEqual(otherSize.values.count, 5 * 12 * 9)
+        let otherData = try QuanvFeatureCache.features(for: data(count: 5, size: 8, seed: 2, key: "data-B"), circuit: c, dataPath: tmp, log: log)
+        XCTAssertFalse(otherData.reused); XCTAssertNotEqual(otherData.values, first.values)
+        // The original entry is still valid afterwards.
+        XCTAssertTrue(try QuanvFeatureCache.features(for: d, circuit: c, dataPath: tmp, log: log).reused)
+    }
+
+    func testAFileWithAStaleKeyIsRebuilt() throws {
+        let log = RunLog(echo: false)
+        let d = data(count: 3, size: 4, seed: 3, key: "k")
+        let c = QuanvolutionCircuit(seed: 5)
+        let first = try QuanvFeatureCache.features(for: d, circuit: c, dataPath: tmp, log: log)
+        let f = try H5File.open(first.path, writable: true)
+        try f.setAttribute("key", "something else")
+        f.close()
+        let second = try QuanvFeatureCache.features(for: d, circuit: c, dataPath: tmp, log: log)
+        XCTAssertFalse(second.reused)
+        XCTAssertEqual(second.values, first.values)
+        XCTAssertTrue(try QuanvFeatureCache.features(for: d, circuit: c, dataPath: tmp, log: log).reused)
+    }
+
+    func testTableFindsEveryPreparedImageThroughTheLayer() throws {
+        let d = data(count: 4, size: 6, seed: 8, key: "t")
+        let c = QuanvolutionCircuit(seed: 2)
+        let table = try QuanvFeatureCache.table(for: [d], circuit: c, dataPath: tmp, log: RunLog(echo: false))
+        let norm = Normalisation.imageNet(channels: 3)
+        let layer = QuanvLayer(channels: 3, seed: 2, mode: .cached, mean: norm.mean, std: norm.std)
+        layer.table = table
+        let net = Network(layer, seed: 1)
+        let batch = Tensor(zeros: [1])
+        BatchAssembler(seed: 1, augmentation: .none, channels: 3).assemble(d, indices: [0, 1, 2, 3], into: batch, training: false)
+        let y = net.forward(batch, training: false)
+        XCTAssertEqual(layer.hits, 4); XCTAssertEqual(layer.misses, 0)
+        XCTAssertEqual(y.array, table.features)
+    }
+}

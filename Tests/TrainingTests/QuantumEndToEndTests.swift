@@ -1,0 +1,109 @@
+// End to end through DeepfakeApp.train on the built-in faces: HQNN, its classical twin, and QNN
+// (cached and trainable) write quantum_resources.json and .qasm files and train (epochs.csv).
+
+import Config
+import Core
+import Foundation
+import Reporting
+import XCTest
+@testable import Training
+
+final class QuantumEndToEndTests: XCTestCase {
+    var tmp = ""
+
+    override func setUpWithError() throws {
+        tmp = FileManager.default.temporaryDirectory.appendingPathComponent("qe2e-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: tmp, withIntermediateDirectories: true)
+    }
+    override func tearDownWithError() throws { try? FileManager.default.removeItem(atPath: tmp) }
+
+    func run(_ model: String, epochs: Int = 2) throws -> String {
+        let path = tmp + "/config-\(UUID().uuidString).yaml"
+        try """
+            \(model)
+            trainData:
+              demo: "builtin:small"
+            valSize: 0.3
+            testSize: 0.5
+            batchSize: 16
+            imageHeight: 32
+            imageWidth: 32
+            numEpochs: \(epochs)
+            learningRate: 0.002
+            beta1: 0.9
+            nCPUs: 2
+            dataPath: \(tmp)/data
+            outputsPath: \(tmp)/results
+            """.write(toFile: path, atomically: true, encoding: .utf8)
+        return try DeepfakeApp.train(RunRequest(configPath: path, offline: true))
+    }
+
+    func resources(_ run: String) throws -> [String: Any] {
+        let data = try XCTUnwrap(FileManager.default.contents(atPath: run + "/quantum_resources.json"))
+        return try XCTUnwrap(JSONSerialization.jsonObject(with: data) as? [String: Any])
+    }
+
+    func checkTrained(_ run: String, epochs: Int) throws {
+        let records = try EpochCSVWriter.read(path: run + "/epochs.csv")
+        XCTAssertEqual(records.map(\.epoch), Array(1...epochs))
+        XCTAssertTrue(records.allSatisfy { $0.trainLoss.isFinite && $0.valAUC.isFinite && $0.imagesPerSecond > 0 })
+        XCTAssertTrue(FileManager.default.fileExists(atPath: run + "/test_metrics.json"))
+    }
+
+    func testHQNNRunWritesResourcesAndQASMAndTrains() throws {
+        let run = try run("modelType: Hybrid\nnQubits: 3\nnQuantumLayers: 2\nnLayers: 2\ndiffType: parameter-shift\nqubitType: lightning.gpu")
+        try checkTrained(run, epochs: 2)
+        let doc = try resources(run)
+        XCTAssertEqual(doc["model"] as? String, "HQNN")
+        let device = try XCTUnwrap(doc["device"] as? [String: Any])
+        XCTAssertEqual(device["requested"] as? String, "lightning.gpu")
+        XCTAssertTrue((device["actual"] as? String)?.contains("swift-statevector") == true)
+        let diff = try XCTUnwrap(doc["diff_method"] as? [String: Any])
+        XCTAssertEqual(diff["actual"] as? String, "parameter-shift")
+        let layer = try XCTUnwrap((doc["layers"] as? [[String: Any]])?.first)
+        XCTAssertEqual(layer["qubits"] as? Int, 3)
+        XCTAssertEqual(layer["copies"] as? Int, 2)
+        XCTAssertEqual(layer["trainable_parameters"] as? Int, 2 * 2 * 3 * 3)
+        XCTAssertEqual((layer["gate_counts"] as? [String: Int])?["Rot"], 6)
+        // parameter-shift: per sample 1 + 2 * (3 input angles + 18 weight angles), 16 samples, 2 copies.
+        XCTAssertEqual(layer["circuit_evaluations_per_training_step"] as? Int, 2 * 16 * (1 + 2 * 21))
+        let qasm = try String(contentsOfFile: run + "/qlayer.qasm", encoding: .utf8)
+        XCTAssertTrue(qasm.hasPrefix("// copy 0 of 2\nOPENQASM 3.0;"))
+        XCTAssertEqual(qasm.components(separatedBy: "OPENQASM 3.0;").count - 1, 2)
+        XCTAssertTrue(qasm.contains("qubit[3] q;") && qasm.contains("cx q[0], q[1];") && qasm.contains("rx(0.0) q[0];"))
+        let log = try String(contentsOfFile: run + "/run.log", encoding: .utf8)
+        XCTAssertTrue(log.contains("quantum layer qlayer: 2 x 3 qubits"))
+    }
+
+    func testHQNNTwinWritesNoCircuitsAndTrains() throws {
+        let run = try run("modelType: Quantum\nquanType: HQNN\nnQubits: 2\nclassicalTwin: true", epochs: 1)
+        try checkTrained(run, epochs: 1)
+        XCTAssertEqual((try resources(run)["layers"] as? [Any])?.count, 0)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: run + "/qlayer.qasm"))
+        XCTAssertTrue(run.contains("HQNN-twin"))
+    }
+
+    func testQNNCachedRunReusesTheFeatureCacheAndTrainableRunTrains() throws {
+        let first = try run("modelType: Quantum\nquanType: QNN", epochs: 2)
+        try checkTrained(first, epochs: 2)
+        let caches = try FileManager.default.contentsOfDirectory(atPath: tmp + "/data").filter { $0.hasPrefix("quanv_") }
+        XCTAssertEqual(caches.count, 1)
+        let log1 = try String(contentsOfFile: first + "/run.log", encoding: .utf8)
+        XCTAssertTrue(log1.contains("QNN: quanvolved"), log1)
+        let layer = try XCTUnwrap((try resources(first)["layers"] as? [[String: Any]])?.first)
+        XCTAssertEqual(layer["circuit_evaluations_per_training_step"] as? Int, 0)
+        XCTAssertEqual(layer["evaluations_per_image"] as? Int, 3 * 16 * 16)
+        XCTAssertTrue(try String(contentsOfFile: first + "/quanv.qasm", encoding: .utf8).contains("qubit[4] q;"))
+
+        let second = try run("modelType: Quantum\nquanType: QNN", epochs: 1)
+        let log2 = try String(contentsOfFile: second + "/run.log", encoding: .utf8)
+        XCTAssertTrue(log2.contains("QNN: reusing quanvolved features"), log2)
+
+        let trainable = try run("modelType: Quantum\nquanType: QNN\ntrainable: true\npatch: true", epochs: 1)
+        try checkTrained(trainable, epochs: 1)
+        let t = try XCTUnwrap((try resources(trainable)["layers"] as? [[String: Any]])?.first)
+        XCTAssertEqual(t["trainable_parameters"] as? Int, 4)
+        XCTAssertEqual(t["circuit_evaluations_per_training_step"] as? Int, 16 * 3 * 256)
+        XCTAssertTrue(try String(contentsOfFile: trainable + "/run.log", encoding: .utf8).contains("they coincide here"))
+    }
+}
