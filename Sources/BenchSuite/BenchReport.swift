@@ -74,7 +74,7 @@ public enum BenchReport {
         let kinds = r.row.gateCounts.sorted { $0.key < $1.key }.map { "\($0.key):\($0.value)" }.joined(separator: " ")
         return [runLabel(file), r.row.name, num(r.row.accuracy, 4), num(r.row.loss, 4), num(r.row.auc, 4),
                 num(r.throughput, r.throughput < 100 ? 2 : 1), r.throughput.isFinite ? r.throughputUnit : "",
-                num(r.row.wallSeconds, 2), int(r.row.qubits), int(r.row.totalGates), int(r.row.depth), int(r.row.parameters),
+                num(r.row.wallSeconds, r.row.wallSeconds >= 1 ? 2 : 4), int(r.row.qubits), int(r.row.totalGates), int(r.row.depth), int(r.row.parameters),
                 ratio, base?.row.name ?? "", kinds, r.note]
     }
 

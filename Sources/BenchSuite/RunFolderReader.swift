@@ -31,8 +31,9 @@ enum RunFolderReader {
     }
 
     /// Reads qubits, gates by kind, depth and parameters from a resources object. Top-level keys
-    /// win; otherwise a list under "layers"/"circuits" is aggregated (gates summed, depth and
-    /// qubits their maximum: the circuits run side by side, each on its own register).
+    /// win; otherwise a list under "layers"/"circuits" is aggregated: each entry's gate counts
+    /// (one copy of its circuit) times its "copies" (default 1), summed; depth and qubits their
+    /// maximum, since parallel copies run side by side, each on its own register.
     static func applyResources(_ o: [String: Any], to row: inout BenchmarkRow) throws {
         let list = (o["layers"] ?? o["circuits"] ?? o["quantum_layers"]) as? [[String: Any]] ?? []
         func gates(_ x: [String: Any]) -> [String: Int] {
@@ -44,7 +45,12 @@ enum RunFolderReader {
             return nil
         }
         var g = gates(o)
-        if g.isEmpty { for c in list { g.merge(gates(c), uniquingKeysWith: +) } }
+        if g.isEmpty {
+            for c in list {
+                let copies = max(1, int(c, ["copies"]) ?? 1)
+                g.merge(gates(c).mapValues { $0 * copies }, uniquingKeysWith: +)
+            }
+        }
         row.gateCounts = g
         row.qubits = int(o, ["qubits", "n_qubits", "nQubits"]) ?? list.compactMap { int($0, ["qubits", "n_qubits"]) }.max() ?? 0
         row.depth = int(o, ["depth", "circuit_depth"]) ?? list.compactMap { int($0, ["depth"]) }.max() ?? 0

@@ -19,7 +19,7 @@ struct Bench: ParsableCommand {
           bench report results/bench --format csv --output results/bench/report.csv
           bench peers                                    commands of the Python peer comparisons
         """,
-        subcommands: [Run.self, Report.self, PeersCommand.self, Quantum.self])
+        subcommands: [Run.self, Report.self, PeersCommand.self, Quantum.self, TrainConfig.self])
 }
 
 /// Prints a DeepfakeError's message and exits 1 instead of a stack trace.
@@ -52,21 +52,45 @@ struct Run: ParsableCommand {
     @Option(help: "Training suite: models, comma-separated (default Classic,HQNN,QNN).")
     var models: String?
 
+    @Option(help: "Training suite: image sizes, comma-separated (default 32,64; 32 with --quick).")
+    var sizes: String?
+
+    @Option(help: "Training suite: batch sizes, comma-separated (default 16,32; 16 with --quick).")
+    var batches: String?
+
+    @Option(name: .customLong("config"),
+            help: "Training suite: base config (e.g. configs/bench/training.yaml) for every setting but model, size, batch, epochs.")
+    var baseConfig: String?
+
     @Flag(help: "Training suite: keep each run's folder (weights, logs, plots) under <out>/training-runs-*.")
     var keepRuns = false
+
+    func ints(_ s: String, _ flag: String) throws -> [Int] {
+        let v = s.split(separator: ",").map { Int($0.trimmingCharacters(in: .whitespaces)) }
+        guard !v.isEmpty, v.allSatisfy({ ($0 ?? 0) > 0 }) else {
+            throw DeepfakeError("--\(flag) '\(s)' is not a comma-separated list of positive integers (e.g. 32,64)")
+        }
+        return v.map { $0! }
+    }
 
     func run() throws {
         try reportingErrors {
             var o = BenchRunner.Options(suites: suites.isEmpty ? BenchRunner.suites : suites, outDirectory: out, quick: quick)
             if let t = threads { o.threads = max(1, t) }
-            if epochs != nil || models != nil || keepRuns {
+            if epochs != nil || models != nil || keepRuns || sizes != nil || batches != nil || baseConfig != nil {
                 var study = quick ? TrainingStudy.quick : TrainingStudy()
                 study.threads = o.threads
                 if let e = epochs { study.epochs = max(1, e) }
                 if let m = models { study.models = m.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) } }
+                if let v = sizes { study.imageSizes = try ints(v, "sizes") }
+                if let v = batches { study.batchSizes = try ints(v, "batches") }
+                if let path = baseConfig { try study.useBaseConfig(path: path) }
                 study.keepRuns = keepRuns
                 o.training = study
             }
+            // Each training configuration runs in a child `bench train-config`: a crash is a row, not the end.
+            if o.training == nil { o.training = quick ? TrainingStudy.quick : TrainingStudy(); o.training!.threads = o.threads }
+            o.training!.isolationExecutable = Bundle.main.executablePath ?? CommandLine.arguments[0]
             let files = try BenchRunner.run(o)
             print("wrote \(files.count) result file(s); tabulate with: bench report \(out)")
         }
@@ -131,6 +155,20 @@ struct Quantum: ParsableCommand {
         try reportingErrors {
             for (k, v) in try Peers.quantumFigures(kind, threads: threads) { print("\(k) \(v)") }
         }
+    }
+}
+
+struct TrainConfig: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "train-config", abstract: "(internal) Train one generated config for `bench run`; writes a JSON result.",
+        shouldDisplay: false)
+
+    @Argument var config: String
+    @Argument var result: String
+
+    func run() throws {
+        let status = TrainingSuite.trainChild(configPath: config, resultPath: result)
+        if status != 0 { throw ExitCode(status) }
     }
 }
 

@@ -75,11 +75,35 @@ final class BenchSuiteTests: XCTestCase {
             XCTAssertTrue(hqnn.note.contains("Quantum"), hqnn.note)
         } else {
             XCTAssert((0...1).contains(hqnn.row.accuracy))
+            // Resources from the run's quantum_resources.json: 2 parallel 4-qubit circuits, 1 layer.
+            XCTAssertEqual(hqnn.row.qubits, 4)
+            XCTAssertEqual(hqnn.row.gateCounts, ["RX": 8, "Rot": 8, "CNOT": 8])
+            XCTAssertGreaterThan(hqnn.row.depth, 0)
+            XCTAssertGreaterThan(hqnn.row.parameters, classic.row.parameters - 1000)
         }
         // The work folder (weights, run folders) is removed; the data cache stays for later studies.
         let left = try FileManager.default.contentsOfDirectory(atPath: tmp + "/out")
         XCTAssertFalse(left.contains { $0.hasPrefix("training-runs-") }, "\(left)")
         XCTAssertTrue(lines.contains { $0.contains("training data") }, "\(lines)")
+    }
+
+    /// With process isolation a configuration whose training process dies by a signal is a
+    /// "failed" row and the study goes on.
+    func testCrashedTrainingProcessBecomesAFailedRow() throws {
+        let faces = tmp + "/faces"
+        try BuiltinDataset.generate(into: faces, countPerClass: 8, size: 32, seed: 7)
+        let crasher = tmp + "/crasher.sh"
+        try "#!/bin/sh\nkill -ILL $$\n".write(toFile: crasher, atomically: true, encoding: .utf8)
+        try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: crasher)
+        var study = TrainingStudy(models: ["Classic", "QNN"], imageSizes: [32], batchSizes: [16], epochs: 1,
+                                  trainData: DatasetEntry(name: "tiny", source: .localFolder(faces)), threads: 1)
+        study.isolationExecutable = crasher
+        let records = try TrainingSuite.run(study, outDirectory: tmp + "/out", packageRoot: packageRoot) { _ in }
+        XCTAssertEqual(records.map(\.row.name), ["Classic 32px b16", "QNN 32px b16"])
+        for r in records {
+            XCTAssertTrue(r.note.hasPrefix("failed: the training process crashed (signal 4)"), r.note)
+            XCTAssertTrue(r.row.accuracy.isNaN)
+        }
     }
 
     func record(_ name: String, model: String, speed: Double, baseline: String = "", acc: Double = 0.75,
@@ -200,11 +224,11 @@ final class BenchSuiteTests: XCTestCase {
     func testQuantumResourcesFileIsRead() throws {
         var row = BenchmarkRow(name: "HQNN", accuracy: 0.5, loss: 1, auc: 0.5, parameters: 10, wallSeconds: 1)
         try RunFolderReader.applyResources([
-            "layers": [["qubits": 4, "depth": 5, "gate_counts": ["RX": 4, "Rot": 4, "CNOT": 4]],
+            "layers": [["qubits": 4, "depth": 5, "copies": 2, "gate_counts": ["RX": 4, "Rot": 4, "CNOT": 4]],
                        ["qubits": 4, "depth": 6, "gate_counts": ["RX": 4, "Rot": 4, "CNOT": 4]]],
             "parameters": 1234,
         ], to: &row)
-        XCTAssertEqual(row.gateCounts, ["RX": 8, "Rot": 8, "CNOT": 8])
+        XCTAssertEqual(row.gateCounts, ["RX": 12, "Rot": 12, "CNOT": 12])
         XCTAssertEqual(row.qubits, 4)
         XCTAssertEqual(row.depth, 6)
         XCTAssertEqual(row.parameters, 1234)
@@ -212,6 +236,35 @@ final class BenchSuiteTests: XCTestCase {
         XCTAssertEqual(row.gateCounts, ["RY": 8])
         XCTAssertEqual(row.qubits, 8)
         XCTAssertThrowsError(try RunFolderReader.applyResources(["note": "nothing"], to: &row))
+    }
+
+    func testBaseConfigSuppliesEverySettingButTheGrid() throws {
+        var study = TrainingStudy()
+        try study.useBaseConfig(path: packageRoot + "/configs/bench/training-hard1k.yaml")
+        XCTAssertNil(study.trainData)
+        let base = try XCTUnwrap(study.baseConfig)
+        let (entry, kaggle, note) = TrainingSuite.chooseData(study, packageRoot: packageRoot)
+        XCTAssertEqual(entry.name, "hard1k")
+        XCTAssertEqual(kaggle, "../shared/datasets/kagglehub")
+        XCTAssertTrue(note.contains("base config"))
+        let c = try TrainingSuite.makeConfig(model: "HQNN", size: 64, batch: 32, epochs: 2, entry: entry, kagglePath: kaggle,
+                                             threads: 3, base: base)
+        XCTAssertEqual(c.modelType, .quantum)
+        XCTAssertEqual(c.quanType, .hqnn)
+        XCTAssertEqual([c.imageHeight, c.imageWidth, c.batchSize, c.numEpochs, c.nCPUs], [64, 64, 32, 2, 3])
+        XCTAssertEqual(c.learningRate, 0.0002)
+        XCTAssertEqual(c.valSize, 0.3)
+        XCTAssertEqual(c.nQuantumLayers, 2)
+        // The generated config survives the YAML round trip DeepfakeApp.train reads it through.
+        XCTAssertEqual(try Config.parse(yaml: c.toYAML()), c)
+        // Without a base: the demo's settings on the chosen data.
+        let d = try TrainingSuite.makeConfig(model: "Classic", size: 32, batch: 16, epochs: 1,
+                                             entry: DatasetEntry(name: "demo", source: .builtin(variant: "small")),
+                                             kagglePath: "/tmp", threads: 1)
+        XCTAssertEqual([d.valSize, d.testSize, d.learningRate], [0.2, 0.5, 0.001])
+        XCTAssertNoThrow(try Config.load(path: packageRoot + "/configs/bench/training.yaml"))
+        XCTAssertThrowsError(try TrainingSuite.makeConfig(model: "Nope", size: 32, batch: 16, epochs: 1, entry: entry,
+                                                          kagglePath: "/tmp", threads: 1))
     }
 
     func testPeerCommandsCoverTheScriptsPresent() throws {
