@@ -60,7 +60,8 @@ public struct TrainingStudy: Sendable {
 public enum TrainingSuite {
     /// Runs every configuration of `study`; a configuration that fails (e.g. a model type this
     /// build cannot train) becomes a row with NaN metrics and the reason in `note`, never a crash.
-    /// `dataDir` holds the preprocessed-data cache, shared by all runs (and by later studies).
+    /// The preprocessed-data cache `<outDirectory>/.data-cache` is shared by all runs (and by
+    /// later studies); run folders live in `<outDirectory>/training-runs-*` until the study ends.
     public static func run(_ study: TrainingStudy, outDirectory: String, packageRoot: String,
                            log: (String) -> Void = { print($0) }) throws -> [BenchRecord] {
         let (entry, kagglePath, dataNote) = chooseData(study, packageRoot: packageRoot)

@@ -172,4 +172,7 @@ struct TrainConfig: ParsableCommand {
     }
 }
 
+// Line-buffered stdout: progress lines appear at once in a batch job's log file, in order with
+// the training log (which writes to the stdout file handle directly).
+setvbuf(stdout, nil, _IOLBF, 0)
 Bench.main()
