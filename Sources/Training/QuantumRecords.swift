@@ -57,8 +57,13 @@ enum QuantumRecords {
     }
 
     /// Rewrites the .qasm files with the model's current weights (e.g. after loading best.h5).
-    static func exportCircuits(_ model: ClassifierModel, config: Config, folder: String) throws {
+    /// Also logs how the QNN cache served the batches so far.
+    static func exportCircuits(_ model: ClassifierModel, config: Config, folder: String, log: RunLog? = nil) throws {
         guard config.modelType == .quantum else { return }
+        if let q = (model as? QNNModel)?.quanv, q.mode == .cached {
+            log?.info("QNN cache lookups: \(q.hits) direct, \(q.flippedHits) mirrored (hflip applied to the feature maps), "
+                      + "\(q.misses) computed on the fly (augmented beyond hflip, or not in the cache)")
+        }
         for p in quantumParts(model, config: config) {
             try qasm(p).write(toFile: (folder as NSString).appendingPathComponent(p.name + ".qasm"), atomically: true, encoding: .utf8)
         }

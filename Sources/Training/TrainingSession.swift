@@ -90,9 +90,9 @@ final class TrainingSession {
         } else {
             bestEpoch = try trainLoop(trainer: trainer, data: trainData, split: split)
             _ = try Checkpoint.load(into: model.network, from: folder.file("best.h5"))
-            if comm.isRoot { try QuantumRecords.exportCircuits(model, config: config, folder: folder.path) }  // .qasm with the best weights
             log.info("testing the best checkpoint (epoch \(bestEpoch))")
         }
+        if comm.isRoot { try QuantumRecords.exportCircuits(model, config: config, folder: folder.path, log: log) }  // .qasm with the tested weights
 
         let (evalData, evalIndices) = testData.map { ($0, Array(0..<$0.count)) } ?? (trainData, split.test)
         if evalIndices.isEmpty {

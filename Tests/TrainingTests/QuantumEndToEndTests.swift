@@ -90,6 +90,9 @@ final class QuantumEndToEndTests: XCTestCase {
         XCTAssertEqual(caches.count, 1)
         let log1 = try String(contentsOfFile: first + "/run.log", encoding: .utf8)
         XCTAssertTrue(log1.contains("QNN: quanvolved"), log1)
+        // The batches came from the cache (validation/test batches are never augmented: direct hits).
+        let lookups = try XCTUnwrap(log1.components(separatedBy: "QNN cache lookups: ").last?.split(separator: " ").first)
+        XCTAssertGreaterThan(Int(lookups) ?? 0, 0, log1)
         let layer = try XCTUnwrap((try resources(first)["layers"] as? [[String: Any]])?.first)
         XCTAssertEqual(layer["circuit_evaluations_per_training_step"] as? Int, 0)
         XCTAssertEqual(layer["evaluations_per_image"] as? Int, 3 * 16 * 16)
