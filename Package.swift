@@ -33,7 +33,6 @@ let package = Package(
 
         // Foundations.
         .target(name: "Core", swiftSettings: optimisedInDebug),
-        // NN is always optimised: its SIMD kernels run ~100x slower at -Onone, which made debug test runs of a ResNet minutes long.
         .target(name: "NN", dependencies: ["Core", "CBLAS"], swiftSettings: optimisedInDebug),
         .target(name: "Quantum", dependencies: ["Core"], swiftSettings: optimisedInDebug),
         .target(name: "Storage", dependencies: ["Core", "CHDF5"], exclude: ["README.md"]),
@@ -57,7 +56,7 @@ let package = Package(
         .target(name: "BenchSuite", dependencies: ["Training", "Core", "Config", "Reporting", "Storage", "NN", "Models", "Quantum", "Datasets"]),
 
         // Thin executables.
-        .executableTarget(name: "deepfake", dependencies: ["Training", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
+        .executableTarget(name: "deepfake", dependencies: ["Training", "NN", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
         .executableTarget(name: "bench", dependencies: ["BenchSuite", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
 
         // Tests: one target per library; all run under plain `swift test` without mpirun.

@@ -21,6 +21,14 @@ public final class BatchNorm: Layer {
     private let output = Tensor(zeros: [0])
     private let gradInput = Tensor(zeros: [0])
     private var mean: [Float], invStd: [Float]
+    /// Values per channel the last training forward normalised over (all ranks of the group).
+    private var groupCount: Float = 0
+
+    /// Synchronised batch statistics for data-parallel training (like PyTorch's SyncBatchNorm):
+    /// when set, every BatchNorm sums its per-channel statistics over the group with this
+    /// in-place allreduce, so N ranks normalise exactly as one process on the global batch.
+    /// nil (the default) normalises over this process's batch only.
+    nonisolated(unsafe) public static var groupReduce: ((UnsafeMutableBufferPointer<Double>) -> Void)?
 
     public init(_ channels: Int, eps: Float = 1e-5, momentum: Float = 0.1, fusedReLU: Bool = false) {
         self.channels = channels; self.eps = eps; self.momentum = momentum; self.fusedReLU = fusedReLU
@@ -54,29 +62,55 @@ public final class BatchNorm: Layer {
         let gamma = storage.parameters + gOff, beta = storage.parameters + bOff
         let rm = storage.state + rmOff, rv = storage.state + rvOff
         let xp = x.data, yp = output.data, relu = fusedReLU, mom = momentum, eps = eps
+        // Training: batch statistics, summed over the data-parallel group when one is set
+        // (two small allreduces: the sums, then the squared deviations from the global mean).
+        var total = Double(m)
+        if training {
+            var sums = [Double](repeating: 0, count: c + 1)
+            sums.withUnsafeMutableBufferPointer { sb in
+                let sp = sb.baseAddress!
+                Parallel.forChunks(c) { lo, hi in
+                    for ch in lo..<hi {
+                        // Float sums within a plane (vectorised), Double across planes.
+                        var s = 0.0
+                        for b in 0..<n { s += Double(planeSum(xp + (b * c + ch) * l, l)) }
+                        sp[ch] = s
+                    }
+                }
+                sp[c] = Double(m)
+                BatchNorm.groupReduce?(sb)
+            }
+            total = sums[c]
+            var dev = [Double](repeating: 0, count: c)
+            dev.withUnsafeMutableBufferPointer { db in
+                let dp = db.baseAddress!
+                Parallel.forChunks(c) { lo, hi in
+                    for ch in lo..<hi {
+                        let mf = Float(sums[ch] / total)
+                        var v = 0.0
+                        for b in 0..<n { v += Double(planeSquaredDeviation(xp + (b * c + ch) * l, l, mf)) }
+                        dp[ch] = v
+                    }
+                }
+                BatchNorm.groupReduce?(db)
+            }
+            for ch in 0..<c {
+                let mf = Float(sums[ch] / total), varB = dev[ch] / total
+                mean[ch] = mf
+                invStd[ch] = Float(1 / (varB + Double(eps)).squareRoot())
+                rm[ch] = (1 - mom) * rm[ch] + mom * mf
+                rv[ch] = (1 - mom) * rv[ch] + mom * Float(dev[ch] / (total - 1))
+            }
+        } else {
+            for ch in 0..<c { mean[ch] = rm[ch]; invStd[ch] = 1 / (rv[ch] + eps).squareRoot() }
+        }
+        groupCount = Float(total)
         mean.withUnsafeMutableBufferPointer { meanB in
             invStd.withUnsafeMutableBufferPointer { isB in
                 let meanP = meanB.baseAddress!, isP = isB.baseAddress!
                 Parallel.forChunks(c) { lo, hi in
                     for ch in lo..<hi {
-                        var mu: Float, inv: Float
-                        if training {
-                            // Float sums within a plane (vectorised), Double across planes.
-                            var s = 0.0
-                            for b in 0..<n { s += Double(planeSum(xp + (b * c + ch) * l, l)) }
-                            let md = s / Double(m), mf = Float(md)
-                            var v = 0.0
-                            for b in 0..<n { v += Double(planeSquaredDeviation(xp + (b * c + ch) * l, l, mf)) }
-                            let varB = v / Double(m)
-                            mu = mf
-                            inv = Float(1 / (varB + Double(eps)).squareRoot())
-                            rm[ch] = (1 - mom) * rm[ch] + mom * mu
-                            rv[ch] = (1 - mom) * rv[ch] + mom * Float(v / Double(m - 1))
-                        } else {
-                            mu = rm[ch]
-                            inv = 1 / (rv[ch] + eps).squareRoot()
-                        }
-                        meanP[ch] = mu; isP[ch] = inv
+                        let mu = meanP[ch], inv = isP[ch]
                         let scale = gamma[ch] * inv, shift = beta[ch] - mu * scale
                         for b in 0..<n {
                             let p = xp + (b * c + ch) * l, q = yp + (b * c + ch) * l
@@ -94,28 +128,44 @@ public final class BatchNorm: Layer {
         guard let x = input else { preconditionFailure("BatchNorm.backward before forward") }
         precondition(dy.shape == x.shape, "BatchNorm.backward: gradient \(dy.shape) for input \(x.shape)")
         gradInput.resize(x.shape)
-        let n = x.shape[0], l = x.count / (n * channels), c = channels, m = Float(n * l)
+        let n = x.shape[0], l = x.count / (n * channels), c = channels, localM = Float(n * l)
         let gamma = storage.parameters + gOff
         let dg = storage.gradients + gOff, db = storage.gradients + bOff
         let xp = x.data, yp = output.data, gp = dy.data, dxp = gradInput.data
         let relu = fusedReLU, training = wasTraining
+        // Sums of dy and dy * xhat per channel (dy masked by the fused ReLU), over the group.
+        var sums = [Double](repeating: 0, count: 2 * c)
+        mean.withUnsafeBufferPointer { meanB in
+            invStd.withUnsafeBufferPointer { isB in
+                sums.withUnsafeMutableBufferPointer { sb in
+                    let meanP = meanB.baseAddress!, isP = isB.baseAddress!, sp = sb.baseAddress!
+                    Parallel.forChunks(c) { lo, hi in
+                        for ch in lo..<hi {
+                            var sdy = 0.0, sdyx = 0.0
+                            for b in 0..<n {
+                                let off = (b * c + ch) * l
+                                let (a, bx) = planeGradSums(xp + off, gp + off, yp + off, l, meanP[ch], relu)
+                                sdy += Double(a); sdyx += Double(bx)
+                            }
+                            sp[ch] = sdy; sp[c + ch] = sdyx * Double(isP[ch])
+                        }
+                    }
+                }
+            }
+        }
+        // gamma/beta gradients are local sums (the model's gradient allreduce adds them up);
+        // the input gradient needs the group's sums.
+        for ch in 0..<c { dg[ch] += Float(sums[c + ch]); db[ch] += Float(sums[ch]) }
+        if training { sums.withUnsafeMutableBufferPointer { BatchNorm.groupReduce?($0) } }
+        let m = training ? groupCount : localM
         mean.withUnsafeBufferPointer { meanB in
             invStd.withUnsafeBufferPointer { isB in
                 let meanP = meanB.baseAddress!, isP = isB.baseAddress!
                 Parallel.forChunks(c) { lo, hi in
                     for ch in lo..<hi {
                         let mu = meanP[ch], inv = isP[ch]
-                        // Sums of dy and dy * xhat (dy masked by the fused ReLU); per plane in Float.
-                        var sdy = 0.0, sdyx = 0.0
-                        for b in 0..<n {
-                            let off = (b * c + ch) * l
-                            let (a, bx) = planeGradSums(xp + off, gp + off, yp + off, l, mu, relu)
-                            sdy += Double(a); sdyx += Double(bx)
-                        }
-                        sdyx *= Double(inv)
-                        dg[ch] += Float(sdyx); db[ch] += Float(sdy)
                         let k = gamma[ch] * inv
-                        let a = Float(sdy) / m, bcoef = Float(sdyx) / m
+                        let a = Float(sums[ch]) / m, bcoef = Float(sums[c + ch]) / m
                         // dx = gamma*inv/M * (M dy - sum dy - xhat * sum dy*xhat) = k*d + c0 + c1*x
                         let c1: Float = training ? -k * inv * bcoef : 0
                         let c0: Float = training ? -k * a + k * inv * bcoef * mu : 0

@@ -10,6 +10,7 @@ import Datasets
 import Metrics
 import Models
 import NN
+import Foundation
 
 public struct EpochTrainStats: Sendable {
     public var loss: Double
@@ -37,12 +38,18 @@ public final class Trainer {
     public let assembler: BatchAssembler
     public private(set) var step = 0
     private let batch = Tensor(zeros: [1])
+    /// DEEPFAKE_TRACE_STEPS=1 prints the global gradient norm and running loss after every step
+    /// (rank 0), to compare runs step by step, e.g. 1 rank against N (scripts/mpi-check.sh).
+    private let traceSteps = ProcessInfo.processInfo.environment["DEEPFAKE_TRACE_STEPS"] == "1"
 
     public init(model: ClassifierModel, optimizer: Optimizer, schedule: LearningRateSchedule,
                 communicator: any Communicator, batchSize: Int, assembler: BatchAssembler, startStep: Int = 0) {
         self.model = model; self.optimizer = optimizer; self.schedule = schedule
         self.communicator = communicator; self.batchSize = batchSize; self.assembler = assembler
         self.step = startStep
+        // BatchNorm normalises over the global batch (SyncBatchNorm), so N ranks take exactly
+        // the step one process would take on the whole batch.
+        BatchNorm.groupReduce = communicator.size > 1 ? { [communicator] in communicator.allreduceSum($0) } : nil
     }
 
     /// Global batches of one epoch. A last batch too small to give every rank two images is
@@ -74,6 +81,13 @@ public final class Trainer {
                 seen += Double(local.count)
             }
             communicator.allreduceSum(network.gradients)
+            if traceSteps {
+                var norm = 0.0
+                for g in network.gradients { norm += Double(g) * Double(g) }
+                var tot = [lossSum, seen]
+                communicator.allreduceSum(&tot)
+                if communicator.isRoot { print("TRACE step \(step) gradnorm \(norm) cumloss \(tot[0] / tot[1])") }
+            }
             lr = Double(schedule.rate(at: step))
             optimizer.learningRate = Float(lr)
             optimizer.step(network)

@@ -3,6 +3,7 @@
 
 import ArgumentParser
 import Foundation
+import NN
 import Training
 
 struct Deepfake: ParsableCommand {
@@ -110,4 +111,6 @@ func runReportingErrors(_ body: () throws -> Void) throws {
     DeepfakeApp.shutdown()
 }
 
+// Before anything else (MPI, threads): make OpenBLAS load its kernels for this CPU.
+Compute.reexecWithTunedOpenBLASIfNeeded()
 Deepfake.main()
