@@ -11,7 +11,7 @@ export SWIFT_BACKTRACE ?= enable=no
 
 help:
 	@echo "make demo        build and train the Classic model on the built-in data (configs/demo.yaml)"
-	@echo "make test        build and run the whole test suite (swift test)"
+	@echo "make test        build; mpirun 1-vs-2-rank check; Slurm job check; the whole test suite (swift test)"
 	@echo "make build       release build of deepfake and bench"
 	@echo "make bench       scaling studies into results/bench/*.h5, then a comparison table"
 	@echo "make mpi-test    2-rank mpirun check: same training result as 1 rank"
@@ -26,7 +26,12 @@ build: deps
 demo: build
 	$(RELEASE)/deepfake -c $(CONFIG) -o
 
+# The MPI and Slurm checks run first so that swift test's summary is the last thing printed.
 test: deps
+	WITH_SLURM=1 scripts/install-deps.sh
+	$(SWIFT) build --build-tests
+	scripts/mpi-check.sh .build/debug/deepfake
+	scripts/slurm-check.sh .build/debug/deepfake
 	$(SWIFT) test
 
 bench: build
