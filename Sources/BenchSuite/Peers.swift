@@ -70,9 +70,13 @@ public enum Peers {
 
     /// Text for `bench peers`.
     public static func text(benchmarksDir: String, python: String = "/work/venv-bench/bin/python") -> String {
+        let list = comparisons(benchmarksDir: benchmarksDir, python: python)
+        if list.isEmpty {
+            return "no peer scripts (*.py) in \(benchmarksDir): run `bench peers` from the DeepfakeDetection package folder\n"
+        }
         var out = "Peer comparisons (run each pair on an otherwise idle machine; build first with `swift build -c release`).\n"
         out += "Python: a virtualenv outside the repo, e.g. python3 -m venv /work/venv-bench; see benchmarks/README.md for its packages.\n"
-        for c in comparisons(benchmarksDir: benchmarksDir, python: python) {
+        for c in list {
             out += "\n# \(c.script): \(c.compares)\n"
             if !c.swift.isEmpty { out += "  ours: \(c.swift)\n" }
             out += "  peer: \(c.peer)\n"

@@ -282,5 +282,6 @@ final class BenchSuiteTests: XCTestCase {
         XCTAssertThrowsError(try Peers.quantumFigures("nope", threads: 1))
         let text = Peers.text(benchmarksDir: dir)
         for s in scripts { XCTAssertTrue(text.contains(s), s) }
+        XCTAssertTrue(Peers.text(benchmarksDir: tmp).hasPrefix("no peer scripts"))
     }
 }
