@@ -7,11 +7,15 @@ set -euo pipefail
 EPOCHS=${1:-5}
 BIN=${2:-.build/release/deepfake}
 WORK=${3:-/tmp/quantum-models-demo}
+DATA=${DATA:-builtin}   # builtin (500 + 500 faces, 64 px) or builtin:small (120 + 120, 32 px)
+LR=${LR:-0.001}
+ONLY=${ONLY:-}           # e.g. ONLY="Classic HQNN" to run a subset
 mkdir -p "$WORK"
 run() {  # name, model keys (one per line)
   local name=$1 keys=$2 cfg="$WORK/$1.yaml"
-  printf '%s\ntrainData:\n  demo: builtin\nvalSize: 0.2\ntestSize: 0.5\nbatchSize: 32\nimageHeight: 32\nimageWidth: 32\nnumEpochs: %s\nlearningRate: 0.001\nbeta1: 0.9\naugment: [hflip]\nnCPUs: 2\ndataPath: %s/data\noutputsPath: %s/results\n' \
-    "$keys" "$EPOCHS" "$WORK" "$WORK" > "$cfg"
+  if [ -n "$ONLY" ] && [[ " $ONLY " != *" $name "* ]]; then return; fi
+  printf '%s\ntrainData:\n  demo: "%s"\nvalSize: 0.2\ntestSize: 0.5\nbatchSize: 32\nimageHeight: 32\nimageWidth: 32\nnumEpochs: %s\nlearningRate: %s\nbeta1: 0.9\naugment: [hflip]\nnCPUs: 2\ndataPath: %s/data\noutputsPath: %s/results\n' \
+    "$keys" "$DATA" "$EPOCHS" "$LR" "$WORK" "$WORK" > "$cfg"
   local t0=$(date +%s.%N)
   local folder; folder=$("$BIN" -c "$cfg" -o 2>&1 | sed -n 's/.*done: outputs in //p' | tail -1)
   local t1=$(date +%s.%N)
