@@ -24,6 +24,7 @@ enum QuantumModels {
         switch config.quanType {
         case .hqnn:
             let template = try LayerTemplate.parse(config.typeLayers.rawValue)
+            if !config.classicalTwin { try checkStateMemory(qubits: config.nQubits, batch: config.batchSize) }
             let model = HQNNModel(numChannels: config.numChannels, numClasses: 2, qubits: config.nQubits,
                                   circuits: config.nQuantumLayers, layers: config.nLayers, template: template,
                                   classicalTwin: config.classicalTwin, seed: seed)
@@ -45,6 +46,17 @@ enum QuantumModels {
             let norm = Normalisation.imageNet(channels: config.numChannels)
             return QNNModel(numChannels: config.numChannels, seed: seed, mode: mode, mean: norm.mean, std: norm.std,
                             classicalTwin: config.classicalTwin)
+        }
+    }
+
+    /// The simulator keeps one complex-double state (16 bytes x 2^n) per sample of a batch; refuse
+    /// sizes that cannot fit in half of this machine's memory instead of failing mid-run.
+    static func checkStateMemory(qubits: Int, batch: Int) throws {
+        let bytes = 16.0 * pow(2.0, Double(qubits)) * Double(batch)
+        let limit = Double(ProcessInfo.processInfo.physicalMemory) / 2
+        guard bytes <= limit else {
+            throw DeepfakeError(String(format: "nQubits %d with batchSize %d needs %.1f GB of statevectors but this machine has %.1f GB: "
+                + "lower nQubits (each qubit less halves it) or batchSize", qubits, batch, bytes / 1e9, 2 * limit / 1e9))
         }
     }
 

@@ -88,3 +88,12 @@ final class QuantumCacheTests: XCTestCase {
         XCTAssertEqual(y.array, table.features)
     }
 }
+
+final class QuantumModelsConfigTests: XCTestCase {
+    func testTooManyQubitsForThisMachineIsAClearError() {
+        XCTAssertNoThrow(try QuantumModels.checkStateMemory(qubits: 12, batch: 32))
+        XCTAssertThrowsError(try QuantumModels.checkStateMemory(qubits: 30, batch: 32)) { error in
+            XCTAssertTrue("\(error)".contains("lower nQubits"), "\(error)")
+        }
+    }
+}
