@@ -12,7 +12,8 @@ public enum ModelFactory {
         let seed = UInt64(config.manualSeed)
         switch config.modelType {
         case .classic:
-            let model = ClassicResNet18(numChannels: config.numChannels, numClasses: 2, seed: seed)
+            let model = ClassicResNet18(numChannels: config.numChannels, numClasses: 2, seed: seed,
+                                        stem: .forImage(height: config.imageHeight, width: config.imageWidth))
             if let weights = torchvisionWeightsFile(config.modelPath) {
                 let notes = try model.loadTorchvisionWeights(path: weights)
                 log.info("loaded torchvision ResNet-18 weights from \(weights)")
