@@ -78,7 +78,8 @@ public final class HQNNModel: QuantumCircuitModel {
     /// - Parameters: qubits n (1...~20), circuits k, layers L of `template`; `classicalTwin`
     ///   swaps the circuits for TwinLayer blocks with the same parameter count.
     public init(numChannels: Int = 3, numClasses: Int = 2, qubits: Int, circuits: Int, layers: Int,
-                template: LayerTemplate, classicalTwin: Bool = false, seed: UInt64 = 0) {
+                template: LayerTemplate, classicalTwin: Bool = false, seed: UInt64 = 0,
+                stem: ResNetStem = .torchvision) {
         precondition(qubits >= 1 && circuits >= 1 && layers >= 1, "HQNN needs qubits, circuits, layers >= 1")
         self.numChannels = numChannels; self.numClasses = numClasses
         self.qubits = qubits; self.circuits = circuits; self.layers = layers; self.template = template
@@ -94,7 +95,7 @@ public final class HQNNModel: QuantumCircuitModel {
             let ql = QuantumLayer(circuits: circuits, qubits: qubits, layers: layers, template: template, rotation: .x)
             quantumLayer = ql; twinLayer = nil; q = ql
         }
-        var children = ResNet18Body.children(numChannels: numChannels)
+        var children = ResNet18Body.children(numChannels: numChannels, stem: stem)
         children += [("fc", Linear(512, f)), ("squash", ScaledTanh(scale: Float.pi)),
                      ("qlayer", q), ("head", Linear(f, numClasses))]
         network = Network(Sequential(children), seed: seed)
@@ -131,8 +132,8 @@ public final class HQNNModel: QuantumCircuitModel {
 /// The ResNet-18 body shared by Classic and HQNN: ClassicResNet18's own construction without fc,
 /// so the names (conv1.weight, layer1.0.bn1.running_mean, ...) are torchvision's.
 public enum ResNet18Body {
-    public static func children(numChannels: Int) -> [(String, Layer)] {
-        let all = ClassicResNet18.layers(numChannels: numChannels, numClasses: 2).children
+    public static func children(numChannels: Int, stem: ResNetStem = .torchvision) -> [(String, Layer)] {
+        let all = ClassicResNet18.layers(numChannels: numChannels, numClasses: 2, stem: stem).children
         precondition(all.last?.name == "fc", "ClassicResNet18.layers is expected to end with fc")
         return all.dropLast().map { ($0.name, $0.layer) }
     }

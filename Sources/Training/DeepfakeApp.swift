@@ -16,13 +16,10 @@ public struct RunRequest: Sendable {
     public var resort: Bool
     /// `-i WEIGHTS`: test these weights instead of training.
     public var inferWeights: String?
-    /// `--resume RUN_FOLDER`: continue an interrupted run.
-    public var resumeFolder: String?
 
-    public init(configPath: String, offline: Bool = false, resort: Bool = false,
-                inferWeights: String? = nil, resumeFolder: String? = nil) {
+    public init(configPath: String, offline: Bool = false, resort: Bool = false, inferWeights: String? = nil) {
         self.configPath = configPath; self.offline = offline; self.resort = resort
-        self.inferWeights = inferWeights; self.resumeFolder = resumeFolder
+        self.inferWeights = inferWeights
     }
 }
 

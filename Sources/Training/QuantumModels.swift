@@ -27,7 +27,8 @@ enum QuantumModels {
             if !config.classicalTwin { try checkStateMemory(qubits: config.nQubits, batch: config.batchSize) }
             let model = HQNNModel(numChannels: config.numChannels, numClasses: 2, qubits: config.nQubits,
                                   circuits: config.nQuantumLayers, layers: config.nLayers, template: template,
-                                  classicalTwin: config.classicalTwin, seed: seed)
+                                  classicalTwin: config.classicalTwin, seed: seed,
+                                  stem: .forImage(height: config.imageHeight, width: config.imageWidth))
             if let file = ModelFactory.torchvisionWeightsFile(config.modelPath) {
                 let n = try loadBodyWeights(model.network, path: file)
                 log.info("loaded \(n) torchvision ResNet-18 tensors from \(file) into the HQNN's CNN body (fc/head keep their fresh initialisation)")

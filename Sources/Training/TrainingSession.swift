@@ -33,7 +33,6 @@ final class TrainingSession {
 
     /// Rank 0 creates the folder (never reusing an existing one) and tells the other ranks.
     static func makeFolder(config: Config, request: RunRequest, comm: any Communicator) throws -> RunFolder {
-        if let resume = request.resumeFolder { return RunFolder(existing: resume) }
         var path = ""
         if comm.isRoot {
             let names = config.trainData.map(\.name)

@@ -6,6 +6,7 @@ import ArgumentParser
 import BenchSuite
 import Core
 import Foundation
+import NN
 
 struct Bench: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -175,4 +176,6 @@ struct TrainConfig: ParsableCommand {
 // Line-buffered stdout: progress lines appear at once in a batch job's log file, in order with
 // the training log (which writes to the stdout file handle directly).
 setvbuf(stdout, nil, _IOLBF, 0)
+// Before anything else: make OpenBLAS load its kernels for this CPU (see Compute).
+Compute.reexecWithTunedOpenBLASIfNeeded()
 Bench.main()

@@ -43,13 +43,10 @@ struct Train: ParsableCommand {
     @Option(name: [.short, .customLong("infer")], help: "Test these saved weights (HDF5) instead of training.")
     var infer: String?
 
-    @Option(name: .customLong("resume"), help: "Resume an interrupted run from its run folder.")
-    var resume: String?
-
     func run() throws {
         try runReportingErrors {
             try DeepfakeApp.train(RunRequest(configPath: data.config, offline: data.offline, resort: data.resort,
-                                              inferWeights: infer, resumeFolder: resume))
+                                              inferWeights: infer))
         }
     }
 }
