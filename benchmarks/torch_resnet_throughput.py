@@ -35,9 +35,9 @@ class BasicBlock(nn.Module):
 
 
 class ResNet18(nn.Module):
-    def __init__(self, in_channels=3, num_classes=2):
+    def __init__(self, in_channels=3, num_classes=2, conv1_stride=2):
         super().__init__()
-        self.conv1 = nn.Conv2d(in_channels, 64, 7, 2, 3, bias=False)
+        self.conv1 = nn.Conv2d(in_channels, 64, 7, conv1_stride, 3, bias=False)
         self.bn1 = nn.BatchNorm2d(64)
         self.relu = nn.ReLU(inplace=True)
         self.maxpool = nn.MaxPool2d(3, 2, 1)
@@ -57,10 +57,16 @@ class ResNet18(nn.Module):
         return self.fc(torch.flatten(self.avgpool(x), 1))
 
 
-def throughput(size, batch, steps, threads):
+def conv1_stride(stem, size):
+    if stem == "auto":
+        return 1 if size <= 64 else 2
+    return 1 if stem == "highres" else 2
+
+
+def throughput(size, batch, steps, threads, stem="auto"):
     torch.set_num_threads(threads)
     torch.manual_seed(1)
-    model = ResNet18().train()
+    model = ResNet18(conv1_stride=conv1_stride(stem, size)).train()
     opt = torch.optim.Adam(model.parameters(), lr=2e-4, betas=(0.5, 0.999))
     x = torch.randn(batch, 3, size, size)
     y = torch.arange(batch) % 2
@@ -81,6 +87,8 @@ def throughput(size, batch, steps, threads):
 def main():
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--sizes", default="32,64,128")
+    p.add_argument("--stem", choices=["auto", "torchvision", "highres"], default="auto",
+                   help="conv1 stride: auto = 1 for images of at most 64 px (as the Swift Classic model), else 2")
     p.add_argument("--batch", type=int, default=32)
     p.add_argument("--steps", type=int, default=3)
     p.add_argument("--threads", type=int, default=2)
@@ -88,8 +96,8 @@ def main():
     n = sum(t.numel() for t in ResNet18().parameters())
     print(f"torch {torch.__version__}, ResNet-18 with 2 outputs: {n} parameters")
     for s in map(int, a.sizes.split(",")):
-        ips = throughput(s, a.batch, a.steps, a.threads)
-        print(f"torch resnet18 {s}x{s} batch {a.batch} threads {a.threads}: {ips:.1f} img/s")
+        ips = throughput(s, a.batch, a.steps, a.threads, a.stem)
+        print(f"torch resnet18 {s}x{s} batch {a.batch} threads {a.threads} conv1 stride {conv1_stride(a.stem, s)}: {ips:.1f} img/s")
 
 
 if __name__ == "__main__":

@@ -9,11 +9,13 @@ import NN
 /// Call `Compute.reexecWithTunedOpenBLASIfNeeded()` at the start of the executable: on CPUs that
 /// Debian's OpenBLAS does not recognise it otherwise runs generic SSE3 GEMM kernels (3-4x slower).
 /// Peer: benchmarks/torch_resnet_throughput.py does the same work in PyTorch.
+/// `stem` defaults to the one the Classic model trains with at this size (`ResNetStem.forImage`).
 public func measureClassicTrainingThroughput(imageSize: Int, batch: Int, steps: Int, threads: Int,
-                                             numChannels: Int = 3, seed: UInt64 = 1) -> Double {
+                                             numChannels: Int = 3, seed: UInt64 = 1, stem: ResNetStem? = nil) -> Double {
     precondition(steps >= 1 && batch >= 2, "need at least one step and a batch of 2 (BatchNorm)")
     Compute.setThreads(threads)
-    let model = ClassicResNet18(numChannels: numChannels, numClasses: 2, seed: seed)
+    let model = ClassicResNet18(numChannels: numChannels, numClasses: 2, seed: seed,
+                                stem: stem ?? .forImage(height: imageSize, width: imageSize))
     var rng = SeededRNG(seed: seed, stream: "throughput")
     let x = Tensor(zeros: [batch, numChannels, imageSize, imageSize])
     for i in 0..<x.count { x[i] = Float(rng.normal()) }

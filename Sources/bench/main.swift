@@ -6,6 +6,7 @@ import ArgumentParser
 import BenchSuite
 import Core
 import Foundation
+import Models
 import NN
 
 struct Bench: ParsableCommand {
@@ -20,7 +21,7 @@ struct Bench: ParsableCommand {
           bench report results/bench --format csv --output results/bench/report.csv
           bench peers                                    commands of the Python peer comparisons
         """,
-        subcommands: [Run.self, Report.self, PeersCommand.self, Quantum.self, TrainConfig.self])
+        subcommands: [Run.self, Report.self, PeersCommand.self, Quantum.self, Classic.self, TrainConfig.self])
 }
 
 /// Prints a DeepfakeError's message and exits 1 instead of a stack trace.
@@ -155,6 +156,27 @@ struct Quantum: ParsableCommand {
     func run() throws {
         try reportingErrors {
             for (k, v) in try Peers.quantumFigures(kind, threads: threads) { print("\(k) \(v)") }
+        }
+    }
+}
+
+struct Classic: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Training images/s of the Classic ResNet-18 per size, beside benchmarks/torch_resnet_throughput.py (same stem rule).")
+
+    @Option(help: "Comma-separated image sizes.")
+    var sizes = "32,64,128"
+    @Option var batch = 32
+    @Option var steps = 3
+    @Option(help: "Compute threads (default: all cores).")
+    var threads = ProcessInfo.processInfo.activeProcessorCount
+
+    func run() throws {
+        print("swift ResNet-18, OpenBLAS kernels \(Compute.openBLASCore)")
+        for size in sizes.split(separator: ",").compactMap({ Int($0) }) {
+            let ips = measureClassicTrainingThroughput(imageSize: size, batch: batch, steps: steps, threads: threads)
+            let stride = ResNetStem.forImage(height: size, width: size) == .torchvision ? 2 : 1
+            print(String(format: "swift resnet18 %dx%d batch %d threads %d conv1 stride %d: %.1f img/s", size, size, batch, threads, stride, ips))
         }
     }
 }
