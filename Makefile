@@ -5,6 +5,9 @@
 SWIFT      ?= swift
 CONFIG     ?= configs/demo.yaml
 RELEASE    := .build/release
+# AVX2/FMA code generation where the CPU has it (the quantum kernels run ~3x faster per step);
+# build on a node of the same CPU family as the compute nodes. Override with ARCHFLAGS= to disable.
+ARCHFLAGS  ?= $(shell grep -qw avx2 /proc/cpuinfo 2>/dev/null && grep -qw fma /proc/cpuinfo && echo -Xswiftc -target-cpu -Xswiftc haswell)
 export SWIFT_BACKTRACE ?= enable=no
 
 .PHONY: deps build demo test bench bench-report mpi-test slurm-test clean help
@@ -21,7 +24,7 @@ deps:
 	@scripts/install-deps.sh
 
 build: deps
-	$(SWIFT) build -c release
+	$(SWIFT) build -c release $(ARCHFLAGS)
 
 demo: build
 	$(RELEASE)/deepfake -c $(CONFIG) -o
