@@ -170,12 +170,16 @@ struct Classic: ParsableCommand {
     @Option var steps = 3
     @Option(help: "Compute threads (default: all cores).")
     var threads = ProcessInfo.processInfo.activeProcessorCount
+    @Option(help: "auto (the Classic model's rule: conv1 stride 1 up to 64 px), torchvision or highres.")
+    var stem = "auto"
 
     func run() throws {
         print("swift ResNet-18, OpenBLAS kernels \(Compute.openBLASCore)")
         for size in sizes.split(separator: ",").compactMap({ Int($0) }) {
-            let ips = measureClassicTrainingThroughput(imageSize: size, batch: batch, steps: steps, threads: threads)
-            let stride = ResNetStem.forImage(height: size, width: size) == .torchvision ? 2 : 1
+            let chosen: ResNetStem = stem == "torchvision" ? .torchvision : stem == "highres" ? .highResolution
+                : .forImage(height: size, width: size)
+            let ips = measureClassicTrainingThroughput(imageSize: size, batch: batch, steps: steps, threads: threads, stem: chosen)
+            let stride = chosen == .torchvision ? 2 : 1
             print(String(format: "swift resnet18 %dx%d batch %d threads %d conv1 stride %d: %.1f img/s", size, size, batch, threads, stride, ips))
         }
     }
