@@ -4,6 +4,8 @@
 // run is reproducible from `manualSeed`, and every MPI rank derives the same permutation from
 // (seed, epoch) without communicating.
 
+import Foundation
+
 /// xoshiro256** seeded through SplitMix64: fast, good quality, and identical on every platform.
 public struct SeededRNG: RandomNumberGenerator, Sendable {
     private var s: (UInt64, UInt64, UInt64, UInt64)
@@ -49,7 +51,7 @@ public struct SeededRNG: RandomNumberGenerator, Sendable {
         var u1 = uniform()
         while u1 <= .leastNormalMagnitude { u1 = uniform() }
         let u2 = uniform()
-        return (-2 * _log(u1)).squareRoot() * _cos(2 * .pi * u2)
+        return (-2 * log(u1)).squareRoot() * cos(2 * .pi * u2)
     }
 
     /// Uniform integer in 0..<n without modulo bias.
@@ -62,13 +64,3 @@ public struct SeededRNG: RandomNumberGenerator, Sendable {
         return p
     }
 }
-
-#if canImport(Glibc)
-import Glibc
-@inline(__always) func _log(_ x: Double) -> Double { Glibc.log(x) }
-@inline(__always) func _cos(_ x: Double) -> Double { Glibc.cos(x) }
-#elseif canImport(Darwin)
-import Darwin
-@inline(__always) func _log(_ x: Double) -> Double { Darwin.log(x) }
-@inline(__always) func _cos(_ x: Double) -> Double { Darwin.cos(x) }
-#endif

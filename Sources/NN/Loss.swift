@@ -1,6 +1,7 @@
 // Softmax cross-entropy on logits, averaged over the batch.
 
 import Core
+import Foundation
 
 public enum SoftmaxCrossEntropy {
     /// loss = mean_n [ logsumexp(z_n) - z_n[y_n] ], computed stably by subtracting each row's max.
@@ -20,11 +21,11 @@ public enum SoftmaxCrossEntropy {
             var mx = -Double.infinity
             for j in 0..<k { mx = Swift.max(mx, Double(z[r * k + j])) }
             var s = 0.0
-            for j in 0..<k { s += _exp(Double(z[r * k + j]) - mx) }
-            let lse = mx + _logD(s)
+            for j in 0..<k { s += exp(Double(z[r * k + j]) - mx) }
+            let lse = mx + log(s)
             total += lse - Double(z[r * k + y])
             for j in 0..<k {
-                let p = _exp(Double(z[r * k + j]) - lse)
+                let p = exp(Double(z[r * k + j]) - lse)
                 pp[r * k + j] = Float(p)
                 gp[r * k + j] = Float((p - (j == y ? 1 : 0)) / Double(n))
             }
@@ -32,13 +33,3 @@ public enum SoftmaxCrossEntropy {
         return (Float(total / Double(n)), grad, probs)
     }
 }
-
-#if canImport(Glibc)
-import Glibc
-@inline(__always) func _exp(_ x: Double) -> Double { Glibc.exp(x) }
-@inline(__always) func _logD(_ x: Double) -> Double { Glibc.log(x) }
-#elseif canImport(Darwin)
-import Darwin
-@inline(__always) func _exp(_ x: Double) -> Double { Darwin.exp(x) }
-@inline(__always) func _logD(_ x: Double) -> Double { Darwin.log(x) }
-#endif

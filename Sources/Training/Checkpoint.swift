@@ -18,8 +18,7 @@ public struct CheckpointInfo: Sendable {
 }
 
 public enum Checkpoint {
-    public static func save(_ network: Network, info: CheckpointInfo, to path: String,
-                            extra: [String: UnsafeMutableBufferPointer<Float>] = [:]) throws {
+    public static func save(_ network: Network, info: CheckpointInfo, to path: String) throws {
         let tmp = path + ".tmp-\(ProcessInfo.processInfo.processIdentifier)"
         do {
             let f = try H5File.create(tmp)
@@ -28,9 +27,6 @@ public enum Checkpoint {
             try f.writeStrings("names", network.entries.map(\.name))
             try f.writeStrings("shapes", network.entries.map { $0.shape.map(String.init).joined(separator: "x") })
             try f.writeStrings("kinds", network.entries.map { $0.kind == .trainable ? "parameter" : "state" })
-            for (name, buffer) in extra.sorted(by: { $0.key < $1.key }) {
-                try f.write("extra/" + name, UnsafeBufferPointer(buffer), shape: [buffer.count])
-            }
             try f.setAttribute("format", "deepfake-checkpoint")
             try f.setAttribute("formatVersion", 1)
             try f.setAttribute("model", info.model)
@@ -47,10 +43,9 @@ public enum Checkpoint {
     }
 
     /// Loads weights saved by `save` into `network`; the architecture must match exactly.
-    /// Returns the stored info. `extra` buffers present in the file are filled too.
+    /// Returns the stored info.
     @discardableResult
-    public static func load(into network: Network, from path: String,
-                            extra: [String: UnsafeMutableBufferPointer<Float>] = [:]) throws -> CheckpointInfo {
+    public static func load(into network: Network, from path: String) throws -> CheckpointInfo {
         guard FileManager.default.fileExists(atPath: path) else {
             throw DeepfakeError("weights file \(path) does not exist: pass the best.h5 or last.h5 of a run folder to -i")
         }
@@ -77,13 +72,6 @@ public enum Checkpoint {
         }
         _ = params.withUnsafeBufferPointer { network.parameters.update(fromContentsOf: $0) }
         _ = state.withUnsafeBufferPointer { network.state.update(fromContentsOf: $0) }
-        for (name, buffer) in extra where f.exists("extra/" + name) {
-            let (values, _) = try f.read("extra/" + name, as: Float.self)
-            guard values.count == buffer.count else {
-                throw DeepfakeError("checkpoint \(path): '\(name)' has \(values.count) values, expected \(buffer.count)")
-            }
-            _ = values.withUnsafeBufferPointer { buffer.update(fromContentsOf: $0) }
-        }
         return CheckpointInfo(model: model, epoch: try f.attributeInt("epoch") ?? 0,
                               metricName: try f.attributeString("metricName") ?? "",
                               metricValue: try f.attributeDouble("metricValue") ?? .nan)
