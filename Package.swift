@@ -71,7 +71,7 @@ let package = Package(
         .testTarget(name: "DatasetsTests", dependencies: ["Datasets", "ImageIO", "Storage", "Config", "Core"]),
         .testTarget(name: "ModelsTests", dependencies: ["Models", "NN", "Quantum", "Core", "Storage", "Config"]),
         .testTarget(name: "DownloadTests", dependencies: ["Download", "Core", "ZIPFoundation", "TestSupport"]),
-        .testTarget(name: "TrainingTests", dependencies: ["Training", "Core", "Config", "Storage", "Metrics", "Reporting", "Datasets", "TestSupport", "ZIPFoundation"]),
+        .testTarget(name: "TrainingTests", dependencies: ["Training", "Models", "NN", "Core", "Config", "Storage", "Metrics", "Reporting", "Datasets", "TestSupport", "ZIPFoundation"]),
         .testTarget(name: "BenchSuiteTests", dependencies: ["BenchSuite", "Reporting", "Storage", "Datasets", "Config", "Core"]),
     ],
     // Swift 5 language mode: the numeric kernels share raw buffers across worker threads by

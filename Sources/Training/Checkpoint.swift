@@ -59,7 +59,9 @@ public enum Checkpoint {
         let names = try f.readStrings("names")
         let expected = network.entries.map(\.name)
         if names != expected {
-            let firstDiff = zip(names, expected).first { $0 != $1 }
+            // The first name that differs, or the first tensor only one side has.
+            let firstDiff: (String, String)? = zip(names, expected).first { $0 != $1 }
+                ?? (names.count < expected.count ? ("(none)", expected[names.count]) : (names[expected.count], "(none)"))
             throw DeepfakeError("weights in \(path) are for a different architecture (model '\(model)', \(names.count) tensors; "
                 + "this config builds \(expected.count)\(firstDiff.map { ", first difference: '\($0.0)' vs '\($0.1)'" } ?? "")): "
                 + "use the config saved in the same run folder (config.yaml) with -i")
@@ -75,5 +77,53 @@ public enum Checkpoint {
         return CheckpointInfo(model: model, epoch: try f.attributeInt("epoch") ?? 0,
                               metricName: try f.attributeString("metricName") ?? "",
                               metricValue: try f.attributeDouble("metricValue") ?? .nan)
+    }
+
+    /// Whether `path` is a file written by `save` (a run's best.h5 / last.h5).
+    public static func isCheckpoint(_ path: String) -> Bool {
+        guard let f = try? H5File.open(path) else { return false }
+        defer { f.close() }
+        return (try? f.attributeString("format")) == "deepfake-checkpoint"
+    }
+
+    /// Warm start from another model's checkpoint: copies every tensor (parameter or BatchNorm
+    /// state) whose name and shape match an entry of `network` and leaves the rest as they are,
+    /// e.g. a Classic run's ResNet-18 body into an HQNN (whose fc has another shape).
+    /// Returns the names copied, in the network's order.
+    public static func loadMatching(into network: Network, from path: String) throws -> [String] {
+        let f = try H5File.open(path)
+        defer { f.close() }
+        guard try f.attributeString("format") == "deepfake-checkpoint" else {
+            throw DeepfakeError("\(path) is not a deepfake checkpoint (no format attribute): pass a run's best.h5 or last.h5")
+        }
+        let names = try f.readStrings("names"), shapes = try f.readStrings("shapes"), kinds = try f.readStrings("kinds")
+        let (params, _) = try f.read("parameters", as: Float.self)
+        let (state, _) = try f.read("state", as: Float.self)
+        guard names.count == shapes.count, names.count == kinds.count else {
+            throw DeepfakeError("\(path): names, shapes and kinds differ in length; the file is damaged")
+        }
+        // Offsets follow registration order within each kind, as `save` wrote the flat buffers.
+        var source: [String: (values: ArraySlice<Float>, shape: [Int])] = [:]
+        var pOff = 0, sOff = 0
+        for (i, name) in names.enumerated() {
+            let shape = shapes[i].split(separator: "x").compactMap { Int($0) }
+            let n = shape.reduce(1, *)
+            let isParameter = kinds[i] == "parameter"
+            let buffer = isParameter ? params : state
+            let start = isParameter ? pOff : sOff
+            guard start + n <= buffer.count else {
+                throw DeepfakeError("\(path): tensor '\(name)' runs past the end of the stored values; the file is damaged")
+            }
+            source[name] = (buffer[start..<(start + n)], shape)
+            if isParameter { pOff += n } else { sOff += n }
+        }
+        var copied: [String] = []
+        for entry in network.entries {
+            guard let (values, shape) = source[entry.name], shape == entry.shape,
+                  let target = network.values(named: entry.name) else { continue }
+            _ = target.update(fromContentsOf: values)
+            copied.append(entry.name)
+        }
+        return copied
     }
 }

@@ -14,7 +14,10 @@ public enum ModelFactory {
         case .classic:
             let model = ClassicResNet18(numChannels: config.numChannels, numClasses: 2, seed: seed,
                                         stem: .forImage(height: config.imageHeight, width: config.imageWidth))
-            if let weights = torchvisionWeightsFile(config.modelPath) {
+            if let weights = torchvisionWeightsFile(config.modelPath), Checkpoint.isCheckpoint(weights) {
+                let copied = try Checkpoint.loadMatching(into: model.network, from: weights)
+                log.info("warm start: \(copied.count) of \(model.network.entries.count) tensors from the checkpoint \(weights); everything trains")
+            } else if let weights = torchvisionWeightsFile(config.modelPath) {
                 let notes = try model.loadTorchvisionWeights(path: weights)
                 log.info("loaded torchvision ResNet-18 weights from \(weights)")
                 for n in notes { log.info("  \(n)") }
@@ -27,7 +30,8 @@ public enum ModelFactory {
         }
     }
 
-    /// `modelPath` itself when it is an .h5 file, else `modelPath/resnet18.h5` when present.
+    /// `modelPath` itself when it is an .h5 file (torchvision weights, or a run's best.h5/last.h5
+    /// for a warm start), else `modelPath/resnet18.h5` when present.
     static func torchvisionWeightsFile(_ modelPath: String) -> String? {
         var isDir: ObjCBool = false
         guard FileManager.default.fileExists(atPath: modelPath, isDirectory: &isDir) else { return nil }

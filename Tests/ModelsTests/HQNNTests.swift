@@ -1,5 +1,5 @@
 // HQNN: forward shapes over nQubits x k, finite-difference gradients through the quantum head
-// (fc -> pi tanh -> k circuits -> head), torchvision parameter names, and the records' view.
+// (fc -> BatchNorm -> tanh -> k circuits -> BatchNorm -> head), torchvision parameter names, and the records' view.
 
 import XCTest
 import Core
@@ -80,14 +80,30 @@ final class HQNNTests: XCTestCase {
 
     func testHeadGradientsMatchFiniteDifferences() {
         for (template, n, k) in [(LayerTemplate.strong, 3, 2), (.basic, 2, 1), (.strong, 1, 3)] {
-            let head = Sequential([("fc", Linear(5, n * k)), ("squash", ScaledTanh(scale: Float.pi)),
-                                   ("qlayer", QuantumLayer(circuits: k, qubits: n, layers: 2, template: template)),
-                                   ("head", Linear(n * k, 2))])
+            let head = Sequential(HQNNModel.head(inputs: 5, middle: QuantumLayer(circuits: k, qubits: n, layers: 2, template: template),
+                                                 features: n * k, classes: 2))
             var rng = SeededRNG(seed: 4)
-            let x = Tensor(shape: [3, 5], values: (0..<15).map { _ in Float(rng.uniform() * 2 - 1) })
-            let checks = quantumFDCheck(head, input: x, stride: 2)
+            let x = Tensor(shape: [6, 5], values: (0..<30).map { _ in Float(rng.uniform() * 2 - 1) })
+            // Float32 forward; BatchNorm over a batch of 6 is strongly curved, hence the small step.
+            let checks = quantumFDCheck(head, input: x, h: 3e-3, stride: 2, tolerance: 1e-2)
             XCTAssertGreaterThan(checks, 10)
         }
+    }
+
+    func testDenseOutputsAreNormalisedBeforeTheEmbeddingSoTheyCannotSaturate() {
+        // Without fcbn, Adam drifted the fc outputs to |z| ~ 3 where tanh is flat and the model
+        // stopped learning. With it, scaling fc by any factor leaves a training-mode forward unchanged.
+        let m = HQNNModel(qubits: 3, circuits: 2, layers: 1, template: .strong, seed: 5, stem: .highResolution)
+        var rng = SeededRNG(seed: 6)
+        let x = Tensor(shape: [4, 3, 16, 16], values: (0..<(4 * 3 * 16 * 16)).map { _ in Float(rng.normal()) })
+        let before = m.forward(x, training: true).array
+        for name in ["fc.weight", "fc.bias"] {
+            let p = m.network.values(named: name)!
+            for i in 0..<p.count { p[i] *= 40 }
+        }
+        let after = m.forward(x, training: true).array
+        for (a, b) in zip(before, after) { XCTAssertEqual(a, b, accuracy: 1e-3) }
+        XCTAssertNotNil(m.network.entry(named: "qbn.running_var"))
     }
 
     func testScaledTanhIsBoundedWithExactGradient() {

@@ -1,5 +1,6 @@
 // End to end through DeepfakeApp.train on the built-in faces: HQNN, its classical twin, and QNN
-// (cached and trainable) write quantum_resources.json and .qasm files and train (epochs.csv).
+// (cached and trainable) write quantum_resources.json and .qasm files and train (epochs.csv); the
+// QNN learns the built-in set.
 
 import Config
 import Core
@@ -48,6 +49,46 @@ final class QuantumEndToEndTests: XCTestCase {
         XCTAssertEqual(records.map(\.epoch), Array(1...epochs))
         XCTAssertTrue(records.allSatisfy { $0.trainLoss.isFinite && $0.valAUC.isFinite && $0.imagesPerSecond > 0 })
         XCTAssertTrue(FileManager.default.fileExists(atPath: run + "/test_metrics.json"))
+    }
+
+    /// Validation AUC per epoch of a run on the README demo's data and optimiser settings
+    /// (configs/demo.yaml: 1,000 built-in faces, 32 px, Adam 1e-3, hflip) with `model` settings.
+    func learningRun(_ model: String, epochs: Int) throws -> [Double] {
+        let path = tmp + "/learn-\(UUID().uuidString).yaml"
+        try """
+            \(model)
+            trainData:
+              demo: builtin
+            valSize: 0.2
+            testSize: 0.5
+            batchSize: 32
+            imageHeight: 32
+            imageWidth: 32
+            numEpochs: \(epochs)
+            learningRate: 0.001
+            beta1: 0.9
+            augment: [hflip]
+            nCPUs: 2
+            dataPath: \(tmp)/data
+            outputsPath: \(tmp)/results
+            """.write(toFile: path, atomically: true, encoding: .utf8)
+        let run = try DeepfakeApp.train(RunRequest(configPath: path, offline: true))
+        return try EpochCSVWriter.read(path: run + "/epochs.csv").map(\.valAUC)
+    }
+
+    /// The issue's bar: HQNN and QNN learn the built-in set end to end, from scratch (validation
+    /// AUC above 0.5; we ask for 0.7). Measured here (release, seeds 1, 2, 3, 999): the HQNN
+    /// passes 0.7 by epoch 5-8 and 0.8 by epoch 5-9; 10 epochs leave room for other CPUs' rounding.
+    func testHQNNLearnsTheBuiltinSetFromScratch() throws {
+        let auc = try learningRun("modelType: Quantum\nquanType: HQNN\nnQubits: 4\nnQuantumLayers: 2\nnLayers: 1", epochs: 10)
+        XCTAssertGreaterThan(auc.max() ?? 0, 0.7, "HQNN validation AUC per epoch: \(auc)")
+    }
+
+    /// Measured here (release): 0.59 after epoch 1, best of 10 epochs 0.68 (it overfits: the
+    /// small CNN after the quanvolution reaches 96 % training accuracy).
+    func testQNNLearnsTheBuiltinSetFromScratch() throws {
+        let auc = try learningRun("modelType: Quantum\nquanType: QNN", epochs: 10)
+        XCTAssertGreaterThan(auc.max() ?? 0, 0.6, "QNN validation AUC per epoch: \(auc)")
     }
 
     func testHQNNRunWritesResourcesAndQASMAndTrains() throws {
