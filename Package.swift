@@ -57,7 +57,7 @@ let package = Package(
 
         // Thin executables.
         .executableTarget(name: "deepfake", dependencies: ["Training", "NN", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
-        .executableTarget(name: "bench", dependencies: ["BenchSuite", "NN", "Models", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
+        .executableTarget(name: "bench", dependencies: ["BenchSuite", "NN", "Models", "Quantum", "Distributed", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
 
         // Tests: one target per library; all run under plain `swift test` without mpirun.
         .testTarget(name: "CoreTests", dependencies: ["Core"]),

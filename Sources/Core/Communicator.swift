@@ -1,8 +1,8 @@
 // Communicator: the only way library code learns about other processes.
 //
 // Libraries take `any Communicator`. A single process uses `SingleProcessCommunicator`; MPI runs
-// use the implementation in the Distributed target; tests may use `LoopbackGroup` (several
-// in-process ranks on threads) so `swift test` never needs mpirun.
+// use the implementation in the Distributed target (checked with real mpirun ranks by
+// scripts/mpi-check.sh).
 
 public protocol Communicator: AnyObject, Sendable {
     var rank: Int { get }
@@ -16,6 +16,10 @@ public protocol Communicator: AnyObject, Sendable {
     func broadcast(_ buffer: UnsafeMutableRawBufferPointer, root: Int)
     /// Every rank's `mine` concatenated in rank order (lengths may differ between ranks).
     func allgather(_ mine: [Double]) -> [Double]
+    /// Pairwise swap: sends `send` to `partner` and receives as many values from it into
+    /// `receive` (both ranks call it with each other as partner). The sharded statevector does
+    /// this for a gate on a qubit that is split across ranks.
+    func exchange(_ send: UnsafeBufferPointer<Double>, _ receive: UnsafeMutableBufferPointer<Double>, partner: Int)
     func barrier()
 }
 
@@ -50,5 +54,9 @@ public final class SingleProcessCommunicator: Communicator {
     public func allreduceMax(_ buffer: UnsafeMutableBufferPointer<Double>) {}
     public func broadcast(_ buffer: UnsafeMutableRawBufferPointer, root: Int) {}
     public func allgather(_ mine: [Double]) -> [Double] { mine }
+    public func exchange(_ send: UnsafeBufferPointer<Double>, _ receive: UnsafeMutableBufferPointer<Double>, partner: Int) {
+        precondition(partner == 0 && send.count == receive.count, "a single process can only exchange with itself")
+        _ = receive.update(fromContentsOf: send)
+    }
     public func barrier() {}
 }

@@ -82,6 +82,20 @@ public final class MPICommunicator: Communicator, @unchecked Sendable {
         return out
     }
 
+    public func exchange(_ send: UnsafeBufferPointer<Double>, _ receive: UnsafeMutableBufferPointer<Double>, partner: Int) {
+        precondition(send.count == receive.count && partner >= 0 && partner < size, "exchange: bad partner or sizes")
+        if partner == rank { _ = receive.update(fromContentsOf: send); return }
+        // MPI counts are Int32: large shards go in chunks of 2^26 doubles (512 MB).
+        let chunk = 1 << 26
+        var off = 0, tag: Int32 = 0
+        while off < send.count {
+            let n = Swift.min(chunk, send.count - off)
+            MPI_Sendrecv(send.baseAddress! + off, Int32(n), df_MPI_DOUBLE(), Int32(partner), tag,
+                         receive.baseAddress! + off, Int32(n), df_MPI_DOUBLE(), Int32(partner), tag, comm, nil)
+            off += n; tag &+= 1
+        }
+    }
+
     public func barrier() {
         guard size > 1 else { return }
         MPI_Barrier(comm)

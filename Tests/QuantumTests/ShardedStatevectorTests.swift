@@ -1,0 +1,144 @@
+// The sharded statevector against the dense reference: on one rank, and on 2, 4 and 8 ranks
+// simulated in-process by threads that exchange shards through a mailbox (the real-MPI check of
+// the same code is `bench sharded` under mpirun in scripts/mpi-check.sh).
+
+import Core
+import Foundation
+import XCTest
+@testable import Quantum
+
+/// In-process ranks on threads: only what the sharded statevector uses (pairwise exchange and a
+/// Double allreduce) is implemented.
+final class ThreadRanks: @unchecked Sendable {
+    let size: Int
+    let cond = NSCondition()
+    /// FIFO per (from, to): consecutive exchanges between the same pair stay in order.
+    var mailbox: [Int: [[Double]]] = [:]
+    var accumulator: [Double] = [], result: [Double] = []
+    var arrived = 0, generation = 0
+
+    init(size: Int) { self.size = size }
+
+    /// Runs `body(rank communicator)` on `size` threads at once and waits for all of them.
+    func run(_ body: @escaping @Sendable (any Communicator) -> Void) {
+        let done = DispatchSemaphore(value: 0)
+        for r in 0..<size {
+            let t = Thread { body(ThreadRank(rank: r, group: self)); done.signal() }
+            t.stackSize = 8 << 20
+            t.start()
+        }
+        for _ in 0..<size { done.wait() }
+    }
+}
+
+final class ThreadRank: Communicator, @unchecked Sendable {
+    let rank: Int
+    let group: ThreadRanks
+    var size: Int { group.size }
+    init(rank: Int, group: ThreadRanks) { self.rank = rank; self.group = group }
+
+    func exchange(_ send: UnsafeBufferPointer<Double>, _ receive: UnsafeMutableBufferPointer<Double>, partner: Int) {
+        let g = group
+        g.cond.lock()
+        g.mailbox[rank * size + partner, default: []].append(Array(send))
+        g.cond.broadcast()
+        while g.mailbox[partner * size + rank]?.isEmpty ?? true { g.cond.wait() }
+        let got = g.mailbox[partner * size + rank]!.removeFirst()
+        g.cond.unlock()
+        _ = receive.update(fromContentsOf: got)
+    }
+
+    func allreduceSum(_ buffer: UnsafeMutableBufferPointer<Double>) {
+        let g = group
+        g.cond.lock()
+        let generation = g.generation
+        if g.arrived == 0 { g.accumulator = [Double](repeating: 0, count: buffer.count) }
+        for i in 0..<buffer.count { g.accumulator[i] += buffer[i] }
+        g.arrived += 1
+        if g.arrived == size {
+            g.result = g.accumulator; g.arrived = 0; g.generation += 1
+            g.cond.broadcast()
+        } else {
+            while g.generation == generation { g.cond.wait() }
+        }
+        for i in 0..<buffer.count { buffer[i] = g.result[i] }
+        g.cond.unlock()
+    }
+
+    func allreduceSum(_ buffer: UnsafeMutableBufferPointer<Float>) { fatalError("not used by the sharded statevector") }
+    func allreduceMax(_ buffer: UnsafeMutableBufferPointer<Double>) { fatalError("not used by the sharded statevector") }
+    func broadcast(_ buffer: UnsafeMutableRawBufferPointer, root: Int) { fatalError("not used by the sharded statevector") }
+    func allgather(_ mine: [Double]) -> [Double] { fatalError("not used by the sharded statevector") }
+    func barrier() { fatalError("not used by the sharded statevector") }
+}
+
+final class ShardedStatevectorTests: XCTestCase {
+    let inputs = [0.3, -1.1, 0.7]
+    let weights = (0..<40).map { sin(Double($0) * 1.7) * 2 }
+
+    func testOneRankMatchesTheDenseReference() throws {
+        for n in 3...6 {
+            for seed in 1...3 as ClosedRange<UInt64> {
+                let c = randomCircuit(n: n, gates: 40, seed: seed * 11 + UInt64(n))
+                let s = try ShardedStatevector(qubits: n, communicator: SingleProcessCommunicator())
+                s.apply(c, inputs: inputs, weights: weights)
+                let ref = Dense.state(c, inputs: inputs, weights: weights)
+                for k in 0..<(1 << n) {
+                    XCTAssertEqual(s.re[k], ref[k].re, accuracy: 1e-12, "n \(n) seed \(seed) amplitude \(k)")
+                    XCTAssertEqual(s.im[k], ref[k].im, accuracy: 1e-12, "n \(n) seed \(seed) amplitude \(k)")
+                }
+                let z = s.expectationZ(), zRef = Dense.expvals(c, inputs: inputs, weights: weights)
+                for w in 0..<n { XCTAssertEqual(z[w], zRef[w], accuracy: 1e-12) }
+                XCTAssertEqual(s.exchanges, 0)
+            }
+        }
+    }
+
+    func testSeveralRanksHoldTheirSliceOfTheDenseStateAndAgreeOnExpectations() {
+        let saved = Parallel.threads
+        Parallel.threads = 1
+        defer { Parallel.threads = saved }
+        for (n, ranks) in [(4, 2), (5, 4), (6, 8), (7, 4)] {
+            for seed in 1...2 as ClosedRange<UInt64> {
+                let c = randomCircuit(n: n, gates: 60, seed: seed * 7 + UInt64(n * ranks))
+                let ref = Dense.state(c, inputs: inputs, weights: weights)
+                let zRef = Dense.expvals(c, inputs: inputs, weights: weights)
+                let group = ThreadRanks(size: ranks)
+                let lock = NSLock()
+                nonisolated(unsafe) var failures: [String] = []
+                nonisolated(unsafe) var exchanged = 0
+                let (inputs, weights) = (self.inputs, self.weights)
+                group.run { comm in
+                    var bad: [String] = []
+                    do {
+                        let s = try ShardedStatevector(qubits: n, communicator: comm)
+                        s.apply(c, inputs: inputs, weights: weights)
+                        let base = comm.rank << s.localQubits
+                        for k in 0..<s.re.count
+                        where abs(s.re[k] - ref[base + k].re) > 1e-12 || abs(s.im[k] - ref[base + k].im) > 1e-12 {
+                            bad.append("rank \(comm.rank) amplitude \(base + k): \(s.re[k]) \(s.im[k]) vs \(ref[base + k])")
+                        }
+                        let z = s.expectationZ()
+                        for w in 0..<n where abs(z[w] - zRef[w]) > 1e-12 { bad.append("rank \(comm.rank) <Z_\(w)> \(z[w]) vs \(zRef[w])") }
+                        if abs(s.norm() - 1) > 1e-12 { bad.append("rank \(comm.rank) norm") }
+                        lock.lock(); exchanged += s.exchanges; lock.unlock()
+                    } catch {
+                        bad.append("\(error)")
+                    }
+                    lock.lock(); failures += bad; lock.unlock()
+                }
+                XCTAssertEqual(failures, [], "n \(n) ranks \(ranks) seed \(seed)")
+                XCTAssertGreaterThan(exchanged, 0, "the circuit should touch a global qubit")
+            }
+        }
+    }
+
+    func testRankCountsThatCannotShardAreRefusedWithTheFix() {
+        XCTAssertThrowsError(try ShardedStatevector(qubits: 8, communicator: ThreadRank(rank: 0, group: ThreadRanks(size: 3)))) {
+            XCTAssertTrue("\($0)".contains("power-of-two number of ranks"), "\($0)")
+        }
+        XCTAssertThrowsError(try ShardedStatevector(qubits: 4, communicator: ThreadRank(rank: 0, group: ThreadRanks(size: 4)))) {
+            XCTAssertTrue("\($0)".contains("use at most 2 ranks"), "\($0)")
+        }
+    }
+}
