@@ -33,20 +33,7 @@ final class EndToEndTests: XCTestCase {
     }
 
     func testClassicTrainsOnBuiltinDataLearnsInfersAndWarmStartsAnHQNN() throws {
-        let config = try writeConfig("""
-            modelType: Classic
-            trainData:
-              demo: builtin
-            valSize: 0.2
-            testSize: 0.5
-            batchSize: 32
-            imageHeight: 32
-            imageWidth: 32
-            numEpochs: 8
-            learningRate: 0.001
-            beta1: 0.9
-            nCPUs: 2
-            """)
+        let config = try writeConfig("modelType: Classic\n" + demoSettingsYAML(epochs: 8))
         let run = try DeepfakeApp.train(RunRequest(configPath: config, offline: true))
         for file in ["config.yaml", "run.log", "best.h5", "last.h5", "epochs.csv", "split.json", "test_metrics.json",
                      "test_predictions.csv", "loss.svg", "accuracy.svg", "roc.svg"] {
@@ -92,18 +79,8 @@ final class EndToEndTests: XCTestCase {
             nQuantumLayers: 2
             nLayers: 1
             modelPath: \(run)/best.h5
-            trainData:
-              demo: builtin
-            valSize: 0.2
-            testSize: 0.5
-            batchSize: 32
-            imageHeight: 32
-            imageWidth: 32
-            numEpochs: 2
-            learningRate: 0.0001
-            beta1: 0.9
-            nCPUs: 2
-            """, name: "warm.yaml")
+
+            """ + demoSettingsYAML(epochs: 2, learningRate: 0.0001), name: "warm.yaml")
         let hqnn = try DeepfakeApp.train(RunRequest(configPath: warm, offline: true))
         let log = try String(contentsOfFile: hqnn + "/run.log", encoding: .utf8)
         XCTAssertTrue(log.contains("warm start: 100 tensors from the checkpoint"), log)

@@ -55,25 +55,12 @@ final class QuantumEndToEndTests: XCTestCase {
     /// (configs/demo.yaml: 1,000 built-in faces, 32 px, Adam 1e-3, hflip) with `model` settings.
     func learningRun(_ model: String, epochs: Int) throws -> [Double] {
         let path = tmp + "/learn-\(UUID().uuidString).yaml"
-        try """
-            \(model)
-            trainData:
-              demo: builtin
-            valSize: 0.2
-            testSize: 0.5
-            batchSize: 32
-            imageHeight: 32
-            imageWidth: 32
-            numEpochs: \(epochs)
-            learningRate: 0.001
-            beta1: 0.9
-            augment: [hflip]
-            nCPUs: 2
-            dataPath: \(tmp)/data
-            outputsPath: \(tmp)/results
-            """.write(toFile: path, atomically: true, encoding: .utf8)
+        try (model + "\n" + demoSettingsYAML(epochs: epochs, augment: true) + "\ndataPath: \(tmp)/data\noutputsPath: \(tmp)/results\n")
+            .write(toFile: path, atomically: true, encoding: .utf8)
         let run = try DeepfakeApp.train(RunRequest(configPath: path, offline: true))
-        return try EpochCSVWriter.read(path: run + "/epochs.csv").map(\.valAUC)
+        let auc = try EpochCSVWriter.read(path: run + "/epochs.csv").map(\.valAUC)
+        print("learning check, \(model.split(separator: "\n").joined(separator: ", ")): validation AUC per epoch \(auc)")
+        return auc
     }
 
     /// The issue's bar: HQNN and QNN learn the built-in set end to end, from scratch (validation
