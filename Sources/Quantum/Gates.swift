@@ -34,6 +34,14 @@ public struct Mat2: Sendable, Equatable {
         return Mat2(a.0, a.1, b.0, b.1, c.0, c.1, d.0, d.1)
     }
 
+    /// self * (x, y) for one amplitude pair x = xr + i xi, y = yr + i yi: the inner step of every
+    /// 2x2 kernel, returned as (x'r, x'i, y'r, y'i).
+    @inline(__always)
+    public func apply(_ xr: Double, _ xi: Double, _ yr: Double, _ yi: Double) -> (Double, Double, Double, Double) {
+        (ar * xr - ai * xi + br * yr - bi * yi, ar * xi + ai * xr + br * yi + bi * yr,
+         cr * xr - ci * xi + dr * yr - di * yi, cr * xi + ci * xr + dr * yi + di * yr)
+    }
+
     /// Conjugate transpose.
     public var dagger: Mat2 { Mat2(ar, -ai, cr, -ci, br, -bi, dr, -di) }
 

@@ -31,11 +31,7 @@ enum Kernels {
             // instead of runs of length 1.
             for p in lo..<hi {
                 let i = 2 * p
-                let ar = re[i], ai = im[i], br = re[i + 1], bi = im[i + 1]
-                re[i] = m.ar * ar - m.ai * ai + m.br * br - m.bi * bi
-                im[i] = m.ar * ai + m.ai * ar + m.br * bi + m.bi * br
-                re[i + 1] = m.cr * ar - m.ci * ai + m.dr * br - m.di * bi
-                im[i + 1] = m.cr * ai + m.ci * ar + m.dr * bi + m.di * br
+                (re[i], im[i], re[i + 1], im[i + 1]) = m.apply(re[i], im[i], re[i + 1], im[i + 1])
             }
             return
         }
@@ -46,11 +42,7 @@ enum Kernels {
             let len = Swift.min(hi - p, stride - low)
             let xr = re + i0, xi = im + i0, yr = re + i0 + stride, yi = im + i0 + stride
             for j in 0..<len {
-                let ar = xr[j], ai = xi[j], br = yr[j], bi = yi[j]
-                xr[j] = m.ar * ar - m.ai * ai + m.br * br - m.bi * bi
-                xi[j] = m.ar * ai + m.ai * ar + m.br * bi + m.bi * br
-                yr[j] = m.cr * ar - m.ci * ai + m.dr * br - m.di * bi
-                yi[j] = m.cr * ai + m.ci * ar + m.dr * bi + m.di * br
+                (xr[j], xi[j], yr[j], yi[j]) = m.apply(xr[j], xi[j], yr[j], yi[j])
             }
             p += len
         }
@@ -121,20 +113,12 @@ enum Kernels {
             // control = 0: plain 2x2 on (i, i|t)
             var xr = re + i, xi = im + i, yr = re + (i | t), yi = im + (i | t)
             for j in 0..<len {
-                let ar = xr[j], ai = xi[j], br = yr[j], bi = yi[j]
-                xr[j] = m.ar * ar - m.ai * ai + m.br * br - m.bi * bi
-                xi[j] = m.ar * ai + m.ai * ar + m.br * bi + m.bi * br
-                yr[j] = m.cr * ar - m.ci * ai + m.dr * br - m.di * bi
-                yi[j] = m.cr * ai + m.ci * ar + m.dr * bi + m.di * br
+                (xr[j], xi[j], yr[j], yi[j]) = m.apply(xr[j], xi[j], yr[j], yi[j])
             }
             // control = 1: 2x2 on (k, k|t), results swapped (the CNOT)
             xr = re + (i | c); xi = im + (i | c); yr = re + (i | c | t); yi = im + (i | c | t)
             for j in 0..<len {
-                let ar = xr[j], ai = xi[j], br = yr[j], bi = yi[j]
-                yr[j] = m.ar * ar - m.ai * ai + m.br * br - m.bi * bi
-                yi[j] = m.ar * ai + m.ai * ar + m.br * bi + m.bi * br
-                xr[j] = m.cr * ar - m.ci * ai + m.dr * br - m.di * bi
-                xi[j] = m.cr * ai + m.ci * ar + m.dr * bi + m.di * br
+                (yr[j], yi[j], xr[j], xi[j]) = m.apply(xr[j], xi[j], yr[j], yi[j])
             }
             q += len
         }
@@ -168,11 +152,7 @@ enum Kernels {
             let len = Swift.min(hi - q, run - (q & (run - 1)))
             let xr = re + i, xi = im + i, yr = re + (i | t), yi = im + (i | t)
             for j in 0..<len {
-                let ar = xr[j], ai = xi[j], br = yr[j], bi = yi[j]
-                xr[j] = m.ar * ar - m.ai * ai + m.br * br - m.bi * bi
-                xi[j] = m.ar * ai + m.ai * ar + m.br * bi + m.bi * br
-                yr[j] = m.cr * ar - m.ci * ai + m.dr * br - m.di * bi
-                yi[j] = m.cr * ai + m.ci * ar + m.dr * bi + m.di * br
+                (xr[j], xi[j], yr[j], yi[j]) = m.apply(xr[j], xi[j], yr[j], yi[j])
             }
             q += len
         }
@@ -198,11 +178,7 @@ enum Kernels {
             let xr = pr + i, xi = pi + i, yr = pr + (i | t), yi = pi + (i | t)
             let ur = lr + i, ui = li + i, vr = lr + (i | t), vi = li + (i | t)
             for j in 0..<len {
-                let ar = xr[j], ai = xi[j], br = yr[j], bi = yi[j]
-                let nar = u.ar * ar - u.ai * ai + u.br * br - u.bi * bi
-                let nai = u.ar * ai + u.ai * ar + u.br * bi + u.bi * br
-                let nbr = u.cr * ar - u.ci * ai + u.dr * br - u.di * bi
-                let nbi = u.cr * ai + u.ci * ar + u.dr * bi + u.di * br
+                let (nar, nai, nbr, nbi) = u.apply(xr[j], xi[j], yr[j], yi[j])
                 xr[j] = nar; xi[j] = nai; yr[j] = nbr; yi[j] = nbi
                 let lar = ur[j], lai = ui[j], lbr = vr[j], lbi = vi[j]
                 // conj(l) * p = (lr p_r + li p_i) + i (lr p_i - li p_r)
@@ -210,10 +186,7 @@ enum Kernels {
                 m01r += lar * nbr + lai * nbi; m01i += lar * nbi - lai * nbr
                 m10r += lbr * nar + lbi * nai; m10i += lbr * nai - lbi * nar
                 m11r += lbr * nbr + lbi * nbi; m11i += lbr * nbi - lbi * nbr
-                ur[j] = u.ar * lar - u.ai * lai + u.br * lbr - u.bi * lbi
-                ui[j] = u.ar * lai + u.ai * lar + u.br * lbi + u.bi * lbr
-                vr[j] = u.cr * lar - u.ci * lai + u.dr * lbr - u.di * lbi
-                vi[j] = u.cr * lai + u.ci * lar + u.dr * lbi + u.di * lbr
+                (ur[j], ui[j], vr[j], vi[j]) = u.apply(lar, lai, lbr, lbi)
             }
             q += len
         }
