@@ -9,15 +9,7 @@ import Storage
 import XCTest
 @testable import Training
 
-final class CheckpointTests: XCTestCase {
-    var tmp = ""
-
-    override func setUpWithError() throws {
-        tmp = FileManager.default.temporaryDirectory.appendingPathComponent("ckpt-\(UUID().uuidString)").path
-        try FileManager.default.createDirectory(atPath: tmp, withIntermediateDirectories: true)
-    }
-    override func tearDownWithError() throws { try? FileManager.default.removeItem(atPath: tmp) }
-
+final class CheckpointTests: TemporaryFolderTestCase {
     /// A Classic model whose BatchNorm running statistics are not the fresh 0/1 (one training
     /// forward), so copying state is observable.
     func trainedClassic(seed: UInt64) -> ClassicResNet18 {

@@ -11,16 +11,7 @@ import Storage
 import XCTest
 @testable import Training
 
-final class EndToEndTests: XCTestCase {
-    var tmp = ""
-
-    override func setUpWithError() throws {
-        tmp = FileManager.default.temporaryDirectory.appendingPathComponent("e2e-\(UUID().uuidString)").path
-        try FileManager.default.createDirectory(atPath: tmp, withIntermediateDirectories: true)
-    }
-
-    override func tearDownWithError() throws { try? FileManager.default.removeItem(atPath: tmp) }
-
+final class EndToEndTests: TemporaryFolderTestCase {
     func writeConfig(_ body: String, name: String = "config.yaml") throws -> String {
         let path = tmp + "/" + name
         try (body + "\ndataPath: \(tmp)/data\noutputsPath: \(tmp)/results\n").write(toFile: path, atomically: true, encoding: .utf8)

@@ -11,15 +11,7 @@ import XCTest
 @testable import Models
 @testable import Training
 
-final class QuantumCacheTests: XCTestCase {
-    var tmp = ""
-
-    override func setUpWithError() throws {
-        tmp = FileManager.default.temporaryDirectory.appendingPathComponent("qcache-\(UUID().uuidString)").path
-        try FileManager.default.createDirectory(atPath: tmp, withIntermediateDirectories: true)
-    }
-    override func tearDownWithError() throws { try? FileManager.default.removeItem(atPath: tmp) }
-
+final class QuantumCacheTests: TemporaryFolderTestCase {
     func data(count: Int, size: Int, seed: UInt64, key: String) -> PreparedData {
         var rng = SeededRNG(seed: seed)
         let n = count * size * size * 3

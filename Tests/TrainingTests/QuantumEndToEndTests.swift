@@ -9,15 +9,7 @@ import Reporting
 import XCTest
 @testable import Training
 
-final class QuantumEndToEndTests: XCTestCase {
-    var tmp = ""
-
-    override func setUpWithError() throws {
-        tmp = FileManager.default.temporaryDirectory.appendingPathComponent("qe2e-\(UUID().uuidString)").path
-        try FileManager.default.createDirectory(atPath: tmp, withIntermediateDirectories: true)
-    }
-    override func tearDownWithError() throws { try? FileManager.default.removeItem(atPath: tmp) }
-
+final class QuantumEndToEndTests: TemporaryFolderTestCase {
     func run(_ model: String, epochs: Int = 2) throws -> String {
         let path = tmp + "/config-\(UUID().uuidString).yaml"
         try """
