@@ -5,6 +5,7 @@ import Config
 import Core
 import Foundation
 import Models
+import NN
 
 public enum ModelFactory {
     /// Builds the model the config describes, initialised from `manualSeed`.
@@ -14,13 +15,12 @@ public enum ModelFactory {
         case .classic:
             let model = ClassicResNet18(numChannels: config.numChannels, numClasses: 2, seed: seed,
                                         stem: .forImage(height: config.imageHeight, width: config.imageWidth))
-            if let weights = torchvisionWeightsFile(config.modelPath), Checkpoint.isCheckpoint(weights) {
-                let copied = try Checkpoint.loadMatching(into: model.network, from: weights)
-                log.info("warm start: \(copied.count) of \(model.network.entries.count) tensors from the checkpoint \(weights); everything trains")
-            } else if let weights = torchvisionWeightsFile(config.modelPath) {
-                let notes = try model.loadTorchvisionWeights(path: weights)
-                log.info("loaded torchvision ResNet-18 weights from \(weights)")
-                for n in notes { log.info("  \(n)") }
+            if let weights = torchvisionWeightsFile(config.modelPath) {
+                if try !warmStartIfCheckpoint(model.network, file: weights, log: log) {
+                    let notes = try model.loadTorchvisionWeights(path: weights)
+                    log.info("loaded torchvision ResNet-18 weights from \(weights)")
+                    for n in notes { log.info("  \(n)") }
+                }
             } else {
                 log.info("Classic ResNet-18 trained from scratch (no \(config.modelPath)/resnet18.h5; make one with benchmarks/convert_torchvision_resnet18.py)")
             }
@@ -28,6 +28,17 @@ public enum ModelFactory {
         case .quantum:
             return try QuantumModels.make(config, seed: seed, log: log)
         }
+    }
+
+    /// When `file` is a run's checkpoint (best.h5 / last.h5), copies every tensor whose name and
+    /// shape match into `network` (a warm start: everything still trains) and returns true;
+    /// returns false for any other file (torchvision weights).
+    static func warmStartIfCheckpoint(_ network: Network, file: String, log: RunLog) throws -> Bool {
+        guard Checkpoint.isCheckpoint(file) else { return false }
+        let copied = try Checkpoint.loadMatching(into: network, from: file).count, total = network.entries.count
+        log.info("warm start: \(copied) tensors from the checkpoint \(file); the other \(total - copied) of the model's "
+            + "\(total) keep their fresh initialisation (absent there or of another shape); everything trains")
+        return true
     }
 
     /// `modelPath` itself when it is an .h5 file (torchvision weights, or a run's best.h5/last.h5

@@ -29,18 +29,12 @@ enum QuantumModels {
                                   circuits: config.nQuantumLayers, layers: config.nLayers, template: template,
                                   classicalTwin: config.classicalTwin, seed: seed,
                                   stem: .forImage(height: config.imageHeight, width: config.imageWidth))
-            if let file = ModelFactory.torchvisionWeightsFile(config.modelPath) {
-                if Checkpoint.isCheckpoint(file) {
-                    // Warm start from a run (typically a Classic run's best.h5): the fair way to ask
-                    // what the circuits add on top of the same trained features.
-                    let copied = try Checkpoint.loadMatching(into: model.network, from: file)
-                    let body = copied.filter { !$0.hasPrefix("fc") && !$0.hasPrefix("qlayer") && !$0.hasPrefix("qbn") && !$0.hasPrefix("head") }
-                    log.info("warm start: \(copied.count) tensors from the checkpoint \(file) (\(body.count) of the CNN body); "
-                        + "tensors not in it or of another shape keep their fresh initialisation; everything trains")
-                } else {
-                    let n = try loadBodyWeights(model.network, path: file)
-                    log.info("loaded \(n) torchvision ResNet-18 tensors from \(file) into the HQNN's CNN body (fc/head keep their fresh initialisation)")
-                }
+            // A Classic run's best.h5 (warm start) gives the circuits the same trained features the
+            // Classic model had: the fair way to ask what they add.
+            if let file = ModelFactory.torchvisionWeightsFile(config.modelPath),
+               try !ModelFactory.warmStartIfCheckpoint(model.network, file: file, log: log) {
+                let n = try loadBodyWeights(model.network, path: file)
+                log.info("loaded \(n) torchvision ResNet-18 tensors from \(file) into the HQNN's CNN body (fc/head keep their fresh initialisation)")
             }
             return model
         case .qnn:
