@@ -3,27 +3,16 @@
 // combinations) into one DeepfakeError with one `file:line: problem` line each.
 //
 // Leniencies, chosen so the old tool's files load unchanged: choice values match case-insensitively;
-// an integer is accepted where a real number is expected; a null value (`key:` with nothing after
-// it) means "use the default"; `Hybrid` means Quantum + HQNN; `numChannels: 2` (the old README's
-// "2 for B&W") means greyscale. Each leniency that changes a value leaves a sentence in `loadNotes`.
+// an integer is accepted where a real number is expected; `Hybrid` means Quantum + HQNN;
+// `numChannels: 2` (the old README's "2 for B&W") means greyscale. Each leniency that changes a value leaves a sentence in `loadNotes`.
+// A null value (`key:` with nothing after it) is an error naming the key: it is a value left out,
+// and silently training with the default would record a run nobody asked for.
 
 import Core
 import Foundation
 import Yams
 
 extension Config {
-    /// Every key a config file may contain, in the order `toYAML()` writes them.
-    public static let validKeys: [String] = [
-        "outputsPath", "kagglePath", "dataPath", "modelPath", "manualSeed",
-        "trainData", "testData", "valSize", "testSize", "numWorkers", "batchSize",
-        "imageHeight", "imageWidth", "numChannels",
-        "modelType", "quanType", "nQubits", "qubitType", "diffType", "nLayers", "typeLayers",
-        "trainable", "patch", "nQuantumLayers", "classicalTwin",
-        "numEpochs", "learningRate", "beta1", "optimizer", "momentum", "weightDecay", "lrSchedule",
-        "warmupEpochs", "earlyStoppingPatience", "earlyStoppingMetric", "augment",
-        "nGPUs", "nCPUs",
-    ]
-
     /// Reads and validates the YAML file at `path`.
     /// - Throws: DeepfakeError listing every problem, each on its own line prefixed `path:line:`.
     public static func load(path: String) throws -> Config {

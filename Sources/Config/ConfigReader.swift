@@ -22,6 +22,8 @@ struct ConfigReader {
     private(set) var problems: [String] = []
     private(set) var values: [String: Node] = [:]
     var notes: [String] = []
+    /// Set by the modelType reader when the file says `Hybrid` (Quantum + HQNN), for quanType's.
+    var hybridAlias = false
 
     init(source: String) { self.source = source }
 
@@ -42,12 +44,16 @@ struct ConfigReader {
         }
     }
 
-    /// The value of `key`, nil when absent or null (both mean "use the default").
+    /// The value of `key`, nil when absent or null (a null is reported once, by `read`, as an
+    /// error; the typed readers then keep the default so that every other problem is still found).
     func value(_ key: String) -> Node? {
         guard let v = values[key] else { return nil }
         if case .scalar = v, tagName(v) == .null { return nil }
         return v
     }
+
+    /// True when the file has the key, even with no value (`key:`).
+    func isPresent(_ key: String) -> Bool { values[key] != nil }
 
     func plainScalar(_ node: Node) -> Node.Scalar? {
         guard case .scalar(let s) = node, s.style == .plain || s.style == .any else { return nil }
@@ -184,8 +190,14 @@ struct ConfigReader {
             guard case .scalar(let ks) = k else { problem(k, "a key is \(show(k)), expected a plain key name"); continue }
             let key = ks.string
             // Duplicate keys never get here: the YAML parser rejects them.
-            if Config.validKeys.contains(key) {
+            if let row = Config.keys.first(where: { $0.name == key }) {
                 values[key] = v
+                if case .scalar = v, tagName(v) == .null {
+                    // `numEpochs:` with nothing after it is a value left out by mistake, not a
+                    // request for the default: say so instead of silently using the default.
+                    problem(v, "\(key) has no value (`\(key):` with nothing after it): "
+                            + (row.required ? "it is required, write its value" : "write a value, or delete the line to use the default (\(row.defaultText))"))
+                }
             } else {
                 let hint = closestKey(to: key, in: Config.validKeys).map { " did you mean '\($0)'?" } ?? ""
                 problem(k, "unknown key '\(key)':\(hint) Valid keys: \(Config.validKeys.joined(separator: ", "))")

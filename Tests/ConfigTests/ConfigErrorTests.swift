@@ -2,6 +2,7 @@
 
 import XCTest
 import Core
+import TestSupport
 @testable import Config
 
 final class ConfigErrorTests: XCTestCase {
@@ -145,9 +146,7 @@ final class ConfigErrorTests: XCTestCase {
     }
 
     func testAllProblemsReportedAtOnceWithTheFilePath() throws {
-        let dir = NSTemporaryDirectory() + "cfgtest-\(UUID().uuidString)"
-        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let dir = try TemporaryFolder.make(for: self)
         let path = dir + "/bad.yaml"
         try "modelType: Classicc\nbatchSise: 3\nvalSize: 2\ntrainData: {a: builtin}\n".write(toFile: path, atomically: true, encoding: .utf8)
         XCTAssertThrowsError(try Config.load(path: path)) {

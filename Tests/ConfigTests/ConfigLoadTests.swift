@@ -85,8 +85,9 @@ final class ConfigLoadTests: XCTestCase {
     }
 
     func testOldStyleValues() throws {
-        // PyYAML-era spellings: True/False booleans, an int where a real is expected, 2e-4, null = default.
-        let c = try Config.parse(yaml: minimal("trainable: True\npatch: False\nvalSize: 0\nlearningRate: 2e-4\nnumWorkers:\nnumChannels: 1\n"))
+        // PyYAML-era spellings: True/False booleans, an int where a real is expected, 2e-4; a key left
+        // out takes its default (an explicit null is an error: ConfigErrorTests.testExplicitNull...).
+        let c = try Config.parse(yaml: minimal("trainable: True\npatch: False\nvalSize: 0\nlearningRate: 2e-4\nnumChannels: 1\n"))
         XCTAssertTrue(c.trainable); XCTAssertFalse(c.patch)
         XCTAssertEqual(c.valSize, 0); XCTAssertEqual(c.learningRate, 0.0002); XCTAssertEqual(c.numWorkers, 2)
         XCTAssertEqual(c.numChannels, 1)
