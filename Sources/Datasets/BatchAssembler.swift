@@ -1,7 +1,6 @@
 // Turns prepared uint8 NHWC images into normalised Float32 NCHW batches, with training-only
 // augmentation drawn afresh each epoch.
 
-import Config
 import Core
 import Foundation
 
@@ -28,13 +27,6 @@ public struct AugmentationPolicy: Equatable, Sendable {
 
     public static let none = AugmentationPolicy(horizontalFlip: 0, verticalFlip: 0, rotation: .none)
     public static let `default` = AugmentationPolicy()
-
-    /// The config's `augment` list: hflip -> horizontal flip p=0.5, vflip -> vertical flip p=0.5,
-    /// rotate -> a small random rotation in [-maxRotationDegrees, maxRotationDegrees] (bilinear).
-    public init(_ choices: [Augmentation], maxRotationDegrees: Double = 15) {
-        self.init(horizontalFlip: choices.contains(.hflip) ? 0.5 : 0, verticalFlip: choices.contains(.vflip) ? 0.5 : 0,
-                  rotation: choices.contains(.rotate) ? .small(maxDegrees: maxRotationDegrees) : .none)
-    }
 }
 
 /// Per-channel normalisation x' = (x/255 - mean[c]) / std[c].

@@ -32,10 +32,8 @@ public struct EpochShuffler: Sendable {
         return out
     }
 
-    /// Rank `rank` of `size`'s contiguous part of a global batch (may be empty for tiny batches).
+    /// Rank `rank` of `size`'s contiguous part of a global batch (`RankBatch`; may be empty for tiny batches).
     public static func shard(_ batch: [Int], rank: Int, size: Int) -> [Int] {
-        precondition(size > 0 && rank >= 0 && rank < size)
-        let lo = batch.count * rank / size, hi = batch.count * (rank + 1) / size
-        return Array(batch[lo..<hi])
+        Array(batch[RankBatch(global: batch.count, rank: rank, ranks: size).range])
     }
 }

@@ -8,8 +8,9 @@ import Models
 import NN
 
 public enum ModelFactory {
-    /// Builds the model the config describes, initialised from `manualSeed`.
-    public static func make(_ config: Config, log: RunLog) throws -> ClassifierModel {
+    /// Builds the model the config describes, initialised from `manualSeed`, for a run on `ranks`
+    /// data-parallel ranks (each holds its share of the global batch).
+    public static func make(_ config: Config, ranks: Int = 1, log: RunLog) throws -> ClassifierModel {
         let seed = UInt64(config.manualSeed)
         switch config.modelType {
         case .classic:
@@ -26,7 +27,7 @@ public enum ModelFactory {
             }
             return model
         case .quantum:
-            return try QuantumModels.make(config, seed: seed, log: log)
+            return try QuantumModels.make(config, seed: seed, ranks: ranks, log: log)
         }
     }
 

@@ -13,7 +13,7 @@ import Storage
 enum QuantumModels {
     /// Builds the model of `config.quanType` (HQNN or QNN, or its classical twin), logging the
     /// device and differentiation method requested vs what runs.
-    static func make(_ config: Config, seed: UInt64, log: RunLog) throws -> ClassifierModel {
+    static func make(_ config: Config, seed: UInt64, ranks: Int = 1, log: RunLog) throws -> ClassifierModel {
         let device = try QuantumDevice.resolve(config.qubitType.rawValue)
         let diff = try DiffMethod.resolve(config.diffType.rawValue)
         if config.classicalTwin {
@@ -24,7 +24,10 @@ enum QuantumModels {
         switch config.quanType {
         case .hqnn:
             let template = try LayerTemplate.parse(config.typeLayers.rawValue)
-            if !config.classicalTwin { try checkStateMemory(qubits: config.nQubits, batch: config.batchSize) }
+            if !config.classicalTwin {
+                // The states live on each rank: its share of the global batch.
+                try checkStateMemory(qubits: config.nQubits, batch: RankBatch.largestShare(global: config.batchSize, ranks: ranks))
+            }
             let model = HQNNModel(numChannels: config.numChannels, numClasses: 2, qubits: config.nQubits,
                                   circuits: config.nQuantumLayers, layers: config.nLayers, template: template,
                                   classicalTwin: config.classicalTwin, seed: seed,

@@ -55,7 +55,18 @@ public final class Trainer {
     /// Global batches of one epoch. A last batch too small to give every rank two images is
     /// dropped (BatchNorm needs more than one value per channel to normalise).
     public func batches(_ shuffler: EpochShuffler, epoch: Int) -> [[Int]] {
-        shuffler.batches(epoch: epoch, batchSize: batchSize).filter { $0.count >= 2 * communicator.size }
+        shuffler.batches(epoch: epoch, batchSize: batchSize).filter { Trainer.runs(batchOf: $0.count, ranks: communicator.size) }
+    }
+
+    /// Whether a global batch of `count` images is run (true) or dropped, on `ranks` ranks.
+    static func runs(batchOf count: Int, ranks: Int) -> Bool { count >= 2 * ranks }
+
+    /// Optimiser steps per epoch over `images` training images: the full batches, plus the short
+    /// last one when it is run. The learning-rate schedule counts steps with this, so it matches
+    /// `batches(_:epoch:)` exactly.
+    public static func stepsPerEpoch(images: Int, batchSize: Int, ranks: Int) -> Int {
+        let sizes = [Int](repeating: batchSize, count: images / batchSize) + (images % batchSize > 0 ? [images % batchSize] : [])
+        return sizes.filter { runs(batchOf: $0, ranks: ranks) }.count
     }
 
     /// One pass over the training indices; returns whole-epoch means (over every image of every rank).
@@ -101,15 +112,18 @@ public final class Trainer {
     }
 
     /// Evaluates `indices` (no augmentation, BatchNorm in inference mode), sharded over ranks and
-    /// gathered back in order, so every rank returns the metrics of the whole set.
+    /// gathered back in order, so every rank returns the metrics of the whole set. Each rank
+    /// forwards chunks of its share of the global batch, so 1 rank and N ranks evaluate with the
+    /// same global batch (and the same memory per rank as training).
     public func evaluate(_ data: PreparedData, indices: [Int]) -> EvaluationResult {
         let n = indices.count, r = communicator.rank, size = communicator.size
-        let mine = Array(indices[(n * r / size)..<(n * (r + 1) / size)])
+        let mine = Array(indices[RankBatch(global: n, rank: r, ranks: size).range])
+        let chunkSize = Swift.max(1, RankBatch(global: batchSize, rank: r, ranks: size).count)
         var pFake: [Double] = [], lossSum = 0.0
         pFake.reserveCapacity(mine.count)
         var lo = 0
         while lo < mine.count {
-            let chunk = Array(mine[lo..<Swift.min(lo + batchSize, mine.count)])
+            let chunk = Array(mine[lo..<Swift.min(lo + chunkSize, mine.count)])
             let labels = assembler.assemble(data, indices: chunk, into: batch, training: false)
             let logits = model.forward(batch, training: false)
             let (loss, _, probs) = SoftmaxCrossEntropy.compute(logits: logits, labels: labels.map(Int.init))

@@ -26,8 +26,8 @@ final class TrainingSession {
         DeepfakeApp.applyThreads(config)
         folder = try TrainingSession.makeFolder(config: config, request: request, comm: communicator)
         if comm.isRoot {
-            try log.attach(path: folder.file("run.log"))
-            try config.toYAML().write(toFile: folder.file("config.yaml"), atomically: true, encoding: .utf8)
+            try log.attach(path: folder.file(.log))
+            try AtomicFile.write(config.toYAML(), to: folder.file(.config))
         }
     }
 
@@ -63,21 +63,22 @@ final class TrainingSession {
         let split = try DataSplit.make(labels: trainData.labels, officialSplits: trainData.officialSplits,
                                        valSize: config.valSize, testSize: config.testSize,
                                        seed: UInt64(config.manualSeed), cacheKey: trainData.cacheKey)
-        if comm.isRoot { try split.save(to: folder.file("split.json")) }
+        if comm.isRoot { try split.save(to: folder.file(.split)) }
         log.info("data: \(trainData.count) images (\(trainData.classCounts[0]) real, \(trainData.classCounts[1]) fake) -> "
                  + "train \(split.train.count), validation \(split.val.count), test "
                  + (testData.map { "\($0.count) from testData \(config.testData.map(\.name))" } ?? "\(split.test.count) from the split"))
 
-        let model = try ModelFactory.make(config, log: log)
+        let model = try ModelFactory.make(config, ranks: comm.size, log: log)
         log.info(model.summary)
         // Quantum models: QNN feature cache, quantum_resources.json and .qasm files (QuantumModels.swift).
         try QuantumModels.prepareRun(model, config: config, data: prepared.map(\.data), folder: folder.path, isRoot: comm.isRoot, log: log)
 
-        let assembler = BatchAssembler(seed: UInt64(config.manualSeed), augmentation: augmentationPolicy(config),
+        let assembler = BatchAssembler(seed: UInt64(config.manualSeed), augmentation: EngineSettings.augmentation(config),
                                        channels: config.numChannels)
-        let optimizer = makeOptimizer(config)
-        let stepsPerEpoch = max(1, split.train.count / config.batchSize)
-        let schedule = learningRateSchedule(config, stepsPerEpoch: stepsPerEpoch)
+        let optimizer = EngineSettings.optimizer(config)
+        // The schedule counts the steps the trainer will run (a short last batch included).
+        let stepsPerEpoch = Trainer.stepsPerEpoch(images: split.train.count, batchSize: config.batchSize, ranks: comm.size)
+        let schedule = EngineSettings.learningRateSchedule(config, stepsPerEpoch: stepsPerEpoch)
         let trainer = Trainer(model: model, optimizer: optimizer, schedule: schedule, communicator: comm,
                               batchSize: config.batchSize, assembler: assembler)
 
@@ -88,7 +89,7 @@ final class TrainingSession {
             bestEpoch = info.epoch
         } else {
             bestEpoch = try trainLoop(trainer: trainer, data: trainData, split: split)
-            _ = try Checkpoint.load(into: model.network, from: folder.file("best.h5"))
+            _ = try Checkpoint.load(into: model.network, from: folder.file(.bestWeights))
             log.info("testing the best checkpoint (epoch \(bestEpoch))")
         }
         if comm.isRoot { try QuantumRecords.exportCircuits(model, config: config, folder: folder.path, log: log) }  // .qasm with the tested weights
@@ -110,7 +111,7 @@ final class TrainingSession {
         let shuffler = EpochShuffler(indices: split.train, seed: UInt64(config.manualSeed))
         let metric = config.earlyStoppingMetric
         var stopper = EarlyStopping(mode: metric.lowerIsBetter ? .min : .max, patience: max(1, config.earlyStoppingPatience))
-        let csv = comm.isRoot ? try EpochCSVWriter(path: folder.file("epochs.csv")) : nil
+        let csv = comm.isRoot ? try EpochCSVWriter(path: folder.file(.epochs)) : nil
         var records: [EpochRecord] = []
         var bestEpoch = 0
         let batches = trainer.batches(shuffler, epoch: 0).count
@@ -148,8 +149,8 @@ final class TrainingSession {
             let decision = monitored.isNaN ? (isBest: true, shouldStop: false) : stopper.update(monitored)
             let info = CheckpointInfo(model: trainer.model.name, epoch: epoch, metricName: metric.rawValue, metricValue: monitored)
             if comm.isRoot {
-                try Checkpoint.save(trainer.model.network, info: info, to: folder.file("last.h5"))
-                if decision.isBest { try Checkpoint.save(trainer.model.network, info: info, to: folder.file("best.h5")) }
+                try Checkpoint.save(trainer.model.network, info: info, to: folder.file(.lastWeights))
+                if decision.isBest { try Checkpoint.save(trainer.model.network, info: info, to: folder.file(.bestWeights)) }
             }
             if decision.isBest { bestEpoch = epoch }
             if decision.shouldStop && config.earlyStoppingPatience > 0 {
@@ -159,8 +160,8 @@ final class TrainingSession {
         }
         comm.barrier()
         if comm.isRoot {
-            try Plots.write(Plots.loss(records), to: folder.file("loss.svg"))
-            try Plots.write(Plots.accuracy(records), to: folder.file("accuracy.svg"))
+            try Plots.write(Plots.loss(records), to: folder.file(.lossPlot))
+            try Plots.write(Plots.accuracy(records), to: folder.file(.accuracyPlot))
         }
         return bestEpoch
     }
@@ -174,41 +175,15 @@ final class TrainingSession {
         let context: [String: Any] = [
             "model": config.modelLabel, "checkpoint_epoch": checkpointEpoch, "loss": result.loss.isFinite ? result.loss : NSNull(),
             "datasets": Array(Set(indices.map { data.datasetNames[$0] })).sorted(),
-            "weights": request.inferWeights ?? folder.file("best.h5"),
+            "weights": request.inferWeights ?? folder.file(.bestWeights),
         ]
-        try TestOutputs.writeMetricsJSON(m, context: context, to: folder.file("test_metrics.json"))
+        try TestOutputs.writeMetricsJSON(m, context: context, to: folder.file(.testMetrics))
         let rows = zip(indices, result.pFake).map { i, p in
             Prediction(path: data.paths[i], dataset: data.datasetNames[i], label: data.labels[i], pFake: p)
         }
-        try TestOutputs.writePredictionsCSV(rows, to: folder.file("test_predictions.csv"))
-        try Plots.write(Plots.roc(ROCCurve(labels: result.labels, pFake: result.pFake), auc: m.auc), to: folder.file("roc.svg"))
+        try TestOutputs.writePredictionsCSV(rows, to: folder.file(.testPredictions))
+        try Plots.write(Plots.roc(ROCCurve(labels: result.labels, pFake: result.pFake), auc: m.auc), to: folder.file(.rocPlot))
     }
-}
-
-// MARK: - Config to engine settings
-
-func makeOptimizer(_ c: Config) -> Optimizer {
-    let wd: WeightDecay = c.weightDecay > 0 ? .l2(Float(c.weightDecay)) : .none
-    switch c.optimizer {
-    case .adam: return Adam(learningRate: Float(c.learningRate), beta1: Float(c.beta1), weightDecay: wd)
-    case .adamax: return Adamax(learningRate: Float(c.learningRate), beta1: Float(c.beta1), weightDecay: wd)
-    case .sgd: return SGD(learningRate: Float(c.learningRate), momentum: Float(c.momentum), weightDecay: wd)
-    }
-}
-
-func learningRateSchedule(_ c: Config, stepsPerEpoch: Int) -> LearningRateSchedule {
-    switch c.lrSchedule {
-    case .constant: return .constant(Float(c.learningRate))
-    case .cosine:
-        return .cosine(base: Float(c.learningRate), warmupSteps: c.warmupEpochs * stepsPerEpoch,
-                       totalSteps: max(1, c.numEpochs * stepsPerEpoch), minimum: 0)
-    }
-}
-
-func augmentationPolicy(_ c: Config) -> AugmentationPolicy {
-    AugmentationPolicy(horizontalFlip: c.augment.contains(.hflip) ? 0.5 : 0,
-                       verticalFlip: c.augment.contains(.vflip) ? 0.5 : 0,
-                       rotation: c.augment.contains(.rotate) ? .small(maxDegrees: 15) : .none)
 }
 
 /// Root's string, on every rank.

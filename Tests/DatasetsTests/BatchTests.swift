@@ -100,11 +100,4 @@ final class BatchTests: XCTestCase {
         }
         XCTAssertEqual(Double(flipped) / 400, 0.5, accuracy: 0.08)
     }
-
-    func testPolicyFromConfigChoices() {
-        XCTAssertEqual(AugmentationPolicy([.hflip]), AugmentationPolicy(horizontalFlip: 0.5))
-        XCTAssertEqual(AugmentationPolicy([]), .none)
-        XCTAssertEqual(AugmentationPolicy([.vflip, .rotate], maxRotationDegrees: 10),
-                       AugmentationPolicy(horizontalFlip: 0, verticalFlip: 0.5, rotation: .small(maxDegrees: 10)))
-    }
 }

@@ -1,0 +1,48 @@
+// EngineSettings: the one mapping from the config's training keys to the engine's values (NN's
+// optimisers and learning-rate schedules, Datasets' augmentation policy), as plain switches over
+// the Config enums. The quantum keys map in QuantumSettings.swift.
+
+import Config
+import Datasets
+import NN
+
+enum EngineSettings {
+    /// `optimizer`, `learningRate`, `beta1`, `momentum`, `weightDecay`.
+    static func optimizer(_ c: Config) -> Optimizer {
+        let wd: WeightDecay = c.weightDecay > 0 ? .l2(Float(c.weightDecay)) : .none
+        switch c.optimizer {
+        case .adam: return Adam(learningRate: Float(c.learningRate), beta1: Float(c.beta1), weightDecay: wd)
+        case .adamax: return Adamax(learningRate: Float(c.learningRate), beta1: Float(c.beta1), weightDecay: wd)
+        case .sgd: return SGD(learningRate: Float(c.learningRate), momentum: Float(c.momentum), weightDecay: wd)
+        }
+    }
+
+    /// `lrSchedule`, `learningRate`, `warmupEpochs`, `numEpochs`, in optimiser steps.
+    /// `stepsPerEpoch` must be the count of batches the trainer runs (`Trainer.stepsPerEpoch`): a
+    /// smaller count ends the cosine early and leaves the last steps at rate 0.
+    static func learningRateSchedule(_ c: Config, stepsPerEpoch: Int) -> LearningRateSchedule {
+        switch c.lrSchedule {
+        case .constant: return .constant(Float(c.learningRate))
+        case .cosine:
+            return .cosine(base: Float(c.learningRate), warmupSteps: c.warmupEpochs * stepsPerEpoch,
+                           totalSteps: max(1, c.numEpochs * stepsPerEpoch), minimum: 0)
+        }
+    }
+
+    /// The largest rotation `rotate` draws, in degrees either way.
+    static let maxRotationDegrees = 15.0
+
+    /// `augment`: hflip -> horizontal flip with p = 0.5, vflip -> vertical flip with p = 0.5,
+    /// rotate -> a small random rotation in [-15, 15] degrees (bilinear).
+    static func augmentation(_ c: Config) -> AugmentationPolicy {
+        var policy = AugmentationPolicy.none
+        for a in c.augment {
+            switch a {
+            case .hflip: policy.horizontalFlip = 0.5
+            case .vflip: policy.verticalFlip = 0.5
+            case .rotate: policy.rotation = .small(maxDegrees: maxRotationDegrees)
+            }
+        }
+        return policy
+    }
+}
