@@ -41,9 +41,9 @@ let package = Package(
 
         // Domain.
         .target(name: "Config", dependencies: ["Core", "Yams"]),
-        .target(name: "Metrics", dependencies: ["Core"]),
+        .target(name: "Metrics"),
         .target(name: "Datasets", dependencies: ["Core", "ImageIO", "Storage", "Config"], exclude: ["README.md"], swiftSettings: optimisedInDebug),
-        .target(name: "Models", dependencies: ["Core", "NN", "Quantum", "Storage", "Config"], swiftSettings: optimisedInDebug),
+        .target(name: "Models", dependencies: ["Core", "NN", "Quantum", "Storage"], swiftSettings: optimisedInDebug),
         .target(name: "Download", dependencies: ["Core", "ZIPFoundation"]),
         .target(name: "Reporting", dependencies: ["Core", "Metrics", "Storage"]),
         .target(name: "Training",
@@ -65,13 +65,15 @@ let package = Package(
         .testTarget(name: "QuantumTests", dependencies: ["Quantum", "Core"], resources: [.copy("Fixtures")]),
         .testTarget(name: "StorageTests", dependencies: ["Storage", "Core"]),
         .testTarget(name: "ImageIOTests", dependencies: ["ImageIO", "Core"]),
-        .testTarget(name: "ConfigTests", dependencies: ["Config", "Core"]),
+        .testTarget(name: "ConfigTests", dependencies: ["Config", "Core", "TestSupport"]),
         .testTarget(name: "MetricsTests", dependencies: ["Metrics", "Core"]),
-        .testTarget(name: "ReportingTests", dependencies: ["Reporting", "Metrics", "Core", "Storage"]),
+        .testTarget(name: "ReportingTests", dependencies: ["Reporting", "Metrics", "Core", "Storage", "TestSupport"]),
         .testTarget(name: "DatasetsTests", dependencies: ["Datasets", "ImageIO", "Storage", "Config", "Core"]),
         .testTarget(name: "ModelsTests", dependencies: ["Models", "NN", "Quantum", "Core", "Storage", "Config"]),
         .testTarget(name: "DownloadTests", dependencies: ["Download", "Core", "ZIPFoundation", "TestSupport"]),
         .testTarget(name: "TrainingTests", dependencies: ["Training", "Models", "NN", "Core", "Config", "Storage", "Metrics", "Reporting", "Datasets", "TestSupport", "ZIPFoundation"]),
+        // Runs the built `deepfake` binary (next to the test bundle): golden --help, exit codes, errors.
+        .testTarget(name: "DeepfakeCLITests", dependencies: ["Core", "TestSupport"], exclude: ["Golden"]),
         .testTarget(name: "BenchSuiteTests", dependencies: ["BenchSuite", "Reporting", "Storage", "Datasets", "Config", "Core"]),
     ],
     // Swift 5 language mode: the numeric kernels share raw buffers across worker threads by

@@ -11,11 +11,11 @@ import Training
 enum RunFolderReader {
     static func fill(_ record: inout BenchRecord, runFolder: String, config: Config) throws {
         let folder = RunFolder(existing: runFolder)
-        let metrics = try jsonObject(folder.testMetricsJSON)
+        let metrics = try jsonObject(folder.file(.testMetrics))
         record.row.accuracy = number(metrics["accuracy"])
         record.row.auc = number(metrics["auc"])
         record.row.loss = number((metrics["context"] as? [String: Any])?["loss"] ?? metrics["loss"])
-        let epochs = try EpochCSVWriter.read(path: folder.epochsCSV)
+        let epochs = try EpochCSVWriter.read(path: folder.file(.epochs))
         record.epochs = epochs.count
         // Images/s over all epochs: images / seconds, not the mean of per-epoch rates.
         let seconds = epochs.map(\.epochSeconds).reduce(0, +)
@@ -25,8 +25,8 @@ enum RunFolderReader {
         if let model = try? ModelFactory.make(config, log: RunLog(echo: false)) {
             record.row.parameters = model.network.parameterCount
         }
-        if FileManager.default.fileExists(atPath: folder.quantumResourcesJSON) {
-            try applyResources(try jsonObject(folder.quantumResourcesJSON), to: &record.row)
+        if FileManager.default.fileExists(atPath: folder.file(.quantumResources)) {
+            try applyResources(try jsonObject(folder.file(.quantumResources)), to: &record.row)
         }
     }
 

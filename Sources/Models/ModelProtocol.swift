@@ -1,4 +1,4 @@
-// ClassifierModel: what training needs from every model (Classic now, the quantum hybrids later).
+// ClassifierModel: what training needs from every model (ClassicResNet18, HQNNModel, QNNModel).
 
 import Core
 import NN

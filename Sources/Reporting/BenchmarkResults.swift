@@ -54,33 +54,31 @@ public enum BenchmarkResults {
     public static let format = "deepfake-benchmark-results"
     public static let formatVersion = 1
 
-    /// Writes `rows` to `path` (replacing it), through a temporary file renamed at the end so a
-    /// reader never sees a half-written study. `attributes` go on the root (machine, date, commit).
+    /// Writes `rows` to `path` (replacing it atomically, AtomicFile), so a reader never sees a
+    /// half-written study. `attributes` go on the root (machine, date, commit).
     public static func write(_ rows: [BenchmarkRow], to path: String, attributes: [String: String] = [:]) throws {
-        let tmp = path + ".tmp-\(ProcessInfo.processInfo.processIdentifier)"
         do {
-            let h5 = try H5File.create(tmp)
-            try h5.setAttribute("format", format)
-            try h5.setAttribute("format_version", formatVersion)
-            for (k, v) in attributes.sorted(by: { $0.key < $1.key }) { try h5.setAttribute(k, v) }
-            try h5.createGroup("results")
-            try h5.writeStrings("results/name", rows.map { $0.name })
-            try h5.write("results/accuracy", rows.map { $0.accuracy })
-            try h5.write("results/loss", rows.map { $0.loss })
-            try h5.write("results/auc", rows.map { $0.auc })
-            try h5.write("results/wall_seconds", rows.map { $0.wallSeconds })
-            try h5.write("results/depth", rows.map { Int64($0.depth) })
-            try h5.write("results/qubits", rows.map { Int64($0.qubits) })
-            try h5.write("results/parameters", rows.map { Int64($0.parameters) })
-            let kinds = Set(rows.flatMap { $0.gateCounts.keys }).sorted()
-            try h5.writeStrings("results/gate_kinds", kinds)
-            let counts = rows.flatMap { r in kinds.map { Int64(r.gateCounts[$0] ?? 0) } }
-            try h5.write("results/gate_counts", counts, shape: [rows.count, kinds.count])
-            h5.close()
-            if FileManager.default.fileExists(atPath: path) { try FileManager.default.removeItem(atPath: path) }
-            try FileManager.default.moveItem(atPath: tmp, toPath: path)
+            try AtomicFile.replace(path) { tmp in
+                let h5 = try H5File.create(tmp)
+                defer { h5.close() }
+                try h5.setAttribute("format", format)
+                try h5.setAttribute("format_version", formatVersion)
+                for (k, v) in attributes.sorted(by: { $0.key < $1.key }) { try h5.setAttribute(k, v) }
+                try h5.createGroup("results")
+                try h5.writeStrings("results/name", rows.map { $0.name })
+                try h5.write("results/accuracy", rows.map { $0.accuracy })
+                try h5.write("results/loss", rows.map { $0.loss })
+                try h5.write("results/auc", rows.map { $0.auc })
+                try h5.write("results/wall_seconds", rows.map { $0.wallSeconds })
+                try h5.write("results/depth", rows.map { Int64($0.depth) })
+                try h5.write("results/qubits", rows.map { Int64($0.qubits) })
+                try h5.write("results/parameters", rows.map { Int64($0.parameters) })
+                let kinds = Set(rows.flatMap { $0.gateCounts.keys }).sorted()
+                try h5.writeStrings("results/gate_kinds", kinds)
+                let counts = rows.flatMap { r in kinds.map { Int64(r.gateCounts[$0] ?? 0) } }
+                try h5.write("results/gate_counts", counts, shape: [rows.count, kinds.count])
+            }
         } catch {
-            try? FileManager.default.removeItem(atPath: tmp)
             if let e = error as? DeepfakeError { throw e }
             throw DeepfakeError("cannot write benchmark results \(path): \(error.localizedDescription)")
         }

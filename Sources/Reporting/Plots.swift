@@ -89,12 +89,8 @@ public enum Plots {
                          xLabel: "epoch", yLabel: metric.label, series: series, yRange: metric.unitRange, integerX: true)
     }
 
-    /// Writes a chart's SVG to `path` atomically.
+    /// Writes a chart's SVG to `path` atomically (AtomicFile).
     public static func write(_ chart: LineChart, to path: String) throws {
-        do {
-            try Data(chart.svg().utf8).write(to: URL(fileURLWithPath: path), options: .atomic)
-        } catch {
-            throw DeepfakeError("cannot write plot \(path): \(error.localizedDescription)")
-        }
+        try AtomicFile.write(chart.svg(), to: path)
     }
 }

@@ -67,19 +67,30 @@ public struct RunFolder: Sendable, Equatable {
         return f.string(from: date)
     }
 
-    /// `path/<file>`.
+    /// `path/<file>`, for files named at run time (one `.qasm` per circuit).
     public func file(_ file: String) -> String { (path as NSString).appendingPathComponent(file) }
 
-    // The standard files of a run, so every writer and reader agrees on the names.
-    public var configFile: String { file("config.yaml") }
-    public var logFile: String { file("run.log") }
-    public var epochsCSV: String { file("epochs.csv") }
-    public var testMetricsJSON: String { file("test_metrics.json") }
-    public var predictionsCSV: String { file("predictions.csv") }
-    public var quantumResourcesJSON: String { file("quantum_resources.json") }
-    public var bestWeights: String { file("weights_best.h5") }
-    public var lastWeights: String { file("weights_last.h5") }
-    public var lossPlot: String { file("loss.svg") }
-    public var accuracyPlot: String { file("accuracy.svg") }
-    public var rocPlot: String { file("roc.svg") }
+    /// `path/<standard file>`.
+    public func file(_ file: RunFile) -> String { self.file(file.rawValue) }
+}
+
+/// The standard files of a run folder: the one list of their names, used by every writer and
+/// reader (and by the README's "What a run leaves behind", which a test checks against a run).
+public enum RunFile: String, CaseIterable, Sendable {
+    case config = "config.yaml"
+    case log = "run.log"
+    case split = "split.json"
+    case epochs = "epochs.csv"
+    case bestWeights = "best.h5"
+    case lastWeights = "last.h5"
+    case testMetrics = "test_metrics.json"
+    case testPredictions = "test_predictions.csv"
+    case lossPlot = "loss.svg"
+    case accuracyPlot = "accuracy.svg"
+    case rocPlot = "roc.svg"
+    /// Quantum models only.
+    case quantumResources = "quantum_resources.json"
+
+    /// The files every training run writes (quantum runs add `quantumResources` and .qasm files).
+    public static let everyTrainingRun: [RunFile] = allCases.filter { $0 != .quantumResources }
 }

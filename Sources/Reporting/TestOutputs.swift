@@ -45,14 +45,16 @@ public enum TestOutputs {
         try writeJSON(metricsObject(m, context: context), to: path)
     }
 
-    /// Writes any JSON-serialisable object (pretty, sorted keys) atomically.
+    /// Writes any JSON-serialisable object (pretty, sorted keys) atomically (AtomicFile).
     public static func writeJSON(_ object: Any, to path: String) throws {
         guard JSONSerialization.isValidJSONObject(object) else {
             throw DeepfakeError("cannot write \(path): the object is not JSON-serialisable (NaN or infinity must be null)")
         }
         do {
             let data = try JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys])
-            try (data + Data("\n".utf8)).write(to: URL(fileURLWithPath: path), options: .atomic)
+            try AtomicFile.write(data + Data("\n".utf8), to: path)
+        } catch let e as DeepfakeError {
+            throw e
         } catch {
             throw DeepfakeError("cannot write \(path): \(error.localizedDescription)")
         }
@@ -70,11 +72,7 @@ public enum TestOutputs {
             let predicted = r.pFake >= threshold ? 1 : 0
             text += "\(csvField(r.path)),\(csvField(r.dataset)),\(r.label),\(r.pFake.isNaN ? "nan" : r.pFake.description),\(predicted)\n"
         }
-        do {
-            try Data(text.utf8).write(to: URL(fileURLWithPath: path), options: .atomic)
-        } catch {
-            throw DeepfakeError("cannot write \(path): \(error.localizedDescription)")
-        }
+        try AtomicFile.write(text, to: path)
     }
 
     /// RFC 4180 quoting: wrap in quotes and double inner quotes when needed.

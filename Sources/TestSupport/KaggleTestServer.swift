@@ -153,9 +153,7 @@ public func filesUnder(_ folder: String) -> [String] {
     return out.sorted()
 }
 
-/// A fresh folder under the system temp dir, removed by the caller.
+/// A fresh folder under the system temp dir, removed by the caller (TemporaryFolder).
 public func makeSandbox(_ name: String) throws -> String {
-    let dir = NSTemporaryDirectory() + "dl-tests-\(name)-\(getpid())-\(UInt32.random(in: 0..<UInt32.max))"
-    try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-    return dir
+    try TemporaryFolder.create("dl-tests-\(name)")
 }

@@ -1,5 +1,5 @@
 // DeepfakeApp: the commands behind the `deepfake` executable (train/infer, prepare, qlayer,
-// compare), each a function from a request to files on disk, so tests can call them directly.
+// compare, keys), each a function from a request to files on disk, so tests can call them directly.
 
 import Config
 import Core
@@ -58,6 +58,22 @@ public enum DeepfakeApp {
     /// Writes a comparison table (Markdown + CSV) and SVG curves of several run folders.
     public static func compare(runFolders: [String], outputPrefix: String) throws {
         try RunComparison.write(runFolders: runFolders, outputPrefix: outputPrefix)
+    }
+
+    /// Every config key with its type, valid values, default and meaning (Config.keys), as
+    /// aligned text or as the README's Markdown table.
+    public static func configKeys(markdown: Bool) -> String {
+        markdown ? Config.keysMarkdown() : Config.keysText()
+    }
+
+    /// "Config keys: a b c ..." wrapped at `width` columns, for `deepfake --help`.
+    public static func configKeyNames(width: Int) -> String {
+        var lines = ["", "Config keys (`deepfake keys` explains each):"], line = ""
+        for name in Config.validKeys {
+            if !line.isEmpty && line.count + 1 + name.count > width { lines.append(line); line = "" }
+            line += (line.isEmpty ? "  " : " ") + name
+        }
+        return (lines + [line]).joined(separator: "\n")
     }
 
     /// Finalises MPI if it was started.

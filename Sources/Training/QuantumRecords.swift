@@ -12,6 +12,7 @@ import Datasets
 import Foundation
 import Models
 import Quantum
+import Reporting
 import Storage
 
 enum QuantumRecords {
@@ -51,7 +52,7 @@ enum QuantumRecords {
             "qasm_inputs": "embedding angles exported for all-zero inputs; weights are the model's current values",
         ]
         let data = try JSONSerialization.data(withJSONObject: doc, options: [.prettyPrinted, .sortedKeys])
-        try data.write(to: URL(fileURLWithPath: (folder as NSString).appendingPathComponent("quantum_resources.json")))
+        try AtomicFile.write(data, to: RunFolder(existing: folder).file(.quantumResources))
         if parts.isEmpty { log.info("no quantum circuits in \(model.name) (classical twin): quantum_resources.json lists no layers") }
         log.info("device \(device.requested) -> \(device.actual); diffType \(diff.requested) -> \(diff.method.rawValue)")
     }
@@ -132,15 +133,14 @@ enum QuanvFeatureCache {
             lo += n
         }
         try FileManager.default.createDirectory(atPath: dataPath, withIntermediateDirectories: true)
-        let tmp = file + ".part\(ProcessInfo.processInfo.processIdentifier)"
-        let f = try H5File.create(tmp)
-        try f.write("features", out, shape: [data.count, 4 * c, h / 2, w / 2])
-        try f.setAttribute("key", key)
-        try f.setAttribute("seed", Int(circuit.seed))
-        try f.setAttribute("dataCacheKey", data.cacheKey)
-        f.close()
-        try? FileManager.default.removeItem(atPath: file)
-        try FileManager.default.moveItem(atPath: tmp, toPath: file)
+        try AtomicFile.replace(file) { tmp in
+            let f = try H5File.create(tmp)
+            defer { f.close() }
+            try f.write("features", out, shape: [data.count, 4 * c, h / 2, w / 2])
+            try f.setAttribute("key", key)
+            try f.setAttribute("seed", Int(circuit.seed))
+            try f.setAttribute("dataCacheKey", data.cacheKey)
+        }
         log.info(String(format: "QNN: quanvolved %d images in %.2fs, cached in %@", data.count, WallClock.now() - t0, file))
         return (out, false, file)
     }

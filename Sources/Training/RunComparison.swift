@@ -19,13 +19,14 @@ public enum RunComparison {
 
     public static func rows(runFolders: [String]) throws -> [(Row, [EpochRecord])] {
         try runFolders.map { folder in
-            let csv = (folder as NSString).appendingPathComponent("epochs.csv")
+            let run = RunFolder(existing: folder)
+            let csv = run.file(.epochs)
             guard FileManager.default.fileExists(atPath: csv) else {
                 throw DeepfakeError("\(folder) has no epochs.csv: pass run folders made by `deepfake -c CONFIG` (training runs)")
             }
             let records = try EpochCSVWriter.read(path: csv)
             var test: [String: Any] = [:]
-            let metricsPath = (folder as NSString).appendingPathComponent("test_metrics.json")
+            let metricsPath = run.file(.testMetrics)
             if let data = FileManager.default.contents(atPath: metricsPath),
                let o = try? JSONSerialization.jsonObject(with: data) as? [String: Any] { test = o }
             func best(_ f: (EpochRecord) -> Double) -> Double { records.map(f).filter { !$0.isNaN }.max() ?? .nan }
@@ -57,8 +58,8 @@ public enum RunComparison {
             md += "| " + cells.joined(separator: " | ") + " |\n"
             csv += cells.joined(separator: ",") + "\n"
         }
-        try md.write(toFile: outputPrefix + ".md", atomically: true, encoding: .utf8)
-        try csv.write(toFile: outputPrefix + ".csv", atomically: true, encoding: .utf8)
+        try AtomicFile.write(md, to: outputPrefix + ".md")
+        try AtomicFile.write(csv, to: outputPrefix + ".csv")
         let runs = all.map { (name: $0.0.run, records: $0.1) }
         try Plots.write(Plots.comparison(runs, metric: .valAccuracy), to: outputPrefix + "_val_accuracy.svg")
         try Plots.write(Plots.comparison(runs, metric: .valLoss), to: outputPrefix + "_val_loss.svg")

@@ -1,5 +1,5 @@
 // deepfake: the thin command-line front of the Training library (train, infer, prepare, qlayer,
-// compare). Every flag keeps the old Python tool's meaning; nothing here ever prompts.
+// compare, keys). Every flag keeps the old Python tool's meaning; nothing here ever prompts.
 
 import ArgumentParser
 import Foundation
@@ -12,14 +12,16 @@ struct Deepfake: ParsableCommand {
         abstract: "Train and test real-vs-fake face classifiers (Classic CNN, HQNN, QNN).",
         discussion: """
         Examples:
-          deepfake -c configs/demo.yaml -o            train on the built-in data, offline
-          deepfake -c Deepfake.conf.yaml              download (kagglehub layout), sort, train, test
-          deepfake -c RUN/config.yaml -oi RUN/best.h5  test saved weights, offline
-          deepfake prepare -c Deepfake.conf.yaml      download and cache the data only (login node)
-          deepfake qlayer circuit.json                evaluate one quantum layer (JSON in, JSON out)
-          deepfake compare results/RUN_A results/RUN_B
-        """,
-        subcommands: [Train.self, Prepare.self, QLayer.self, Compare.self],
+          deepfake -c configs/demo.yaml -o              train on built-in data, offline
+          deepfake -c Deepfake.conf.yaml                download, sort, train, test
+          deepfake -c RUN/config.yaml -oi RUN/best.h5   test saved weights, offline
+          deepfake prepare -c Deepfake.conf.yaml        download and cache data only
+          deepfake qlayer circuit.json                  one quantum layer, JSON in/out
+          deepfake compare results/RUN_A results/RUN_B  a table and curves of runs
+          deepfake keys                                 every config key explained
+
+        """ + DeepfakeApp.configKeyNames(width: 78),
+        subcommands: [Train.self, Prepare.self, QLayer.self, Compare.self, Keys.self],
         defaultSubcommand: Train.self)
 }
 
@@ -95,6 +97,18 @@ struct Compare: ParsableCommand {
 
     func run() throws {
         try runReportingErrors { try DeepfakeApp.compare(runFolders: runs, outputPrefix: output) }
+    }
+}
+
+struct Keys: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "List every config key with its type, valid values, default and meaning.")
+
+    @Flag(help: "Print the README's Markdown table instead of text.")
+    var markdown = false
+
+    func run() throws {
+        print(DeepfakeApp.configKeys(markdown: markdown), terminator: "")
     }
 }
 

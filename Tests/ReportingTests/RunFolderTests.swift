@@ -2,14 +2,12 @@
 
 import XCTest
 import Foundation
+import TestSupport
 @testable import Reporting
 
-/// A fresh temporary folder, removed when the test ends.
+/// A fresh temporary folder, removed when the test ends (TestSupport's TemporaryFolder).
 func temporaryFolder(_ test: XCTestCase) throws -> String {
-    let dir = NSTemporaryDirectory() + "reporting-\(UUID().uuidString)"
-    try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-    test.addTeardownBlock { try? FileManager.default.removeItem(atPath: dir) }
-    return dir
+    try TemporaryFolder.make(for: test, label: "reporting")
 }
 
 final class RunFolderTests: XCTestCase {
@@ -21,7 +19,7 @@ final class RunFolderTests: XCTestCase {
         XCTAssertEqual(run.name, "HQNN_bs32_ep10_hard1k-deepfake2k_20261118-110640_abc123")
         var isDir: ObjCBool = false
         XCTAssertTrue(FileManager.default.fileExists(atPath: run.path, isDirectory: &isDir) && isDir.boolValue)
-        XCTAssertEqual(run.epochsCSV, run.path + "/epochs.csv")
+        XCTAssertEqual(run.file(.epochs), run.path + "/epochs.csv")
         XCTAssertEqual(RunFolder.baseName(model: "Classic", batchSize: 8, epochs: 1, datasets: ["a b/c"]), "Classic_bs8_ep1_a_b_c")
         XCTAssertEqual(RunFolder.randomToken().count, 6)
     }
@@ -69,5 +67,18 @@ final class RunFolderTests: XCTestCase {
         XCTAssertThrowsError(try RunFolder.create(outputsPath: file + "/sub", model: "M", batchSize: 1, epochs: 1, datasets: [])) {
             XCTAssertTrue("\($0)".contains("cannot create outputsPath \(file)/sub"), "\($0)")
         }
+    }
+}
+
+final class RunFileRegistryTests: XCTestCase {
+    func testTheReadmeNamesEveryStandardFile() throws {
+        let readme = try String(contentsOf: URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+            .deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("README.md"), encoding: .utf8)
+        let section = try XCTUnwrap(readme.components(separatedBy: "### What a run leaves behind").dropFirst().first?
+            .components(separatedBy: "\n### ").first)
+        for f in RunFile.allCases { XCTAssertTrue(section.contains("`\(f.rawValue)`"), "README's run-folder list lacks \(f.rawValue)") }
+        XCTAssertEqual(Set(RunFile.allCases.map(\.rawValue)).count, RunFile.allCases.count)
+        XCTAssertEqual(RunFolder(existing: "/r/x").file(.bestWeights), "/r/x/best.h5")
+        XCTAssertEqual(RunFolder(existing: "/r/x").file(.testPredictions), "/r/x/test_predictions.csv")
     }
 }

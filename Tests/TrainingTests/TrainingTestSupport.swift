@@ -1,25 +1,13 @@
-// Shared by the TrainingTests: a per-test temporary folder, and the README demo's data and
-// optimiser settings (configs/demo.yaml: 1,000 built-in faces at 32 px, 20 % validation, half the
-// rest test, batch 32, Adam with beta1 0.9) for the tests that ask a model to learn.
+// Shared by the TrainingTests: the per-test temporary folder (TestSupport's), and the README demo's
+// data and optimiser settings (configs/demo.yaml: 1,000 built-in faces at 32 px, 20 % validation,
+// half the rest test, batch 32, Adam with beta1 0.9) for the tests that ask a model to learn.
 
 import Foundation
+import TestSupport
 import XCTest
 
-/// A test case with a fresh folder `tmp` for every test, removed afterwards.
-class TemporaryFolderTestCase: XCTestCase {
-    var tmp = ""
-
-    override func setUpWithError() throws {
-        try super.setUpWithError()
-        tmp = FileManager.default.temporaryDirectory.appendingPathComponent("\(type(of: self))-\(UUID().uuidString)").path
-        try FileManager.default.createDirectory(atPath: tmp, withIntermediateDirectories: true)
-    }
-
-    override func tearDownWithError() throws {
-        try? FileManager.default.removeItem(atPath: tmp)
-        try super.tearDownWithError()
-    }
-}
+/// TestSupport's per-test temporary folder, visible to every file of this target.
+typealias TemporaryFolderTestCase = TestSupport.TemporaryFolderTestCase
 
 /// YAML lines of the demo settings for `epochs` (append model keys and paths).
 func demoSettingsYAML(epochs: Int, learningRate: Double = 0.001, augment: Bool = false) -> String {
