@@ -60,7 +60,7 @@ let package = Package(
         .executableTarget(name: "bench", dependencies: ["BenchSuite", "NN", "Models", "Quantum", "Distributed", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
 
         // Tests: one target per library; all run under plain `swift test` without mpirun.
-        .testTarget(name: "CoreTests", dependencies: ["Core"]),
+        .testTarget(name: "CoreTests", dependencies: ["Core", "TestSupport"]),
         .testTarget(name: "NNTests", dependencies: ["NN", "Core"]),
         .testTarget(name: "QuantumTests", dependencies: ["Quantum", "Core"], resources: [.copy("Fixtures")]),
         .testTarget(name: "StorageTests", dependencies: ["Storage", "Core"]),

@@ -38,7 +38,7 @@ enum QuantumRecords {
                 "execution": p.mode, "qasm_file": p.name + ".qasm",
             ]
             layers.append(entry)
-            try qasm(p).write(toFile: (folder as NSString).appendingPathComponent(p.name + ".qasm"), atomically: true, encoding: .utf8)
+            try AtomicFile.write(qasm(p), to: RunFolder(existing: folder).file(p.name + ".qasm"))
             log.info("quantum layer \(p.name): \(p.copies) x \(r.qubits) qubits, \(r.totalGates) gates "
                      + "(\(r.gateCounts.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", "))), depth \(r.depth), "
                      + "\(p.differentiated ? r.trainableParameters * p.copies : 0) trainable parameters, \(perCopy * p.copies) circuit evaluations per step of \(config.batchSize) images (\(p.mode))")
@@ -66,7 +66,7 @@ enum QuantumRecords {
                       + "\(q.misses) computed on the fly (augmented beyond hflip, or not in the cache)")
         }
         for p in quantumParts(model, config: config) {
-            try qasm(p).write(toFile: (folder as NSString).appendingPathComponent(p.name + ".qasm"), atomically: true, encoding: .utf8)
+            try AtomicFile.write(qasm(p), to: RunFolder(existing: folder).file(p.name + ".qasm"))
         }
     }
 

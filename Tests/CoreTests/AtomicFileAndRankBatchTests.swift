@@ -2,15 +2,11 @@
 
 import XCTest
 import Foundation
+import TestSupport
 @testable import Core
 
 final class AtomicFileAndRankBatchTests: XCTestCase {
-    func folder() throws -> String {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("atomic-\(UUID().uuidString)").path
-        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-        addTeardownBlock { try? FileManager.default.removeItem(atPath: dir) }
-        return dir
-    }
+    func folder() throws -> String { try TemporaryFolder.make(for: self) }
 
     func testWriteReplacesTheFileAndLeavesNoTemporaryFile() throws {
         let dir = try folder(), path = dir + "/out.json"

@@ -1,4 +1,5 @@
 import XCTest
+import TestSupport
 @testable import Core
 
 final class RNGTests: XCTestCase {
@@ -68,8 +69,7 @@ final class KaggleTests: XCTestCase {
     }
 
     func testCacheLayoutAndNewestVersion() throws {
-        let tmp = FileManager.default.temporaryDirectory.appendingPathComponent("kc-\(UUID().uuidString)").path
-        defer { try? FileManager.default.removeItem(atPath: tmp) }
+        let tmp = try TemporaryFolder.make(for: self) + "/kc"  // KaggleCache creates its root
         let cache = KaggleCache(kagglePath: tmp, environment: [:])
         let h = KaggleHandle(owner: "o", name: "d")
         XCTAssertNil(cache.cachedFolder(h))

@@ -28,6 +28,10 @@ final class DeepfakeCLITests: XCTestCase {
         let p = Process()
         p.executableURL = URL(fileURLWithPath: try binary())
         p.arguments = args
+        // ArgumentParser wraps help at $COLUMNS (else the terminal's width, else 80): pin it.
+        var env = ProcessInfo.processInfo.environment
+        env["COLUMNS"] = "80"
+        p.environment = env
         if let folder { p.currentDirectoryURL = URL(fileURLWithPath: folder) }
         let out = Pipe(), err = Pipe()
         p.standardOutput = out; p.standardError = err
