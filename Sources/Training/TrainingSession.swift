@@ -187,7 +187,7 @@ final class TrainingSession {
 
 // MARK: - Config to engine settings
 
-func makeOptimizer(_ c: Config) -> Optimizer {
+public func makeOptimizer(_ c: Config) -> Optimizer {
     let wd: WeightDecay = c.weightDecay > 0 ? .l2(Float(c.weightDecay)) : .none
     switch c.optimizer {
     case .adam: return Adam(learningRate: Float(c.learningRate), beta1: Float(c.beta1), weightDecay: wd)

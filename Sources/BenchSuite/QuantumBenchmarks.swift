@@ -1,7 +1,10 @@
-// Public micro-benchmarks of the simulator for the `bench` executable and the peer scripts in
-// benchmarks/quantum_*.py. Each returns the best of `repeats` timings (noisy shared machines).
+// Micro-benchmarks of the simulator for the `bench` executable and the peer scripts in
+// benchmarks/quantum_*.py (moved here from the Quantum target: a library does not carry its own
+// benchmark drivers). Each returns the best of `repeats` timings (noisy shared machines); the
+// `bench quantum KIND` key names live in Peers.quantumFigures, their one home.
 
 import Core
+import Quantum
 
 public enum QuantumBenchmarks {
     static func best(_ repeats: Int, _ body: () -> Void) -> Double {
@@ -89,29 +92,5 @@ public enum QuantumBenchmarks {
             }
         }
         return t / Double(images)
-    }
-}
-
-extension QuantumBenchmarks {
-    /// Names accepted by `lines(_:)`, matching benchmarks/quantum_*.py.
-    public static let names = ["hqnn", "fwd", "gate", "quanv"]
-
-    /// The `<key> <value>` lines the peer scripts parse (benchmarks/quantum_common.py), for the
-    /// `bench` executable to print: hqnn -> hqnn_head_step_s; fwd -> forward_samples_per_s;
-    /// gate -> rx_24q_s, cnot_24q_s, layer_24q_s, layer_24q_passes, layer_24q_gates;
-    /// quanv -> quanv_s_per_image. Uses Parallel.threads as set by the caller.
-    public static func lines(_ name: String) throws -> [String] {
-        switch name {
-        case "hqnn": return ["hqnn_head_step_s \(hqnnHead(batch: 256, layers: 6))"]
-        case "fwd": return ["forward_samples_per_s \(forwardThroughput(batch: 4096, qubits: 8, layers: 6))"]
-        case "gate":
-            let l = singleStateLayer(qubits: 24)
-            return ["rx_24q_s \(singleStateGate(qubits: 24, gate: .rx))",
-                    "cnot_24q_s \(singleStateGate(qubits: 24, gate: .cnot))",
-                    "layer_24q_s \(l.seconds)", "layer_24q_passes \(l.passes)", "layer_24q_gates \(l.gates)"]
-        case "quanv": return ["quanv_s_per_image \(quanvolution(images: 1000, size: 64))"]
-        default:
-            throw DeepfakeError("unknown quantum benchmark '\(name)'; valid choices: \(names.joined(separator: ", "))")
-        }
     }
 }
