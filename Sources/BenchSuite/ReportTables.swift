@@ -59,7 +59,7 @@ enum ReportTables {
                                   "s", "min-max", "samples/s", "note"]) { r, _, _ in
                 let s = Spread(r.repeatSeconds)
                 return ["", r.scaling, int(r.row.qubits), intFigure(r, "layers"), int(r.batchSize), int(r.row.totalGates), int(r.row.depth),
-                        intFigure(r, "passes"), mib(r.figure("state_bytes")), sig(s.median), range(s), sig(r.throughput), ""]
+                        intFigure(r, "passes"), mib(r.figure("state_bytes")), sig(s.median), range(s), speed(r.throughput), ""]
             }
         case "sharded":
             return Spec(columns: ["run", "qubits", "R", "nodes", "thr/rank", "s/layer", "min-max", "exchanges", "sent/rank MiB",
@@ -112,6 +112,8 @@ enum ReportTables {
         return isBaseline && r.throughput.isFinite && !BenchReport.failed(r) ? "1.00x" : ""
     }
 
+    /// A rate: whole numbers from 100 up, else three significant digits.
+    static func speed(_ x: Double) -> String { !x.isFinite ? "" : x >= 100 ? String(format: "%.0f", x) : String(format: "%.3g", x) }
     static func num(_ x: Double, _ digits: Int) -> String { x.isFinite ? String(format: "%.\(digits)f", x) : "n/a" }
     /// Four significant digits, or "" when not measured.
     static func sig(_ x: Double) -> String { x.isFinite ? String(format: "%.4g", x) : "" }

@@ -19,7 +19,7 @@ struct ClassicCommand: ParsableCommand {
     var repeats = 5
     @Option(help: "Compute threads (default: all cores).")
     var threads = ProcessInfo.processInfo.activeProcessorCount
-    @Option(help: "\(StemChoice.choiceList): auto is the Classic model's rule (conv1 stride 1 up to 64 px).")
+    @Option(help: "conv1: auto is the Classic model's rule (stride 1 up to 64 px).")
     var stem: StemChoice = .auto
 
     func run() {

@@ -9,7 +9,7 @@ struct QuantumCommand: ParsableCommand {
         commandName: "quantum",
         abstract: "Print `<key> <value>` figures of a quantum micro-benchmark for benchmarks/quantum_*.py --swift-cmd.")
 
-    @Argument(help: "One of \(QuantumFigureKind.choiceList).")
+    @Argument(help: "The peer script's figures.")
     var kind: QuantumFigureKind
 
     @Option(help: "Compute threads (default: all cores).")

@@ -13,7 +13,7 @@ struct ReportCommand: ParsableCommand {
     @Argument(help: "Result files (*.h5) or folders holding them.")
     var inputs: [String]
 
-    @Option(help: "\(BenchReport.Format.choiceList).")
+    @Option(help: "Table format.")
     var format: BenchReport.Format = .markdown
 
     @Option(help: "Also write the table to this file.")

@@ -10,7 +10,7 @@ struct RunCommand: ParsableCommand {
         commandName: "run",
         abstract: "Run benchmark suites; each writes <out>/<suite>-<UTC time>-<id>.h5 (never overwriting).")
 
-    @Option(name: .customLong("suite"), help: "Suite to run (repeatable): \(BenchSuiteName.choiceList). Default: all.")
+    @Option(name: .customLong("suite"), help: "Suite to run (repeatable). Default: all.")
     var suites: [BenchSuiteName] = []
     @Option(name: .customLong("out"), help: "Folder for the result files.")
     var out = "results/bench"
@@ -23,7 +23,7 @@ struct RunCommand: ParsableCommand {
     @Option(help: "Folder holding the kagglehub cache of the real sets (default: $DEEPFAKE_DATASETS; $KAGGLEHUB_CACHE wins).")
     var datasets: String?
 
-    @Option(name: .customLong("model"), help: "Training, ranks, inference: model (repeatable): \(ModelChoice.choiceList).")
+    @Option(name: .customLong("model"), help: "Training, ranks, inference: model (repeatable).")
     var models: [ModelChoice] = []
     @Option(help: "Training, ranks: image sizes, comma-separated (e.g. 32,64).")
     var sizes: IntList?
@@ -38,7 +38,7 @@ struct RunCommand: ParsableCommand {
 
     @Option(help: "Ranks suite: rank counts, comma-separated (default 1,2).")
     var ranks: IntList?
-    @Option(name: .customLong("scaling"), help: "Ranks suite: scaling mode (repeatable): \(ScalingMode.choiceList). Default both.")
+    @Option(name: .customLong("scaling"), help: "Ranks suite: scaling mode (repeatable). Default both.")
     var modes: [ScalingMode] = []
     @Option(help: "Ranks suite: global batch (strong) / per-rank batch (weak) (default 32; 16 with --quick).")
     var rankBatch: Int?
