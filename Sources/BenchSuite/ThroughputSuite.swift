@@ -70,7 +70,7 @@ public enum ThroughputSuite {
         add(quantumRecord("HQNN head \(s.hqnnCircuits)x8q L=\(s.hqnnLayers) B=\(s.hqnnBatch)", circuit: head,
                           copies: s.hqnnCircuits, wall: WallClock.now() - t0, batch: s.hqnnBatch, threads: threads,
                           throughput: Double(s.hqnnBatch) / stepSeconds, unit: "samples/s", baseline: quantumBaseline,
-                          note: String(format: "%.4f s per training step (forward + adjoint backward), best of %d", stepSeconds, s.repeats)))
+                          note: String(format: "%.4f s per training step (forward + adjoint backward), median of %d", stepSeconds, s.repeats)))
 
         // One 8-qubit layer, forward only.
         let layer = Templates.layerCircuit(template: .strong, wires: 8, layers: 6, features: 8)
@@ -78,7 +78,7 @@ public enum ThroughputSuite {
         let fwd = QuantumBenchmarks.forwardThroughput(batch: s.forwardBatch, qubits: 8, layers: 6, repeats: s.repeats)
         add(quantumRecord("8-qubit layer forward L=6 B=\(s.forwardBatch)", circuit: layer, copies: 1,
                           wall: WallClock.now() - t0, batch: s.forwardBatch, threads: threads, throughput: fwd,
-                          unit: "samples/s", baseline: quantumBaseline, note: "forward only, best of \(s.repeats)"))
+                          unit: "samples/s", baseline: quantumBaseline, note: "forward only, median of \(s.repeats)"))
 
         // Quanvolution: one 4-qubit circuit per 2x2 patch and channel.
         let quanv = QuanvolutionCircuit(seed: 999).circuit
