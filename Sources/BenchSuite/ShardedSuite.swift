@@ -29,6 +29,8 @@ public struct ShardedStudy: Sendable {
     public var rankCounts: [Int] = [1, 2, 4]
     /// Qubit counts up to this also run the unsharded reference in every rank (memory: the whole state per rank).
     public var checkMaxQubits = 16
+    /// Qubits per rank at most (2^n x 16 bytes each: 30 = 16 GiB); larger counts are skipped at that R.
+    public var maxLocalQubits = 30
     public var threadsPerRank = 1
     public var plan = RepeatPlan.standard(quick: false)
 
@@ -120,7 +122,7 @@ public enum ShardedSuite {
         var seconds: [String: [Double]] = [:], last: [String: ShardedChild.Point] = [:], placements: [String: [String]] = [:]
         for round in 0..<s.plan.repeats {
             for ranks in s.rankCounts {
-                let qubits = s.qubits.filter { $0 - ranks.trailingZeroBitCount >= 3 }
+                let qubits = s.qubits.filter { $0 - ranks.trailingZeroBitCount >= 3 && $0 - ranks.trailingZeroBitCount <= s.maxLocalQubits }
                 guard !qubits.isEmpty else { continue }
                 let specPath = (work as NSString).appendingPathComponent("spec-\(round)-R\(ranks).json")
                 try JSONEncoder().encode(ShardedSpec(qubits: qubits, checkMaxQubits: s.checkMaxQubits, seed: 3))
