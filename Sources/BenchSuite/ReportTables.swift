@@ -8,7 +8,7 @@ import Foundation
 enum ReportTables {
     /// Short explanations printed under a suite's table.
     static let legend: [String: String] = [
-        "ranks": "step s: median seconds per training step over the repeats [min-max]; compute, allreduce, data: median seconds per step of each phase (mean over ranks). speed-up = images/s / the R1 row's; efficiency = speed-up / R. strong: fixed global batch; weak: fixed per-rank batch.",
+        "ranks": "rank CPUs: the CPU sets the ranks were allowed. step s: median seconds per training step over the repeats [min-max]; compute, allreduce, data: median seconds per step of each phase (mean over ranks). speed-up = images/s / the R1 row's; efficiency = speed-up / R. strong: fixed global batch; weak: fixed per-rank batch.",
         "qubits": "layer: HQNN circuit layer forward + adjoint backward of the batch; state: the template on one state, forward. s: median seconds [min-max]; passes over the state after fusion.",
         "sharded": "s/layer: median seconds of one StronglyEntangling layer, slowest rank [min-max]; sent/rank: MiB each rank sent per layer. speed-up = 1-rank time / this time; efficiency = speed-up / R.",
         "inference": "forward only, eval mode; s: median seconds per batch [min-max]; ratio = images/s / Classic's at the same size.",
@@ -46,11 +46,11 @@ enum ReportTables {
     static func columns(_ suite: String) -> Spec {
         switch suite {
         case "ranks":
-            return Spec(columns: ["run", "model", "px", "scaling", "R", "nodes", "thr/rank", "global batch", "step s", "min-max",
+            return Spec(columns: ["run", "model", "px", "scaling", "R", "nodes", "thr/rank", "rank CPUs", "global batch", "step s", "min-max",
                                   "compute", "allreduce", "data", "images/s", "speed-up", "efficiency", "note"]) { r, _, b in
                 let (speedUp, eff) = rankRatios(r, b)
                 let s = Spread(r.repeatSeconds)
-                return ["", r.model, int(r.imageSize), r.scaling, int(r.ranks), int(r.nodes), int(r.threadsPerRank), int(r.batchSize),
+                return ["", r.model, int(r.imageSize), r.scaling, int(r.ranks), int(r.nodes), int(r.threadsPerRank), cpuSets(r), int(r.batchSize),
                         sig(s.median), range(s), sig(r.figure("compute_s")), sig(r.figure("allreduce_s")), sig(r.figure("data_wait_s")),
                         num(r.throughput, 1), speedUp, eff, ""]
             }
@@ -62,12 +62,12 @@ enum ReportTables {
                         intFigure(r, "passes"), mib(r.figure("state_bytes")), sig(s.median), range(s), speed(r.throughput), ""]
             }
         case "sharded":
-            return Spec(columns: ["run", "qubits", "R", "nodes", "thr/rank", "s/layer", "min-max", "exchanges", "sent/rank MiB",
+            return Spec(columns: ["run", "qubits", "R", "nodes", "thr/rank", "rank CPUs", "s/layer", "min-max", "exchanges", "sent/rank MiB",
                                   "speed-up", "efficiency", "max diff", "gradient s", "note"]) { r, _, b in
                 let (speedUp, eff) = rankRatios(r, b)
                 let s = Spread(r.repeatSeconds)
                 let diff = r.figure("max_amplitude_diff")
-                return ["", int(r.row.qubits), int(r.ranks), int(r.nodes), int(r.threadsPerRank), sig(s.median), range(s),
+                return ["", int(r.row.qubits), int(r.ranks), int(r.nodes), int(r.threadsPerRank), cpuSets(r), sig(s.median), range(s),
                         intFigure(r, "exchanges_per_layer"), mib(r.figure("bytes_sent_per_rank")), speedUp, eff,
                         diff.isFinite ? String(format: "%.1e", diff) : "", sig(r.figure("gradient_s")), ""]
             }
@@ -110,6 +110,17 @@ enum ReportTables {
         if !r.baseline.isEmpty { return "n/a" }
         let isBaseline = f.records.contains { $0.baseline == r.row.name }
         return isBaseline && r.throughput.isFinite && !BenchReport.failed(r) ? "1.00x" : ""
+    }
+
+    /// The distinct CPU sets the ranks were allowed ("0-1" for every rank unbound on a 2-core node,
+    /// "0 1" for one core each): shows the binding that actually applied.
+    static func cpuSets(_ r: BenchRecord) -> String {
+        var seen: [String] = []
+        for p in r.hosts.components(separatedBy: "; ") where !p.isEmpty {
+            let cpus = p.split(separator: ":", maxSplits: 1).last.map(String.init) ?? p
+            if !seen.contains(cpus) { seen.append(cpus) }
+        }
+        return seen.joined(separator: " ")
     }
 
     /// A rate: whole numbers from 100 up, else three significant digits.
