@@ -13,14 +13,17 @@ ARCHFLAGS  ?= $(shell grep -qw avx2 /proc/cpuinfo 2>/dev/null && grep -qw fma /p
 # XCTest process cannot, so `make test` sets it: the suite's training tests run ~2.4x faster.
 BLASCORE   ?= $(shell grep -qw avx2 /proc/cpuinfo 2>/dev/null && grep -qw fma /proc/cpuinfo && echo Haswell)
 export SWIFT_BACKTRACE ?= enable=no
+# Recorded in every bench result file by the bench targets (the binary keeps no trace of -target-cpu).
+BENCHENV   := DEEPFAKE_BUILD_FLAGS="-c release $(ARCHFLAGS)"
 
-.PHONY: deps build demo test bench bench-report mpi-test slurm-test clean help
+.PHONY: deps build demo test bench bench-quick bench-report mpi-test slurm-test clean help
 
 help:
 	@echo "make demo        build and train the Classic model on the built-in data (configs/demo.yaml)"
 	@echo "make test        build; mpirun 1-vs-2-rank check; Slurm job check; the whole test suite (swift test)"
 	@echo "make build       release build of deepfake and bench"
-	@echo "make bench       scaling studies into results/bench/*.h5, then a comparison table"
+	@echo "make bench       scaling studies (ranks, qubits, sharded, ...) into results/bench/*.h5, tables and plots"
+	@echo "make bench-quick the same study shrunk to a few minutes (2 repeats)"
 	@echo "make mpi-test    2-rank mpirun check: same training result as 1 rank"
 	@echo "make slurm-test  start a local Slurm cluster and sbatch slurm/train.sh on the demo config"
 
@@ -39,14 +42,20 @@ test: deps
 	$(SWIFT) build --build-tests
 	scripts/mpi-check.sh .build/debug/deepfake
 	scripts/slurm-check.sh .build/debug/deepfake
+	scripts/slurm-bench-check.sh .build/debug/bench
 	$(if $(OPENBLAS_CORETYPE),,$(if $(BLASCORE),OPENBLAS_CORETYPE=$(BLASCORE))) $(SWIFT) test
 
+# BENCH_FLAGS: more `bench run` flags, e.g. BENCH_FLAGS="--suite ranks --ranks 1,2,4".
 bench: build
-	$(RELEASE)/bench run --out results/bench
-	$(RELEASE)/bench report results/bench
+	$(BENCHENV) $(RELEASE)/bench run --out results/bench $(BENCH_FLAGS)
+	$(RELEASE)/bench report results/bench --plots results/bench/plots
+
+bench-quick: build
+	$(BENCHENV) $(RELEASE)/bench run --quick --out results/bench-quick $(BENCH_FLAGS)
+	$(RELEASE)/bench report results/bench-quick --plots results/bench-quick/plots
 
 bench-report:
-	$(RELEASE)/bench report results/bench
+	$(RELEASE)/bench report results/bench --plots results/bench/plots
 
 mpi-test: build
 	scripts/mpi-check.sh

@@ -1,13 +1,14 @@
 """Shared helpers for the quantum peer benchmarks (benchmarks/quantum_*.py).
 
 The Swift figure comes from the same run: each script runs a Swift command that prints lines
-`<key> <value>` (QuantumBenchmarks in Sources/Quantum/Benchmarks.swift; the `bench` executable
+`<key> <value>` (QuantumBenchmarks in Sources/BenchSuite/QuantumBenchmarks.swift; the `bench` executable
 or any small driver prints them). Pass it with --swift-cmd, e.g.
     --swift-cmd ".build/release/bench quantum hqnn"
 Without --swift-cmd only the peer figure is printed.
 """
 import argparse
 import shlex
+import statistics
 import subprocess
 import time
 
@@ -15,7 +16,7 @@ import time
 def parser(description):
     p = argparse.ArgumentParser(description=description)
     p.add_argument("--swift-cmd", default=None, help="command printing '<key> <value>' lines")
-    p.add_argument("--repeats", type=int, default=2, help="best-of-N repeats for the peer")
+    p.add_argument("--repeats", type=int, default=5, help="timed repeats for the peer after one warm-up; the median is reported")
     return p
 
 
@@ -34,13 +35,16 @@ def swift_figures(cmd):
     return figs
 
 
-def best_of(n, fn):
-    best = float("inf")
+def median_of(n, fn, warmup=True):
+    """One untimed warm-up call, then n timed calls; the median seconds (as `bench` reports)."""
+    if warmup:
+        fn()
+    times = []
     for _ in range(max(1, n)):
         t0 = time.perf_counter()
         fn()
-        best = min(best, time.perf_counter() - t0)
-    return best
+        times.append(time.perf_counter() - t0)
+    return statistics.median(times)
 
 
 def report(name, swift_value, peer_name, peer_value, unit, higher_is_better=False):

@@ -11,7 +11,7 @@ Swift figure is batch 4096 (key forward_samples_per_s).
 """
 import numpy as np
 
-from quantum_common import best_of, parser, report, swift_figures
+from quantum_common import median_of, parser, report, swift_figures
 
 Q, L = 8, 6
 
@@ -99,7 +99,7 @@ def main():
         try:
             fn = make(x, w)
             fn()  # warm-up / compile
-            t = best_of(args.repeats, fn)
+            t = median_of(args.repeats, fn)
             report("forward_8q_6l", swift, name, args.peer_batch / t, "samples/s", higher_is_better=True)
         except Exception as e:  # a peer that cannot run is reported, not fatal
             print(f"forward_8q_6l: peer {name} failed: {type(e).__name__}: {e}")

@@ -8,7 +8,7 @@ fusion, versus layer_24q_gates gates).
 """
 import numpy as np
 
-from quantum_common import best_of, parser, report, swift_figures
+from quantum_common import median_of, parser, report, swift_figures
 
 
 def main():
@@ -34,9 +34,9 @@ def main():
         layer.add_RZ_gate(i, a); layer.add_RY_gate(i, b); layer.add_RZ_gate(i, c)
     for i in range(n):
         layer.add_CNOT_gate(i, (i + 1) % n)
-    t_rx = best_of(args.repeats, lambda: rx.update_quantum_state(state)) / gates
-    t_cx = best_of(args.repeats, lambda: cx.update_quantum_state(state)) / gates
-    t_layer = best_of(args.repeats, lambda: layer.update_quantum_state(state))
+    t_rx = median_of(args.repeats, lambda: rx.update_quantum_state(state)) / gates
+    t_cx = median_of(args.repeats, lambda: cx.update_quantum_state(state)) / gates
+    t_layer = median_of(args.repeats, lambda: layer.update_quantum_state(state))
     report(f"rx_{n}q", figs.get("rx_24q_s"), "qulacs", t_rx, "s/gate")
     report(f"cnot_{n}q", figs.get("cnot_24q_s"), "qulacs", t_cx, "s/gate")
     report(f"layer_{n}q", figs.get("layer_24q_s"), "qulacs", t_layer, "s/layer")

@@ -11,7 +11,7 @@ import numpy as np
 import pennylane as qml
 import torch
 
-from quantum_common import best_of, parser, report, swift_figures
+from quantum_common import median_of, parser, report, swift_figures
 
 CIRCUITS, QUBITS, LAYERS, BATCH = 8, 8, 6, 256
 
@@ -47,11 +47,11 @@ def main():
     g = torch.rand(BATCH, QUBITS, dtype=torch.float64)
     swift = swift_figures(args.swift_cmd).get("hqnn_head_step_s")
     circ = make_head("default.qubit", "backprop")
-    t = best_of(args.repeats, lambda: step(circ, xs, ws, g))
+    t = median_of(args.repeats, lambda: step(circ, xs, ws, g))
     report("hqnn_head_step", swift, "pennylane default.qubit backprop", t, "s")
     if args.lightning:
         circ = make_head("lightning.qubit", "adjoint")
-        t = best_of(1, lambda: step(circ, xs, ws, g))
+        t = median_of(1, lambda: step(circ, xs, ws, g), warmup=False)  # about a minute per step: one run, no warm-up
         report("hqnn_head_step", swift, "pennylane lightning.qubit adjoint", t, "s")
 
 

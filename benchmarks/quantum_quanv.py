@@ -10,7 +10,7 @@ call (far faster than the old tool's per-pixel Python loop). Swift key: quanv_s_
 import numpy as np
 import pennylane as qml
 
-from quantum_common import best_of, parser, report, swift_figures
+from quantum_common import median_of, parser, report, swift_figures
 
 
 def main():
@@ -36,7 +36,7 @@ def main():
             circuit(p4.reshape(-1, 4))
 
     swift = swift_figures(args.swift_cmd).get("quanv_s_per_image")
-    t = best_of(args.repeats, run) / args.peer_images
+    t = median_of(args.repeats, run) / args.peer_images
     report("quanvolution_64x64_rgb", swift, "pennylane default.qubit (broadcast)", t, "s/image")
 
 

@@ -3,13 +3,16 @@
 
 Defines torchvision's ResNet-18 in plain torch (torchvision is not installed for torch 2.13 here;
 module names match torchvision's state_dict exactly) and times forward + backward + Adam steps on
-random data, the same work as `measureClassicTrainingThroughput` in Sources/Models.
+random data, the same work as `measureClassicTrainingThroughput` in Sources/BenchSuite. Like
+`bench`: one warm-up step, then --repeats timed runs of --steps steps each, the sizes interleaved
+(A B A B) so machine noise hits every size alike; prints the median with the min-max.
 
     python3 -m venv /work/venv-nn
     /work/venv-nn/bin/pip install /opt/wheels/torch-2.13.0+cpu-cp311-cp311-manylinux_2_28_x86_64.whl
     /work/venv-nn/bin/python benchmarks/torch_resnet_throughput.py --sizes 32,64,128 --threads 2
 """
 import argparse
+import statistics
 import time
 
 import torch
@@ -63,8 +66,7 @@ def conv1_stride(stem, size):
     return 1 if stem == "highres" else 2
 
 
-def throughput(size, batch, steps, threads, stem="auto"):
-    torch.set_num_threads(threads)
+def make_step(size, batch, stem="auto"):
     torch.manual_seed(1)
     model = ResNet18(conv1_stride=conv1_stride(stem, size)).train()
     opt = torch.optim.Adam(model.parameters(), lr=2e-4, betas=(0.5, 0.999))
@@ -78,6 +80,10 @@ def throughput(size, batch, steps, threads, stem="auto"):
         opt.step()
 
     step()  # warm-up, as on the Swift side
+    return step
+
+
+def timed(step, batch, steps):
     t0 = time.perf_counter()
     for _ in range(steps):
         step()
@@ -90,14 +96,23 @@ def main():
     p.add_argument("--stem", choices=["auto", "torchvision", "highres"], default="auto",
                    help="conv1 stride: auto = 1 for images of at most 64 px (as the Swift Classic model), else 2")
     p.add_argument("--batch", type=int, default=32)
-    p.add_argument("--steps", type=int, default=3)
+    p.add_argument("--steps", type=int, default=10, help="timed steps per repeat (enough for a few seconds)")
+    p.add_argument("--repeats", type=int, default=5, help="timed repeats per size, interleaved across sizes")
     p.add_argument("--threads", type=int, default=2)
     a = p.parse_args()
+    torch.set_num_threads(a.threads)
     n = sum(t.numel() for t in ResNet18().parameters())
     print(f"torch {torch.__version__}, ResNet-18 with 2 outputs: {n} parameters")
-    for s in map(int, a.sizes.split(",")):
-        ips = throughput(s, a.batch, a.steps, a.threads, a.stem)
-        print(f"torch resnet18 {s}x{s} batch {a.batch} threads {a.threads} conv1 stride {conv1_stride(a.stem, s)}: {ips:.1f} img/s")
+    sizes = list(map(int, a.sizes.split(",")))
+    steps = {s: make_step(s, a.batch, a.stem) for s in sizes}
+    runs = {s: [] for s in sizes}
+    for _ in range(max(1, a.repeats)):
+        for s in sizes:
+            runs[s].append(timed(steps[s], a.batch, a.steps))
+    for s in sizes:
+        v = runs[s]
+        print(f"torch resnet18 {s}x{s} batch {a.batch} threads {a.threads} conv1 stride {conv1_stride(a.stem, s)}: "
+              f"{statistics.median(v):.1f} img/s (median of {len(v)}, min {min(v):.1f}, max {max(v):.1f})")
 
 
 if __name__ == "__main__":

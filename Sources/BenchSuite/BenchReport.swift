@@ -1,9 +1,9 @@
 // `bench report`: reads result files (or every `*.h5` result file directly in given folders) and
-// builds one comparison table per suite: a row per configuration (and per run when several files
-// hold the same suite), columns accuracy, loss, AUC, speed, wall time, qubits, gates, depth,
-// parameters, and `ratio` = this row's speed / its baseline row's speed (same file; the baseline is
-// the row the suite named, e.g. the Classic model at the same size and batch, else the file's
-// first row), so "quantum vs classic" and "2 threads vs 1" read off one column.
+// builds one table per suite (ReportTables: the columns each suite has, speed-up and efficiency
+// for the rank suites, median and min-max of the repeats), narrow enough to read: columns empty
+// in every row are dropped, and each row's note becomes a reference [n] listed under the table.
+// A ratio compares like with like only: a row with the baseline it names in its own file, in the
+// same unit; a row that names none has no ratio.
 
 import Core
 import Foundation
@@ -11,9 +11,29 @@ import Foundation
 public enum BenchReport {
     public enum Format: String, CaseIterable, Sendable { case markdown, csv }
 
-    /// Table columns, in order.
-    public static let columns = ["run", "configuration", "accuracy", "loss", "AUC", "speed", "unit", "wall s",
-                                 "qubits", "gates", "depth", "parameters", "ratio", "baseline", "gates by kind", "note"]
+    /// One suite's table, before empty columns are dropped.
+    public struct Table: Sendable {
+        public var suite: String
+        public var files: [BenchResult]
+        public var columns: [String]
+        public var rows: [[String]]
+        /// Notes of the rows, in first-use order; a row's "note" cell is "[k]" for notes[k - 1].
+        public var notes: [String]
+
+        /// The table without the columns that are empty (or "n/a") in every row.
+        public var narrowed: Table {
+            let keep = columns.indices.filter { c in rows.contains { !["", "n/a"].contains($0[c]) } }
+            var t = self
+            t.columns = keep.map { columns[$0] }
+            t.rows = rows.map { r in keep.map { r[$0] } }
+            return t
+        }
+
+        /// The cells of the named column (nil when the table has no such column).
+        public func column(_ name: String) -> [String]? {
+            columns.firstIndex(of: name).map { c in rows.map { $0[c] } }
+        }
+    }
 
     /// Result files from files and folders (a folder contributes its `*.h5` files, not
     /// subfolders), sorted by name. Files that are not result files, or are still being written
@@ -47,45 +67,28 @@ public enum BenchReport {
         return (results, skipped)
     }
 
-    /// Suites in a fixed order (known ones first), each with its rows' cells.
-    public static func tables(_ results: [BenchResult]) -> [(suite: String, files: [BenchResult], rows: [[String]])] {
-        let order = ["training", "throughput", "preprocess", "scaling"]
+    /// Suites in a fixed order (known ones first), each with its full table (see `Table.narrowed`).
+    public static func tables(_ results: [BenchResult]) -> [Table] {
+        let order = BenchSuiteName.allCases.map(\.rawValue)
         let suites = Set(results.map(\.suite)).sorted { a, b in
             (order.firstIndex(of: a) ?? order.count, a) < (order.firstIndex(of: b) ?? order.count, b)
         }
         return suites.map { suite in
             let files = results.filter { $0.suite == suite }
-            return (suite, files, files.flatMap { f in f.records.map { cells($0, in: f) } })
+            return ReportTables.table(suite: suite, files: files)
         }
     }
 
-    /// The cells of one record (see `columns`).
-    static func cells(_ r: BenchRecord, in file: BenchResult) -> [String] {
-        let base = baseline(of: r, in: file)
-        var ratio = "n/a"
-        if let b = base {
-            if r.throughput.isFinite && b.throughput.isFinite && b.throughput > 0 {
-                ratio = String(format: "%.2fx", r.throughput / b.throughput)
-            } else if !r.throughput.isFinite && !b.throughput.isFinite && !failed(r) && !failed(b)
-                        && r.row.wallSeconds.isFinite && b.row.wallSeconds.isFinite && r.row.wallSeconds > 0 {
-                ratio = String(format: "%.2fx", b.row.wallSeconds / r.row.wallSeconds)
-            }
-        }
-        let kinds = r.row.gateCounts.sorted { $0.key < $1.key }.map { "\($0.key):\($0.value)" }.joined(separator: " ")
-        return [runLabel(file), r.row.name, num(r.row.accuracy, 4), num(r.row.loss, 4), num(r.row.auc, 4),
-                num(r.throughput, r.throughput < 100 ? 2 : 1), r.throughput.isFinite ? r.throughputUnit : "",
-                num(r.row.wallSeconds, r.row.wallSeconds >= 1 ? 2 : 4), int(r.row.qubits), int(r.row.totalGates), int(r.row.depth), int(r.row.parameters),
-                ratio, base?.row.name ?? "", kinds, r.note]
+    /// The row named by `baseline` in the same file, when it exists, is in the same unit and has
+    /// a figure: the only comparison a ratio is given for.
+    static func baseline(of r: BenchRecord, in file: BenchResult) -> BenchRecord? {
+        guard !r.baseline.isEmpty, let b = file.records.first(where: { $0.row.name == r.baseline }),
+              b.throughputUnit == r.throughputUnit, !failed(b) else { return nil }
+        return b
     }
 
     /// A configuration that did not run (its note says why): it has no figure to compare.
     static func failed(_ r: BenchRecord) -> Bool { r.note.hasPrefix("unsupported:") || r.note.hasPrefix("failed:") }
-
-    /// The row named by `baseline` in the same file, else the file's first row.
-    static func baseline(of r: BenchRecord, in file: BenchResult) -> BenchRecord? {
-        if !r.baseline.isEmpty, let b = file.records.first(where: { $0.row.name == r.baseline }) { return b }
-        return file.records.first
-    }
 
     /// `<stamp>-<hex>` of `<suite>-<stamp>-<hex>.h5`, else the file name.
     static func runLabel(_ f: BenchResult) -> String {
@@ -93,20 +96,29 @@ public enum BenchReport {
         return name.hasPrefix(f.suite + "-") ? String(name.dropFirst(f.suite.count + 1)) : name
     }
 
-    static func num(_ x: Double, _ digits: Int) -> String { x.isFinite ? String(format: "%.\(digits)f", x) : "n/a" }
-    static func int(_ x: Int) -> String { x == 0 ? "" : String(x) }
-
-    /// The whole report as Markdown (a section per suite with its files' host/date/commit) or CSV
-    /// (one table, a leading `suite` column).
+    /// The whole report as Markdown (a section per suite with its files' environment, the
+    /// narrowed table and its notes) or CSV (one row per table row, a leading `suite` column,
+    /// the union of every suite's columns).
     public static func render(_ results: [BenchResult], format: Format) -> String {
-        let t = tables(results)
+        let t = tables(results).map(\.narrowed)
         switch format {
         case .csv:
             func field(_ s: String) -> String {
                 s.contains(where: { ",\"\n".contains($0) }) ? "\"" + s.replacingOccurrences(of: "\"", with: "\"\"") + "\"" : s
             }
-            var lines = [(["suite"] + columns).map(field).joined(separator: ",")]
-            for (suite, _, rows) in t { for r in rows { lines.append(([suite] + r).map(field).joined(separator: ",")) } }
+            var header: [String] = []
+            for table in t { for c in table.columns where !header.contains(c) { header.append(c) } }
+            var lines = [(["suite"] + header).map(field).joined(separator: ",")]
+            for table in t {
+                for r in table.rows {
+                    let cells = header.map { h -> String in
+                        guard let i = table.columns.firstIndex(of: h) else { return "" }
+                        if h == "note", let k = Int(r[i].dropFirst().dropLast()), r[i].hasPrefix("[") { return table.notes[k - 1] }
+                        return r[i]
+                    }
+                    lines.append(([table.suite] + cells).map(field).joined(separator: ","))
+                }
+            }
             return lines.joined(separator: "\n") + "\n"
         case .markdown:
             func line(_ cells: [String]) -> String {
@@ -114,19 +126,34 @@ public enum BenchReport {
                     .joined(separator: " | ") + " |"
             }
             var out = "# Benchmark comparison\n"
-            for (suite, files, rows) in t {
-                out += "\n## \(suite)\n\n"
-                for f in files {
-                    let a = f.attributes
-                    out += "- `\((f.path as NSString).lastPathComponent)`: host \(a["host"] ?? "?"), \(a["cores"] ?? "?") cores, "
-                        + "\(a["date"] ?? "?"), commit \(a["commit"].map { String($0.prefix(10)) } ?? "unknown")"
-                        + (a["quick"] == "true" ? ", quick" : "") + "\n"
+            for table in t {
+                out += "\n## \(table.suite)\n\n"
+                for f in table.files { out += "- " + fileLine(f) + "\n" }
+                out += "\n" + line(table.columns) + "\n" + line(table.columns.map { _ in "---" }) + "\n"
+                for r in table.rows { out += line(r) + "\n" }
+                if let legend = ReportTables.legend[table.suite] { out += "\n" + legend + "\n" }
+                if !table.notes.isEmpty {
+                    out += "\n" + table.notes.enumerated().map { "\($0.offset + 1). \($0.element)" }.joined(separator: "\n") + "\n"
                 }
-                out += "\nratio = speed / the baseline row's speed (when neither has a speed: baseline wall time / wall time).\n\n"
-                out += line(columns) + "\n" + line(columns.map { _ in "---" }) + "\n"
-                for r in rows { out += line(r) + "\n" }
             }
             return out
         }
+    }
+
+    /// One file's provenance line: name, host, CPU, cores, date, commit, build, BLAS, MPI, Slurm.
+    static func fileLine(_ f: BenchResult) -> String {
+        let a = f.attributes
+        var parts = ["`\((f.path as NSString).lastPathComponent)`: host \(a["host"] ?? "?")"]
+        if let cpu = a["cpu_model"] { parts.append(cpu) }
+        parts.append("\(a["cores_per_node"] ?? a["cores"] ?? "?") cores")
+        parts.append(a["date"] ?? "?")
+        parts.append("commit \(a["commit"].map { String($0.prefix(10)) } ?? "unknown")")
+        if let b = a["build_configuration"] { parts.append("\(b) build" + (a["build_flags"].map { " (\($0))" } ?? "")) }
+        if let o = a["openblas_core"] { parts.append("OpenBLAS \(o)") }
+        if let m = a["mpi_library"] { parts.append(m) }
+        if let j = a["slurm_job_id"], !j.isEmpty { parts.append("Slurm job \(j) on \(a["slurm_nodelist"] ?? "?")") }
+        if let b = a["binding"] { parts.append("binding: \(b)") }
+        if a["quick"] == "true" { parts.append("quick") }
+        return parts.joined(separator: ", ")
     }
 }

@@ -5,6 +5,13 @@
 //   /results/model, dataset, throughput_unit, baseline, note   string[n]
 //   /results/image_size, batch_size, epochs, threads            int64[n]
 //   /results/throughput                                         float64[n]  (NaN = not measured)
+//   /results/ranks, nodes, threads_per_rank                     int64[n]    (0 = not a rank study)
+//   /results/hosts, scaling                                     string[n]   (rank hosts and CPU sets;
+//                                                               strong / weak / baseline)
+//   /results/repeat_seconds                                     float64[n, maxRepeats] (every timed
+//                                                               repeat, NaN-padded; absent when none)
+//   /results/figure_<name>                                      float64[n]  (named figures: compute_s,
+//                                                               allreduce_s, bytes_exchanged, ...; NaN = n/a)
 // Files are named `<suite>-<UTC yyyyMMdd-HHmmss>-<6 hex>.h5`; the name is reserved with
 // O_CREAT|O_EXCL before writing, so two runs in the same second never collide, and the finished
 // file replaces the reservation with one rename(2), so a reader never sees half a study.
@@ -38,6 +45,19 @@ public struct BenchRecord: Sendable, Equatable {
     public var baseline: String
     /// Free text: "unsupported: ...", "failed: ...", the data source, ...
     public var note: String
+    /// Scaling mode of a rank row: "strong", "weak", or "baseline" (the R = 1 row both compare with); "" otherwise.
+    public var scaling: String = ""
+    /// MPI ranks, distinct hosts they ran on (counted from the ranks' own reports) and compute
+    /// threads per rank; 0 = not a multi-rank measurement.
+    public var ranks: Int = 0
+    public var nodes: Int = 0
+    public var threadsPerRank: Int = 0
+    /// `host:cpus` of every rank (the CPU set each rank was allowed: shows the binding), "; "-joined.
+    public var hosts: String = ""
+    /// Every timed repeat, in seconds of the row's timed unit (a step, a layer, a batch), in run order.
+    public var repeatSeconds: [Double] = []
+    /// Named measured figures (compute_s, allreduce_s, data_wait_s, bytes_exchanged, passes, ...).
+    public var figures: [String: Double] = [:]
 
     public init(row: BenchmarkRow, model: String, dataset: String = "", imageSize: Int = 0, batchSize: Int = 0,
                 epochs: Int = 0, threads: Int = 0, throughput: Double = .nan, throughputUnit: String = "images/s",
@@ -47,11 +67,18 @@ public struct BenchRecord: Sendable, Equatable {
         self.throughputUnit = throughputUnit; self.baseline = baseline; self.note = note
     }
 
+    /// A figure, NaN when the row has none of that name.
+    public func figure(_ name: String) -> Double { figures[name] ?? .nan }
+
     public static func == (a: BenchRecord, b: BenchRecord) -> Bool {
-        a.row == b.row && a.model == b.model && a.dataset == b.dataset && a.imageSize == b.imageSize
+        func same(_ x: Double, _ y: Double) -> Bool { x == y || (x.isNaN && y.isNaN) }
+        return a.row == b.row && a.model == b.model && a.dataset == b.dataset && a.imageSize == b.imageSize
             && a.batchSize == b.batchSize && a.epochs == b.epochs && a.threads == b.threads
-            && (a.throughput == b.throughput || (a.throughput.isNaN && b.throughput.isNaN))
+            && same(a.throughput, b.throughput)
             && a.throughputUnit == b.throughputUnit && a.baseline == b.baseline && a.note == b.note
+            && a.scaling == b.scaling && a.ranks == b.ranks && a.nodes == b.nodes && a.threadsPerRank == b.threadsPerRank && a.hosts == b.hosts
+            && a.repeatSeconds.count == b.repeatSeconds.count && zip(a.repeatSeconds, b.repeatSeconds).allSatisfy(same)
+            && Set(a.figures.keys) == Set(b.figures.keys) && a.figures.allSatisfy { same($0.value, b.figure($0.key)) }
     }
 }
 
@@ -90,6 +117,19 @@ public enum BenchResultFile {
             try h5.write("results/epochs", records.map { Int64($0.epochs) })
             try h5.write("results/threads", records.map { Int64($0.threads) })
             try h5.write("results/throughput", records.map(\.throughput))
+            try h5.write("results/ranks", records.map { Int64($0.ranks) })
+            try h5.write("results/nodes", records.map { Int64($0.nodes) })
+            try h5.write("results/threads_per_rank", records.map { Int64($0.threadsPerRank) })
+            try h5.writeStrings("results/hosts", records.map(\.hosts))
+            try h5.writeStrings("results/scaling", records.map(\.scaling))
+            let width = records.map(\.repeatSeconds.count).max() ?? 0
+            if width > 0 && !records.isEmpty {
+                let grid = records.flatMap { $0.repeatSeconds + Array(repeating: Double.nan, count: width - $0.repeatSeconds.count) }
+                try h5.write("results/repeat_seconds", grid, shape: [records.count, width])
+            }
+            for name in Set(records.flatMap(\.figures.keys)).sorted() {
+                try h5.write("results/\(figurePrefix)\(name)", records.map { $0.figure(name) })
+            }
             h5.close()
             guard rename(staging, path) == 0 else {
                 throw DeepfakeError("cannot move \(staging) to \(path): \(String(cString: strerror(errno)))")
@@ -131,6 +171,9 @@ public enum BenchResultFile {
         return f.string(from: date)
     }
 
+    /// Dataset-name prefix of a named figure under /results.
+    static let figurePrefix = "figure_"
+
     /// Reads a result file. Files written by BenchmarkResults alone (no extra columns) read with
     /// defaults: model "", throughput NaN.
     public static func read(path: String) throws -> BenchResult {
@@ -164,10 +207,29 @@ public enum BenchResultFile {
             throughput = try h5.read("results/throughput", as: Double.self).values
             guard throughput.count == n else { throw DeepfakeError("\(path): results/throughput has \(throughput.count) rows, names has \(n)") }
         }
+        let ranks = try ints("ranks"), nodes = try ints("nodes"), perRank = try ints("threads_per_rank")
+        let hosts = try strings("hosts"), scaling = try strings("scaling")
+        var repeats = Array(repeating: [Double](), count: n)
+        if h5.exists("results/repeat_seconds") {
+            let (v, shape) = try h5.read("results/repeat_seconds", as: Double.self)
+            guard shape.count == 2, shape[0] == n else {
+                throw DeepfakeError("\(path): results/repeat_seconds has shape \(shape), expected [\(n), repeats]")
+            }
+            for i in 0..<n { repeats[i] = Array(v[(i * shape[1])..<((i + 1) * shape[1])]).filter { !$0.isNaN } }
+        }
+        var figures = Array(repeating: [String: Double](), count: n)
+        for name in try h5.list("results") where name.hasPrefix(figurePrefix) {
+            let v = try h5.read("results/\(name)", as: Double.self).values
+            guard v.count == n else { throw DeepfakeError("\(path): results/\(name) has \(v.count) rows, names has \(n)") }
+            for i in 0..<n where !v[i].isNaN { figures[i][String(name.dropFirst(figurePrefix.count))] = v[i] }
+        }
         let records = (0..<n).map { i in
-            BenchRecord(row: rows[i], model: model[i], dataset: dataset[i], imageSize: size[i], batchSize: batch[i],
-                        epochs: epochs[i], threads: threads[i], throughput: throughput[i], throughputUnit: unit[i],
-                        baseline: baseline[i], note: note[i])
+            var r = BenchRecord(row: rows[i], model: model[i], dataset: dataset[i], imageSize: size[i], batchSize: batch[i],
+                                epochs: epochs[i], threads: threads[i], throughput: throughput[i], throughputUnit: unit[i],
+                                baseline: baseline[i], note: note[i])
+            r.ranks = ranks[i]; r.nodes = nodes[i]; r.threadsPerRank = perRank[i]; r.hosts = hosts[i]; r.scaling = scaling[i]
+            r.repeatSeconds = repeats[i]; r.figures = figures[i]
+            return r
         }
         return BenchResult(path: path, attributes: attrs, records: records)
     }

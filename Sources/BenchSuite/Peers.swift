@@ -19,11 +19,19 @@ public enum Peers {
     }
 
     static let bench = ".build/release/bench"
-    static let data = "../shared/datasets/kagglehub/datasets"
+
+    /// The interpreter of the peer virtualenv: `--python`, else $DEEPFAKE_BENCH_PYTHON, else `python3`.
+    public static func python(flag: String?, environment: [String: String] = ProcessInfo.processInfo.environment) -> String {
+        if let f = flag, !f.isEmpty { return f }
+        if let e = environment["DEEPFAKE_BENCH_PYTHON"], !e.isEmpty { return e }
+        return "python3"
+    }
 
     /// Comparisons for the scripts in `benchmarksDir` (known scripts get exact commands; any other
-    /// script is listed with `--help`). `python` is the interpreter of a virtualenv outside the repo.
-    public static func comparisons(benchmarksDir: String, python: String = "/work/venv-bench/bin/python") -> [Comparison] {
+    /// script is listed with `--help`). `python` is the interpreter of a virtualenv outside the
+    /// repo; `datasets` the folder holding the kagglehub cache (`--datasets`), else a placeholder.
+    public static func comparisons(benchmarksDir: String, python: String, datasets: String? = nil) -> [Comparison] {
+        let data = datasets.map { ($0 as NSString).appendingPathComponent("kagglehub/datasets") } ?? "DATASETS/kagglehub/datasets"
         let scripts = ((try? FileManager.default.contentsOfDirectory(atPath: benchmarksDir)) ?? [])
             .filter { $0.hasSuffix(".py") }.sorted()
         let dir = (benchmarksDir as NSString).lastPathComponent == "benchmarks" ? "benchmarks" : benchmarksDir
@@ -35,7 +43,7 @@ public enum Peers {
             case "torch_resnet_throughput.py":
                 return Comparison(script: s, compares: "Classic ResNet-18 training images/s at 32/64/128 px, batch 32 (PyTorch CPU)",
                                   swift: "\(bench) run --suite throughput --out results/bench",
-                                  peer: py(s, "--sizes 32,64,128 --batch 32 --steps 3 --threads \(ProcessInfo.processInfo.activeProcessorCount)"))
+                                  peer: py(s, "--sizes 32,64,128 --batch 32 --steps 10 --repeats 5 --threads \(ProcessInfo.processInfo.activeProcessorCount)"))
             case "preprocess_pillow.py":
                 return Comparison(script: s, compares: "decode + resize + HDF5 cache write, images/s (Pillow + h5py)",
                                   swift: "\(bench) run --suite preprocess --out results/bench",
@@ -69,13 +77,13 @@ public enum Peers {
     }
 
     /// Text for `bench peers`.
-    public static func text(benchmarksDir: String, python: String = "/work/venv-bench/bin/python") -> String {
-        let list = comparisons(benchmarksDir: benchmarksDir, python: python)
+    public static func text(benchmarksDir: String, python: String, datasets: String? = nil) -> String {
+        let list = comparisons(benchmarksDir: benchmarksDir, python: python, datasets: datasets)
         if list.isEmpty {
             return "no peer scripts (*.py) in \(benchmarksDir): run `bench peers` from the DeepfakeDetection package folder\n"
         }
         var out = "Peer comparisons (run each pair on an otherwise idle machine; build first with `swift build -c release`).\n"
-        out += "Python: a virtualenv outside the repo, e.g. python3 -m venv /work/venv-bench; see benchmarks/README.md for its packages.\n"
+        out += "Python: a virtualenv outside the repo (--python or $DEEPFAKE_BENCH_PYTHON); see benchmarks/README.md for its packages.\n"
         for c in list {
             out += "\n# \(c.script): \(c.compares)\n"
             if !c.swift.isEmpty { out += "  ours: \(c.swift)\n" }
@@ -84,25 +92,20 @@ public enum Peers {
         return out
     }
 
-    /// The kinds `bench quantum` knows.
-    public static let quantumKinds = ["hqnn", "fwd", "gate", "quanv"]
-
     /// `<key> <value>` figures for quantum_*.py (keys as those scripts read them), measured with
     /// `threads` threads at the scripts' sizes.
-    public static func quantumFigures(_ kind: String, threads: Int) throws -> [(String, Double)] {
+    public static func quantumFigures(_ kind: QuantumFigureKind, threads: Int) -> [(String, Double)] {
         Compute.setThreads(threads)
         switch kind {
-        case "hqnn": return [("hqnn_head_step_s", QuantumBenchmarks.hqnnHead(batch: 256, layers: 6, circuits: 8, qubits: 8))]
-        case "fwd": return [("forward_samples_per_s", QuantumBenchmarks.forwardThroughput(batch: 4096, qubits: 8, layers: 6))]
-        case "quanv": return [("quanv_s_per_image", QuantumBenchmarks.quanvolution(images: 1000, size: 64))]
-        case "gate":
+        case .hqnn: return [("hqnn_head_step_s", QuantumBenchmarks.hqnnHead(batch: 256, layers: 6, circuits: 8, qubits: 8))]
+        case .fwd: return [("forward_samples_per_s", QuantumBenchmarks.forwardThroughput(batch: 4096, qubits: 8, layers: 6))]
+        case .quanv: return [("quanv_s_per_image", QuantumBenchmarks.quanvolution(images: 1000, size: 64))]
+        case .gate:
             let layer = QuantumBenchmarks.singleStateLayer(qubits: 24)
             return [("rx_24q_s", QuantumBenchmarks.singleStateGate(qubits: 24, gate: .rx)),
                     ("cnot_24q_s", QuantumBenchmarks.singleStateGate(qubits: 24, gate: .cnot)),
                     ("layer_24q_s", layer.seconds), ("layer_24q_passes", Double(layer.passes)),
                     ("layer_24q_gates", Double(layer.gates))]
-        default:
-            throw DeepfakeError("unknown quantum benchmark '\(kind)': use one of \(quantumKinds.joined(separator: ", "))")
         }
     }
 }

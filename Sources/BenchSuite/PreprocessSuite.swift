@@ -10,19 +10,19 @@ import Reporting
 
 public enum PreprocessSuite {
     /// One row per dataset. `quick` uses the built-in small set only, one repeat.
-    public static func run(quick: Bool, threads: Int, size: Int = 64, scratch: String, packageRoot: String,
+    public static func run(quick: Bool, threads: Int, size: Int = 64, scratch: String, datasets: String?,
                            log: (String) -> Void = { print($0) }) throws -> [BenchRecord] {
         var sets: [(DatasetEntry, String, String)] = []
         if !quick {
             for (name, handle) in [("hard1k", BenchEnvironment.hard1k), ("deepfake2k", BenchEnvironment.deepfake2k)] {
-                if let root = BenchEnvironment.kaggleRoot(for: handle, packageRoot: packageRoot) {
+                if let root = BenchEnvironment.kaggleRoot(for: handle, datasets: datasets) {
                     sets.append((DatasetEntry(name: name, source: .kaggle(try KaggleHandle(parsing: handle))), root,
                                  "\(name) from the kagglehub cache \(root)"))
                 }
             }
         }
         if sets.isEmpty {
-            let why = quick ? "quick run" : "no hard1k/deepfake2k in $KAGGLEHUB_CACHE or ../shared/datasets"
+            let why = quick ? "quick run" : "no hard1k/deepfake2k in $KAGGLEHUB_CACHE" + (datasets.map { " or \($0)" } ?? "")
             sets.append((DatasetEntry(name: "demo", source: .builtin(variant: "small")), "/tmp", "built-in generated faces (\(why))"))
         }
         try FileManager.default.createDirectory(atPath: scratch, withIntermediateDirectories: true)

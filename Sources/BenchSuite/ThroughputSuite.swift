@@ -2,8 +2,7 @@
 // sizes (Models.measureClassicTrainingThroughput) and the simulator micro-benchmarks
 // (Quantum.QuantumBenchmarks: HQNN head, 8-qubit layer forward, quanvolution), each row carrying
 // its speed and, for circuits, the resources (gates by kind, depth, qubits, parameters) of the
-// circuit that was timed. `scaling` repeats the suite at each thread count; its ratio column is the
-// speed-up over the 1-thread row of the same benchmark.
+// circuit that was timed. (Scaling over ranks, qubits and shards: RanksSuite, QubitsSuite, ShardedSuite.)
 
 import Core
 import Foundation
@@ -41,17 +40,14 @@ public struct ThroughputStudy: Sendable {
 }
 
 public enum ThroughputSuite {
-    /// Runs the study with `threads` compute threads. Row names end in " t<threads>" when
-    /// `tagThreads` (the scaling suite) so the same benchmark at two thread counts stays distinct.
-    public static func run(_ s: ThroughputStudy, threads: Int, tagThreads: Bool = false,
-                           log: (String) -> Void = { print($0) }) -> [BenchRecord] {
-        let tag = tagThreads ? " t\(threads)" : ""
+    /// Runs the study with `threads` compute threads.
+    public static func run(_ s: ThroughputStudy, threads: Int, log: (String) -> Void = { print($0) }) -> [BenchRecord] {
         var out: [BenchRecord] = []
         func add(_ r: BenchRecord) {
             out.append(r)
             log(String(format: "throughput: %@: %.1f %@ (%.3f s)", r.row.name, r.throughput, r.throughputUnit, r.row.wallSeconds))
         }
-        let classicName = { (size: Int) in "Classic ResNet-18 train \(size)px b\(s.classicBatch)\(tag)" }
+        let classicName = { (size: Int) in "Classic ResNet-18 train \(size)px b\(s.classicBatch)" }
         // Quantum rows compare with the Classic row at 64 px (hard1k's size) when it was measured.
         let quantumBaseline = s.classicSizes.contains(64) ? classicName(64) : ""
         for size in s.classicSizes {
@@ -71,48 +67,31 @@ public enum ThroughputSuite {
         var t0 = WallClock.now()
         let stepSeconds = QuantumBenchmarks.hqnnHead(batch: s.hqnnBatch, layers: s.hqnnLayers, circuits: s.hqnnCircuits,
                                                      qubits: 8, repeats: s.repeats)
-        add(quantumRecord("HQNN head \(s.hqnnCircuits)x8q L=\(s.hqnnLayers) B=\(s.hqnnBatch)\(tag)", circuit: head,
+        add(quantumRecord("HQNN head \(s.hqnnCircuits)x8q L=\(s.hqnnLayers) B=\(s.hqnnBatch)", circuit: head,
                           copies: s.hqnnCircuits, wall: WallClock.now() - t0, batch: s.hqnnBatch, threads: threads,
                           throughput: Double(s.hqnnBatch) / stepSeconds, unit: "samples/s", baseline: quantumBaseline,
-                          note: String(format: "%.4f s per training step (forward + adjoint backward), best of %d", stepSeconds, s.repeats)))
+                          note: String(format: "%.4f s per training step (forward + adjoint backward), median of %d", stepSeconds, s.repeats)))
 
         // One 8-qubit layer, forward only.
         let layer = Templates.layerCircuit(template: .strong, wires: 8, layers: 6, features: 8)
         t0 = WallClock.now()
         let fwd = QuantumBenchmarks.forwardThroughput(batch: s.forwardBatch, qubits: 8, layers: 6, repeats: s.repeats)
-        add(quantumRecord("8-qubit layer forward L=6 B=\(s.forwardBatch)\(tag)", circuit: layer, copies: 1,
+        add(quantumRecord("8-qubit layer forward L=6 B=\(s.forwardBatch)", circuit: layer, copies: 1,
                           wall: WallClock.now() - t0, batch: s.forwardBatch, threads: threads, throughput: fwd,
-                          unit: "samples/s", baseline: quantumBaseline, note: "forward only, best of \(s.repeats)"))
+                          unit: "samples/s", baseline: quantumBaseline, note: "forward only, median of \(s.repeats)"))
 
         // Quanvolution: one 4-qubit circuit per 2x2 patch and channel.
         let quanv = QuanvolutionCircuit(seed: 999).circuit
         t0 = WallClock.now()
         let perImage = QuantumBenchmarks.quanvolution(images: s.quanvImages, size: s.quanvSize, repeats: s.repeats)
         let patches = 3 * (s.quanvSize / 2) * (s.quanvSize / 2)
-        var q = quantumRecord("quanvolution \(s.quanvSize)px\(tag)", circuit: quanv, copies: 1, wall: WallClock.now() - t0,
+        var q = quantumRecord("quanvolution \(s.quanvSize)px", circuit: quanv, copies: 1, wall: WallClock.now() - t0,
                               batch: s.quanvImages, threads: threads, throughput: 1 / perImage, unit: "images/s",
                               baseline: quantumBaseline,
                               note: String(format: "%.3f ms per image, %d circuit runs per image (gates: one patch circuit)",
                                            perImage * 1000, patches))
         q.imageSize = s.quanvSize
         add(q)
-        return out
-    }
-
-    /// The `scaling` suite: the throughput study at each thread count; ratio = speed-up over the
-    /// first thread count's row of the same benchmark.
-    public static func scaling(_ s: ThroughputStudy, threadCounts: [Int] = [1, 2],
-                               log: (String) -> Void = { print($0) }) -> [BenchRecord] {
-        var out: [BenchRecord] = []
-        for t in threadCounts {
-            log("scaling: \(t) thread(s)")
-            var rows = run(s, threads: t, tagThreads: true, log: log)
-            for i in rows.indices {
-                let name = rows[i].row.name
-                rows[i].baseline = String(name.dropLast(" t\(t)".count)) + " t\(threadCounts[0])"
-            }
-            out += rows
-        }
         return out
     }
 

@@ -13,8 +13,7 @@ import Training
 
 /// What the training study runs.
 public struct TrainingStudy: Sendable {
-    /// Model labels: "Classic", "HQNN", "QNN".
-    public var models: [String]
+    public var models: [ModelChoice]
     public var imageSizes: [Int]
     public var batchSizes: [Int]
     public var epochs: Int
@@ -33,13 +32,18 @@ public struct TrainingStudy: Sendable {
     /// `trainData` is nil. nil = the demo's settings on the automatically chosen data.
     public var baseConfig: Config?
 
-    public init(models: [String] = ["Classic", "HQNN", "QNN"], imageSizes: [Int] = [32, 64], batchSizes: [Int] = [16, 32],
+    /// A folder holding kagglehub caches of the real sets (`--datasets`, else $DEEPFAKE_DATASETS);
+    /// nil = only $KAGGLEHUB_CACHE is looked at.
+    public var datasets: String?
+
+    public init(models: [ModelChoice] = ModelChoice.allCases, imageSizes: [Int] = [32, 64], batchSizes: [Int] = [16, 32],
                 epochs: Int = 3, trainData: DatasetEntry? = nil,
                 threads: Int = ProcessInfo.processInfo.activeProcessorCount, keepRuns: Bool = false) {
         self.models = models; self.imageSizes = imageSizes; self.batchSizes = batchSizes; self.epochs = epochs
         self.trainData = trainData; self.threads = threads; self.keepRuns = keepRuns
         self.baseConfig = nil
         self.isolationExecutable = nil
+        self.datasets = nil
     }
 
     /// Loads `path` as the base config; its trainData then replaces the study's data choice.
@@ -52,7 +56,7 @@ public struct TrainingStudy: Sendable {
 
     /// `--quick`: Classic and HQNN at 32x32, batch 16, one epoch on the built-in small set.
     public static var quick: TrainingStudy {
-        TrainingStudy(models: ["Classic", "HQNN"], imageSizes: [32], batchSizes: [16], epochs: 1,
+        TrainingStudy(models: [.classic, .hqnn], imageSizes: [32], batchSizes: [16], epochs: 1,
                       trainData: DatasetEntry(name: "demo", source: .builtin(variant: "small")))
     }
 }
@@ -64,7 +68,8 @@ public enum TrainingSuite {
     /// later studies); run folders live in `<outDirectory>/training-runs-*` until the study ends.
     public static func run(_ study: TrainingStudy, outDirectory: String, packageRoot: String,
                            log: (String) -> Void = { print($0) }) throws -> [BenchRecord] {
-        let (entry, kagglePath, dataNote) = chooseData(study, packageRoot: packageRoot)
+        let (entry, kagglePath, dataNote) = chooseData(study.trainData, base: study.baseConfig, packageRoot: packageRoot,
+                                                       datasets: study.datasets)
         log("training suite: data \(label(entry)): \(dataNote)")
         let work = (outDirectory as NSString).appendingPathComponent(
             "training-runs-\(BenchResultFile.utcStamp(Date()))-\(ProcessInfo.processInfo.processIdentifier)")
@@ -76,7 +81,7 @@ public enum TrainingSuite {
         for size in study.imageSizes {
             for batch in study.batchSizes {
                 for model in study.models {
-                    let name = "\(model) \(size)px b\(batch)"
+                    let name = "\(model.rawValue) \(size)px b\(batch)"
                     log("training suite: \(name), \(study.epochs) epoch(s)")
                     var config = try makeConfig(model: model, size: size, batch: batch, epochs: study.epochs, entry: entry,
                                                 kagglePath: kagglePath, threads: study.threads, base: study.baseConfig)
@@ -84,11 +89,11 @@ public enum TrainingSuite {
                     config.dataPath = dataDir
                     config.modelPath = (work as NSString).appendingPathComponent("no-pretrained-weights")
                     var record = BenchRecord(row: BenchmarkRow(name: name, accuracy: .nan, loss: .nan, auc: .nan, wallSeconds: .nan),
-                                             model: model, dataset: label(entry), imageSize: size, batchSize: batch,
+                                             model: model.rawValue, dataset: label(entry), imageSize: size, batchSize: batch,
                                              epochs: study.epochs, threads: study.threads,
-                                             baseline: model == "Classic" ? "" : "Classic \(size)px b\(batch)", note: dataNote)
+                                             baseline: model == .classic ? "" : "Classic \(size)px b\(batch)", note: dataNote)
                     let configPath = (work as NSString).appendingPathComponent(
-                        "\(model)-\(size)-\(batch).yaml")
+                        "\(model.rawValue)-\(size)-\(batch).yaml")
                     try config.toYAML().write(toFile: configPath, atomically: true, encoding: .utf8)
                     var t0 = WallClock.now()
                     do {
@@ -165,32 +170,33 @@ public enum TrainingSuite {
         return e.name
     }
 
-    /// The study's data: its own entry, else hard1k when a kagglehub cache has it, else builtin:small.
-    static func chooseData(_ study: TrainingStudy, packageRoot: String) -> (DatasetEntry, String, String) {
-        if let e = study.trainData { return (e, "/tmp", "training data \(e.source) (set by --quick or the caller)") }
-        if let base = study.baseConfig, let e = base.trainData.first {
+    /// A study's data: its own entry, else the base config's, else hard1k when a kagglehub cache
+    /// has it ($KAGGLEHUB_CACHE, or `datasets`), else builtin:small.
+    static func chooseData(_ trainData: DatasetEntry?, base: Config?, packageRoot: String,
+                           datasets: String?) -> (DatasetEntry, String, String) {
+        if let e = trainData { return (e, "/tmp", "training data \(e.source) (set by --quick or the caller)") }
+        if let base, let e = base.trainData.first {
             return (e, base.kagglePath, "training data \(e.source) from the base config")
         }
-        if let root = BenchEnvironment.kaggleRoot(for: BenchEnvironment.hard1k, packageRoot: packageRoot),
+        if let root = BenchEnvironment.kaggleRoot(for: BenchEnvironment.hard1k, datasets: datasets),
            let handle = try? KaggleHandle(parsing: BenchEnvironment.hard1k) {
             return (DatasetEntry(name: "hard1k", source: .kaggle(handle)), root, "hard1k from the kagglehub cache \(root)")
         }
         return (DatasetEntry(name: "demo", source: .builtin(variant: "small")), "/tmp",
-                "built-in generated faces (no hard1k in $KAGGLEHUB_CACHE or ../shared/datasets)")
+                "built-in generated faces (no hard1k in $KAGGLEHUB_CACHE" + (datasets.map { " or \($0)" } ?? "") + ")")
     }
 
     /// The config of one grid point: `base` with the grid's settings, else the demo's optimiser
     /// settings and a seeded split with a test part (20% held out, half of it for testing;
     /// 70/20/10 on real data as configs/hard1k.yaml).
-    public static func makeConfig(model: String, size: Int, batch: Int, epochs: Int, entry: DatasetEntry,
+    public static func makeConfig(model: ModelChoice, size: Int, batch: Int, epochs: Int, entry: DatasetEntry,
                                   kagglePath: String, threads: Int, base: Config? = nil) throws -> Config {
         var c = base ?? Config(modelType: .classic, trainData: [entry])
         c.trainData = [entry]
         switch model {
-        case "Classic": c.modelType = .classic
-        case "HQNN": c.modelType = .quantum; c.quanType = .hqnn
-        case "QNN": c.modelType = .quantum; c.quanType = .qnn
-        default: throw DeepfakeError("unknown model '\(model)' in the training study: use Classic, HQNN or QNN")
+        case .classic: c.modelType = .classic
+        case .hqnn: c.modelType = .quantum; c.quanType = .hqnn
+        case .qnn: c.modelType = .quantum; c.quanType = .qnn
         }
         c.imageHeight = size; c.imageWidth = size
         c.batchSize = batch

@@ -6,9 +6,9 @@ import Config
 import Datasets
 import NN
 
-enum EngineSettings {
+public enum EngineSettings {
     /// `optimizer`, `learningRate`, `beta1`, `momentum`, `weightDecay`.
-    static func optimizer(_ c: Config) -> Optimizer {
+    public static func optimizer(_ c: Config) -> Optimizer {
         let wd: WeightDecay = c.weightDecay > 0 ? .l2(Float(c.weightDecay)) : .none
         switch c.optimizer {
         case .adam: return Adam(learningRate: Float(c.learningRate), beta1: Float(c.beta1), weightDecay: wd)
@@ -20,7 +20,7 @@ enum EngineSettings {
     /// `lrSchedule`, `learningRate`, `warmupEpochs`, `numEpochs`, in optimiser steps.
     /// `stepsPerEpoch` must be the count of batches the trainer runs (`Trainer.stepsPerEpoch`): a
     /// smaller count ends the cosine early and leaves the last steps at rate 0.
-    static func learningRateSchedule(_ c: Config, stepsPerEpoch: Int) -> LearningRateSchedule {
+    public static func learningRateSchedule(_ c: Config, stepsPerEpoch: Int) -> LearningRateSchedule {
         switch c.lrSchedule {
         case .constant: return .constant(Float(c.learningRate))
         case .cosine:
@@ -34,7 +34,7 @@ enum EngineSettings {
 
     /// `augment`: hflip -> horizontal flip with p = 0.5, vflip -> vertical flip with p = 0.5,
     /// rotate -> a small random rotation in [-15, 15] degrees (bilinear).
-    static func augmentation(_ c: Config) -> AugmentationPolicy {
+    public static func augmentation(_ c: Config) -> AugmentationPolicy {
         var policy = AugmentationPolicy.none
         for a in c.augment {
             switch a {

@@ -126,17 +126,6 @@ final class PrepareTests: XCTestCase {
         XCTAssertEqual(Int(d.images[64 + 36]), 200, accuracy: 2)   // fake: uniform grey value 200 stays 200
     }
 
-    func testPreprocessBenchmarkRebuildsAndCleansUp() throws {
-        let root = try dataset(real: 3, fake: 2)
-        let scratch = tempDir("bench")
-        let r = try PreprocessBenchmark.run(entries: [Fixtures.entry("x", root)], kagglePath: "/nonexistent", height: 8, width: 8,
-                                            threads: 2, repeats: 2, scratch: scratch, environment: [:])
-        XCTAssertEqual(r.images, 5); XCTAssertEqual(r.skipped, 0)
-        XCTAssertGreaterThan(r.seconds, 0); XCTAssertGreaterThan(r.cacheBytes, 0)
-        XCTAssertTrue(r.description.contains("images/s"))
-        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: scratch), [])
-    }
-
     func testAllUnreadableIsAnError() throws {
         let root = tempDir("bad")
         for cls in ["real", "fake"] {

@@ -107,15 +107,3 @@ final class ResourceAndJSONTests: XCTestCase {
         assertError(with("diff_method", "spsa"), ["spsa", "parameter-shift"])
     }
 }
-
-final class BenchmarkSmokeTests: XCTestCase {
-    func testBenchmarksRunOnTinySizesAndRejectUnknownNames() {
-        XCTAssertGreaterThan(QuantumBenchmarks.hqnnHead(batch: 5, layers: 1, circuits: 2, qubits: 3, repeats: 1), 0)
-        XCTAssertGreaterThan(QuantumBenchmarks.forwardThroughput(batch: 9, qubits: 3, layers: 1, repeats: 1), 0)
-        XCTAssertGreaterThan(QuantumBenchmarks.quanvolution(images: 2, size: 8, repeats: 1), 0)
-        XCTAssertEqual(QuantumBenchmarks.singleStateLayer(qubits: 4, repeats: 1).passes, 5)
-        XCTAssertThrowsError(try QuantumBenchmarks.lines("hqn")) { e in
-            XCTAssertTrue("\(e)".contains("hqnn, fwd, gate, quanv"))
-        }
-    }
-}

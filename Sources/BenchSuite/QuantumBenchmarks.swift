@@ -1,13 +1,16 @@
-// Public micro-benchmarks of the simulator for the `bench` executable and the peer scripts in
-// benchmarks/quantum_*.py. Each returns the best of `repeats` timings (noisy shared machines).
+// Micro-benchmarks of the simulator for the `bench` executable and the peer scripts in
+// benchmarks/quantum_*.py (moved here from the Quantum target: a library does not carry its own
+// benchmark drivers). Each runs one untimed warm-up and returns the median of `repeats` timings
+// (the peer scripts do the same: benchmarks/quantum_common.py median_of); the
+// `bench quantum KIND` key names live in Peers.quantumFigures, their one home.
 
 import Core
+import Quantum
 
 public enum QuantumBenchmarks {
-    static func best(_ repeats: Int, _ body: () -> Void) -> Double {
-        var t = Double.infinity
-        for _ in 0..<Swift.max(1, repeats) { t = Swift.min(t, WallClock.time(body)) }
-        return t
+    static func median(_ repeats: Int, _ body: () -> Void) -> Double {
+        body()
+        return Spread((0..<Swift.max(1, repeats)).map { _ in WallClock.time(body) }).median
     }
 
     static func randomValues(_ count: Int, seed: UInt64, scale: Double = 2 * Double.pi) -> [Double] {
@@ -17,7 +20,7 @@ public enum QuantumBenchmarks {
 
     /// The old tool's HQNN head: `circuits` parallel circuits of `qubits` wires (AngleEmbedding X
     /// + StronglyEntanglingLayers), forward + adjoint backward for `batch` samples.
-    /// Returns seconds per training step (best of repeats).
+    /// Returns seconds per training step (median of repeats).
     public static func hqnnHead(batch: Int = 256, layers: Int = 6, circuits: Int = 8, qubits: Int = 8,
                                 repeats: Int = 3) -> Double {
         let c = Templates.layerCircuit(template: .strong, wires: qubits, layers: layers, features: qubits)
@@ -25,7 +28,7 @@ public enum QuantumBenchmarks {
         let inputs = (0..<circuits).map { randomValues(batch * qubits, seed: UInt64($0), scale: 1) }
         let weights = (0..<circuits).map { randomValues(c.nWeights, seed: UInt64(100 + $0)) }
         let upstream = randomValues(batch * qubits, seed: 7, scale: 1)
-        return best(repeats) {
+        return median(repeats) {
             for k in 0..<circuits {
                 _ = execs[k].forward(inputs: inputs[k], batch: batch, weights: weights[k])
                 _ = execs[k].backward(upstream: upstream)
@@ -38,7 +41,7 @@ public enum QuantumBenchmarks {
         let c = Templates.layerCircuit(template: .strong, wires: qubits, layers: layers, features: qubits)
         let ex = CircuitExecutor(circuit: c)
         let x = randomValues(batch * qubits, seed: 1, scale: 1), w = randomValues(c.nWeights, seed: 2)
-        return Double(batch) / best(repeats) { _ = ex.forward(inputs: x, batch: batch, weights: w) }
+        return Double(batch) / median(repeats) { _ = ex.forward(inputs: x, batch: batch, weights: w) }
     }
 
     /// Seconds per gate application on one state of `qubits` wires (amplitude-parallel):
@@ -54,7 +57,7 @@ public enum QuantumBenchmarks {
         }
         let t0 = emptyStateSeconds(qubits, repeats)
         let ex = CircuitExecutor(circuit: c)
-        let t = best(repeats) { _ = ex.forward(inputs: [], batch: 1, weights: [0.3]) }
+        let t = median(repeats) { _ = ex.forward(inputs: [], batch: 1, weights: [0.3]) }
         return (t - t0) / Double(gates)
     }
 
@@ -63,7 +66,7 @@ public enum QuantumBenchmarks {
         var empty = Circuit(nQubits: qubits, nInputs: 0, nWeights: 0)
         empty.append(.z, wires: [0])
         let e0 = CircuitExecutor(circuit: empty)
-        return best(repeats) { _ = e0.forward(inputs: [], batch: 1, weights: []) }
+        return median(repeats) { _ = e0.forward(inputs: [], batch: 1, weights: []) }
     }
 
     /// One StronglyEntangling layer on a `qubits`-wire state: (seconds per layer, passes over
@@ -74,7 +77,7 @@ public enum QuantumBenchmarks {
         let ex = CircuitExecutor(circuit: c)
         let w = randomValues(c.nWeights, seed: 3)
         let t0 = emptyStateSeconds(qubits, repeats)
-        let t = best(repeats) { _ = ex.forward(inputs: [], batch: 1, weights: w) }
+        let t = median(repeats) { _ = ex.forward(inputs: [], batch: 1, weights: w) }
         return (t - t0, ex.passes, qubits * 3 + qubits)
     }
 
@@ -83,35 +86,11 @@ public enum QuantumBenchmarks {
         var rng = SeededRNG(seed: 5)
         let x = (0..<(images * 3 * size * size)).map { _ in rng.uniformFloat() }
         let qc = QuanvolutionCircuit(seed: 999)
-        let t = best(repeats) {
+        let t = median(repeats) {
             x.withUnsafeBufferPointer { p in
                 _ = Quanvolution.apply(images: p.baseAddress!, n: images, channels: 3, height: size, width: size, circuit: qc)
             }
         }
         return t / Double(images)
-    }
-}
-
-extension QuantumBenchmarks {
-    /// Names accepted by `lines(_:)`, matching benchmarks/quantum_*.py.
-    public static let names = ["hqnn", "fwd", "gate", "quanv"]
-
-    /// The `<key> <value>` lines the peer scripts parse (benchmarks/quantum_common.py), for the
-    /// `bench` executable to print: hqnn -> hqnn_head_step_s; fwd -> forward_samples_per_s;
-    /// gate -> rx_24q_s, cnot_24q_s, layer_24q_s, layer_24q_passes, layer_24q_gates;
-    /// quanv -> quanv_s_per_image. Uses Parallel.threads as set by the caller.
-    public static func lines(_ name: String) throws -> [String] {
-        switch name {
-        case "hqnn": return ["hqnn_head_step_s \(hqnnHead(batch: 256, layers: 6))"]
-        case "fwd": return ["forward_samples_per_s \(forwardThroughput(batch: 4096, qubits: 8, layers: 6))"]
-        case "gate":
-            let l = singleStateLayer(qubits: 24)
-            return ["rx_24q_s \(singleStateGate(qubits: 24, gate: .rx))",
-                    "cnot_24q_s \(singleStateGate(qubits: 24, gate: .cnot))",
-                    "layer_24q_s \(l.seconds)", "layer_24q_passes \(l.passes)", "layer_24q_gates \(l.gates)"]
-        case "quanv": return ["quanv_s_per_image \(quanvolution(images: 1000, size: 64))"]
-        default:
-            throw DeepfakeError("unknown quantum benchmark '\(name)'; valid choices: \(names.joined(separator: ", "))")
-        }
     }
 }

@@ -1,6 +1,8 @@
-// Training throughput of the Classic model (forward + backward + Adam step) for the bench tool.
+// Training throughput of the Classic model (forward + backward + Adam step) for the bench tool
+// (moved here from the Models target with the other benchmark drivers).
 
 import Core
+import Models
 import NN
 
 /// Images per second of ResNet-18 training steps on random data: batch `batch` of

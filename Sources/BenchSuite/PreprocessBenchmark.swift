@@ -1,8 +1,10 @@
 // Preprocessing throughput, for the `bench` executable: decode + resize + HDF5 cache write of
-// given entries from scratch (the cache is always rebuilt), timed end to end.
+// given entries from scratch (the cache is always rebuilt), timed end to end (moved here from the
+// Datasets target with the other benchmark drivers).
 
 import Config
 import Core
+import Datasets
 import Foundation
 #if canImport(Glibc)
 import Glibc

@@ -1,0 +1,175 @@
+// The `sharded` suite: one statevector split over 2^k ranks (Quantum.ShardedStatevector), one
+// StronglyEntangling layer on it, at several qubit counts. The parent launches
+// `bench sharded-child SPEC OUT` once per (round, R) (Launcher: srun or mpirun), so repeats
+// interleave across rank counts; each child applies one untimed warm-up layer and one timed
+// layer per qubit count and writes its own JSON. A row per (qubits, R): every repeat's seconds
+// per layer (the slowest rank, between barriers), shard exchanges per layer (counted by the
+// state), bytes each rank sent (an exchange swaps whole shards: 2 x 8 x 2^local bytes each way),
+// and at small sizes the largest amplitude difference to the unsharded state simulated in one
+// process. Efficiency against the 1-rank row is the report's ratio.
+//
+// Gradients: the sharded state has no gradient method yet. `ShardedChild.run` takes a
+// `ShardedGradientTiming`; when one is handed in, its seconds per layer gradient become the
+// `gradient_s` figure of each row (the report shows the column once any row has it).
+
+import Core
+import Foundation
+import Quantum
+import Reporting
+
+/// Times one gradient of `circuit` (weights `weights`) on a sharded state: the hook for the
+/// sharded adjoint, once the Quantum target has it.
+public protocol ShardedGradientTiming: Sendable {
+    func gradientSeconds(state: ShardedStatevector, circuit: Circuit, weights: [Double]) throws -> Double
+}
+
+/// What the sharded study runs.
+public struct ShardedStudy: Sendable {
+    public var qubits: [Int] = [22, 24, 26]
+    public var rankCounts: [Int] = [1, 2, 4]
+    /// Qubit counts up to this also run the unsharded reference in every rank (memory: the whole state per rank).
+    public var checkMaxQubits = 16
+    /// Qubits per rank at most (2^n x 16 bytes each: 30 = 16 GiB); larger counts are skipped at that R.
+    public var maxLocalQubits = 30
+    public var threadsPerRank = 1
+    public var plan = RepeatPlan.standard(quick: false)
+
+    public init() {}
+
+    /// `--quick`: 10 and 12 qubits on 1 and 2 ranks, both checked, 2 repeats.
+    public static var quick: ShardedStudy {
+        var s = ShardedStudy()
+        s.qubits = [10, 12]; s.rankCounts = [1, 2]; s.plan = .standard(quick: true)
+        return s
+    }
+}
+
+struct ShardedSpec: Codable { var qubits: [Int]; var checkMaxQubits: Int; var seed: UInt64 }
+
+public enum ShardedChild {
+    struct Point: Codable { var seconds: Double; var exchanges: Int; var bytesSent: Double; var maxDiff: Double?; var gradientSeconds: Double? }
+    struct Report: Codable { var rank: Int; var placement: String; var points: [String: Point] }
+
+    /// The layer the suite times: StronglyEntangling, one layer, seeded weights.
+    static func layer(_ qubits: Int, seed: UInt64) -> (Circuit, [Double]) {
+        var c = Circuit(nQubits: qubits, nInputs: 0, nWeights: qubits * 3)
+        Templates.stronglyEntangling(&c, layers: 1)
+        return (c, QuantumBenchmarks.randomValues(c.nWeights, seed: seed))
+    }
+
+    public static func run(specPath: String, outDirectory: String, communicator comm: any Communicator,
+                           gradient: (any ShardedGradientTiming)? = nil) throws {
+        guard let data = FileManager.default.contents(atPath: specPath) else { throw DeepfakeError("cannot read the sharded spec \(specPath)") }
+        let spec = try JSONDecoder().decode(ShardedSpec.self, from: data)
+        var report = Report(rank: comm.rank, placement: RankPlacement.current(), points: [:])
+        for n in spec.qubits {
+            let (circuit, weights) = layer(n, seed: spec.seed)
+            let state = try ShardedStatevector(qubits: n, communicator: comm)
+            state.apply(circuit, weights: weights)   // warm-up: first-touch pages of the shard and the peer buffers
+            state.reset()
+            let before = state.exchanges
+            comm.barrier()
+            let t0 = WallClock.now()
+            state.apply(circuit, weights: weights)
+            comm.barrier()
+            let seconds = comm.allreduceMax(WallClock.now() - t0)
+            let exchanges = state.exchanges - before
+            var point = Point(seconds: seconds, exchanges: exchanges,
+                              bytesSent: Double(exchanges) * 16 * Double(1 << state.localQubits), maxDiff: nil, gradientSeconds: nil)
+            if n <= spec.checkMaxQubits {
+                let full = try ShardedStatevector(qubits: n, communicator: SingleProcessCommunicator())
+                full.apply(circuit, weights: weights)
+                let base = comm.rank << state.localQubits
+                var diff = 0.0
+                for k in 0..<state.re.count {
+                    diff = Swift.max(diff, abs(state.re[k] - full.re[base + k]), abs(state.im[k] - full.im[base + k]))
+                }
+                point.maxDiff = comm.allreduceMax(diff)
+            }
+            if let g = gradient {
+                state.reset()
+                point.gradientSeconds = comm.allreduceMax(try g.gradientSeconds(state: state, circuit: circuit, weights: weights))
+            }
+            report.points["\(n)"] = point
+        }
+        let path = (outDirectory as NSString).appendingPathComponent("rank-\(comm.rank).json")
+        try JSONEncoder().encode(report).write(to: URL(fileURLWithPath: path), options: .atomic)
+    }
+
+    static func readReports(_ directory: String, ranks: Int) throws -> [Report] {
+        try (0..<ranks).map { r in
+            let path = (directory as NSString).appendingPathComponent("rank-\(r).json")
+            guard let data = FileManager.default.contents(atPath: path) else {
+                throw DeepfakeError("rank \(r) wrote no \(path): the launch ran fewer ranks than asked (check the launcher's output above)")
+            }
+            return try JSONDecoder().decode(Report.self, from: data)
+        }
+    }
+}
+
+public enum ShardedSuite {
+    static func rowName(_ n: Int, ranks: Int) -> String { "layer \(n)q R\(ranks)" }
+
+    public static func run(_ s: ShardedStudy, executable: String, launcher: Launcher, outDirectory: String,
+                           log: (String) -> Void = { print($0) }) throws -> [BenchRecord] {
+        let work = (outDirectory as NSString).appendingPathComponent(
+            "sharded-work-\(BenchResultFile.utcStamp(Date()))-\(ProcessInfo.processInfo.processIdentifier)")
+        try FileManager.default.createDirectory(atPath: work, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: work) }
+        for r in s.rankCounts where r < 1 || r & (r - 1) != 0 {
+            throw DeepfakeError("sharded rank count \(r) is not a power of two: use 1, 2, 4, 8, ...")
+        }
+        var seconds: [String: [Double]] = [:], last: [String: ShardedChild.Point] = [:], placements: [String: [String]] = [:]
+        for round in 0..<s.plan.repeats {
+            for ranks in s.rankCounts {
+                let qubits = s.qubits.filter { $0 - ranks.trailingZeroBitCount >= 3 && $0 - ranks.trailingZeroBitCount <= s.maxLocalQubits }
+                guard !qubits.isEmpty else { continue }
+                let specPath = (work as NSString).appendingPathComponent("spec-\(round)-R\(ranks).json")
+                try JSONEncoder().encode(ShardedSpec(qubits: qubits, checkMaxQubits: s.checkMaxQubits, seed: 3))
+                    .write(to: URL(fileURLWithPath: specPath))
+                let outDir = (work as NSString).appendingPathComponent("out-\(round)-R\(ranks)")
+                try FileManager.default.createDirectory(atPath: outDir, withIntermediateDirectories: true)
+                log("sharded suite: round \(round + 1)/\(s.plan.repeats), \(ranks) rank(s), qubits \(qubits)")
+                try launcher.run(ranks: ranks, threadsPerRank: s.threadsPerRank, executable: executable,
+                                 ["sharded-child", specPath, outDir, "--threads", "\(s.threadsPerRank)"], log: log)
+                let reports = try ShardedChild.readReports(outDir, ranks: ranks)
+                for n in qubits {
+                    let name = rowName(n, ranks: ranks)
+                    let p = reports[0].points["\(n)"]!
+                    seconds[name, default: []].append(p.seconds)
+                    last[name] = p
+                    placements[name] = reports.map(\.placement)
+                }
+            }
+        }
+        var out: [BenchRecord] = []
+        for n in s.qubits {
+            for ranks in s.rankCounts {
+                let name = rowName(n, ranks: ranks)
+                guard let p = last[name], let t = seconds[name] else { continue }
+                let (circuit, _) = ShardedChild.layer(n, seed: 3)
+                let res = CircuitResources(circuit)
+                var r = BenchRecord(row: BenchmarkRow(name: name, accuracy: .nan, loss: .nan, auc: .nan, gateCounts: res.gateCounts,
+                                                      depth: res.depth, qubits: n, parameters: res.trainableParameters,
+                                                      wallSeconds: t.reduce(0, +)),
+                                    model: "Quantum", dataset: "random", batchSize: 1, threads: ranks * s.threadsPerRank,
+                                    throughput: 1 / Spread(t).median, throughputUnit: "layers/s",
+                                    baseline: ranks == s.rankCounts[0] ? "" : rowName(n, ranks: s.rankCounts[0]),
+                                    note: "\(launcher.binding(threadsPerRank: s.threadsPerRank)); one StronglyEntangling layer, gate by gate; 1 warm-up layer per launch")
+                r.scaling = "strong"
+                r.ranks = ranks
+                r.threadsPerRank = s.threadsPerRank
+                r.nodes = RankPlacement.nodes(placements[name] ?? [])
+                r.hosts = (placements[name] ?? []).joined(separator: "; ")
+                r.repeatSeconds = t
+                r.figures["exchanges_per_layer"] = Double(p.exchanges)
+                r.figures["bytes_sent_per_rank"] = p.bytesSent
+                r.figures["state_bytes"] = Double(1 << n) * 16
+                if let d = p.maxDiff { r.figures["max_amplitude_diff"] = d }
+                if let g = p.gradientSeconds { r.figures["gradient_s"] = g }
+                out.append(r)
+            }
+        }
+        return out
+    }
+}

@@ -1,0 +1,38 @@
+// `bench classic`: Classic ResNet-18 training images/s per size, beside benchmarks/torch_resnet_throughput.py.
+
+import ArgumentParser
+import BenchSuite
+import Foundation
+import NN
+
+struct ClassicCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "classic",
+        abstract: "Training images/s of the Classic ResNet-18 per size, beside benchmarks/torch_resnet_throughput.py (same stem rule).")
+
+    @Option(help: "Comma-separated image sizes.")
+    var sizes = IntList(argument: "32,64,128")!
+    @Option var batch = 32
+    @Option(help: "Timed steps per repeat (after one warm-up step).")
+    var steps = 10
+    @Option(help: "Timed repeats; the median is printed with the min-max.")
+    var repeats = 5
+    @Option(help: "Compute threads (default: all cores).")
+    var threads = ProcessInfo.processInfo.activeProcessorCount
+    @Option(help: "conv1: auto is the Classic model's rule (stride 1 up to 64 px).")
+    var stem: StemChoice = .auto
+
+    func run() {
+        print("swift ResNet-18, OpenBLAS kernels \(Compute.openBLASCore)")
+        for size in sizes.values {
+            let chosen = stem.stem(forImageSize: size)
+            let runs = (0..<max(1, repeats)).map { _ in
+                measureClassicTrainingThroughput(imageSize: size, batch: batch, steps: steps, threads: threads, stem: chosen)
+            }
+            let s = Spread(runs)
+            let stride = chosen == .torchvision ? 2 : 1
+            print(String(format: "swift resnet18 %dx%d batch %d threads %d conv1 stride %d: %.1f img/s (median of %d, min %.1f, max %.1f)",
+                         size, size, batch, threads, stride, s.median, s.count, s.min, s.max))
+        }
+    }
+}

@@ -1,0 +1,43 @@
+// The benchmark drivers that moved into BenchSuite from Quantum, Models and Datasets (their tests
+// moved with them): the simulator micro-benchmarks on tiny sizes, the Classic training
+// throughput, and the preprocessing benchmark rebuilding a real cache from generated PNG faces.
+
+@testable import BenchSuite
+import Config
+import Core
+import Datasets
+import Foundation
+import XCTest
+
+final class DriverTests: XCTestCase {
+    func testQuantumBenchmarksRunOnTinySizes() {
+        XCTAssertGreaterThan(QuantumBenchmarks.hqnnHead(batch: 5, layers: 1, circuits: 2, qubits: 3, repeats: 1), 0)
+        XCTAssertGreaterThan(QuantumBenchmarks.forwardThroughput(batch: 9, qubits: 3, layers: 1, repeats: 1), 0)
+        XCTAssertGreaterThan(QuantumBenchmarks.quanvolution(images: 2, size: 8, repeats: 1), 0)
+        XCTAssertEqual(QuantumBenchmarks.singleStateLayer(qubits: 4, repeats: 1).passes, 5)
+        XCTAssertEqual(QuantumFigureKind(rawValue: "hqn"), nil)
+        XCTAssertEqual(QuantumFigureKind.choiceList, "hqnn, fwd, gate, quanv")
+    }
+
+    func testClassicThroughputMeasuresSteps() {
+        XCTAssertGreaterThan(measureClassicTrainingThroughput(imageSize: 16, batch: 2, steps: 1, threads: 1), 0)
+        XCTAssertEqual(StemChoice(rawValue: "torchvisoin"), nil)
+        XCTAssertEqual(StemChoice.auto.stem(forImageSize: 32), .forImage(height: 32, width: 32))
+        XCTAssertEqual(StemChoice.torchvision.stem(forImageSize: 32), .torchvision)
+    }
+
+    func testPreprocessBenchmarkRebuildsAndCleansUp() throws {
+        let tmp = FileManager.default.temporaryDirectory.appendingPathComponent("drv-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: tmp) }
+        try BuiltinDataset.generate(into: tmp + "/faces", countPerClass: 3, size: 16, seed: 1)
+        let scratch = tmp + "/bench"
+        try FileManager.default.createDirectory(atPath: scratch, withIntermediateDirectories: true)
+        let r = try PreprocessBenchmark.run(entries: [DatasetEntry(name: "x", source: .localFolder(tmp + "/faces"))],
+                                            kagglePath: "/nonexistent", height: 8, width: 8, threads: 2, repeats: 2,
+                                            scratch: scratch, environment: [:])
+        XCTAssertEqual(r.images, 6); XCTAssertEqual(r.skipped, 0)
+        XCTAssertGreaterThan(r.seconds, 0); XCTAssertGreaterThan(r.cacheBytes, 0)
+        XCTAssertTrue(r.description.contains("images/s"))
+        XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: scratch), [])
+    }
+}
