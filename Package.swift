@@ -69,7 +69,7 @@ let package = Package(
         .testTarget(name: "MetricsTests", dependencies: ["Metrics", "Core"]),
         .testTarget(name: "ReportingTests", dependencies: ["Reporting", "Metrics", "Core", "Storage", "TestSupport"]),
         .testTarget(name: "DatasetsTests", dependencies: ["Datasets", "ImageIO", "Storage", "Config", "Core"]),
-        .testTarget(name: "ModelsTests", dependencies: ["Models", "NN", "Quantum", "Core", "Storage", "Config"]),
+        .testTarget(name: "ModelsTests", dependencies: ["Models", "NN", "Quantum", "Core", "Storage"]),
         .testTarget(name: "DownloadTests", dependencies: ["Download", "Core", "ZIPFoundation", "TestSupport"]),
         .testTarget(name: "TrainingTests", dependencies: ["Training", "Models", "NN", "Core", "Config", "Storage", "Metrics", "Reporting", "Datasets", "TestSupport", "ZIPFoundation"]),
         // Runs the built `deepfake` binary (next to the test bundle): golden --help, exit codes, errors.

@@ -2,7 +2,9 @@
 // valid values, one-line meaning and place in `Config` (the default is `Config()`'s value, read
 // through the same key path). The reader and its validation (ConfigRules.swift), `toYAML()`,
 // `validKeys`, "did you mean", `deepfake keys` and the README's key table all derive from it.
-// Adding a key: a stored property with its default in Config.swift, and one row here.
+// Adding a key: a stored property with its default in Config.swift, and one row here; then
+// regenerate the README table (`deepfake keys --markdown`) and the golden `deepfake --help`
+// (Tests/DeepfakeCLITests), whose tests fail until they match.
 
 import Yams
 

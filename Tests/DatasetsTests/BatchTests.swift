@@ -1,6 +1,5 @@
 // Batch assembly: NHWC uint8 -> normalised NCHW float, augmentation for training only.
 
-import Config
 import Core
 import Foundation
 import XCTest
