@@ -56,8 +56,8 @@ public enum DeepfakeApp {
     }
 
     /// Writes a comparison table (Markdown + CSV) and SVG curves of several run folders.
-    public static func compare(runFolders: [String], outputPrefix: String) throws {
-        try RunComparison.write(runFolders: runFolders, outputPrefix: outputPrefix)
+    public static func compare(runFolders: [String], outputPrefix: String, force: Bool = false) throws {
+        try RunComparison.write(runFolders: runFolders, outputPrefix: outputPrefix, force: force)
     }
 
     /// Finalises MPI if it was started.

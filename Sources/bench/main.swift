@@ -111,8 +111,11 @@ struct Report: ParsableCommand {
     @Option(help: "markdown or csv.")
     var format = "markdown"
 
-    @Option(help: "Also write the table to this file.")
+    @Option(help: "Also write the table to this file (never one of the inputs).")
     var output: String?
+
+    @Flag(help: "Replace an existing --output file.")
+    var force = false
 
     func run() throws {
         try reportingErrors {
@@ -123,11 +126,7 @@ struct Report: ParsableCommand {
             for s in skipped { FileHandle.standardError.write(Data("bench: skipped \(s)\n".utf8)) }
             let text = BenchReport.render(results, format: f)
             print(text, terminator: "")
-            if let path = output {
-                do { try text.write(toFile: path, atomically: true, encoding: .utf8) } catch {
-                    throw DeepfakeError("cannot write --output \(path): \(error.localizedDescription)")
-                }
-            }
+            if let path = output { try BenchReport.writeOutput(text, to: path, inputs: inputs + results.map(\.path), force: force) }
         }
     }
 }

@@ -93,8 +93,11 @@ struct Compare: ParsableCommand {
     @Option(name: .shortAndLong, help: "Where to write the comparison SVG and table.")
     var output: String = "results/comparison"
 
+    @Flag(help: "Replace existing output files (never a file of a run folder being compared).")
+    var force = false
+
     func run() throws {
-        try runReportingErrors { try DeepfakeApp.compare(runFolders: runs, outputPrefix: output) }
+        try runReportingErrors { try DeepfakeApp.compare(runFolders: runs, outputPrefix: output, force: force) }
     }
 }
 
