@@ -28,11 +28,15 @@ public struct PrepareSettings: Sendable {
     public var chunkRows: Int
     /// Images decoded per parallel block (bounds the memory of one block).
     public var blockSize: Int
+    /// Largest decode allowed per image, in pixels, checked from the header (ImageDecoder.defaultMaxPixels,
+    /// 50 megapixels); larger images are skipped and listed like unreadable ones.
+    public var maxImagePixels: Int
 
     public init(height: Int, width: Int, channels: Int, resort: Bool = false, compression: Int? = 1,
-                chunkRows: Int = 64, blockSize: Int = 512) {
+                chunkRows: Int = 64, blockSize: Int = 512, maxImagePixels: Int = ImageDecoder.defaultMaxPixels) {
         self.height = height; self.width = width; self.channels = channels; self.resort = resort
         self.compression = compression; self.chunkRows = chunkRows; self.blockSize = blockSize
+        self.maxImagePixels = maxImagePixels
     }
 }
 
@@ -112,7 +116,9 @@ public enum DataPreparer {
         // (deflate is serial inside HDF5, so overlapping it with decoding is the main speed-up).
         var images = [UInt8](repeating: 0, count: n * imageSize)
         var labels: [Int32] = [], paths: [String] = [], names: [String] = [], splits: [Int32] = []
-        var skipped: [(path: String, reason: String)] = []
+        // Names the scan found but never opened (FIFOs, non-UTF-8 names) are skipped like unreadable files.
+        var skipped: [(path: String, reason: String)] = scan.rejected.map { (path: $0.path, reason: $0.reason) }
+        for r in scan.rejected { log?.warning("skipping \(r.path): \(r.reason)") }
         let block = max(1, settings.blockSize)
         let writer = DispatchQueue(label: "deepfake.cache-writer")
         let pending = DispatchGroup()
@@ -136,6 +142,7 @@ public enum DataPreparer {
                             for k in range {
                                 do {
                                     try ImagePipeline.load(path: scan.images[start + k].path, width: W, height: H, channels: C,
+                                                           maxPixels: settings.maxImagePixels,
                                                            into: region + k * imageSize)
                                 } catch {
                                     failBase[k] = "\(error)"
@@ -196,7 +203,7 @@ public enum DataPreparer {
             throw DeepfakeError("cannot move the finished cache \(tmp) to \(path) (errno \(errno)); check the folder is writable")
         }
         if !skipped.isEmpty {
-            log?.warning("\(skipped.count) of \(n) images could not be read and were skipped (listed above)")
+            log?.warning("\(skipped.count) of \(n + scan.rejected.count) images could not be read and were skipped (listed above)")
         }
         return PreparedData(images: images, labels: labels, paths: paths, datasetNames: names, officialSplits: splits,
                             height: H, width: W, channels: C, cachePath: path, cacheKey: key, skipped: skipped, reusedCache: false)
