@@ -107,7 +107,7 @@ public enum ClassLayout {
                 if listing.files.isEmpty {
                     let why = listing.rejected.isEmpty ? ""
                         : " it has \(listing.rejected.count) unusable image name(s), e.g. \(listing.rejected[0].path): \(listing.rejected[0].reason);"
-                    throw DeepfakeError("class folder \(dir) holds no usable .jpg/.jpeg/.png images:\(why) add images or remove the folder")
+                    throw DeepfakeError("class folder \(dir) holds no .jpg/.jpeg/.png images:\(why) add images or remove the folder")
                 }
             }
         }
@@ -124,11 +124,18 @@ public enum ClassLayout {
     }
 
     /// Lists the images below `dir`, recursively, each real folder once (device + inode), without
-    /// opening any file. Throws when `dir` or a folder below it cannot be listed.
+    /// opening any file. Links back to `dir` or to a folder above it are not followed (a link to
+    /// `..` would pull the other class's images in under this label). Throws when `dir` or a
+    /// folder below it cannot be listed.
     public static func images(under dir: String) throws -> ImageListing {
         var out = ImageListing()
         var seen = Set<FileID>()
-        if let id = FileID(path: dir) { seen.insert(id) }
+        var up = URL(fileURLWithPath: dir).resolvingSymlinksInPath().path
+        while true {
+            if let id = FileID(path: up) { seen.insert(id) }
+            if up == "/" || up.isEmpty { break }
+            up = (up as NSString).deletingLastPathComponent
+        }
         var stack = [""]
         while let rel = stack.popLast() {
             let here = rel.isEmpty ? dir : (dir as NSString).appendingPathComponent(rel)
