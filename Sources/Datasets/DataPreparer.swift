@@ -104,10 +104,13 @@ public enum DataPreparer {
         let (H, W, C) = (settings.height, settings.width, settings.channels)
         let imageSize = H * W * C
         try FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
-        let tmp = path + ".tmp-\(ProcessInfo.processInfo.processIdentifier)"
+        let cacheFolder = (path as NSString).deletingLastPathComponent
+        for stale in TempFiles.removeStale(in: cacheFolder) { log?.info("removed \(stale), left by an interrupted run") }
+        let tmp = TempFiles.name(for: path)
         let file = try H5File.create(tmp)
         var closed = false
-        defer { if !closed { file.close(); try? FileManager.default.removeItem(atPath: tmp) } }
+        // On any error (a full disk included) the half-written file is closed once and deleted.
+        defer { if !closed { file.abandon() } }
         try file.createAppendable("images", type: UInt8.self, rowShape: [H, W, C], chunkRows: settings.chunkRows,
                                   compression: settings.compression)
         let n = scan.images.count
@@ -195,9 +198,11 @@ public enum DataPreparer {
         try file.setAttribute("height", H)
         try file.setAttribute("width", W)
         try file.setAttribute("channels", C)
-        try file.flush()
-        file.close()
         closed = true
+        do { try file.finish() } catch {
+            file.abandon()
+            throw DeepfakeError("cannot write the preprocessed cache \(path): \((error as? DeepfakeError)?.message ?? "\(error)")")
+        }
         if rename(tmp, path) != 0 {
             try? FileManager.default.removeItem(atPath: tmp)
             throw DeepfakeError("cannot move the finished cache \(tmp) to \(path) (errno \(errno)); check the folder is writable")

@@ -57,9 +57,11 @@ public enum BenchmarkResults {
     /// Writes `rows` to `path` (replacing it), through a temporary file renamed at the end so a
     /// reader never sees a half-written study. `attributes` go on the root (machine, date, commit).
     public static func write(_ rows: [BenchmarkRow], to path: String, attributes: [String: String] = [:]) throws {
-        let tmp = path + ".tmp-\(ProcessInfo.processInfo.processIdentifier)"
+        let tmp = TempFiles.name(for: path)
+        var file: H5File?
         do {
             let h5 = try H5File.create(tmp)
+            file = h5
             try h5.setAttribute("format", format)
             try h5.setAttribute("format_version", formatVersion)
             for (k, v) in attributes.sorted(by: { $0.key < $1.key }) { try h5.setAttribute(k, v) }
@@ -76,10 +78,11 @@ public enum BenchmarkResults {
             try h5.writeStrings("results/gate_kinds", kinds)
             let counts = rows.flatMap { r in kinds.map { Int64(r.gateCounts[$0] ?? 0) } }
             try h5.write("results/gate_counts", counts, shape: [rows.count, kinds.count])
-            h5.close()
+            try h5.finish()
             if FileManager.default.fileExists(atPath: path) { try FileManager.default.removeItem(atPath: path) }
             try FileManager.default.moveItem(atPath: tmp, toPath: path)
         } catch {
+            file?.abandon()   // closed exactly once, emptied and deleted, even on a full disk
             try? FileManager.default.removeItem(atPath: tmp)
             if let e = error as? DeepfakeError { throw e }
             throw DeepfakeError("cannot write benchmark results \(path): \(error.localizedDescription)")
