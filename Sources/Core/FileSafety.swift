@@ -80,7 +80,7 @@ public enum TempFiles {
     }
 
     /// (host or nil for the legacy form, pid) of a temporary name, nil for any other name.
-    static func parse(_ name: String) -> (String?, Int32)? {
+    public static func parse(_ name: String) -> (String?, Int32)? {
         guard let r = name.range(of: ".tmp-", options: .backwards), r.lowerBound > name.startIndex else { return nil }
         let tail = name[r.upperBound...]
         if let pid = Int32(tail), pid > 0 { return (nil, pid) }
