@@ -98,7 +98,10 @@ extension ConfigReader {
         let beforeTest = problems.count
         let test = datasets("testData")
         c.testData = test ?? []
-        if c.testSize == 0 && problems.count == beforeTest {
+        // A testSize that was given but refused (testSize: 1.0) is already a problem above; the
+        // default 0 it fell back to must not produce a second, misleading one about testData.
+        let testSizeRefused = values["testSize"] != nil && c.testSize == 0 && Double(values["testSize"]?.string ?? "") != 0
+        if c.testSize == 0 && !testSizeRefused && problems.count == beforeTest {
             if test == nil {
                 problem(nil, "missing key 'testData': with testSize 0 (the default) the test set comes from testData; add testData: {name: source}, or set testSize > 0 to test on a split of the validation data")
             } else if test!.isEmpty {
