@@ -75,7 +75,7 @@ struct QLayer: ParsableCommand {
     func run() throws {
         try runReportingErrors {
             let input: Data = file == "-" ? FileHandle.standardInput.readDataToEndOfFile()
-                : try Data(contentsOf: URL(fileURLWithPath: file))
+                : try DeepfakeApp.qlayerInput(path: file)
             let output = try DeepfakeApp.qlayer(input)
             FileHandle.standardOutput.write(output)
             FileHandle.standardOutput.write(Data("\n".utf8))
