@@ -67,6 +67,19 @@ public enum BenchReport {
         return (results, skipped)
     }
 
+    /// Writes the report `text` to `path` (`bench report --output`): never onto one of `inputs`
+    /// (files, or folders and the files directly in them), and onto an existing file only with `force`.
+    public static func writeOutput(_ text: String, to path: String, inputs: [String], force: Bool) throws {
+        let files = inputs.flatMap { input in
+            [input] + ((try? FileManager.default.contentsOfDirectory(atPath: input)) ?? [])
+                .map { (input as NSString).appendingPathComponent($0) }
+        }
+        try OutputFiles.checkWritable([path], inputs: files, force: force)
+        do { try text.write(toFile: path, atomically: true, encoding: .utf8) } catch {
+            throw DeepfakeError("cannot write --output \(path): \(error.localizedDescription)")
+        }
+    }
+
     /// Suites in a fixed order (known ones first), each with its full table (see `Table.narrowed`).
     public static func tables(_ results: [BenchResult]) -> [Table] {
         let order = BenchSuiteName.allCases.map(\.rawValue)

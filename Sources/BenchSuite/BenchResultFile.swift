@@ -101,12 +101,13 @@ public enum BenchResultFile {
                              attributes: [String: String] = [:], now: Date = Date()) throws -> String {
         let path = try reserveName(suite: suite, directory: directory, now: now)
         let staging = (directory as NSString).appendingPathComponent(".\((path as NSString).lastPathComponent).partial")
+        var file: H5File?
         do {
             var attrs = attributes
             attrs["suite"] = suite
             try BenchmarkResults.write(records.map(\.row), to: staging, attributes: attrs)
             let h5 = try H5File.open(staging, writable: true)
-            defer { h5.close() }
+            file = h5
             try h5.writeStrings("results/model", records.map(\.model))
             try h5.writeStrings("results/dataset", records.map(\.dataset))
             try h5.writeStrings("results/throughput_unit", records.map(\.throughputUnit))
@@ -130,11 +131,12 @@ public enum BenchResultFile {
             for name in Set(records.flatMap(\.figures.keys)).sorted() {
                 try h5.write("results/\(figurePrefix)\(name)", records.map { $0.figure(name) })
             }
-            h5.close()
+            try h5.finish()
             guard rename(staging, path) == 0 else {
                 throw DeepfakeError("cannot move \(staging) to \(path): \(String(cString: strerror(errno)))")
             }
         } catch {
+            file?.abandon()   // closed exactly once, emptied and deleted, even on a full disk
             try? FileManager.default.removeItem(atPath: staging)
             try? FileManager.default.removeItem(atPath: path)
             throw error

@@ -18,7 +18,9 @@ typedef struct {
     struct jpeg_error_mgr pub;
     jmp_buf jump;
     int truncated;          // saw JWRN_JPEG_EOF ("premature end of JPEG file")
+    int corrupt;            // saw a corrupt-data warning (libjpeg would fill the damage with grey)
     char message[JMSG_LENGTH_MAX];
+    char warning[JMSG_LENGTH_MAX];   // the first corrupt-data warning
 } ic_jpeg_error;
 
 static void ic_jpeg_error_exit(j_common_ptr cinfo) {
@@ -27,11 +29,19 @@ static void ic_jpeg_error_exit(j_common_ptr cinfo) {
     longjmp(e->jump, 1);
 }
 
-// Warnings (level -1) are counted, not printed; the end-of-data one marks truncation.
+// Warnings (level -1) are counted, not printed; the end-of-data one marks truncation, and every
+// other one except the two format-revision notes (unknown JFIF version, unknown Adobe transform,
+// whose pixels decode correctly) marks the data corrupt: libjpeg continues past a bad Huffman
+// code, a marker inside the data or missing rows by filling grey, which must not reach training.
 static void ic_jpeg_emit_message(j_common_ptr cinfo, int level) {
     ic_jpeg_error *e = (ic_jpeg_error *)cinfo->err;
     if (level < 0) {
-        if (cinfo->err->msg_code == JWRN_JPEG_EOF) e->truncated = 1;
+        int code = cinfo->err->msg_code;
+        if (code == JWRN_JPEG_EOF) e->truncated = 1;
+        else if (code != JWRN_JFIF_MAJOR && code != JWRN_ADOBE_XFORM && !e->corrupt) {
+            e->corrupt = 1;
+            (*cinfo->err->format_message)(cinfo, e->warning);
+        }
         cinfo->err->num_warnings++;
     }
 }
@@ -44,11 +54,13 @@ static void ic_jpeg_init_error(ic_jpeg_error *e) {
     e->pub.emit_message = ic_jpeg_emit_message;
     e->pub.output_message = ic_jpeg_output_message;
     e->truncated = 0;
+    e->corrupt = 0;
     e->message[0] = 0;
+    e->warning[0] = 0;
 }
 
 int ic_jpeg_info(const unsigned char *data, size_t size, int *width, int *height, int *components,
-                 char *err, size_t errlen) {
+                 int *progressive, char *err, size_t errlen) {
     struct jpeg_decompress_struct cinfo;
     ic_jpeg_error jerr;
     ic_jpeg_init_error(&jerr);
@@ -64,6 +76,7 @@ int ic_jpeg_info(const unsigned char *data, size_t size, int *width, int *height
     *width = (int)cinfo.image_width;
     *height = (int)cinfo.image_height;
     *components = cinfo.num_components;
+    *progressive = jpeg_has_multiple_scans(&cinfo) ? 1 : 0;
     jpeg_destroy_decompress(&cinfo);
     return IC_OK;
 }
@@ -140,16 +153,16 @@ int ic_jpeg_decode(const unsigned char *data, size_t size, int channels, int sca
             JSAMPROW r = row;
             jpeg_read_scanlines(&cinfo, &r, 1);
         }
-        if (jerr.truncated) break;
+        if (jerr.truncated || jerr.corrupt) break;
     }
-    if (jerr.truncated) {
-        set_err(err, errlen, "JPEG data ends early (truncated file)");
+    if (!jerr.truncated && !jerr.corrupt) jpeg_finish_decompress(&cinfo);   // may warn too
+    if (jerr.truncated || jerr.corrupt) {
+        set_err(err, errlen, jerr.truncated ? "JPEG data ends early (truncated file)" : jerr.warning);
         jpeg_destroy_decompress(&cinfo);
         free(pixels);
         free(scratch);
-        return IC_ERR_TRUNCATED;
+        return jerr.truncated ? IC_ERR_TRUNCATED : IC_ERR_CORRUPT;
     }
-    jpeg_finish_decompress(&cinfo);
     jpeg_destroy_decompress(&cinfo);
     free(scratch);
     out->width = w;

@@ -71,7 +71,10 @@ extension ConfigReader {
             }
             return
         }
-        if c.testSize == 0 && problems.count == before {
+        // A testSize that was given but refused (testSize: 1.0) is already a problem above; the
+        // default 0 it fell back to must not produce a second, misleading one about testData.
+        let testSizeRefused = values["testSize"] != nil && c.testSize == 0 && Double(values["testSize"]?.string ?? "") != 0
+        if c.testSize == 0 && !testSizeRefused && problems.count == before {
             if entries == nil {
                 if !isPresent(key) {
                     problem(nil, "missing key 'testData': with testSize 0 (the default) the test set comes from testData; add testData: {name: source}, or set testSize > 0 to test on a split of the validation data")

@@ -17,17 +17,49 @@ public struct KaggleHandle: Equatable, Hashable, Sendable, CustomStringConvertib
         self.owner = owner; self.name = name; self.version = version
     }
 
-    /// Parses `owner/name` or `owner/name/versions/N`.
+    /// Parses `owner/name` or `owner/name/versions/N`; owner and name must pass `checkPart`.
     public init(parsing text: String) throws {
         let parts = text.split(separator: "/", omittingEmptySubsequences: false).map(String.init)
-        let valid = parts.allSatisfy { !$0.isEmpty && $0.allSatisfy { $0.isLetter || $0.isNumber || "-_.".contains($0) } }
-        if valid && parts.count == 2 {
+        let usage = "use \"owner/dataset\" or \"owner/dataset/versions/N\" (for example \"hamzaboulahia/hardfakevsrealfaces/versions/1\"), or a local folder path starting with / or ./"
+        guard parts.count == 2 || (parts.count == 4 && parts[2] == "versions") else {
+            throw DeepfakeError("'\(text)' is not a Kaggle dataset handle: \(usage)")
+        }
+        for (part, role) in [(parts[0], "owner"), (parts[1], "dataset name")] {
+            if let problem = KaggleHandle.checkPart(part) {
+                throw DeepfakeError("'\(text)' is not a Kaggle dataset handle: its \(role) '\(part)' \(problem); \(usage)")
+            }
+        }
+        if parts.count == 2 {
             self.init(owner: parts[0], name: parts[1])
-        } else if valid && parts.count == 4 && parts[2] == "versions", let v = Int(parts[3]), v > 0 {
+        } else if let v = Int(parts[3]), v > 0 {
             self.init(owner: parts[0], name: parts[1], version: v)
         } else {
-            throw DeepfakeError("'\(text)' is not a Kaggle dataset handle: use \"owner/dataset\" or \"owner/dataset/versions/N\" (for example \"hamzaboulahia/hardfakevsrealfaces/versions/1\"), or a local folder path starting with / or ./")
+            throw DeepfakeError("'\(text)' is not a Kaggle dataset handle: the version '\(parts[3])' is not a positive integer; \(usage)")
         }
+    }
+
+    /// Why `part` cannot be a Kaggle owner or dataset slug, or nil when it can. Kaggle's slugs
+    /// are ASCII letters, digits, '-' and '_' (usernames and dataset URLs allow nothing else), at
+    /// most 100 here; in particular no '.', so a handle can never name `.` or `..` and climb out of
+    /// `datasets/<owner>/<name>/` in the cache, and no '/' or other separator.
+    public static func checkPart(_ part: String) -> String? {
+        if part.isEmpty { return "is empty" }
+        if part.count > 100 { return "is longer than 100 characters" }
+        if let bad = part.unicodeScalars.first(where: { !($0.isASCII && ($0.properties.isAlphabetic || ("0"..."9").contains($0) || $0 == "-" || $0 == "_")) }) {
+            return "contains '\(bad)' (Kaggle slugs hold only letters a-z, digits, '-' and '_')"
+        }
+        return nil
+    }
+
+    /// Throws unless owner and name are valid Kaggle slugs (for handles built with the memberwise
+    /// init rather than parsed): every user of the cache layout calls this before touching disk.
+    public func validated() throws -> KaggleHandle {
+        for (part, role) in [(owner, "owner"), (name, "dataset name")] {
+            if let problem = KaggleHandle.checkPart(part) {
+                throw DeepfakeError("Kaggle handle '\(slug)': its \(role) '\(part)' \(problem): fix the handle in the config")
+            }
+        }
+        return self
     }
 
     /// `owner/name`, without the version.

@@ -71,11 +71,15 @@ public enum BuiltinDataset {
         let fm = FileManager.default
         if fm.fileExists(atPath: (folder as NSString).appendingPathComponent(completeMarker)) { return folder }
         try fm.createDirectory(atPath: root, withIntermediateDirectories: true)
-        let tmp = folder + ".tmp-\(ProcessInfo.processInfo.processIdentifier)"
+        for stale in TempFiles.removeStale(in: root) { log?.info("removed \(stale), left by an interrupted run") }
+        let tmp = TempFiles.name(for: folder)
         try? fm.removeItem(atPath: tmp)
         log?.info("generating built-in dataset '\(variant.rawValue)': \(variant.countPerClass) real + \(variant.countPerClass) fake "
                   + "\(side)x\(side) images into \(folder)")
-        try generate(into: tmp, countPerClass: variant.countPerClass, size: side, seed: variant.seed)
+        do { try generate(into: tmp, countPerClass: variant.countPerClass, size: side, seed: variant.seed) } catch {
+            try? fm.removeItem(atPath: tmp)   // a full disk must not leave a partial set behind
+            throw error
+        }
         _ = fm.createFile(atPath: (tmp as NSString).appendingPathComponent(completeMarker), contents: Data("v\(generatorVersion)\n".utf8))
         if fm.fileExists(atPath: folder) { try? fm.removeItem(atPath: folder) }  // stale, incomplete copy
         do { try fm.moveItem(atPath: tmp, toPath: folder) } catch {

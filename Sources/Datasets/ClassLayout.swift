@@ -49,12 +49,15 @@ public enum ClassLayout {
     }
 
     /// Detects the class folders under `root` (see the file header for the rules).
+    /// Each real folder is searched once (symlinks back to `.` or a parent are not followed again).
     public static func detect(root: String, maxDepth: Int = 6) throws -> [ClassFolders] {
         var levels: [(dir: String, real: String, fake: String, depth: Int)] = []
         var queue: [(String, Int)] = [(root, 0)]
+        var seen = Set<FileID>()
+        if let id = FileID(path: root) { seen.insert(id) }
         while !queue.isEmpty {
             let (dir, depth) = queue.removeFirst()
-            let children = subfolders(of: dir)
+            let children = try subfolders(of: dir)
             let reals = children.filter { classLabel(ofFolder: $0) == 0 }
             let fakes = children.filter { classLabel(ofFolder: $0) == 1 }
             if !reals.isEmpty || !fakes.isEmpty {
@@ -68,12 +71,14 @@ public enum ClassLayout {
             }
             if depth < maxDepth {
                 for c in children where classLabel(ofFolder: c) == nil {
-                    queue.append(((dir as NSString).appendingPathComponent(c), depth + 1))
+                    let path = (dir as NSString).appendingPathComponent(c)
+                    guard let id = FileID(path: path), seen.insert(id).inserted else { continue }
+                    queue.append((path, depth + 1))
                 }
             }
         }
         guard !levels.isEmpty else {
-            throw DeepfakeError("no real/fake class folders under \(root): found subfolders \(subfolders(of: root)). "
+            throw DeepfakeError("no real/fake class folders under \(root): found subfolders \((try? subfolders(of: root)) ?? []). "
                 + "Expected folders named like real/fake, REAL/FAKE, training_real/training_fake (optionally under train/valid/test)")
         }
         var result: [ClassFolders] = []
@@ -94,33 +99,79 @@ public enum ClassLayout {
                 + "(train/valid/test) with unsplit ones; keep one layout")
         }
         for c in result {
-            for dir in [c.real, c.fake] where imageFiles(under: dir).isEmpty {
-                throw DeepfakeError("class folder \(dir) holds no .jpg/.jpeg/.png images: add images or remove the folder")
+            for dir in [c.real, c.fake] {
+                let listing: ImageListing
+                do { listing = try images(under: dir) } catch let e as DeepfakeError {
+                    throw DeepfakeError("class folder \(dir) cannot be read: \(e.message)")
+                }
+                if listing.files.isEmpty {
+                    let why = listing.rejected.isEmpty ? ""
+                        : " it has \(listing.rejected.count) unusable image name(s), e.g. \(listing.rejected[0].path): \(listing.rejected[0].reason);"
+                    throw DeepfakeError("class folder \(dir) holds no .jpg/.jpeg/.png images:\(why) add images or remove the folder")
+                }
             }
         }
         return result
     }
 
-    /// Image files (.jpg .jpeg .png, any case) below `dir`, recursively, as sorted relative paths.
-    public static func imageFiles(under dir: String) -> [String] {
-        guard let e = FileManager.default.enumerator(atPath: dir) else { return [] }
-        var out: [String] = []
-        while let rel = e.nextObject() as? String {
-            let ext = (rel as NSString).pathExtension.lowercased()
-            let base = (rel as NSString).lastPathComponent
-            if (ext == "jpg" || ext == "jpeg" || ext == "png") && !base.hasPrefix(".") { out.append(rel) }
-        }
-        return out.sorted()
+    /// The image files below a class folder and the image names that cannot be used.
+    public struct ImageListing: Sendable {
+        /// Regular files named .jpg .jpeg .png (any case), as sorted paths relative to the folder.
+        public var files: [String] = []
+        /// Image names that are not regular files (FIFOs, sockets, dangling links) and names that
+        /// are not valid UTF-8, with the reason; they are never opened.
+        public var rejected: [RejectedFile] = []
     }
 
-    /// Visible subfolders, sorted (macOS archive debris skipped).
-    static func subfolders(of dir: String) -> [String] {
-        let names = (try? FileManager.default.contentsOfDirectory(atPath: dir)) ?? []
-        return names.filter { name in
-            guard !name.hasPrefix("."), name != "__MACOSX" else { return false }
-            var isDir: ObjCBool = false
-            return FileManager.default.fileExists(atPath: (dir as NSString).appendingPathComponent(name), isDirectory: &isDir) && isDir.boolValue
-        }.sorted()
+    /// Lists the images below `dir`, recursively, each real folder once (device + inode), without
+    /// opening any file. Links back to `dir` or to a folder above it are not followed (a link to
+    /// `..` would pull the other class's images in under this label). Throws when `dir` or a
+    /// folder below it cannot be listed.
+    public static func images(under dir: String) throws -> ImageListing {
+        var out = ImageListing()
+        var seen = Set<FileID>()
+        var up = URL(fileURLWithPath: dir).resolvingSymlinksInPath().path
+        while true {
+            if let id = FileID(path: up) { seen.insert(id) }
+            if up == "/" || up.isEmpty { break }
+            up = (up as NSString).deletingLastPathComponent
+        }
+        var stack = [""]
+        while let rel = stack.popLast() {
+            let here = rel.isEmpty ? dir : (dir as NSString).appendingPathComponent(rel)
+            let (entries, rejected) = try FolderWalk.list(here)
+            out.rejected += rejected
+            for e in entries where !e.name.hasPrefix(".") {
+                let child = rel.isEmpty ? e.name : (rel as NSString).appendingPathComponent(e.name)
+                let path = (dir as NSString).appendingPathComponent(child)
+                if e.kind == .directory {
+                    if let id = FileID(path: path), seen.insert(id).inserted { stack.append(child) }
+                    continue
+                }
+                let ext = (e.name as NSString).pathExtension.lowercased()
+                guard ext == "jpg" || ext == "jpeg" || ext == "png" else { continue }
+                switch e.kind {
+                case .regular: out.files.append(child)
+                case .missing: out.rejected.append(RejectedFile(path: path, reason: "it is a dangling symbolic link: fix or remove it"))
+                default: out.rejected.append(RejectedFile(path: path, reason: "it is not a regular file (a FIFO, socket or device): remove it"))
+                }
+            }
+        }
+        out.files.sort()
+        out.rejected.sort { $0.path < $1.path }
+        return out
+    }
+
+    /// Image files below `dir` as sorted relative paths (see `images(under:)`); [] when unreadable.
+    public static func imageFiles(under dir: String) -> [String] {
+        (try? images(under: dir).files) ?? []
+    }
+
+    /// Visible subfolders, sorted (macOS archive debris skipped). Throws when `dir` cannot be listed.
+    static func subfolders(of dir: String) throws -> [String] {
+        try FolderWalk.list(dir).entries.filter { e in
+            e.kind == .directory && !e.name.hasPrefix(".") && e.name != "__MACOSX"
+        }.map(\.name)
     }
 
     /// The split named by the nearest split folder on the path (innermost wins).

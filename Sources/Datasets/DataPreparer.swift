@@ -28,11 +28,15 @@ public struct PrepareSettings: Sendable {
     public var chunkRows: Int
     /// Images decoded per parallel block (bounds the memory of one block).
     public var blockSize: Int
+    /// Largest decode allowed per image, in pixels, checked from the header (ImageDecoder.defaultMaxPixels,
+    /// 50 megapixels); larger images are skipped and listed like unreadable ones.
+    public var maxImagePixels: Int
 
     public init(height: Int, width: Int, channels: Int, resort: Bool = false, compression: Int? = 1,
-                chunkRows: Int = 64, blockSize: Int = 512) {
+                chunkRows: Int = 64, blockSize: Int = 512, maxImagePixels: Int = ImageDecoder.defaultMaxPixels) {
         self.height = height; self.width = width; self.channels = channels; self.resort = resort
         self.compression = compression; self.chunkRows = chunkRows; self.blockSize = blockSize
+        self.maxImagePixels = maxImagePixels
     }
 }
 
@@ -100,10 +104,13 @@ public enum DataPreparer {
         let (H, W, C) = (settings.height, settings.width, settings.channels)
         let imageSize = H * W * C
         try FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
-        let tmp = path + ".tmp-\(ProcessInfo.processInfo.processIdentifier)"
+        let cacheFolder = (path as NSString).deletingLastPathComponent
+        for stale in TempFiles.removeStale(in: cacheFolder) { log?.info("removed \(stale), left by an interrupted run") }
+        let tmp = TempFiles.name(for: path)
         let file = try H5File.create(tmp)
         var closed = false
-        defer { if !closed { file.close(); try? FileManager.default.removeItem(atPath: tmp) } }
+        // On any error (a full disk included) the half-written file is closed once and deleted.
+        defer { if !closed { file.abandon() } }
         try file.createAppendable("images", type: UInt8.self, rowShape: [H, W, C], chunkRows: settings.chunkRows,
                                   compression: settings.compression)
         let n = scan.images.count
@@ -112,7 +119,9 @@ public enum DataPreparer {
         // (deflate is serial inside HDF5, so overlapping it with decoding is the main speed-up).
         var images = [UInt8](repeating: 0, count: n * imageSize)
         var labels: [Int32] = [], paths: [String] = [], names: [String] = [], splits: [Int32] = []
-        var skipped: [(path: String, reason: String)] = []
+        // Names the scan found but never opened (FIFOs, non-UTF-8 names) are skipped like unreadable files.
+        var skipped: [(path: String, reason: String)] = scan.rejected.map { (path: $0.path, reason: $0.reason) }
+        for r in scan.rejected { log?.warning("skipping \(r.path): \(r.reason)") }
         let block = max(1, settings.blockSize)
         let writer = DispatchQueue(label: "deepfake.cache-writer")
         let pending = DispatchGroup()
@@ -136,6 +145,7 @@ public enum DataPreparer {
                             for k in range {
                                 do {
                                     try ImagePipeline.load(path: scan.images[start + k].path, width: W, height: H, channels: C,
+                                                           maxPixels: settings.maxImagePixels,
                                                            into: region + k * imageSize)
                                 } catch {
                                     failBase[k] = "\(error)"
@@ -188,15 +198,17 @@ public enum DataPreparer {
         try file.setAttribute("height", H)
         try file.setAttribute("width", W)
         try file.setAttribute("channels", C)
-        try file.flush()
-        file.close()
         closed = true
+        do { try file.finish() } catch {
+            file.abandon()
+            throw DeepfakeError("cannot write the preprocessed cache \(path): \((error as? DeepfakeError)?.message ?? "\(error)")")
+        }
         if rename(tmp, path) != 0 {
             try? FileManager.default.removeItem(atPath: tmp)
             throw DeepfakeError("cannot move the finished cache \(tmp) to \(path) (errno \(errno)); check the folder is writable")
         }
         if !skipped.isEmpty {
-            log?.warning("\(skipped.count) of \(n) images could not be read and were skipped (listed above)")
+            log?.warning("\(skipped.count) of \(n + scan.rejected.count) images could not be read and were skipped (listed above)")
         }
         return PreparedData(images: images, labels: labels, paths: paths, datasetNames: names, officialSplits: splits,
                             height: H, width: W, channels: C, cachePath: path, cacheKey: key, skipped: skipped, reusedCache: false)

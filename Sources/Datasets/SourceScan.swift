@@ -28,6 +28,8 @@ public struct SourceScan: Sendable {
     public let entries: [(entry: DatasetEntry, folder: String)]
     /// All images, entry by entry (sorted by name), real then fake per class level, sorted paths.
     public let images: [SourceImage]
+    /// Image names found but never opened (not regular files, names not valid UTF-8), with reasons.
+    public var rejected: [RejectedFile] = []
 
     /// Resolves each entry, detects its class folders and lists the images. Entry names must be unique.
     public static func scan(_ entries: [DatasetEntry], resolver: DatasetResolver, log: RunLog? = nil) throws -> SourceScan {
@@ -40,6 +42,7 @@ public struct SourceScan: Sendable {
         }
         var resolved: [(entry: DatasetEntry, folder: String)] = []
         var images: [SourceImage] = []
+        var rejected: [RejectedFile] = []
         for entry in entries.sorted(by: { $0.name < $1.name }) {
             let folder = try resolver.folder(for: entry, log: log)
             resolved.append((entry, folder))
@@ -49,7 +52,9 @@ public struct SourceScan: Sendable {
             }
             for level in levels {
                 for (label, dir) in [(Int32(0), level.real), (Int32(1), level.fake)] {
-                    for rel in ClassLayout.imageFiles(under: dir) {
+                    let listing = try ClassLayout.images(under: dir)
+                    rejected += listing.rejected
+                    for rel in listing.files {
                         let abs = (dir as NSString).appendingPathComponent(rel)
                         let (size, mtime) = fileIdentity(abs)
                         images.append(SourceImage(path: abs, relativePath: String(abs.dropFirst(folder.count)), label: label,
@@ -58,7 +63,7 @@ public struct SourceScan: Sendable {
                 }
             }
         }
-        return SourceScan(entries: resolved, images: images)
+        return SourceScan(entries: resolved, images: images, rejected: rejected)
     }
 
     /// 128-bit hex key over the format version, the size, and every entry and file identity.
@@ -67,6 +72,7 @@ public struct SourceScan: Sendable {
         h.add("deepfake-prep v\(formatVersion) \(height)x\(width)x\(channels)")
         for (entry, folder) in entries { h.add("entry \(entry.name) \(entry.source) \(folder)") }
         for im in images { h.add("\(im.datasetName)|\(im.relativePath)|\(im.byteSize)|\(im.mtimeNs)") }
+        for r in rejected { h.add("rejected \(r.path)") }
         return h.hex
     }
 

@@ -99,6 +99,7 @@ public final class KaggleDownloader {
     /// Makes `handle` complete in the cache and returns its folder (`.../versions/<N>`). A
     /// versioned handle that is already complete costs no network access at all.
     public func ensureDataset(_ handle: KaggleHandle) throws -> String {
+        let handle = try handle.validated()
         if let v = handle.version, isComplete(handle, version: v) {
             let folder = cache.versionFolder(handle, version: v)
             log.info("\(handle.slug) v\(v): already complete in \(folder), no download needed")
@@ -171,7 +172,8 @@ public final class KaggleDownloader {
     /// and deletes the archive.
     private func install(_ handle: KaggleHandle, version: Int, archive: String, label: String) throws {
         let fm = FileManager.default
-        let staging = hiddenPath(handle, ".\(version).extracting")
+        let archive = try inside(handle, archive)
+        let staging = try inside(handle, hiddenPath(handle, ".\(version).extracting"))
         try? fm.removeItem(atPath: staging)   // left by an interrupted run
         try makeFolder(staging, label: label)
         log.info("\(label): extracting into \(staging)")
@@ -199,11 +201,11 @@ public final class KaggleDownloader {
 
         let versions = (cache.datasetRoot(handle) as NSString).appendingPathComponent("versions")
         try makeFolder(versions, label: label)
-        let final = cache.versionFolder(handle, version: version)
+        let final = try inside(handle, cache.versionFolder(handle, version: version))
         // A folder without a marker is an interrupted kagglehub extraction or a hand copy: replace it.
         var stale: String?
         if fm.fileExists(atPath: final) {
-            let aside = hiddenPath(handle, ".\(version).stale-\(getpid())")
+            let aside = try inside(handle, hiddenPath(handle, ".\(version).stale-\(getpid())"))
             log.warning("\(label): replacing \(final), which had no completion marker (\(version).complete)")
             guard rename(final, aside) == 0 else { throw DiskSpace.writeError(path: final, errno: errno, what: label) }
             stale = aside
@@ -214,7 +216,21 @@ public final class KaggleDownloader {
         guard fm.createFile(atPath: marker, contents: Data()) else {
             throw DiskSpace.writeError(path: marker, errno: EACCES, what: label)
         }
-        try? fm.removeItem(atPath: archive)   // kagglehub deletes it too
+        try? fm.removeItem(atPath: inside(handle, archive))   // kagglehub deletes it too
+    }
+
+    /// `path` itself when it lies strictly inside `datasets/<owner>/<name>/` once both are
+    /// resolved (symlinks, `.` and `..`); otherwise an error, so that no handle and no symlink
+    /// planted in the cache can make a delete or rename reach another dataset.
+    func inside(_ handle: KaggleHandle, _ path: String) throws -> String {
+        let root = URL(fileURLWithPath: cache.datasetRoot(handle)).standardizedFileURL.resolvingSymlinksInPath().path
+        let parent = URL(fileURLWithPath: (path as NSString).deletingLastPathComponent).standardizedFileURL.resolvingSymlinksInPath().path
+        let name = (path as NSString).lastPathComponent
+        let within = parent == root || parent.hasPrefix(root + "/")
+        guard within, !name.isEmpty, name != ".", name != ".." else {
+            throw DeepfakeError("refusing to touch \(path): it resolves outside \(root), the cache folder of \(handle.slug); check the handle and any symlinks in \(cache.root)")
+        }
+        return path
     }
 
     func makeFolder(_ path: String, label: String) throws {

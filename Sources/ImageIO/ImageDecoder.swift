@@ -19,24 +19,32 @@ public enum ImageFormat: String, Sendable {
 }
 
 public enum ImageDecoder {
+    /// Default limit on the pixels one decode may produce (and, for progressive JPEGs, which
+    /// libjpeg buffers whole, on the full-size pixels): 50 megapixels, i.e. at most 200 MB of RGBA
+    /// per decoding thread. A 20000x20000 PNG of 1 MB would otherwise cost 2.8 GB per thread.
+    public static let defaultMaxPixels = 50_000_000
+
     /// Decodes the image at `path` at its full size, keeping its channels as 1 (grey sources) or 3.
     /// With a target size, large JPEGs are decoded with DCT downscaling (1/2, 1/4, 1/8) to the
     /// smallest size still >= the target in both axes; the result is NOT resized to the target
     /// (use `ImagePipeline.load` or `Image.resized`).
     /// `channels` nil keeps the source's (1 for grey sources, else 3); 1 or 3 forces that.
+    /// Images whose header promises more than `maxPixels` decoded pixels are refused before decoding.
     public static func decode(fileAt path: String, targetWidth: Int? = nil, targetHeight: Int? = nil,
-                              channels: Int? = nil) throws -> Image {
+                              channels: Int? = nil, maxPixels: Int = defaultMaxPixels) throws -> Image {
         let bytes = try readFile(path)
         return try bytes.withUnsafeBufferPointer { buf in
-            try decode(buf, channels: channels, targetWidth: targetWidth, targetHeight: targetHeight, name: path)
+            try decode(buf, channels: channels, targetWidth: targetWidth, targetHeight: targetHeight, name: path,
+                       maxPixels: maxPixels)
         }
     }
 
     /// Decodes in-memory image bytes (`name` appears in error messages). `channels` nil keeps the
     /// source's (1 for grey JPEG/PNG sources, else 3); 1 or 3 forces that.
     public static func decode(_ bytes: UnsafeBufferPointer<UInt8>, channels: Int? = nil, targetWidth: Int? = nil,
-                              targetHeight: Int? = nil, name: String = "<memory>") throws -> Image {
-        let raw = try decodeRaw(bytes, channels: channels, targetWidth: targetWidth, targetHeight: targetHeight, name: name).image
+                              targetHeight: Int? = nil, name: String = "<memory>", maxPixels: Int = defaultMaxPixels) throws -> Image {
+        let raw = try decodeRaw(bytes, channels: channels, targetWidth: targetWidth, targetHeight: targetHeight, name: name,
+                                maxPixels: maxPixels).image
         defer { ic_free(raw.pixels) }
         let n = Int(raw.width) * Int(raw.height) * Int(raw.channels)
         return Image(width: Int(raw.width), height: Int(raw.height), channels: Int(raw.channels),
@@ -54,7 +62,8 @@ public enum ImageDecoder {
     /// Decodes to a malloc'd C image (the caller frees `image.pixels` with `ic_free`): used by the
     /// pipeline to resize straight from the decoder's buffer without an extra copy.
     static func decodeRaw(_ bytes: UnsafeBufferPointer<UInt8>, channels: Int?, targetWidth: Int?,
-                          targetHeight: Int?, oversampling: Int = 1, name: String) throws -> RawImage {
+                          targetHeight: Int?, oversampling: Int = 1, name: String,
+                          maxPixels: Int = defaultMaxPixels) throws -> RawImage {
         guard let format = ImageFormat.sniff(bytes) else {
             let head = bytes.prefix(8).map { String(format: "%02x", $0) }.joined(separator: " ")
             throw DeepfakeError("\(name) is not a JPEG or PNG image (first bytes: \(head.isEmpty ? "none, the file is empty" : head)): remove it from the dataset or convert it")
@@ -66,15 +75,19 @@ public enum ImageDecoder {
         var scale = 1, fullW = 0, fullH = 0
         switch format {
         case .jpeg:
-            var w: Int32 = 0, h: Int32 = 0, comps: Int32 = 0
-            let info = ic_jpeg_info(base, bytes.count, &w, &h, &comps, &err, err.count)
+            var w: Int32 = 0, h: Int32 = 0, comps: Int32 = 0, progressive: Int32 = 0
+            let info = ic_jpeg_info(base, bytes.count, &w, &h, &comps, &progressive, &err, err.count)
             if info != IC_OK { throw corrupt(name, "JPEG", err, truncated: info == IC_ERR_TRUNCATED) }
             let ch = Int32(channels ?? (comps == 1 ? 1 : 3))
             scale = dctScaleDenominator(width: Int(w), height: Int(h), targetWidth: targetWidth, targetHeight: targetHeight,
                                         oversampling: oversampling)
             (fullW, fullH) = (Int(w), Int(h))
+            let decoded = ((fullW + scale - 1) / scale) * ((fullH + scale - 1) / scale)
+            try checkPixels(name, "JPEG", fullW, fullH, decoded: progressive != 0 ? fullW * fullH : decoded,
+                            limit: maxPixels, note: progressive != 0 ? " (progressive: decoded at full size)" : "")
             status = ic_jpeg_decode(base, bytes.count, ch, Int32(scale), &out, &err, err.count)
         case .png:
+            if let (w, h) = pngSize(bytes) { try checkPixels(name, "PNG", w, h, decoded: w * h, limit: maxPixels, note: "") }
             // Without a requested channel count, grey PNGs (IHDR colour type 0 or 4) decode to 1.
             status = ic_png_decode(base, bytes.count, Int32(channels ?? pngChannels(bytes)), &out, &err, err.count)
         }
@@ -93,6 +106,20 @@ public enum ImageDecoder {
         return 1
     }
 
+    /// Refuses an image whose decode would produce more than `limit` pixels, from its header alone.
+    static func checkPixels(_ name: String, _ format: String, _ w: Int, _ h: Int, decoded: Int, limit: Int, note: String) throws {
+        guard decoded > limit else { return }
+        throw DeepfakeError("\(name) is a \(w)x\(h) \(format) whose decode needs \(decoded) pixels\(note), over the limit of "
+            + "\(limit) (maxImagePixels): shrink the image, remove it from the dataset, or raise the limit")
+    }
+
+    /// Width and height from a PNG's IHDR chunk (bytes 16-23, big-endian), nil when too short.
+    static func pngSize(_ bytes: UnsafeBufferPointer<UInt8>) -> (Int, Int)? {
+        guard bytes.count >= 24 else { return nil }
+        let be = { (o: Int) in (0..<4).reduce(0) { $0 << 8 | Int(bytes[o + $1]) } }
+        return (be(16), be(20))
+    }
+
     /// 1 when the PNG's IHDR colour type is grey or grey+alpha, else 3.
     static func pngChannels(_ bytes: UnsafeBufferPointer<UInt8>) -> Int {
         // Signature (8) + IHDR length (4) + "IHDR" (4) + width (4) + height (4) + depth (1) -> byte 25.
@@ -107,10 +134,22 @@ public enum ImageDecoder {
 
     /// Reads a whole file into memory (one read into an exactly sized array) with a clear error
     /// when it is missing or unreadable.
+    /// Only regular files are read: the file is opened non-blocking and checked with fstat before
+    /// any read, so a FIFO or device named like an image is refused instead of blocking forever.
     public static func readFile(_ path: String) throws -> [UInt8] {
-        guard let fp = fopen(path, "rb") else {
+        let fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC)
+        guard fd >= 0 else {
             let reason = String(cString: strerror(errno))
             throw DeepfakeError("cannot read image \(path): \(reason); check the path and permissions")
+        }
+        var st = stat()
+        guard fstat(fd, &st) == 0, st.st_mode & S_IFMT == S_IFREG else {
+            close(fd)
+            throw DeepfakeError("\(path) is not a regular file (a FIFO, socket or device named like an image): remove it from the dataset")
+        }
+        guard let fp = fdopen(fd, "rb") else {
+            close(fd)
+            throw DeepfakeError("cannot read image \(path): \(String(cString: strerror(errno)))")
         }
         defer { fclose(fp) }
         fseek(fp, 0, SEEK_END)

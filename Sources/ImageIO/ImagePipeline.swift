@@ -13,10 +13,14 @@ public enum ImagePipeline {
     /// differs from full decode + area resize by a mean 0.5 (64x64) / 0.9 (32x32) grey levels; with 1
     /// (fastest, decode just >= target) by 1.7 / 2.8, because box-averaging 8x8 DCT blocks and then
     /// resampling is not one box filter. 2 still decodes 2-3x faster than full size.
-    public static func load(path: String, width: Int, height: Int, channels: Int, oversampling: Int = 2) throws -> [UInt8] {
+    /// Images whose header promises more than `maxPixels` decoded pixels are refused (see
+    /// `ImageDecoder.defaultMaxPixels`); large JPEGs count at their DCT-downscaled size.
+    public static func load(path: String, width: Int, height: Int, channels: Int, oversampling: Int = 2,
+                            maxPixels: Int = ImageDecoder.defaultMaxPixels) throws -> [UInt8] {
         var out = [UInt8](repeating: 0, count: width * height * channels)
         try out.withUnsafeMutableBufferPointer {
-            try load(path: path, width: width, height: height, channels: channels, oversampling: oversampling, into: $0.baseAddress!)
+            try load(path: path, width: width, height: height, channels: channels, oversampling: oversampling,
+                     maxPixels: maxPixels, into: $0.baseAddress!)
         }
         return out
     }
@@ -24,14 +28,14 @@ public enum ImagePipeline {
     /// As `load(path:width:height:channels:oversampling:)`, writing into `into` (room for
     /// width*height*channels bytes): the allocation-free form for filling a batch buffer.
     public static func load(path: String, width: Int, height: Int, channels: Int, oversampling: Int = 2,
-                            into: UnsafeMutablePointer<UInt8>) throws {
+                            maxPixels: Int = ImageDecoder.defaultMaxPixels, into: UnsafeMutablePointer<UInt8>) throws {
         guard width > 0, height > 0, channels == 1 || channels == 3 else {
             throw DeepfakeError("image target \(width)x\(height)x\(channels) is invalid: use a positive size and 1 or 3 channels")
         }
         let bytes = try ImageDecoder.readFile(path)
         let raw = try bytes.withUnsafeBufferPointer {
             try ImageDecoder.decodeRaw($0, channels: channels, targetWidth: width, targetHeight: height,
-                                       oversampling: max(1, oversampling), name: path)
+                                       oversampling: max(1, oversampling), name: path, maxPixels: maxPixels)
         }
         defer { ic_free(raw.image.pixels) }
         areaResize(raw.image.pixels, width: Int(raw.image.width), height: Int(raw.image.height), channels: channels,

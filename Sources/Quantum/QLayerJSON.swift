@@ -14,6 +14,10 @@ public enum QLayerEvaluator {
         guard case .object(let obj)? = try? JSONDecoder().decode(JSONValue.self, from: json) else {
             throw DeepfakeError("qlayer: the file is not a JSON object; expected {\"template\", \"wires\", \"layers\", \"inputs\", \"weights\"}")
         }
+        // JSON decoders keep the last of two equal keys silently; which one the user meant is unknowable.
+        if let dup = duplicateKey(in: json) {
+            throw DeepfakeError("qlayer: key '\(dup)' appears twice in one object; keep only the value you mean")
+        }
         let known: Set<String> = ["template", "wires", "layers", "rotation", "inputs", "weights", "diff_method"]
         if let bad = obj.keys.sorted().first(where: { !known.contains($0) }) {
             throw DeepfakeError("qlayer: unknown key '\(bad)'; valid keys: \(known.sorted().joined(separator: ", "))")
@@ -44,6 +48,47 @@ public enum QLayerEvaluator {
                                   "jacobian_weights": rows(j.weights, weights.count),
                                   "diff_method": res.method.rawValue, "diff_note": res.note]
         return try JSONSerialization.data(withJSONObject: out, options: [.sortedKeys])
+    }
+
+    /// Reads the input file of `deepfake qlayer FILE`, with errors that name the problem and the fix.
+    public static func readInput(path: String) throws -> Data {
+        var isDir: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDir) else {
+            throw DeepfakeError("qlayer: input file \(path) does not exist: check the path, or pass - to read the JSON from standard input")
+        }
+        if isDir.boolValue { throw DeepfakeError("qlayer: \(path) is a folder: pass the JSON file itself") }
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw DeepfakeError("qlayer: cannot read \(path) (\(String(cString: strerror(errno)))): check its permissions")
+        }
+        return data
+    }
+
+    /// The first key that occurs twice in one object of a valid JSON text, or nil.
+    static func duplicateKey(in json: Data) -> String? {
+        let b = [UInt8](json)
+        var stack: [(isObject: Bool, keys: Set<String>, expectKey: Bool)] = []
+        var i = 0
+        while i < b.count {
+            switch b[i] {
+            case UInt8(ascii: "{"): stack.append((true, [], true))
+            case UInt8(ascii: "["): stack.append((false, [], false))
+            case UInt8(ascii: "}"), UInt8(ascii: "]"): _ = stack.popLast()
+            case UInt8(ascii: ","): if stack.last?.isObject == true { stack[stack.count - 1].expectKey = true }
+            case UInt8(ascii: "\""):
+                var j = i + 1
+                while j < b.count && b[j] != UInt8(ascii: "\"") { j += b[j] == UInt8(ascii: "\\") ? 2 : 1 }
+                if let top = stack.last, top.isObject, top.expectKey {
+                    let raw = Data(b[i...min(j, b.count - 1)])
+                    let key = (try? JSONSerialization.jsonObject(with: raw, options: .fragmentsAllowed) as? String) ?? String(decoding: raw, as: UTF8.self)
+                    if !stack[stack.count - 1].keys.insert(key).inserted { return key }
+                    stack[stack.count - 1].expectKey = false
+                }
+                i = j
+            default: break
+            }
+            i += 1
+        }
+        return nil
     }
 
     private static func string(_ v: JSONValue?) -> String? {

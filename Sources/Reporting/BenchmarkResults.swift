@@ -60,7 +60,7 @@ public enum BenchmarkResults {
         do {
             try AtomicFile.replace(path) { tmp in
                 let h5 = try H5File.create(tmp)
-                defer { h5.close() }
+                do {
                 try h5.setAttribute("format", format)
                 try h5.setAttribute("format_version", formatVersion)
                 for (k, v) in attributes.sorted(by: { $0.key < $1.key }) { try h5.setAttribute(k, v) }
@@ -77,6 +77,11 @@ public enum BenchmarkResults {
                 try h5.writeStrings("results/gate_kinds", kinds)
                 let counts = rows.flatMap { r in kinds.map { Int64(r.gateCounts[$0] ?? 0) } }
                 try h5.write("results/gate_counts", counts, shape: [rows.count, kinds.count])
+                    try h5.finish()
+                } catch {
+                    h5.abandon()   // closed exactly once, emptied and deleted, even on a full disk
+                    throw error
+                }
             }
         } catch {
             if let e = error as? DeepfakeError { throw e }

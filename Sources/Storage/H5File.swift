@@ -7,6 +7,9 @@
 import CHDF5
 import Core
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// An open HDF5 file. Object names are slash-separated paths ("images", "/train/labels"); writing
 /// creates missing intermediate groups. The serial HDF5 build on Debian is thread-safe (one global
@@ -26,9 +29,20 @@ public final class H5File: @unchecked Sendable {
 
     deinit { close() }
 
+    /// Switches off HDF5's exit handler before the library first starts. When a write fails for a
+    /// full disk, H5Fclose fails too and leaves the file half torn down; the handler (H5_term_library,
+    /// run by exit()) then walks that file again and segfaults (rc 139, after our clear error). Every
+    /// file we write is closed explicitly (`finish`/`abandon`), so the handler has nothing to save.
+    private static let library: Void = {
+        H5dont_atexit()
+        H5open()
+    }()
+
     /// Creates (or truncates) a file for writing. Write to a temporary name and rename it when a
-    /// half-written file must never be seen by readers.
+    /// half-written file must never be seen by readers (`finish` before the rename, `abandon` on
+    /// every error path).
     public static func create(_ path: String) throws -> H5File {
+        _ = library
         df_H5_silence_errors()
         let fid = H5Fcreate(path, df_H5F_ACC_TRUNC(), h5Default, h5Default)
         if fid < 0 {
@@ -41,6 +55,7 @@ public final class H5File: @unchecked Sendable {
     /// HDF5 >= 1.10.7), so many ranks can read a file while it sits on Lustre/NFS or while another
     /// process has it open; writers keep the default locking.
     public static func open(_ path: String, writable: Bool = false) throws -> H5File {
+        _ = library
         df_H5_silence_errors()
         guard FileManager.default.fileExists(atPath: path) else {
             throw DeepfakeError("HDF5 file \(path) does not exist: check the path, or create it first")
@@ -66,13 +81,43 @@ public final class H5File: @unchecked Sendable {
         return H5File(path: path, fid: fid, writable: writable)
     }
 
-    /// Flushes and closes the file; later calls throw. Safe to call twice.
+    /// Flushes and closes the file; later calls throw. Safe to call twice. Errors are ignored:
+    /// writers call `finish()` instead, which reports them.
     public func close() {
         if fid >= 0 {
             df_H5_silence_errors()
-            H5Fclose(fid)
+            if H5Fclose(fid) < 0 { _ = h5LastError() }
             fid = -1
         }
+    }
+
+    /// Flushes and closes a file being written, throwing when either fails (a full disk): only a
+    /// file whose `finish` succeeded is complete. The handle is closed exactly once either way.
+    public func finish() throws {
+        let f = try handle()
+        df_H5_silence_errors()
+        let flushed = H5Fflush(f, H5F_SCOPE_LOCAL) >= 0
+        let flushError = flushed ? "" : h5LastError()
+        let closed = H5Fclose(f) >= 0
+        fid = -1
+        if !flushed { throw DeepfakeError("file \(path): cannot write it to disk: \(flushError); free space on that file system or write elsewhere") }
+        if !closed { throw DeepfakeError("file \(path): cannot close it: \(h5LastError()); free space on that file system or write elsewhere") }
+    }
+
+    /// Gives up a file being written after an error: empties it first (so the metadata HDF5 flushes
+    /// on close fits even on a full disk and the close succeeds), closes it exactly once, and
+    /// deletes it. Safe to call on a closed file (then it only deletes `path`).
+    public func abandon() {
+        if fid >= 0 && writable {
+            df_H5_silence_errors()
+            var handle: UnsafeMutableRawPointer?
+            if H5Fget_vfd_handle(fid, h5Default, &handle) >= 0, let h = handle {
+                _ = ftruncate(h.load(as: Int32.self), 0)   // sec2 driver: the handle is an int fd
+            }
+            _ = h5LastError()
+        }
+        close()
+        if writable { unlink(path) }
     }
 
     /// Writes buffered data to disk without closing.

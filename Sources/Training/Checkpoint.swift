@@ -20,8 +20,10 @@ public struct CheckpointInfo: Sendable {
 public enum Checkpoint {
     public static func save(_ network: Network, info: CheckpointInfo, to path: String) throws {
         let tmp = path + ".tmp-\(ProcessInfo.processInfo.processIdentifier)"
+        var file: H5File?
         do {
             let f = try H5File.create(tmp)
+            file = f
             try f.write("parameters", UnsafeBufferPointer(network.parameters), shape: [network.parameterCount])
             try f.write("state", UnsafeBufferPointer(network.state), shape: [network.stateCount])
             try f.writeStrings("names", network.entries.map(\.name))
@@ -33,10 +35,11 @@ public enum Checkpoint {
             try f.setAttribute("epoch", info.epoch)
             try f.setAttribute("metricName", info.metricName)
             try f.setAttribute("metricValue", info.metricValue)
-            f.close()
+            try f.finish()
             if FileManager.default.fileExists(atPath: path) { try FileManager.default.removeItem(atPath: path) }
             try FileManager.default.moveItem(atPath: tmp, toPath: path)
         } catch {
+            file?.abandon()   // closed exactly once, emptied and deleted, even on a full disk
             try? FileManager.default.removeItem(atPath: tmp)
             throw error
         }

@@ -45,6 +45,11 @@ public struct DataStage {
     /// The training data (always) and the test data (when the config tests on testData).
     public func prepareAll() throws -> [PreparedRole] {
         try downloadMissing()
+        // Before any decoding: the same folder or files in trainData and testData (or twice in trainData) is refused.
+        let resolver = DatasetResolver(kagglePath: config.kagglePath, dataPath: config.dataPath,
+                                       builtinSize: max(config.imageHeight, config.imageWidth))
+        try LeakageCheck.check(train: config.trainData, test: config.testsOnTestData ? config.testData : [],
+                               resolver: resolver, log: log)
         var out = [PreparedRole(role: "train", data: try prepare(config.trainData))]
         if config.testsOnTestData && !config.testData.isEmpty {
             out.append(PreparedRole(role: "test", data: try prepare(config.testData)))

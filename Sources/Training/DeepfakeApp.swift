@@ -55,9 +55,14 @@ public enum DeepfakeApp {
         try QLayerEvaluator.evaluate(json: input)
     }
 
+    /// The JSON file of `deepfake qlayer FILE`, with clear errors for a missing or unreadable file.
+    public static func qlayerInput(path: String) throws -> Data {
+        try QLayerEvaluator.readInput(path: path)
+    }
+
     /// Writes a comparison table (Markdown + CSV) and SVG curves of several run folders.
-    public static func compare(runFolders: [String], outputPrefix: String) throws {
-        try RunComparison.write(runFolders: runFolders, outputPrefix: outputPrefix)
+    public static func compare(runFolders: [String], outputPrefix: String, force: Bool = false) throws {
+        try RunComparison.write(runFolders: runFolders, outputPrefix: outputPrefix, force: force)
     }
 
     /// Every config key with its type, valid values, default and meaning (Config.keys), as

@@ -39,9 +39,20 @@ public enum RunComparison {
         }
     }
 
+    /// The files `write` creates for `outputPrefix`.
+    public static func outputFiles(prefix: String) -> [String] {
+        [prefix + ".md", prefix + ".csv", prefix + "_val_accuracy.svg", prefix + "_val_loss.svg"]
+    }
+
     /// Writes `<prefix>.md`, `<prefix>.csv`, `<prefix>_val_accuracy.svg` and `<prefix>_val_loss.svg`.
-    public static func write(runFolders: [String], outputPrefix: String) throws {
+    /// Never replaces a file of a run folder; replaces other existing outputs only with `force`.
+    public static func write(runFolders: [String], outputPrefix: String, force: Bool = false) throws {
         guard !runFolders.isEmpty else { throw DeepfakeError("compare needs at least one run folder") }
+        let inputs = runFolders.flatMap { folder in
+            [folder] + ((try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? [])
+                .map { (folder as NSString).appendingPathComponent($0) }
+        }
+        try OutputFiles.checkWritable(outputFiles(prefix: outputPrefix), inputs: inputs, force: force)
         let all = try rows(runFolders: runFolders)
         let dir = (outputPrefix as NSString).deletingLastPathComponent
         if !dir.isEmpty { try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true) }

@@ -16,8 +16,11 @@ struct ReportCommand: ParsableCommand {
     @Option(help: "Table format.")
     var format: BenchReport.Format = .markdown
 
-    @Option(help: "Also write the table to this file.")
+    @Option(help: "Also write the table to this file (never one of the inputs).")
     var output: String?
+
+    @Flag(help: "Replace an existing --output file.")
+    var force = false
 
     @Option(help: "Write SVG plots (speed-up and efficiency against ranks, time against qubits, sharded time against ranks) into this folder.")
     var plots: String?
@@ -28,11 +31,7 @@ struct ReportCommand: ParsableCommand {
             for s in skipped { FileHandle.standardError.write(Data("bench: skipped \(s)\n".utf8)) }
             let text = BenchReport.render(results, format: format)
             print(text, terminator: "")
-            if let path = output {
-                do { try text.write(toFile: path, atomically: true, encoding: .utf8) } catch {
-                    throw DeepfakeError("cannot write --output \(path): \(error.localizedDescription)")
-                }
-            }
+            if let path = output { try BenchReport.writeOutput(text, to: path, inputs: inputs + results.map(\.path), force: force) }
             if let dir = plots {
                 for p in try ReportPlots.write(results, to: dir) { FileHandle.standardError.write(Data("bench: wrote \(p)\n".utf8)) }
             }

@@ -77,7 +77,7 @@ struct QLayer: ParsableCommand {
     func run() throws {
         try runReportingErrors {
             let input: Data = file == "-" ? FileHandle.standardInput.readDataToEndOfFile()
-                : try Data(contentsOf: URL(fileURLWithPath: file))
+                : try DeepfakeApp.qlayerInput(path: file)
             let output = try DeepfakeApp.qlayer(input)
             FileHandle.standardOutput.write(output)
             FileHandle.standardOutput.write(Data("\n".utf8))
@@ -95,8 +95,11 @@ struct Compare: ParsableCommand {
     @Option(name: .shortAndLong, help: "Where to write the comparison SVG and table.")
     var output: String = "results/comparison"
 
+    @Flag(help: "Replace existing output files (never a file of a run folder being compared).")
+    var force = false
+
     func run() throws {
-        try runReportingErrors { try DeepfakeApp.compare(runFolders: runs, outputPrefix: output) }
+        try runReportingErrors { try DeepfakeApp.compare(runFolders: runs, outputPrefix: output, force: force) }
     }
 }
 

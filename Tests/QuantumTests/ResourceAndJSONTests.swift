@@ -107,3 +107,31 @@ final class ResourceAndJSONTests: XCTestCase {
         assertError(with("diff_method", "spsa"), ["spsa", "parameter-shift"])
     }
 }
+
+/// `deepfake qlayer` input problems (issue 9, probing defect 9): a missing file printed raw
+/// NSCocoaErrorDomain text, and a duplicated key was silently resolved to its last value.
+final class QLayerInputTests: XCTestCase {
+    func testMissingFileAndFolderNameTheProblem() throws {
+        XCTAssertThrowsError(try QLayerEvaluator.readInput(path: "/nonexistent/layer.json")) { e in
+            let m = "\(e)"
+            XCTAssertTrue(m.contains("does not exist") && m.contains("/nonexistent/layer.json"), m)
+            XCTAssertFalse(m.contains("NSCocoaErrorDomain"), m)
+        }
+        XCTAssertThrowsError(try QLayerEvaluator.readInput(path: NSTemporaryDirectory())) { e in
+            XCTAssertTrue("\(e)".contains("is a folder"), "\(e)")
+        }
+    }
+
+    func testDuplicateKeysAreRefused() throws {
+        let dup = #"{"template": "strong", "wires": 2, "layers": 1, "inputs": [0.1], "weights": [[[0.1, 0.2, 0.3], [0.4, 0.5, 0.6]]], "template": "basic"}"#
+        XCTAssertThrowsError(try QLayerEvaluator.evaluate(json: Data(dup.utf8))) { e in
+            XCTAssertTrue("\(e)".contains("key 'template' appears twice"), "\(e)")
+        }
+        // The same text without the duplicate evaluates; equal keys in different objects are fine.
+        let ok = #"{"template": "strong", "wires": 2, "layers": 1, "inputs": [0.1], "weights": [[[0.1, 0.2, 0.3], [0.4, 0.5, 0.6]]]}"#
+        XCTAssertNoThrow(try QLayerEvaluator.evaluate(json: Data(ok.utf8)))
+        XCTAssertNil(QLayerEvaluator.duplicateKey(in: Data(#"{"a": {"a": 1, "b": "x,\"a\""}, "b": [{"a": 1}, {"a": 2}]}"#.utf8)))
+        XCTAssertEqual(QLayerEvaluator.duplicateKey(in: Data(#"{"a": {"k": 1, "k": 2}}"#.utf8)), "k")
+        XCTAssertEqual(QLayerEvaluator.duplicateKey(in: Data(#"{"t\u0061g": 1, "tag": 2}"#.utf8)), "tag")
+    }
+}

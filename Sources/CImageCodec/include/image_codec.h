@@ -22,13 +22,15 @@ typedef struct {
     unsigned char *pixels;
 } ic_image;
 
-/// Reads a JPEG header: full-size width/height and the source colour components (1 grey, 3 YCbCr/RGB, 4 CMYK/YCCK).
+/// Reads a JPEG header: full-size width/height, the source colour components (1 grey, 3 YCbCr/RGB,
+/// 4 CMYK/YCCK), and whether it is progressive (libjpeg then buffers the whole full-size image).
 int ic_jpeg_info(const unsigned char *data, size_t size, int *width, int *height, int *components,
-                 char *err, size_t errlen);
+                 int *progressive, char *err, size_t errlen);
 
 /// Decodes a JPEG to `channels` (1 = luma, 3 = RGB) with DCT-domain downscaling by 1/`scale_denom`
 /// (1, 2, 4 or 8; output size is ceil(size / denom)). Grey, RGB, YCbCr, CMYK and YCCK sources work.
-/// A truncated file (libjpeg's "premature end of JPEG file" warning) is an error, not grey padding.
+/// A truncated file (libjpeg's "premature end of JPEG file" warning) is an error, not grey padding,
+/// and so is any corrupt-data warning (IC_ERR_CORRUPT with libjpeg's message).
 int ic_jpeg_decode(const unsigned char *data, size_t size, int channels, int scale_denom, ic_image *out,
                    char *err, size_t errlen);
 
