@@ -14,7 +14,7 @@ ARCHFLAGS  ?= $(shell grep -qw avx2 /proc/cpuinfo 2>/dev/null && grep -qw fma /p
 BLASCORE   ?= $(shell grep -qw avx2 /proc/cpuinfo 2>/dev/null && grep -qw fma /proc/cpuinfo && echo Haswell)
 export SWIFT_BACKTRACE ?= enable=no
 
-.PHONY: deps build demo test bench bench-report mpi-test slurm-test clean help
+.PHONY: deps build demo test bench bench-report mpi-test slurm-test container-test clean help
 
 help:
 	@echo "make demo        build and train the Classic model on the built-in data (configs/demo.yaml)"
@@ -23,6 +23,7 @@ help:
 	@echo "make bench       scaling studies into results/bench/*.h5, then a comparison table"
 	@echo "make mpi-test    2-rank mpirun check: same training result as 1 rank"
 	@echo "make slurm-test  start a local Slurm cluster and sbatch slurm/train.sh on the demo config"
+	@echo "make container-test  podman build of the Dockerfile; demo run in it with --network none; job files"
 
 deps:
 	@scripts/install-deps.sh
@@ -33,12 +34,14 @@ build: deps
 demo: build
 	$(RELEASE)/deepfake -c $(CONFIG) -o
 
-# The MPI and Slurm checks run first so that swift test's summary is the last thing printed.
+# The MPI, Slurm and container checks run first so that swift test's summary is the last thing
+# printed. The container check says SKIPPED (and why) where Podman cannot start a container.
 test: deps
 	WITH_SLURM=1 scripts/install-deps.sh
 	$(SWIFT) build --build-tests
 	scripts/mpi-check.sh .build/debug/deepfake
 	scripts/slurm-check.sh .build/debug/deepfake
+	scripts/container-test.sh --if-podman-works
 	$(if $(OPENBLAS_CORETYPE),,$(if $(BLASCORE),OPENBLAS_CORETYPE=$(BLASCORE))) $(SWIFT) test
 
 bench: build
@@ -54,6 +57,11 @@ mpi-test: build
 slurm-test: build
 	WITH_SLURM=1 scripts/install-deps.sh
 	scripts/slurm-check.sh
+
+# Builds the Dockerfile with Podman (local debootstrap bases; no registry needed) and runs the
+# image as a Safe Haven would; see scripts/container-test.sh.
+container-test:
+	scripts/container-test.sh
 
 clean:
 	rm -rf .build
