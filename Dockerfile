@@ -21,7 +21,8 @@ COPY . .
 # Portable code by default (the image may run on any x86-64); pass
 # --build-arg ARCHFLAGS="-Xswiftc -target-cpu -Xswiftc haswell" for AVX2/FMA nodes.
 ARG ARCHFLAGS=""
-RUN make build ARCHFLAGS="${ARCHFLAGS} --static-swift-stdlib" \
+# Only the deepfake product: the static Swift SDK has no XCTest, which the TestSupport target uses.
+RUN make build ARCHFLAGS="${ARCHFLAGS}" BUILDFLAGS="--static-swift-stdlib --product deepfake" \
  && install -D -m 0755 .build/release/deepfake /out/deepfake \
  && ldd /out/deepfake
 

@@ -28,8 +28,10 @@ help:
 deps:
 	@scripts/install-deps.sh
 
+# BUILDFLAGS: extra swift build flags (the Dockerfile's: --static-swift-stdlib --product deepfake).
+BUILDFLAGS ?=
 build: deps
-	$(SWIFT) build -c release $(ARCHFLAGS)
+	$(SWIFT) build -c release $(ARCHFLAGS) $(BUILDFLAGS)
 
 demo: build
 	$(RELEASE)/deepfake -c $(CONFIG) -o

@@ -10,7 +10,9 @@ esac
 [ "${DEEPFAKE_ONLINE:-0}" = 1 ] && offline=no
 for arg in "$@"; do
     case "$arg" in
-        --offline|-o|-[!-]*o*) offline=no ;;   # -o, or a short-flag group such as -oi
+        --offline) offline=no ;;
+        --*) ;;
+        -*o*) offline=no ;;   # -o, or a short-flag group such as -oi
     esac
 done
 if [ "$offline" = yes ]; then exec /usr/local/bin/deepfake "$@" -o; fi
