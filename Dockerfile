@@ -17,7 +17,12 @@ RUN apt-get update \
       pkg-config make \
  && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
-COPY . .
+# Only what the Swift build reads, so that edits elsewhere (docs, job files) keep this layer cached.
+# Tests/ is there because Package.swift declares the test targets (they are not built).
+COPY Package.swift Makefile ./
+COPY scripts/install-deps.sh scripts/
+COPY Sources Sources
+COPY Tests Tests
 # Portable code by default (the image may run on any x86-64); pass
 # --build-arg ARCHFLAGS="-Xswiftc -target-cpu -Xswiftc haswell" for AVX2/FMA nodes.
 ARG ARCHFLAGS=""
