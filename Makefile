@@ -18,7 +18,7 @@ export SWIFT_BACKTRACE ?= enable=no
 
 help:
 	@echo "make demo        build and train the Classic model on the built-in data (configs/demo.yaml)"
-	@echo "make test        build; mpirun 1-vs-2-rank check; Slurm job check; the whole test suite (swift test)"
+	@echo "make test        build; mpirun 1-vs-2-rank check; Slurm job check; container check; the whole test suite (swift test)"
 	@echo "make build       release build of deepfake and bench"
 	@echo "make bench       scaling studies into results/bench/*.h5, then a comparison table"
 	@echo "make mpi-test    2-rank mpirun check: same training result as 1 rank"

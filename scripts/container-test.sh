@@ -40,6 +40,7 @@ step() { echo "container-test: [$(( $(date +%s) - start ))s] $*"; }
 # 1. Tools.
 missing=()
 for tool in podman runc debootstrap; do command -v "$tool" >/dev/null 2>&1 || missing+=("$tool"); done
+dpkg-query -W -f='${Status}' python3-venv 2>/dev/null | grep -q "install ok installed" || missing+=(python3-venv)  # lint venv
 if [ ${#missing[@]} -gt 0 ]; then
     [ "$(id -u)" = 0 ] || cannot "missing ${missing[*]} and not root to install them (apt-get install ${missing[*]})"
     step "installing ${missing[*]}"
