@@ -16,33 +16,38 @@ export SWIFT_BACKTRACE ?= enable=no
 # Recorded in every bench result file by the bench targets (the binary keeps no trace of -target-cpu).
 BENCHENV   := DEEPFAKE_BUILD_FLAGS="-c release $(ARCHFLAGS)"
 
-.PHONY: deps build demo test bench bench-quick bench-report mpi-test slurm-test clean help
+.PHONY: deps build demo test bench bench-quick bench-report mpi-test slurm-test container-test clean help
 
 help:
 	@echo "make demo        build and train the Classic model on the built-in data (configs/demo.yaml)"
-	@echo "make test        build; mpirun 1-vs-2-rank check; Slurm job check; the whole test suite (swift test)"
+	@echo "make test        build; mpirun 1-vs-2-rank check; Slurm job check; container check; the whole test suite (swift test)"
 	@echo "make build       release build of deepfake and bench"
 	@echo "make bench       scaling studies (ranks, qubits, sharded, ...) into results/bench/*.h5, tables and plots"
 	@echo "make bench-quick the same study shrunk to a few minutes (2 repeats)"
 	@echo "make mpi-test    2-rank mpirun check: same training result as 1 rank"
 	@echo "make slurm-test  start a local Slurm cluster and sbatch slurm/train.sh on the demo config"
+	@echo "make container-test  podman build of the Dockerfile; demo run in it with --network none; job files"
 
 deps:
 	@scripts/install-deps.sh
 
+# BUILDFLAGS: extra swift build flags (the Dockerfile's: --static-swift-stdlib --product deepfake).
+BUILDFLAGS ?=
 build: deps
-	$(SWIFT) build -c release $(ARCHFLAGS)
+	$(SWIFT) build -c release $(ARCHFLAGS) $(BUILDFLAGS)
 
 demo: build
 	$(RELEASE)/deepfake -c $(CONFIG) -o
 
-# The MPI and Slurm checks run first so that swift test's summary is the last thing printed.
+# The MPI, Slurm and container checks run first so that swift test's summary is the last thing
+# printed. The container check says SKIPPED (and why) where Podman cannot start a container.
 test: deps
 	WITH_SLURM=1 scripts/install-deps.sh
 	$(SWIFT) build --build-tests
 	scripts/mpi-check.sh .build/debug/deepfake
 	scripts/slurm-check.sh .build/debug/deepfake
 	scripts/slurm-bench-check.sh .build/debug/bench
+	scripts/container-test.sh --if-podman-works
 	$(if $(OPENBLAS_CORETYPE),,$(if $(BLASCORE),OPENBLAS_CORETYPE=$(BLASCORE))) $(SWIFT) test
 
 # BENCH_FLAGS: more `bench run` flags, e.g. BENCH_FLAGS="--suite ranks --ranks 1,2,4".
@@ -63,6 +68,11 @@ mpi-test: build
 slurm-test: build
 	WITH_SLURM=1 scripts/install-deps.sh
 	scripts/slurm-check.sh
+
+# Builds the Dockerfile with Podman (local debootstrap bases; no registry needed) and runs the
+# image as a Safe Haven would; see scripts/container-test.sh.
+container-test:
+	scripts/container-test.sh
 
 clean:
 	rm -rf .build
