@@ -17,7 +17,8 @@ public func measureClassicTrainingThroughput(imageSize: Int, batch: Int, steps: 
     precondition(steps >= 1 && batch >= 2, "need at least one step and a batch of 2 (BatchNorm)")
     Compute.setThreads(threads)
     let model = ClassicResNet18(numChannels: numChannels, numClasses: 2, seed: seed,
-                                stem: stem ?? .forImage(height: imageSize, width: imageSize))
+                                stem: stem ?? .forImage(height: imageSize, width: imageSize),
+                                context: NNContext(threads: Threads(threads)))
     var rng = SeededRNG(seed: seed, stream: "throughput")
     let x = Tensor(zeros: [batch, numChannels, imageSize, imageSize])
     for i in 0..<x.count { x[i] = Float(rng.normal()) }

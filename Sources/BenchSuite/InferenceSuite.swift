@@ -38,7 +38,7 @@ public enum InferenceSuite {
                 var c = try TrainingSuite.makeConfig(model: m, size: size, batch: s.batch, epochs: 1, entry: entry,
                                                      kagglePath: "/tmp", threads: s.threads)
                 c.modelPath = "/nonexistent-no-pretrained-weights"
-                models.append(try ModelFactory.make(c, log: RunLog(echo: false)))
+                models.append(try ModelFactory.make(c, context: NNContext(threads: Threads(s.threads)), log: RunLog(echo: false)))
                 labels.append((m, size))
             }
         }

@@ -38,13 +38,10 @@ public enum PreprocessBenchmark {
                            threads: Int = 2, compression: Int? = 1, chunkRows: Int = 64, repeats: Int = 1,
                            scratch: String = NSTemporaryDirectory(),
                            environment: [String: String] = ProcessInfo.processInfo.environment) throws -> PreprocessBenchmarkResult {
-        let saved = Parallel.threads
-        Parallel.threads = threads
-        defer { Parallel.threads = saved }
         let dataPath = (scratch as NSString).appendingPathComponent("prep-bench-\(ProcessInfo.processInfo.processIdentifier)")
         defer { try? FileManager.default.removeItem(atPath: dataPath) }
         let settings = PrepareSettings(height: height, width: width, channels: channels, resort: true,
-                                       compression: compression, chunkRows: chunkRows)
+                                       compression: compression, chunkRows: chunkRows, threads: Threads(threads))
         var best = Double.infinity, bestCPU = 0.0
         var last: PreparedData?
         for _ in 0..<max(1, repeats) {

@@ -44,17 +44,17 @@ public enum RanksChild {
         Compute.setThreads(threads)
         var report = RankReport(rank: comm.rank, placement: RankPlacement.current(), configurations: [:])
         for spec in specs {
-            report.configurations[spec.name] = try measure(spec, communicator: comm)
+            report.configurations[spec.name] = try measure(spec, threads: Threads(threads), communicator: comm)
         }
         let path = (outDirectory as NSString).appendingPathComponent("rank-\(comm.rank).json")
         try JSONEncoder().encode(report).write(to: URL(fileURLWithPath: path), options: .atomic)
     }
 
-    static func measure(_ spec: RanksConfiguration, communicator comm: any Communicator) throws -> ConfigurationReport {
+    static func measure(_ spec: RanksConfiguration, threads: Threads, communicator comm: any Communicator) throws -> ConfigurationReport {
         let config = try Config.load(path: spec.configPath)
         let log = RunLog(echo: false)
         let prepared = try DataStage(config: config, offline: true, resort: false, log: log).prepare(config.trainData)
-        let model = try ModelFactory.make(config, log: log)
+        let model = try ModelFactory.make(config, context: NNContext(threads: threads, group: comm), log: log)
         let trainer = Trainer(model: model, optimizer: EngineSettings.optimizer(config), schedule: .constant(Float(config.learningRate)),
                               communicator: comm, batchSize: config.batchSize,
                               assembler: BatchAssembler(seed: UInt64(config.manualSeed), augmentation: EngineSettings.augmentation(config),

@@ -22,7 +22,7 @@ enum RunFolderReader {
         let images = epochs.map { $0.imagesPerSecond * $0.epochSeconds }.reduce(0, +)
         record.throughput = seconds > 0 ? images / seconds : .nan
         record.throughputUnit = "images/s"
-        if let model = try? ModelFactory.make(config, log: RunLog(echo: false)) {
+        if let model = try? ModelFactory.make(config, context: .serial, log: RunLog(echo: false)) {
             record.row.parameters = model.network.parameterCount
         }
         if FileManager.default.fileExists(atPath: folder.file(.quantumResources)) {

@@ -47,9 +47,12 @@ public struct BatchAssembler: Sendable {
     public let seed: UInt64
     public let augmentation: AugmentationPolicy
     public let normalisation: Normalisation
+    /// Threads that fill a batch (one image each).
+    public let threads: Threads
 
-    public init(seed: UInt64, augmentation: AugmentationPolicy = .default, channels: Int) {
+    public init(seed: UInt64, augmentation: AugmentationPolicy = .default, channels: Int, threads: Threads = .serial) {
         self.seed = seed; self.augmentation = augmentation; self.normalisation = .imageNet(channels: channels)
+        self.threads = threads
     }
 
     /// Fills `into` (resized to [B, C, H, W]) with images `indices` of `data`, normalised, and
@@ -65,7 +68,7 @@ public struct BatchAssembler: Sendable {
         let scale = (0..<C).map { 1 / (255 * normalisation.std[$0]) }
         let shift = (0..<C).map { -normalisation.mean[$0] / normalisation.std[$0] }
         data.images.withUnsafeBufferPointer { src in
-            Parallel.forEach(indices.count) { b in
+            threads.forEach(indices.count) { b in
                 let idx = indices[b]
                 let img = src.baseAddress! + idx * plane * C
                 let dst = out + b * plane * C

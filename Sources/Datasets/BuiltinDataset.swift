@@ -37,8 +37,8 @@ public enum BuiltinDataset {
     static let completeMarker = "COMPLETE"
 
     /// Writes `countPerClass` real and fake `size`x`size` PNG faces into `folder/real` and
-    /// `folder/fake` (real_00000.png, ...), rendering in parallel over `Parallel.threads`.
-    public static func generate(into folder: String, countPerClass: Int, size: Int, seed: UInt64) throws {
+    /// `folder/fake` (real_00000.png, ...), rendering in parallel over `threads`.
+    public static func generate(into folder: String, countPerClass: Int, size: Int, seed: UInt64, threads: Threads = .serial) throws {
         guard countPerClass > 0, size >= 16 else {
             throw DeepfakeError("built-in dataset needs countPerClass > 0 and size >= 16 (got \(countPerClass), \(size))")
         }
@@ -48,7 +48,7 @@ public enum BuiltinDataset {
         }
         let total = 2 * countPerClass
         let errors = ErrorBox()
-        Parallel.forEach(total) { k in
+        threads.forEach(total) { k in
             let fake = k >= countPerClass, i = k % countPerClass
             let pixels = FaceRenderer.render(seed: seed, index: i, fake: fake, size: size)
             let name = String(format: "%@/%@_%05d.png", fake ? "fake" : "real", fake ? "fake" : "real", i)
@@ -65,7 +65,8 @@ public enum BuiltinDataset {
     /// The folder of `variant` at `size` (default: the variant's) under `root`
     /// (`<variant>-<size>px-v<generatorVersion>`), generating it first when absent. Generation goes
     /// to a temporary folder renamed into place, so an interrupted run never leaves a partial set.
-    public static func ensure(variant: BuiltinVariant, size: Int? = nil, under root: String, log: RunLog? = nil) throws -> String {
+    public static func ensure(variant: BuiltinVariant, size: Int? = nil, under root: String, log: RunLog? = nil,
+                              threads: Threads = .serial) throws -> String {
         let side = max(16, size ?? variant.size)
         let folder = (root as NSString).appendingPathComponent("\(variant.rawValue)-\(side)px-v\(generatorVersion)")
         let fm = FileManager.default
@@ -76,7 +77,7 @@ public enum BuiltinDataset {
         try? fm.removeItem(atPath: tmp)
         log?.info("generating built-in dataset '\(variant.rawValue)': \(variant.countPerClass) real + \(variant.countPerClass) fake "
                   + "\(side)x\(side) images into \(folder)")
-        do { try generate(into: tmp, countPerClass: variant.countPerClass, size: side, seed: variant.seed) } catch {
+        do { try generate(into: tmp, countPerClass: variant.countPerClass, size: side, seed: variant.seed, threads: threads) } catch {
             try? fm.removeItem(atPath: tmp)   // a full disk must not leave a partial set behind
             throw error
         }

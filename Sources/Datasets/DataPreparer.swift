@@ -31,12 +31,16 @@ public struct PrepareSettings: Sendable {
     /// Largest decode allowed per image, in pixels, checked from the header (ImageDecoder.defaultMaxPixels,
     /// 50 megapixels); larger images are skipped and listed like unreadable ones.
     public var maxImagePixels: Int
+    /// Decode (and built-in generation) threads.
+    public var threads: Threads
 
     public init(height: Int, width: Int, channels: Int, resort: Bool = false, compression: Int? = 1,
-                chunkRows: Int = 64, blockSize: Int = 512, maxImagePixels: Int = ImageDecoder.defaultMaxPixels) {
+                chunkRows: Int = 64, blockSize: Int = 512, maxImagePixels: Int = ImageDecoder.defaultMaxPixels,
+                threads: Threads = .serial) {
         self.height = height; self.width = width; self.channels = channels; self.resort = resort
         self.compression = compression; self.chunkRows = chunkRows; self.blockSize = blockSize
         self.maxImagePixels = maxImagePixels
+        self.threads = threads
     }
 }
 
@@ -44,7 +48,7 @@ public enum DataPreparer {
     /// Bumped when the file layout or the decoding changes; part of the cache key.
     public static let formatVersion = 1
 
-    /// Prepares `entries` (decoding with `Parallel.threads` threads) and returns the data, from
+    /// Prepares `entries` (decoding with `settings.threads`) and returns the data, from
     /// the cache under `<dataPath>/cache` when its key matches.
     public static func prepare(entries: [DatasetEntry], dataPath: String, kagglePath: String,
                                settings: PrepareSettings, log: RunLog? = nil,
@@ -54,7 +58,8 @@ public enum DataPreparer {
                 + "use positive imageHeight/imageWidth and numChannels 1 or 3")
         }
         let resolver = DatasetResolver(kagglePath: kagglePath, dataPath: dataPath,
-                                       builtinSize: max(settings.height, settings.width), environment: environment)
+                                       builtinSize: max(settings.height, settings.width), environment: environment,
+                                       threads: settings.threads)
         let scan = try SourceScan.scan(entries, resolver: resolver, log: log)
         let key = scan.cacheKey(height: settings.height, width: settings.width, channels: settings.channels,
                                 formatVersion: formatVersion)
@@ -140,7 +145,7 @@ public enum DataPreparer {
                     // Workers take small runs of files from a shared counter rather than fixed halves:
                     // file sizes vary and a busy machine deschedules threads unevenly.
                     let work = WorkCounter(limit: count, step: 4)
-                    Parallel.forEach(min(Parallel.threads, count)) { _ in
+                    settings.threads.forEach(min(settings.threads.count, count)) { _ in
                         while let range = work.next() {
                             for k in range {
                                 do {

@@ -17,12 +17,15 @@ public struct DatasetResolver: Sendable {
     /// Side of the generated built-in images; nil = the variant's own size. The preparer passes
     /// the run's image size so the set's fine artefacts are not averaged away by a resize.
     public let builtinSize: Int?
+    /// Threads that render the built-in set when it is generated.
+    public let threads: Threads
 
     public init(kagglePath: String, dataPath: String, builtinSize: Int? = nil,
-                environment: [String: String] = ProcessInfo.processInfo.environment) {
+                environment: [String: String] = ProcessInfo.processInfo.environment, threads: Threads = .serial) {
         kaggle = KaggleCache(kagglePath: kagglePath, environment: environment)
         self.dataPath = dataPath
         self.builtinSize = builtinSize
+        self.threads = threads
     }
 
     /// The folder holding the entry's class folders; generates the built-in set on first use.
@@ -46,7 +49,7 @@ public struct DatasetResolver: Sendable {
             return path
         case .builtin(let name):
             return try BuiltinDataset.ensure(variant: try BuiltinVariant(configName: name), size: builtinSize, under: (dataPath as NSString).appendingPathComponent("builtin"),
-                                             log: log)
+                                             log: log, threads: threads)
         }
     }
 

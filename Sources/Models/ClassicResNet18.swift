@@ -39,12 +39,15 @@ public final class ClassicResNet18: ClassifierModel {
 
     /// A freshly initialised network, as torchvision's `resnet18(num_classes:)`: conv weights
     /// Kaiming-normal (fan_out, ReLU gain), BatchNorm weight 1 and bias 0, fc PyTorch's default.
-    public init(numChannels: Int = 3, numClasses: Int = 2, seed: UInt64 = 0, stem: ResNetStem = .torchvision) {
+    /// `context`: the threads, data-parallel group (SyncBatchNorm) and conv settings it runs with.
+    public init(numChannels: Int = 3, numClasses: Int = 2, seed: UInt64 = 0, stem: ResNetStem = .torchvision,
+                context: NNContext = .serial) {
         precondition(numChannels >= 1 && numClasses >= 1)
         self.numChannels = numChannels
         self.numClasses = numClasses
         self.stem = stem
-        network = Network(ClassicResNet18.layers(numChannels: numChannels, numClasses: numClasses, stem: stem), seed: seed)
+        network = Network(ClassicResNet18.layers(numChannels: numChannels, numClasses: numClasses, stem: stem), seed: seed,
+                          context: context)
     }
 
     static func layers(numChannels: Int, numClasses: Int, stem: ResNetStem = .torchvision) -> Sequential {

@@ -91,10 +91,11 @@ public final class HQNNModel: QuantumCircuitModel {
     public let twinLayer: TwinLayer?
 
     /// - Parameters: qubits n (1...~20), circuits k, layers L of `template`; `classicalTwin`
-    ///   swaps the circuits for TwinLayer blocks with the same parameter count.
+    ///   swaps the circuits for TwinLayer blocks with the same parameter count; `context` is the
+    ///   network's (threads, SyncBatchNorm group, conv settings).
     public init(numChannels: Int = 3, numClasses: Int = 2, qubits: Int, circuits: Int, layers: Int,
                 template: LayerTemplate, classicalTwin: Bool = false, seed: UInt64 = 0,
-                stem: ResNetStem = .torchvision) {
+                stem: ResNetStem = .torchvision, context: NNContext = .serial) {
         precondition(qubits >= 1 && circuits >= 1 && layers >= 1, "HQNN needs qubits, circuits, layers >= 1")
         self.numChannels = numChannels; self.numClasses = numClasses
         self.qubits = qubits; self.circuits = circuits; self.layers = layers; self.template = template
@@ -112,7 +113,7 @@ public final class HQNNModel: QuantumCircuitModel {
         }
         var children = ResNet18Body.children(numChannels: numChannels, stem: stem)
         children += Self.head(inputs: 512, middle: q, features: f, classes: numClasses)
-        network = Network(Sequential(children), seed: seed)
+        network = Network(Sequential(children), seed: seed, context: context)
     }
 
     /// Embedding angles are angleScale * tanh(z) (radians; see the header for why 1 and not pi).

@@ -22,8 +22,9 @@ public final class QNNModel: QuantumCircuitModel {
     public let quanv: QuanvLayer?
     public let twin: PatchTwinLayer?
 
+    /// `context`: the network's threads, SyncBatchNorm group and conv settings.
     public init(numChannels: Int, seed: UInt64, mode: QuanvLayer.Mode, mean: [Float], std: [Float],
-                classicalTwin: Bool = false) {
+                classicalTwin: Bool = false, context: NNContext = .serial) {
         self.numChannels = numChannels
         name = classicalTwin ? "QNN-twin" : "QNN"
         let front: Layer
@@ -42,7 +43,7 @@ public final class QNNModel: QuantumCircuitModel {
             ("conv1", stem), ("bn1", BatchNorm(32, fusedReLU: true)),
             ("layer1", BasicBlock(32, 32)), ("layer2", BasicBlock(32, 64, stride: 2)), ("layer3", BasicBlock(64, 128, stride: 2)),
             ("avgpool", GlobalAvgPool()), ("fc", Linear(128, 2)),
-        ]), seed: seed)
+        ]), seed: seed, context: context)
     }
 
     public func forward(_ x: Tensor, training: Bool) -> Tensor {

@@ -6,12 +6,15 @@ import Core
 public final class ReLU: Layer {
     private let output = Tensor(zeros: [0])
     private let gradInput = Tensor(zeros: [0])
+    private var threads = Threads.serial
     public init() {}
+
+    public func bind(_ storage: ParameterStorage) { threads = storage.context.threads }
 
     public func forward(_ x: Tensor, training: Bool) -> Tensor {
         output.resize(x.shape)
         let xp = x.data, yp = output.data
-        Parallel.forChunks(x.count, minPerChunk: 1 << 15) { lo, hi in
+        threads.forChunks(x.count, minPerChunk: 1 << 15) { lo, hi in
             for i in lo..<hi { yp[i] = Swift.max(0, xp[i]) }
         }
         return output
@@ -20,7 +23,7 @@ public final class ReLU: Layer {
     public func backward(_ dy: Tensor) -> Tensor {
         gradInput.resize(output.shape)
         let yp = output.data, gp = dy.data, dx = gradInput.data
-        Parallel.forChunks(dy.count, minPerChunk: 1 << 15) { lo, hi in
+        threads.forChunks(dy.count, minPerChunk: 1 << 15) { lo, hi in
             for i in lo..<hi { dx[i] = yp[i] > 0 ? gp[i] : 0 }
         }
         return gradInput

@@ -1,5 +1,5 @@
-// Thin wrappers over OpenBLAS: row-major sgemm, the thread count shared with `Parallel`, and the
-// choice of OpenBLAS's CPU kernels.
+// Thin wrappers over OpenBLAS: row-major sgemm, OpenBLAS's thread count, and the choice of its
+// CPU kernels.
 //
 // Why the kernel check: Debian 12's OpenBLAS 0.3.21 picks its kernels by CPU model and falls
 // back to the SSE3 "Prescott" kernels on CPUs it does not know (seen on this project's Xeon VMs
@@ -14,7 +14,10 @@ import Glibc
 #endif
 
 public enum Compute {
-    /// Sets the worker threads of our own loops (`Parallel.threads`) and of OpenBLAS together.
+    /// Process-level thread settings, for executables: OpenBLAS's worker threads (the library
+    /// has one pool per process) and `Parallel.threads`, which only Quantum's kernels still read.
+    /// NN layers do not read either switch: they run on the `Threads` of the `NNContext` their
+    /// network was built with.
     public static func setThreads(_ n: Int) {
         let t = Swift.max(1, n)
         Parallel.threads = t

@@ -11,6 +11,8 @@ public final class BasicBlock: Layer {
     private let output = Tensor(zeros: [0])
     private let gradSum = Tensor(zeros: [0])
     private let gradInput = Tensor(zeros: [0])
+    /// Threads of the residual sum and the final ReLU, from the network's context at bind.
+    private var threads = Threads.serial
 
     public init(_ inChannels: Int, _ outChannels: Int, stride: Int = 1, weightInit: WeightInit = .kaimingNormalFanOut) {
         conv1 = Conv2d(inChannels, outChannels, kernel: 3, stride: stride, padding: 1, bias: false, weightInit: weightInit)
@@ -34,7 +36,10 @@ public final class BasicBlock: Layer {
     public func register(in registry: ParameterRegistry, prefix: String) {
         for (name, layer) in children { layer.register(in: registry, prefix: prefix + name + ".") }
     }
-    public func bind(_ storage: ParameterStorage) { for (_, l) in children { l.bind(storage) } }
+    public func bind(_ storage: ParameterStorage) {
+        threads = storage.context.threads
+        for (_, l) in children { l.bind(storage) }
+    }
     public func resetParameters(rng: inout SeededRNG) { for (_, l) in children { l.resetParameters(rng: &rng) } }
 
     public func forward(_ x: Tensor, training: Bool) -> Tensor {
@@ -44,7 +49,7 @@ public final class BasicBlock: Layer {
         precondition(shortcut.shape == b.shape, "BasicBlock: shortcut \(shortcut.shape) vs main path \(b.shape)")
         output.resize(b.shape)
         let bp = b.data, sp = shortcut.data, yp = output.data
-        Parallel.forChunks(b.count, minPerChunk: 1 << 15) { lo, hi in
+        threads.forChunks(b.count, minPerChunk: 1 << 15) { lo, hi in
             for i in lo..<hi { yp[i] = Swift.max(0, bp[i] + sp[i]) }
         }
         return output
@@ -54,14 +59,14 @@ public final class BasicBlock: Layer {
         // Through the final ReLU: one gradient feeds both the main path and the shortcut.
         gradSum.resize(dy.shape)
         let yp = output.data, gp = dy.data, gs = gradSum.data
-        Parallel.forChunks(dy.count, minPerChunk: 1 << 15) { lo, hi in
+        threads.forChunks(dy.count, minPerChunk: 1 << 15) { lo, hi in
             for i in lo..<hi { gs[i] = yp[i] > 0 ? gp[i] : 0 }
         }
         let dMain = conv1.backward(bn1.backward(conv2.backward(bn2.backward(gradSum))))
         let dShort = downsample?.backward(gradSum) ?? gradSum
         gradInput.resize(dMain.shape)
         let ap = dMain.data, sp = dShort.data, dx = gradInput.data
-        Parallel.forChunks(dMain.count, minPerChunk: 1 << 15) { lo, hi in
+        threads.forChunks(dMain.count, minPerChunk: 1 << 15) { lo, hi in
             for i in lo..<hi { dx[i] = ap[i] + sp[i] }
         }
         return gradInput

@@ -24,11 +24,11 @@ public final class BatchNorm: Layer {
     /// Values per channel the last training forward normalised over (all ranks of the group).
     private var groupCount: Float = 0
 
-    /// Synchronised batch statistics for data-parallel training (like PyTorch's SyncBatchNorm):
-    /// when set, every BatchNorm sums its per-channel statistics over the group with this
-    /// in-place allreduce, so N ranks normalise exactly as one process on the global batch.
-    /// nil (the default) normalises over this process's batch only.
-    nonisolated(unsafe) public static var groupReduce: ((UnsafeMutableBufferPointer<Double>) -> Void)?
+    /// Threads of the per-channel loops, and the data-parallel group whose statistics are
+    /// summed in training (SyncBatchNorm; nil: this process's batch only), from the network's
+    /// context at bind.
+    private var threads = Threads.serial
+    private var group: (any Communicator)?
 
     public init(_ channels: Int, eps: Float = 1e-5, momentum: Float = 0.1, fusedReLU: Bool = false) {
         self.channels = channels; self.eps = eps; self.momentum = momentum; self.fusedReLU = fusedReLU
@@ -42,7 +42,11 @@ public final class BatchNorm: Layer {
         rmOff = registry.add(prefix + "running_mean", shape: [channels], kind: .state)
         rvOff = registry.add(prefix + "running_var", shape: [channels], kind: .state)
     }
-    public func bind(_ storage: ParameterStorage) { self.storage = storage }
+    public func bind(_ storage: ParameterStorage) {
+        self.storage = storage
+        threads = storage.context.threads
+        group = storage.context.reductionGroup
+    }
 
     public func resetParameters(rng: inout SeededRNG) {
         (storage.parameters + gOff).update(repeating: 1, count: channels)
@@ -69,7 +73,7 @@ public final class BatchNorm: Layer {
             var sums = [Double](repeating: 0, count: c + 1)
             sums.withUnsafeMutableBufferPointer { sb in
                 let sp = sb.baseAddress!
-                Parallel.forChunks(c) { lo, hi in
+                threads.forChunks(c) { lo, hi in
                     for ch in lo..<hi {
                         // Float sums within a plane (vectorised), Double across planes.
                         var s = 0.0
@@ -78,13 +82,13 @@ public final class BatchNorm: Layer {
                     }
                 }
                 sp[c] = Double(m)
-                BatchNorm.groupReduce?(sb)
+                group?.allreduceSum(sb)
             }
             total = sums[c]
             var dev = [Double](repeating: 0, count: c)
             dev.withUnsafeMutableBufferPointer { db in
                 let dp = db.baseAddress!
-                Parallel.forChunks(c) { lo, hi in
+                threads.forChunks(c) { lo, hi in
                     for ch in lo..<hi {
                         let mf = Float(sums[ch] / total)
                         var v = 0.0
@@ -92,7 +96,7 @@ public final class BatchNorm: Layer {
                         dp[ch] = v
                     }
                 }
-                BatchNorm.groupReduce?(db)
+                group?.allreduceSum(db)
             }
             for ch in 0..<c {
                 let mf = Float(sums[ch] / total), varB = dev[ch] / total
@@ -108,7 +112,7 @@ public final class BatchNorm: Layer {
         mean.withUnsafeMutableBufferPointer { meanB in
             invStd.withUnsafeMutableBufferPointer { isB in
                 let meanP = meanB.baseAddress!, isP = isB.baseAddress!
-                Parallel.forChunks(c) { lo, hi in
+                threads.forChunks(c) { lo, hi in
                     for ch in lo..<hi {
                         let mu = meanP[ch], inv = isP[ch]
                         let scale = gamma[ch] * inv, shift = beta[ch] - mu * scale
@@ -139,7 +143,7 @@ public final class BatchNorm: Layer {
             invStd.withUnsafeBufferPointer { isB in
                 sums.withUnsafeMutableBufferPointer { sb in
                     let meanP = meanB.baseAddress!, isP = isB.baseAddress!, sp = sb.baseAddress!
-                    Parallel.forChunks(c) { lo, hi in
+                    threads.forChunks(c) { lo, hi in
                         for ch in lo..<hi {
                             var sdy = 0.0, sdyx = 0.0
                             for b in 0..<n {
@@ -156,12 +160,12 @@ public final class BatchNorm: Layer {
         // gamma/beta gradients are local sums (the model's gradient allreduce adds them up);
         // the input gradient needs the group's sums.
         for ch in 0..<c { dg[ch] += Float(sums[c + ch]); db[ch] += Float(sums[ch]) }
-        if training { sums.withUnsafeMutableBufferPointer { BatchNorm.groupReduce?($0) } }
+        if training { sums.withUnsafeMutableBufferPointer { group?.allreduceSum($0) } }
         let m = training ? groupCount : localM
         mean.withUnsafeBufferPointer { meanB in
             invStd.withUnsafeBufferPointer { isB in
                 let meanP = meanB.baseAddress!, isP = isB.baseAddress!
-                Parallel.forChunks(c) { lo, hi in
+                threads.forChunks(c) { lo, hi in
                     for ch in lo..<hi {
                         let mu = meanP[ch], inv = isP[ch]
                         let k = gamma[ch] * inv

@@ -19,15 +19,10 @@ public final class Conv2d: Layer {
     public var weightInit: WeightInit
     /// Off for a network's first layer: the gradient w.r.t. the image is never used.
     public var computeInputGradient = true
-    /// Upper bound (floats) on one chunk's column matrix; bounds workspace memory at large images.
-    nonisolated(unsafe) public static var maxColumnElements = 1 << 24
-    /// Keep a one-chunk column matrix from forward for backward (memory for speed).
-    nonisolated(unsafe) public static var cacheColumns = true
-    /// For stride-1 convolutions, compute dX as a convolution of dY with the flipped kernel
-    /// instead of a short-K GEMM + col2im (same result; switchable for tests and comparisons).
-    nonisolated(unsafe) public static var transposedInputGradient = true
-
     private var storage: ParameterStorage!
+    /// From the network's context at bind.
+    private var threads = Threads.serial
+    private var settings = ConvSettings.standard
     private var wOff = 0, bOff = 0
     private var input: Tensor?
     private let output = Tensor(zeros: [0])
@@ -66,7 +61,11 @@ public final class Conv2d: Layer {
         wOff = registry.add(prefix + "weight", shape: [outChannels, inChannels, kernelH, kernelW])
         if hasBias { bOff = registry.add(prefix + "bias", shape: [outChannels]) }
     }
-    public func bind(_ storage: ParameterStorage) { self.storage = storage }
+    public func bind(_ storage: ParameterStorage) {
+        self.storage = storage
+        threads = storage.context.threads
+        settings = storage.context.conv
+    }
 
     public func resetParameters(rng: inout SeededRNG) {
         let fanIn = k, fanOut = outChannels * kernelH * kernelW
@@ -76,7 +75,7 @@ public final class Conv2d: Layer {
 
     /// Samples per GEMM chunk for an output of `ohw` pixels.
     private func chunkSamples(_ n: Int, _ ohw: Int) -> Int {
-        Swift.max(1, Swift.min(n, Conv2d.maxColumnElements / Swift.max(1, k * ohw)))
+        Swift.max(1, Swift.min(n, settings.maxColumnElements / Swift.max(1, k * ohw)))
     }
 
     /// x: [N, inChannels, H, W] -> [N, outChannels, OH, OW].
@@ -92,7 +91,7 @@ public final class Conv2d: Layer {
         let wp = storage.parameters + wOff
         let bp: UnsafeMutablePointer<Float>? = hasBias ? storage.parameters + bOff : nil
         let y = output.data
-        columnsCached = Conv2d.cacheColumns && chunk >= n && training
+        columnsCached = settings.cacheColumns && chunk >= n && training
         if columnsCached { columnCache.resize([kk * n * ohw]) }
         var n0 = 0
         while n0 < n {
@@ -103,7 +102,7 @@ public final class Conv2d: Layer {
             sgemm(m: oc, n: p, k: kk, a: wp, lda: kk, b: cols, ldb: p, beta: 0, c: ycn, ldc: p)
             // Scatter rows of Y[oc, (n, pix)] to NCHW, adding the bias on the way.
             let nc = n1 - n0, base = n0
-            Parallel.forChunks(oc * nc, minPerChunk: 8) { lo, hi in
+            threads.forChunks(oc * nc, minPerChunk: 8) { lo, hi in
                 for t in lo..<hi {
                     let o = t / nc, s = t % nc
                     let src = ycn + o * p + s * ohw, dst = y + ((base + s) * oc + o) * ohw
@@ -129,14 +128,14 @@ public final class Conv2d: Layer {
         let chunk = chunkSamples(n, ohw)
         let wp = storage.parameters + wOff, dw = storage.gradients + wOff
         let db: UnsafeMutablePointer<Float>? = hasBias ? storage.gradients + bOff : nil
-        let transposedGradient = Conv2d.transposedInputGradient && strideH == 1 && strideW == 1
+        let transposedGradient = settings.transposedInputGradient && strideH == 1 && strideW == 1
             && padH < kernelH && padW < kernelW && kernelH * kernelW > 1
         if computeInputGradient && transposedGradient {
             // flipped[c, (o, i, j)] = W[o, c, kh-1-i, kw-1-j]
             let kh = kernelH, kw = kernelW, cin = inChannels, kt = oc * kh * kw
             flipped.resize([cin * kt])
             let f = flipped.data
-            Parallel.forChunks(cin, minPerChunk: 16) { lo, hi in
+            threads.forChunks(cin, minPerChunk: 16) { lo, hi in
                 for ch in lo..<hi {
                     var dst = f + ch * kt
                     for o in 0..<oc {
@@ -154,7 +153,7 @@ public final class Conv2d: Layer {
             let dycn = storage.workspace.buffer(1, count: oc * p)
             // Gather dY into [oc, (n, pix)] and sum it for the bias gradient.
             let g = dy.data
-            Parallel.forChunks(oc, minPerChunk: 4) { lo, hi in
+            threads.forChunks(oc, minPerChunk: 4) { lo, hi in
                 for o in lo..<hi {
                     var sum: Float = 0
                     for s in 0..<nc {
@@ -176,11 +175,11 @@ public final class Conv2d: Layer {
                 g.c = oc; g.h = oh; g.w = ow; g.ph = kernelH - 1 - padH; g.pw = kernelW - 1 - padW; g.oh = h; g.ow = w
                 let kt = oc * kernelH * kernelW, pin = nc * h * w, cin = inChannels
                 let dcols = storage.workspace.buffer(3, count: kt * pin)
-                im2colKernel(dy.data, g, n0, n1, dcols)
+                im2colKernel(dy.data, g, n0, n1, dcols, threads: threads)
                 let dxcn = storage.workspace.buffer(1, count: cin * pin)  // dycn is spent
                 sgemm(m: cin, n: pin, k: kt, a: flipped.data, lda: kt, b: dcols, ldb: pin, beta: 0, c: dxcn, ldc: pin)
                 let hw = h * w, dx = gradInput.data
-                Parallel.forChunks(cin * nc, minPerChunk: 8) { lo, hi in
+                threads.forChunks(cin * nc, minPerChunk: 8) { lo, hi in
                     for t in lo..<hi {
                         let ch = t / nc, s = t % nc
                         (dx + ((base + s) * cin + ch) * hw).update(from: dxcn + ch * pin + s * hw, count: hw)
@@ -214,7 +213,7 @@ public final class Conv2d: Layer {
                         _ n0: Int, _ n1: Int, _ cols: UnsafeMutablePointer<Float>) {
         var g = geometry
         g.h = h; g.w = w; g.oh = oh; g.ow = ow
-        im2colKernel(x, g, n0, n1, cols)
+        im2colKernel(x, g, n0, n1, cols, threads: threads)
     }
 
     /// The adjoint of `im2col`: dx[n0..<n1] = sum over rows of dcols scattered back (overwrites).
@@ -223,7 +222,7 @@ public final class Conv2d: Layer {
         let kh = kernelH, kw = kernelW, sh = strideH, sw = strideW, ph = padH, pw = padW, c = inChannels
         let ohw = oh * ow, p = (n1 - n0) * ohw
         // Parallel over input channels: every row of channel ch writes only dx[:, ch].
-        Parallel.forChunks(c) { lo, hi in
+        threads.forChunks(c) { lo, hi in
             for ch in lo..<hi {
                 for s in n0..<n1 { (dx + (s * c + ch) * h * w).update(repeating: 0, count: h * w) }
                 for i in 0..<kh {
@@ -258,10 +257,11 @@ struct ConvGeometry {
 }
 
 /// cols[r, (s, oh, ow)] = x[n0 + s, c, oh*sh - ph + i, ow*sw - pw + j] (0 outside), r = (c, i, j).
-func im2colKernel(_ x: UnsafeMutablePointer<Float>, _ g: ConvGeometry, _ n0: Int, _ n1: Int, _ cols: UnsafeMutablePointer<Float>) {
+func im2colKernel(_ x: UnsafeMutablePointer<Float>, _ g: ConvGeometry, _ n0: Int, _ n1: Int, _ cols: UnsafeMutablePointer<Float>,
+                  threads: Threads) {
     let kh = g.kh, kw = g.kw, sh = g.sh, sw = g.sw, ph = g.ph, pw = g.pw, c = g.c, h = g.h, w = g.w, oh = g.oh, ow = g.ow
     let ohw = oh * ow, p = (n1 - n0) * ohw
-    Parallel.forChunks(c * kh * kw, minPerChunk: 4) { lo, hi in
+    threads.forChunks(c * kh * kw, minPerChunk: 4) { lo, hi in
         for r in lo..<hi {
             let ch = r / (kh * kw), i = (r / kw) % kh, j = r % kw
             // Output columns whose input column is inside the image (for stride 1 a contiguous copy).

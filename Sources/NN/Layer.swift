@@ -74,19 +74,22 @@ public final class Workspace {
     deinit { for b in buffers { b?.deallocate() } }
 }
 
-/// The buffers a bound layer reads its parameters from and accumulates gradients into.
+/// The buffers a bound layer reads its parameters from and accumulates gradients into, and the
+/// context (threads, data-parallel group, conv settings) of the network it belongs to.
 public final class ParameterStorage {
     public let parameters: UnsafeMutablePointer<Float>
     public let gradients: UnsafeMutablePointer<Float>
     public let state: UnsafeMutablePointer<Float>
     public let workspace: Workspace
+    public let context: NNContext
 
     init(parameters: UnsafeMutablePointer<Float>, gradients: UnsafeMutablePointer<Float>,
-         state: UnsafeMutablePointer<Float>, workspace: Workspace) {
+         state: UnsafeMutablePointer<Float>, workspace: Workspace, context: NNContext) {
         self.parameters = parameters
         self.gradients = gradients
         self.state = state
         self.workspace = workspace
+        self.context = context
     }
 }
 
@@ -99,7 +102,8 @@ public protocol Layer: AnyObject {
     /// Declares this layer's parameters and state (and its children's) under `prefix`
     /// (e.g. "layer1.0." so a BatchNorm named "bn1" registers "layer1.0.bn1.weight").
     func register(in registry: ParameterRegistry, prefix: String)
-    /// Attaches the layer (and its children) to the allocated buffers.
+    /// Attaches the layer (and its children) to the allocated buffers and the network's context;
+    /// a layer with threaded loops takes its `Threads` from `storage.context` here.
     func bind(_ storage: ParameterStorage)
     /// Sets initial parameter and state values; called after `bind`.
     func resetParameters(rng: inout SeededRNG)

@@ -14,11 +14,14 @@ public final class Network {
     public let gradients: UnsafeMutableBufferPointer<Float>
     public let state: UnsafeMutableBufferPointer<Float>
     public let workspace = Workspace()
+    /// Threads, data-parallel group and conv settings every layer of this network runs with.
+    public let context: NNContext
     private let index: [String: Int]
 
-    /// Registers, allocates, binds and initialises `root` with a generator seeded by `seed`.
-    public init(_ root: Layer, seed: UInt64) {
+    /// Registers, allocates, binds (to `context`) and initialises `root` with a generator seeded by `seed`.
+    public init(_ root: Layer, seed: UInt64, context: NNContext = .serial) {
         self.root = root
+        self.context = context
         let registry = ParameterRegistry()
         root.register(in: registry, prefix: "")
         entries = registry.entries
@@ -37,7 +40,7 @@ public final class Network {
         gradients = alloc(registry.trainableCount)
         state = alloc(registry.stateCount)
         root.bind(ParameterStorage(parameters: parameters.baseAddress!, gradients: gradients.baseAddress!,
-                                   state: state.baseAddress!, workspace: workspace))
+                                   state: state.baseAddress!, workspace: workspace, context: context))
         var rng = SeededRNG(seed: seed, stream: "init")
         root.resetParameters(rng: &rng)
     }

@@ -2,7 +2,8 @@
 //
 // Weight decay: `.l2` adds wd * p to the gradient before the update (torch's `weight_decay`);
 // `.decoupled` shrinks the parameters by lr * wd before the update (AdamW). Every element is
-// independent, so the loops are split across `Parallel.threads`.
+// independent, so the loops are split across the worker threads handed to `step` (a network's
+// own `context.threads` for `step(network)`).
 
 import Core
 
@@ -16,19 +17,23 @@ public protocol Optimizer: AnyObject {
     var learningRate: Float { get set }
     /// Number of steps taken so far.
     var stepCount: Int { get }
-    /// Updates `parameters` in place from `gradients` (same length, as laid out by a Network).
+    /// Updates `parameters` in place from `gradients` (same length, as laid out by a Network),
+    /// splitting the elementwise loops over `threads` (the result does not depend on them).
     /// With `.l2` weight decay the gradient buffer holds the decayed gradient afterwards.
-    func step(parameters: UnsafeMutableBufferPointer<Float>, gradients: UnsafeMutableBufferPointer<Float>)
+    func step(parameters: UnsafeMutableBufferPointer<Float>, gradients: UnsafeMutableBufferPointer<Float>, threads: Threads)
 }
 
 extension Optimizer {
-    public func step(_ network: Network) { step(parameters: network.parameters, gradients: network.gradients) }
+    /// One step of `network`'s parameters, on the network's own threads.
+    public func step(_ network: Network) {
+        step(parameters: network.parameters, gradients: network.gradients, threads: network.context.threads)
+    }
 }
 
 /// Runs `body(lo, hi)` over chunks of `n` elements on the worker threads.
 @inline(__always)
-private func elementwise(_ n: Int, _ body: (Int, Int) -> Void) {
-    Parallel.forChunks(n, minPerChunk: 1 << 16, body)
+private func elementwise(_ n: Int, _ threads: Threads, _ body: (Int, Int) -> Void) {
+    threads.forChunks(n, minPerChunk: 1 << 16, body)
 }
 
 /// Applies weight decay to elements lo..<hi before the update: `.l2` adds c * p to the gradient
@@ -55,7 +60,7 @@ public final class Adam: Optimizer {
         self.learningRate = learningRate; self.beta1 = beta1; self.beta2 = beta2; self.eps = eps; self.weightDecay = weightDecay
     }
 
-    public func step(parameters: UnsafeMutableBufferPointer<Float>, gradients: UnsafeMutableBufferPointer<Float>) {
+    public func step(parameters: UnsafeMutableBufferPointer<Float>, gradients: UnsafeMutableBufferPointer<Float>, threads: Threads) {
         precondition(parameters.count == gradients.count)
         if m.count != parameters.count {
             m = [Float](repeating: 0, count: parameters.count); v = m
@@ -69,7 +74,7 @@ public final class Adam: Optimizer {
         m.withUnsafeMutableBufferPointer { mb in
             v.withUnsafeMutableBufferPointer { vb in
                 let mp = mb.baseAddress!, vp = vb.baseAddress!
-                elementwise(parameters.count) { lo, hi in
+                elementwise(parameters.count, threads) { lo, hi in
                     applyDecay(wd, lr: lr, p: p, g: g, lo, hi)
                     // 8 lanes at a time (the compiler cannot prove the four buffers disjoint).
                     var i = lo
@@ -109,7 +114,7 @@ public final class Adamax: Optimizer {
         self.learningRate = learningRate; self.beta1 = beta1; self.beta2 = beta2; self.eps = eps; self.weightDecay = weightDecay
     }
 
-    public func step(parameters: UnsafeMutableBufferPointer<Float>, gradients: UnsafeMutableBufferPointer<Float>) {
+    public func step(parameters: UnsafeMutableBufferPointer<Float>, gradients: UnsafeMutableBufferPointer<Float>, threads: Threads) {
         precondition(parameters.count == gradients.count)
         if m.count != parameters.count {
             m = [Float](repeating: 0, count: parameters.count); u = m
@@ -121,7 +126,7 @@ public final class Adamax: Optimizer {
         m.withUnsafeMutableBufferPointer { mb in
             u.withUnsafeMutableBufferPointer { ub in
                 let mp = mb.baseAddress!, up = ub.baseAddress!
-                elementwise(parameters.count) { lo, hi in
+                elementwise(parameters.count, threads) { lo, hi in
                     applyDecay(wd, lr: lr, p: p, g: g, lo, hi)
                     for i in lo..<hi {
                         let gi = g[i]
@@ -149,7 +154,7 @@ public final class SGD: Optimizer {
         self.learningRate = learningRate; self.momentum = momentum; self.nesterov = nesterov; self.weightDecay = weightDecay
     }
 
-    public func step(parameters: UnsafeMutableBufferPointer<Float>, gradients: UnsafeMutableBufferPointer<Float>) {
+    public func step(parameters: UnsafeMutableBufferPointer<Float>, gradients: UnsafeMutableBufferPointer<Float>, threads: Threads) {
         precondition(parameters.count == gradients.count)
         let first = stepCount == 0
         stepCount += 1
@@ -158,7 +163,7 @@ public final class SGD: Optimizer {
         let p = parameters.baseAddress!, g = gradients.baseAddress!
         buf.withUnsafeMutableBufferPointer { bb in
             let bp = bb.baseAddress
-            elementwise(parameters.count) { lo, hi in
+            elementwise(parameters.count, threads) { lo, hi in
                 applyDecay(wd, lr: lr, p: p, g: g, lo, hi)
                 for i in lo..<hi {
                     var d = g[i]

@@ -9,11 +9,14 @@ public final class MaxPool2d: Layer {
     private var argmax: [Int32] = []
     private let output = Tensor(zeros: [0])
     private let gradInput = Tensor(zeros: [0])
+    private var threads = Threads.serial
 
     public init(kernel: Int, stride: Int? = nil, padding: Int = 0) {
         precondition(padding * 2 <= kernel, "MaxPool2d: padding must be at most half the kernel")
         self.kernel = kernel; self.stride = stride ?? kernel; self.padding = padding
     }
+
+    public func bind(_ storage: ParameterStorage) { threads = storage.context.threads }
 
     public func forward(_ x: Tensor, training: Bool) -> Tensor {
         precondition(x.shape.count == 4, "MaxPool2d expects [N, C, H, W], got \(x.shape)")
@@ -26,7 +29,7 @@ public final class MaxPool2d: Layer {
         let xp = x.data, yp = output.data, k = kernel, s = stride, pad = padding
         argmax.withUnsafeMutableBufferPointer { am in
             let ap = am.baseAddress!
-            Parallel.forChunks(planes) { lo, hi in
+            threads.forChunks(planes) { lo, hi in
                 for pl in lo..<hi {
                     let src = xp + pl * h * w, dst = yp + pl * oh * ow, idx = ap + pl * oh * ow
                     for y in 0..<oh {
@@ -63,7 +66,7 @@ public final class MaxPool2d: Layer {
         let gp = dy.data, dx = gradInput.data
         argmax.withUnsafeBufferPointer { am in
             let ap = am.baseAddress!
-            Parallel.forChunks(planes) { lo, hi in
+            threads.forChunks(planes) { lo, hi in
                 for pl in lo..<hi {
                     let d = dx + pl * hw, g = gp + pl * ohw, idx = ap + pl * ohw
                     d.update(repeating: 0, count: hw)

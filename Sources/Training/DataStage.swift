@@ -18,13 +18,16 @@ public struct DataStage {
     public let offline: Bool
     public let resort: Bool
     public let log: RunLog
+    /// Decode and generation threads.
+    public let threads: Threads
 
-    public init(config: Config, offline: Bool, resort: Bool, log: RunLog) {
-        self.config = config; self.offline = offline; self.resort = resort; self.log = log
+    public init(config: Config, offline: Bool, resort: Bool, log: RunLog, threads: Threads) {
+        self.config = config; self.offline = offline; self.resort = resort; self.log = log; self.threads = threads
     }
 
     var settings: PrepareSettings {
-        PrepareSettings(height: config.imageHeight, width: config.imageWidth, channels: config.numChannels, resort: resort)
+        PrepareSettings(height: config.imageHeight, width: config.imageWidth, channels: config.numChannels, resort: resort,
+                        threads: threads)
     }
 
     /// Downloads every Kaggle dataset of trainData and testData not yet complete in the cache.

@@ -41,8 +41,8 @@ public enum DeepfakeApp {
     public static func prepare(_ request: RunRequest) throws {
         let config = try Config.load(path: request.configPath)
         let log = RunLog()
-        applyThreads(config)
-        let stage = DataStage(config: config, offline: request.offline, resort: request.resort, log: log)
+        let threads = applyThreads(config)
+        let stage = DataStage(config: config, offline: request.offline, resort: request.resort, log: log, threads: threads)
         let prepared = try stage.prepareAll()
         for p in prepared {
             log.info("ready: \(p.role) data \(p.data.cachePath): \(p.data.count) images "
@@ -86,12 +86,17 @@ public enum DeepfakeApp {
 
     /// Threads for our kernels and OpenBLAS: `nCPUs`, capped by the cores this process may use
     /// (a Slurm task's `SLURM_CPUS_PER_TASK`, else the machine's cores shared by the ranks on it),
-    /// because oversubscribed BLAS threads slow training down several times.
-    static func applyThreads(_ config: Config) {
+    /// because oversubscribed BLAS threads slow training down several times. Sets OpenBLAS's
+    /// process-wide pool (and Quantum's `Parallel.threads`) and returns the count as the `Threads`
+    /// value handed to the model's NNContext and the data loaders.
+    @discardableResult
+    static func applyThreads(_ config: Config) -> Threads {
         let env = ProcessInfo.processInfo.environment
         let ranksOnNode = env["OMPI_COMM_WORLD_LOCAL_SIZE"].flatMap(Int.init) ?? 1
         var cap = max(1, ProcessInfo.processInfo.activeProcessorCount / max(1, ranksOnNode))
         if let s = env["SLURM_CPUS_PER_TASK"].flatMap(Int.init), s > 0 { cap = s }
-        Compute.setThreads(min(max(1, config.nCPUs), cap))
+        let threads = Threads(min(max(1, config.nCPUs), cap))
+        Compute.setThreads(threads.count)
+        return threads
     }
 }

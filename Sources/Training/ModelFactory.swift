@@ -8,14 +8,14 @@ import Models
 import NN
 
 public enum ModelFactory {
-    /// Builds the model the config describes, initialised from `manualSeed`, for a run on `ranks`
-    /// data-parallel ranks (each holds its share of the global batch).
-    public static func make(_ config: Config, ranks: Int = 1, log: RunLog) throws -> ClassifierModel {
+    /// Builds the model the config describes, initialised from `manualSeed`, running with `context`
+    /// (threads, and the data-parallel group whose ranks each hold their share of the global batch).
+    public static func make(_ config: Config, context: NNContext, log: RunLog) throws -> ClassifierModel {
         let seed = UInt64(config.manualSeed)
         switch config.modelType {
         case .classic:
             let model = ClassicResNet18(numChannels: config.numChannels, numClasses: 2, seed: seed,
-                                        stem: .forImage(height: config.imageHeight, width: config.imageWidth))
+                                        stem: .forImage(height: config.imageHeight, width: config.imageWidth), context: context)
             if let weights = torchvisionWeightsFile(config.modelPath) {
                 if try !warmStartIfCheckpoint(model.network, file: weights, log: log) {
                     let notes = try model.loadTorchvisionWeights(path: weights)
@@ -27,7 +27,7 @@ public enum ModelFactory {
             }
             return model
         case .quantum:
-            return try QuantumModels.make(config, seed: seed, ranks: ranks, log: log)
+            return try QuantumModels.make(config, seed: seed, context: context, log: log)
         }
     }
 

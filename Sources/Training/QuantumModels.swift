@@ -13,7 +13,7 @@ import Storage
 enum QuantumModels {
     /// Builds the model of `config.quanType` (HQNN or QNN, or its classical twin), logging the
     /// device and differentiation method requested vs what runs.
-    static func make(_ config: Config, seed: UInt64, ranks: Int = 1, log: RunLog) throws -> ClassifierModel {
+    static func make(_ config: Config, seed: UInt64, context: NNContext, log: RunLog) throws -> ClassifierModel {
         let device = try QuantumDevice.resolve(config.qubitType.rawValue)
         let diff = try DiffMethod.resolve(config.diffType.rawValue)
         if config.classicalTwin {
@@ -26,12 +26,12 @@ enum QuantumModels {
             let template = try LayerTemplate.parse(config.typeLayers.rawValue)
             if !config.classicalTwin {
                 // The states live on each rank: its share of the global batch.
-                try checkStateMemory(qubits: config.nQubits, batch: RankBatch.largestShare(global: config.batchSize, ranks: ranks))
+                try checkStateMemory(qubits: config.nQubits, batch: RankBatch.largestShare(global: config.batchSize, ranks: context.group?.size ?? 1))
             }
             let model = HQNNModel(numChannels: config.numChannels, numClasses: 2, qubits: config.nQubits,
                                   circuits: config.nQuantumLayers, layers: config.nLayers, template: template,
                                   classicalTwin: config.classicalTwin, seed: seed,
-                                  stem: .forImage(height: config.imageHeight, width: config.imageWidth))
+                                  stem: .forImage(height: config.imageHeight, width: config.imageWidth), context: context)
             // A Classic run's best.h5 (warm start) gives the circuits the same trained features the
             // Classic model had: the fair way to ask what they add.
             if let file = ModelFactory.torchvisionWeightsFile(config.modelPath),
@@ -52,7 +52,7 @@ enum QuantumModels {
             ][mode]! + ")")
             let norm = Normalisation.imageNet(channels: config.numChannels)
             return QNNModel(numChannels: config.numChannels, seed: seed, mode: mode, mean: norm.mean, std: norm.std,
-                            classicalTwin: config.classicalTwin)
+                            classicalTwin: config.classicalTwin, context: context)
         }
     }
 

@@ -47,9 +47,14 @@ public final class Trainer {
         self.model = model; self.optimizer = optimizer; self.schedule = schedule
         self.communicator = communicator; self.batchSize = batchSize; self.assembler = assembler
         self.step = startStep
-        // BatchNorm normalises over the global batch (SyncBatchNorm), so N ranks take exactly
-        // the step one process would take on the whole batch.
-        BatchNorm.groupReduce = communicator.size > 1 ? { [communicator] in communicator.allreduceSum($0) } : nil
+        // BatchNorm normalises over the global batch (SyncBatchNorm) only when the model was built
+        // with this communicator as its group: then N ranks take exactly the step one process would
+        // take on the whole batch. A model built for another group would train silently differently.
+        let group = model.network.context.group
+        precondition(communicator.size == 1 || group === communicator,
+                     "Trainer on \(communicator.size) ranks: the model's network was built with "
+                     + (group.map { "another group (\($0.size) rank(s))" } ?? "no data-parallel group")
+                     + "; build it with NNContext(group: communicator) so BatchNorm normalises over the global batch")
     }
 
     /// Global batches of one epoch. A last batch too small to give every rank two images is

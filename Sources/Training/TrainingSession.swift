@@ -17,13 +17,15 @@ final class TrainingSession {
     let comm: any Communicator
     let log: RunLog
     let folder: RunFolder
+    /// Threads (from nCPUs) and data-parallel group every layer and data loader of the run uses.
+    let context: NNContext
 
     init(config: Config, request: RunRequest, communicator: any Communicator) throws {
         self.config = config
         self.request = request
         self.comm = communicator
         self.log = RunLog(echo: communicator.isRoot)
-        DeepfakeApp.applyThreads(config)
+        context = NNContext(threads: DeepfakeApp.applyThreads(config), group: communicator)
         folder = try TrainingSession.makeFolder(config: config, request: request, comm: communicator)
         if comm.isRoot {
             try log.attach(path: folder.file(.log))
@@ -46,16 +48,16 @@ final class TrainingSession {
     func run() throws -> String {
         log.info("run folder: \(folder.path)")
         log.info("config: \(request.configPath) (resolved copy in config.yaml); seed \(config.manualSeed); "
-                 + "\(comm.size) rank(s) x \(Parallel.threads) thread(s)")
+                 + "\(comm.size) rank(s) x \(context.threads)")
         for note in config.loadNotes { log.info("config note: \(note)") }
 
         // Data: rank 0 downloads and builds the caches; the others then read them.
-        let stage = DataStage(config: config, offline: request.offline, resort: request.resort, log: log)
+        let stage = DataStage(config: config, offline: request.offline, resort: request.resort, log: log, threads: context.threads)
         var prepared: [PreparedRole] = []
         if comm.isRoot { prepared = try stage.prepareAll() }
         comm.barrier()
         if !comm.isRoot {
-            let quiet = DataStage(config: config, offline: true, resort: false, log: RunLog(echo: false))
+            let quiet = DataStage(config: config, offline: true, resort: false, log: RunLog(echo: false), threads: context.threads)
             prepared = try quiet.prepareAll()
         }
         let trainData = prepared[0].data
@@ -68,13 +70,13 @@ final class TrainingSession {
                  + "train \(split.train.count), validation \(split.val.count), test "
                  + (testData.map { "\($0.count) from testData \(config.testData.map(\.name))" } ?? "\(split.test.count) from the split"))
 
-        let model = try ModelFactory.make(config, ranks: comm.size, log: log)
+        let model = try ModelFactory.make(config, context: context, log: log)
         log.info(model.summary)
         // Quantum models: QNN feature cache, quantum_resources.json and .qasm files (QuantumModels.swift).
         try QuantumModels.prepareRun(model, config: config, data: prepared.map(\.data), folder: folder.path, isRoot: comm.isRoot, log: log)
 
         let assembler = BatchAssembler(seed: UInt64(config.manualSeed), augmentation: EngineSettings.augmentation(config),
-                                       channels: config.numChannels)
+                                       channels: config.numChannels, threads: context.threads)
         let optimizer = EngineSettings.optimizer(config)
         // The schedule counts the steps the trainer will run (a short last batch included).
         let stepsPerEpoch = Trainer.stepsPerEpoch(images: split.train.count, batchSize: config.batchSize, ranks: comm.size)

@@ -12,12 +12,11 @@ final class SharedDatasetTests: XCTestCase {
             print("SKIPPED: /work/shared/datasets absent (expected at ../shared/datasets from the package root)")
             throw XCTSkip("SKIPPED: /work/shared/datasets absent")
         }
-        Parallel.threads = 2
         let dataPath = tempDir("hard1k")
         defer { try? FileManager.default.removeItem(atPath: dataPath) }
         let d = try DataPreparer.prepare(entries: [try Fixtures.entry("hard1k", source: "hamzaboulahia/hardfakevsrealfaces")],
                                          dataPath: dataPath, kagglePath: "/nonexistent",
-                                         settings: PrepareSettings(height: 32, width: 32, channels: 3),
+                                         settings: PrepareSettings(height: 32, width: 32, channels: 3, threads: Threads(2)),
                                          log: RunLog(echo: false), environment: ["KAGGLEHUB_CACHE": shared + "/kagglehub"])
         XCTAssertEqual(d.classCounts, [589, 700])
         XCTAssertTrue(d.skipped.isEmpty)

@@ -8,14 +8,14 @@ import NN
 /// Models shared by the tests that only read their weights (building an 11M-parameter network
 /// takes a second or more in a debug build).
 enum SharedResNets {
-    static let rgb = ClassicResNet18(numChannels: 3, numClasses: 2, seed: 1)
-    static let grey = ClassicResNet18(numChannels: 1, numClasses: 2, seed: 1)
-    static let imageNet = ClassicResNet18(numChannels: 3, numClasses: 1000, seed: 1)
+    /// Two threads, so the threaded loops of every layer run.
+    static let context = NNContext(threads: Threads(2))
+    static let rgb = ClassicResNet18(numChannels: 3, numClasses: 2, seed: 1, context: context)
+    static let grey = ClassicResNet18(numChannels: 1, numClasses: 2, seed: 1, context: context)
+    static let imageNet = ClassicResNet18(numChannels: 3, numClasses: 1000, seed: 1, context: context)
 }
 
 final class ClassicResNet18Tests: XCTestCase {
-    override func setUp() { Compute.setThreads(2) }
-
     private func images(_ shape: [Int], seed: UInt64) -> Tensor {
         var rng = SeededRNG(seed: seed)
         let t = Tensor(zeros: shape)
@@ -68,7 +68,7 @@ final class ClassicResNet18Tests: XCTestCase {
     }
 
     func testTrainingStepsLowerTheLoss() {
-        let m = ClassicResNet18(seed: 3)
+        let m = ClassicResNet18(seed: 3, context: SharedResNets.context)
         let x = images([4, 3, 32, 32], seed: 5), labels = [0, 1, 0, 1]
         let opt = Adam(learningRate: 1e-3, beta1: 0.9)
         var losses: [Float] = []

@@ -5,12 +5,10 @@ import Core
 @testable import NN
 
 final class ConvAndBatchNormTests: XCTestCase {
-    override func setUp() { Compute.setThreads(2) }
-
     private func compareWithReference(c: Int, o: Int, kernel: (Int, Int), stride: (Int, Int), padding: (Int, Int),
                                       bias: Bool, shape: (Int, Int, Int), line: UInt = #line) {
         let conv = Conv2d(c, o, kernel: kernel, stride: stride, padding: padding, bias: bias)
-        let net = Network(conv, seed: 5)
+        let net = Network(conv, seed: 5, context: twoThreads)
         let (n, h, w) = shape
         let x = randomTensor([n, c, h, w], seed: 9)
         let y = net.forward(x, training: true)
@@ -32,24 +30,28 @@ final class ConvAndBatchNormTests: XCTestCase {
 
     func testConvChunkingGivesTheSameResultAsOneChunk() {
         // A batch too large for one column chunk must give the same output as samples run one by one.
+        // Column chunks of 3 samples (of 8*9 rows x 64*64 pixels each): 7 samples run as 3 + 3 + 1.
+        var context = twoThreads
+        context.conv = ConvSettings(maxColumnElements: 3 * 8 * 9 * 64 * 64)
         let conv = Conv2d(8, 4, kernel: 3, padding: 1, bias: false)
-        let net = Network(conv, seed: 2)
-        let n = Conv2d.maxColumnElements / (8 * 9 * 64 * 64) + 2
+        let net = Network(conv, seed: 2, context: context)
+        let n = 7
         let x = randomTensor([n, 8, 64, 64], seed: 4)
         let all = net.forward(x, training: false).copy()
-        let last = Tensor(zeros: [1, 8, 64, 64])
-        last.data.update(from: x.data + (n - 1) * 8 * 64 * 64, count: last.count)
-        let one = net.forward(last, training: false)
-        let off = (n - 1) * 4 * 64 * 64
-        for i in stride(from: 0, to: one.count, by: 97) { XCTAssertEqual(all[off + i], one[i], accuracy: 1e-5) }
+        let single = Tensor(zeros: [1, 8, 64, 64])
+        for s in 0..<n {
+            single.data.update(from: x.data + s * 8 * 64 * 64, count: single.count)
+            let one = net.forward(single, training: false)
+            let off = s * 4 * 64 * 64
+            for i in stride(from: 0, to: one.count, by: 97) { XCTAssertEqual(all[off + i], one[i], accuracy: 1e-5, "sample \(s)") }
+        }
     }
 
     func testCachedAndRecomputedColumnsGiveTheSameGradients() {
         func grads(cache: Bool) -> ([Float], [Float]) {
-            let saved = Conv2d.cacheColumns
-            Conv2d.cacheColumns = cache
-            defer { Conv2d.cacheColumns = saved }
-            let net = Network(Conv2d(3, 4, kernel: 3, stride: 2, padding: 1), seed: 8)
+            var context = twoThreads
+            context.conv = ConvSettings(cacheColumns: cache)
+            let net = Network(Conv2d(3, 4, kernel: 3, stride: 2, padding: 1), seed: 8, context: context)
             let x = randomTensor([2, 3, 7, 6], seed: 1)
             let y = net.forward(x, training: true)
             let dx = net.backward(randomTensor(y.shape, seed: 2))
@@ -62,10 +64,9 @@ final class ConvAndBatchNormTests: XCTestCase {
 
     func testTransposedAndCol2imInputGradientsAgree() {
         func inputGradient(transposed: Bool, kernel: (Int, Int), padding: (Int, Int)) -> [Float] {
-            let saved = Conv2d.transposedInputGradient
-            Conv2d.transposedInputGradient = transposed
-            defer { Conv2d.transposedInputGradient = saved }
-            let net = Network(Conv2d(3, 5, kernel: kernel, stride: (1, 1), padding: padding, bias: false), seed: 8)
+            var context = twoThreads
+            context.conv = ConvSettings(transposedInputGradient: transposed)
+            let net = Network(Conv2d(3, 5, kernel: kernel, stride: (1, 1), padding: padding, bias: false), seed: 8, context: context)
             let x = randomTensor([2, 3, 6, 7], seed: 1)
             let y = net.forward(x, training: true)
             return net.backward(randomTensor(y.shape, seed: 2)).array
@@ -80,7 +81,7 @@ final class ConvAndBatchNormTests: XCTestCase {
 
     func testBatchNormTrainingNormalisesAndUpdatesRunningStats() {
         let bn = BatchNorm(2)
-        let net = Network(bn, seed: 1)
+        let net = Network(bn, seed: 1, context: twoThreads)
         // Channel 0 holds 1,2,3,4 (mean 2.5, biased var 1.25, unbiased 5/3); channel 1 holds 10 everywhere.
         let x = Tensor(shape: [2, 2, 1, 2], values: [1, 2, 10, 10, 3, 4, 10, 10])
         let y = net.forward(x, training: true)
@@ -98,7 +99,7 @@ final class ConvAndBatchNormTests: XCTestCase {
 
     func testBatchNormEvalUsesRunningStatsAndLeavesThemAlone() {
         let bn = BatchNorm(1)
-        let net = Network(bn, seed: 1)
+        let net = Network(bn, seed: 1, context: twoThreads)
         net.values(named: "running_mean")![0] = 2
         net.values(named: "running_var")![0] = 4
         net.values(named: "weight")![0] = 3
@@ -116,9 +117,9 @@ final class ConvAndBatchNormTests: XCTestCase {
 
     func testMaxPoolAndAveragePoolValues() {
         let x = Tensor(shape: [1, 1, 3, 3], values: [1, 5, 2, 7, 3, 4, 0, 9, 8])
-        let mp = Network(MaxPool2d(kernel: 3, stride: 2, padding: 1), seed: 0)
+        let mp = Network(MaxPool2d(kernel: 3, stride: 2, padding: 1), seed: 0, context: twoThreads)
         XCTAssertEqual(mp.forward(x, training: false).array, [7, 5, 9, 9])  // windows clipped by the padding
-        let gp = Network(GlobalAvgPool(), seed: 0)
+        let gp = Network(GlobalAvgPool(), seed: 0, context: twoThreads)
         XCTAssertEqual(gp.forward(x, training: false).array, [39.0 / 9])
     }
 

@@ -8,6 +8,9 @@ import XCTest
 import Core
 @testable import NN
 
+/// The context the NN tests build networks with: two threads, so the threaded loops run.
+let twoThreads = NNContext(threads: Threads(2))
+
 func randomTensor(_ shape: [Int], seed: UInt64, scale: Double = 1) -> Tensor {
     var rng = SeededRNG(seed: seed)
     let t = Tensor(zeros: shape)
@@ -19,8 +22,8 @@ func randomTensor(_ shape: [Int], seed: UInt64, scale: Double = 1) -> Tensor {
 /// `jitter` perturbs the initial parameters so e.g. BatchNorm's gamma is not exactly 1.
 func checkGradients(_ layer: Layer, inputShape: [Int], training: Bool = true, seed: UInt64 = 7,
                     h: Float = 1e-3, samples: Int = 24, rtol: Double = 2e-2, atol: Double = 2e-3,
-                    jitter: Double = 0.1, file: StaticString = #filePath, line: UInt = #line) {
-    let net = Network(layer, seed: seed)
+                    jitter: Double = 0.1, context: NNContext = twoThreads, file: StaticString = #filePath, line: UInt = #line) {
+    let net = Network(layer, seed: seed, context: context)
     var rng = SeededRNG(seed: seed &+ 1)
     for i in 0..<net.parameterCount { net.parameters[i] += Float(rng.normal() * jitter) }
     let x = randomTensor(inputShape, seed: seed &+ 2)

@@ -5,8 +5,6 @@ import Core
 @testable import NN
 
 final class LayerGradientTests: XCTestCase {
-    override func setUp() { Compute.setThreads(2) }
-
     func testConv2dPaddedStride1() {
         checkGradients(Conv2d(2, 3, kernel: 3, stride: 1, padding: 1), inputShape: [2, 2, 5, 4])
     }

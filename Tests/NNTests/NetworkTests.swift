@@ -5,11 +5,9 @@ import Core
 @testable import NN
 
 final class NetworkTests: XCTestCase {
-    override func setUp() { Compute.setThreads(2) }
-
     func testParameterTableNamesShapesAndOffsets() {
         let net = Network(Sequential([("conv", Conv2d(3, 4, kernel: 3, bias: false)), ("bn", BatchNorm(4)),
-                                      ("block", BasicBlock(4, 8, stride: 2)), ("fc", Linear(8, 2))]), seed: 1)
+                                      ("block", BasicBlock(4, 8, stride: 2)), ("fc", Linear(8, 2))]), seed: 1, context: twoThreads)
         XCTAssertEqual(net.entry(named: "conv.weight")?.shape, [4, 3, 3, 3])
         XCTAssertEqual(net.entry(named: "block.downsample.0.weight")?.shape, [8, 4, 1, 1])
         XCTAssertEqual(net.entry(named: "block.downsample.1.running_mean")?.kind, .state)
@@ -23,7 +21,7 @@ final class NetworkTests: XCTestCase {
     }
 
     func testBackwardAccumulatesUntilZeroed() {
-        let net = Network(Linear(3, 2), seed: 1)
+        let net = Network(Linear(3, 2), seed: 1, context: twoThreads)
         let x = randomTensor([4, 3], seed: 2), dy = randomTensor([4, 2], seed: 3)
         _ = net.forward(x, training: true); net.backward(dy)
         let once = Array(net.gradients)
@@ -52,7 +50,7 @@ final class NetworkTests: XCTestCase {
         }
         let net = Network(Sequential([("conv1", Conv2d(1, 4, kernel: 3, padding: 1)), ("bn1", BatchNorm(4, fusedReLU: true)),
                                       ("pool", MaxPool2d(kernel: 2)), ("block", BasicBlock(4, 8, stride: 2)),
-                                      ("gap", GlobalAvgPool()), ("drop", Dropout(p: 0.1, seed: 1)), ("fc", Linear(8, 2))]), seed: 3)
+                                      ("gap", GlobalAvgPool()), ("drop", Dropout(p: 0.1, seed: 1)), ("fc", Linear(8, 2))]), seed: 3, context: twoThreads)
         let opt = Adam(learningRate: 0.02, beta1: 0.9)
         var firstLoss: Float = 0, lastLoss: Float = 0
         for step in 0..<40 {

@@ -13,7 +13,7 @@ final class OptimizerTests: XCTestCase {
         var p: [Float] = [1, -2]
         for g0 in [[Float(0.5), -0.25], [-1, 0.75]] {
             var g = g0
-            p.withUnsafeMutableBufferPointer { pb in g.withUnsafeMutableBufferPointer { gb in opt.step(parameters: pb, gradients: gb) } }
+            p.withUnsafeMutableBufferPointer { pb in g.withUnsafeMutableBufferPointer { gb in opt.step(parameters: pb, gradients: gb, threads: .serial) } }
         }
         return p
     }
@@ -26,7 +26,7 @@ final class OptimizerTests: XCTestCase {
         // m = 0.5*0.5 = 0.25, v = 0.001*0.25; m^ = 0.5, v^ = 0.25 -> step = 0.1 * 0.5 / 0.5 = 0.1
         let opt = Adam(learningRate: 0.1, beta1: 0.5)
         var p: [Float] = [1], g: [Float] = [0.5]
-        p.withUnsafeMutableBufferPointer { pb in g.withUnsafeMutableBufferPointer { opt.step(parameters: pb, gradients: $0) } }
+        p.withUnsafeMutableBufferPointer { pb in g.withUnsafeMutableBufferPointer { opt.step(parameters: pb, gradients: $0, threads: .serial) } }
         XCTAssertEqual(p[0], 0.9, accuracy: 1e-6)
     }
 

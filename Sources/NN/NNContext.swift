@@ -1,0 +1,56 @@
+// NNContext: what the layers of one network compute with (worker threads, the data-parallel
+// group BatchNorm synchronises over, convolution settings), handed to the `Network` when it is
+// built and bound into every layer with its parameter storage.
+//
+// Why a value and not process-wide switches: two networks in one process (two in-process ranks,
+// two tests, a model and its benchmark) each run with their own threads and their own group, and
+// a layer can never see another network's setting.
+
+import Core
+
+/// Convolution engine choices (all give the same results up to float rounding of the input
+/// gradient; they trade memory for speed, and tests compare them).
+public struct ConvSettings: Sendable, Equatable {
+    /// Upper bound (floats) on one chunk's column matrix; bounds workspace memory at large images.
+    public var maxColumnElements: Int
+    /// Keep a one-chunk column matrix from forward for backward (memory for speed).
+    public var cacheColumns: Bool
+    /// For stride-1 convolutions, compute dX as a convolution of dY with the flipped kernel
+    /// instead of a short-K GEMM + col2im.
+    public var transposedInputGradient: Bool
+
+    public init(maxColumnElements: Int = 1 << 24, cacheColumns: Bool = true, transposedInputGradient: Bool = true) {
+        precondition(maxColumnElements >= 1, "maxColumnElements must be positive")
+        self.maxColumnElements = maxColumnElements
+        self.cacheColumns = cacheColumns
+        self.transposedInputGradient = transposedInputGradient
+    }
+
+    /// The settings training and benchmarks use.
+    public static let standard = ConvSettings()
+}
+
+/// The compute context of one network.
+public struct NNContext: Sendable {
+    /// Worker threads of the layers' own loops and of the optimiser step.
+    public var threads: Threads
+    /// The data-parallel group for synchronised batch statistics (like PyTorch's SyncBatchNorm):
+    /// in training, every BatchNorm sums its per-channel statistics over this group, so N ranks
+    /// normalise exactly as one process on the global batch. nil (or a group of one) normalises
+    /// over this process's batch only.
+    public var group: (any Communicator)?
+    public var conv: ConvSettings
+
+    public init(threads: Threads = .serial, group: (any Communicator)? = nil, conv: ConvSettings = .standard) {
+        self.threads = threads; self.group = group; self.conv = conv
+    }
+
+    /// One thread, no group, standard convolutions.
+    public static let serial = NNContext()
+
+    /// The group when it has more than one rank (what BatchNorm reduces over), else nil.
+    var reductionGroup: (any Communicator)? {
+        guard let group, group.size > 1 else { return nil }
+        return group
+    }
+}

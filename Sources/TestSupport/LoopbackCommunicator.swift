@@ -1,0 +1,186 @@
+// LoopbackGroup: N ranks inside one process, each on its own thread, whose collectives go through
+// shared memory: the stand-in for mpirun under plain `swift test` (a data-parallel trainer, the
+// SyncBatchNorm group). The real-MPI counterpart is MPICommunicator, checked by scripts/mpi-check.sh.
+//
+// Why results are combined in rank order by one thread: every rank must get bit-identical values
+// (data-parallel ranks that disagree by one rounding drift apart), and the values must not depend
+// on which thread arrives first, so a test that compares 1, 2 and 4 ranks is reproducible.
+//
+// Like MPI, every rank must call the same collectives in the same order. A rank that calls a
+// different one, or never arrives (it failed), stops the group with a message after `timeout`
+// seconds instead of hanging the test run.
+
+import Core
+import Foundation
+
+/// The shared state of N in-process ranks. Create one per run; `run` starts the rank threads.
+public final class LoopbackGroup: @unchecked Sendable {
+    public let size: Int
+    /// Seconds a rank waits for the others in one collective before the process stops with an error.
+    public let timeout: Double
+    private let cond = NSCondition()
+    // One collective at a time: contributions of this generation, then the published result.
+    private var slots: [(op: String, value: Any)?]
+    private var arrived = 0
+    private var generation = 0
+    private var published: Any = ()
+    /// Pairwise messages, FIFO per (from, to): consecutive exchanges between a pair stay in order.
+    private var mailbox: [Int: [[Double]]] = [:]
+
+    public init(size: Int, timeout: Double = 300) {
+        precondition(size >= 1, "a group needs at least one rank")
+        self.size = size
+        self.timeout = timeout
+        slots = Array(repeating: nil, count: size)
+    }
+
+    /// The communicator of rank `rank` (for a body run on a thread of the caller's own).
+    public func communicator(rank: Int) -> LoopbackCommunicator {
+        precondition(rank >= 0 && rank < size, "rank \(rank) is outside a group of \(size)")
+        return LoopbackCommunicator(rank: rank, group: self)
+    }
+
+    /// Runs `body` once per rank, each on its own thread (8 MiB stack) at the same time, waits
+    /// for all of them and returns their results in rank order; rethrows the lowest rank's error.
+    public func run<T>(_ body: @escaping @Sendable (LoopbackCommunicator) throws -> T) throws -> [T] {
+        let results = ResultBox<T>(count: size)
+        let done = DispatchSemaphore(value: 0)
+        for r in 0..<size {
+            let comm = communicator(rank: r)
+            let thread = Thread {
+                let result = Result { try body(comm) }
+                results.set(r, result)
+                done.signal()
+            }
+            thread.stackSize = 8 << 20
+            thread.start()
+        }
+        for _ in 0..<size { done.wait() }
+        return try results.values()
+    }
+
+    /// Rank `rank`'s part in collective `op`: blocks until every rank has handed in its value,
+    /// then returns `combine(values in rank order)`, computed once by the last rank to arrive and
+    /// the same object for every rank.
+    func collective(_ op: String, rank: Int, _ value: Any, combine: ([Any]) -> Any) -> Any {
+        cond.lock()
+        defer { cond.unlock() }
+        let mine = generation
+        precondition(slots[rank] == nil, "loopback rank \(rank) entered \(op) twice")
+        slots[rank] = (op, value)
+        arrived += 1
+        if arrived == size {
+            let all = slots.map { $0! }
+            let ops = Set(all.map(\.op))
+            precondition(ops.count == 1, "loopback ranks called different collectives at once: "
+                + all.enumerated().map { "rank \($0.offset) \($0.element.op)" }.joined(separator: ", "))
+            published = combine(all.map(\.value))
+            slots = Array(repeating: nil, count: size)
+            arrived = 0
+            generation += 1
+            cond.broadcast()
+            return published
+        }
+        let deadline = Date(timeIntervalSinceNow: timeout)
+        while generation == mine {
+            if !cond.wait(until: deadline) && generation == mine {
+                preconditionFailure("loopback rank \(rank) waited \(timeout) s in \(op) for ranks "
+                    + "\((0..<size).filter { slots[$0] == nil }) that never joined (they failed or called another collective)")
+            }
+        }
+        return published
+    }
+
+    /// Sends `values` to `partner` and returns what `partner` sent to `rank`.
+    func swap(_ values: [Double], rank: Int, partner: Int) -> [Double] {
+        cond.lock()
+        defer { cond.unlock() }
+        mailbox[rank * size + partner, default: []].append(values)
+        cond.broadcast()
+        let deadline = Date(timeIntervalSinceNow: timeout)
+        while mailbox[partner * size + rank]?.isEmpty ?? true {
+            if !cond.wait(until: deadline) && (mailbox[partner * size + rank]?.isEmpty ?? true) {
+                preconditionFailure("loopback rank \(rank) waited \(timeout) s for an exchange with rank \(partner)")
+            }
+        }
+        return mailbox[partner * size + rank]!.removeFirst()
+    }
+}
+
+/// One rank of a LoopbackGroup: a real `Communicator`, usable wherever an MPI rank is.
+public final class LoopbackCommunicator: Communicator {
+    public let rank: Int
+    public let group: LoopbackGroup
+    public var size: Int { group.size }
+
+    init(rank: Int, group: LoopbackGroup) { self.rank = rank; self.group = group }
+
+    public func allreduceSum(_ buffer: UnsafeMutableBufferPointer<Float>) {
+        reduce("allreduceSum(Float)", buffer) { acc, next, n in for i in 0..<n { acc[i] += next[i] } }
+    }
+    public func allreduceSum(_ buffer: UnsafeMutableBufferPointer<Double>) {
+        reduce("allreduceSum(Double)", buffer) { acc, next, n in for i in 0..<n { acc[i] += next[i] } }
+    }
+    public func allreduceMax(_ buffer: UnsafeMutableBufferPointer<Double>) {
+        reduce("allreduceMax(Double)", buffer) { acc, next, n in for i in 0..<n { acc[i] = Swift.max(acc[i], next[i]) } }
+    }
+
+    public func broadcast(_ buffer: UnsafeMutableRawBufferPointer, root: Int) {
+        precondition(root >= 0 && root < size, "broadcast root \(root) is outside a group of \(size)")
+        let all = group.collective("broadcast(root \(root))", rank: rank, [UInt8](buffer)) { values in
+            let lengths = values.map { ($0 as! [UInt8]).count }
+            precondition(Set(lengths).count == 1, "broadcast buffers differ in length between ranks: \(lengths)")
+            return values[root]
+        } as! [UInt8]
+        all.withUnsafeBytes { buffer.copyMemory(from: $0) }
+    }
+
+    public func allgather(_ mine: [Double]) -> [Double] {
+        group.collective("allgather", rank: rank, mine) { values in values.flatMap { $0 as! [Double] } } as! [Double]
+    }
+
+    public func exchange(_ send: UnsafeBufferPointer<Double>, _ receive: UnsafeMutableBufferPointer<Double>, partner: Int) {
+        precondition(partner >= 0 && partner < size, "exchange partner \(partner) is outside a group of \(size)")
+        let got = group.swap(Array(send), rank: rank, partner: partner)
+        precondition(got.count == receive.count, "exchange: rank \(partner) sent \(got.count) values, rank \(rank) expects \(receive.count)")
+        _ = receive.update(fromContentsOf: got)
+    }
+
+    public func barrier() { _ = group.collective("barrier", rank: rank, ()) { _ in () } }
+
+    /// Every rank's buffer folded in rank order, ((r0 op r1) op r2) ..., by `fold(acc, next, count)`
+    /// (a whole-buffer loop over pointers: gradient buffers have millions of elements).
+    private func reduce<T>(_ name: String, _ buffer: UnsafeMutableBufferPointer<T>,
+                           _ fold: @escaping (UnsafeMutablePointer<T>, UnsafePointer<T>, Int) -> Void) {
+        let result = group.collective(name, rank: rank, Array(buffer)) { values in
+            let arrays = values.map { $0 as! [T] }
+            precondition(Set(arrays.map(\.count)).count == 1, "\(name): buffer lengths differ between ranks: \(arrays.map(\.count))")
+            var acc = arrays[0]
+            acc.withUnsafeMutableBufferPointer { a in
+                for next in arrays.dropFirst() {
+                    next.withUnsafeBufferPointer { b in
+                        if let ap = a.baseAddress, let bp = b.baseAddress { fold(ap, bp, a.count) }
+                    }
+                }
+            }
+            return acc
+        } as! [T]
+        _ = buffer.update(fromContentsOf: result)
+    }
+}
+
+/// Results of the rank threads, written once each under a lock.
+private final class ResultBox<T>: @unchecked Sendable {
+    private let lock = NSLock()
+    private var results: [Result<T, Error>?]
+
+    init(count: Int) { results = Array(repeating: nil, count: count) }
+
+    func set(_ rank: Int, _ result: Result<T, Error>) { lock.lock(); results[rank] = result; lock.unlock() }
+
+    func values() throws -> [T] {
+        lock.lock()
+        defer { lock.unlock() }
+        return try results.map { try $0!.get() }
+    }
+}
