@@ -53,12 +53,12 @@ public enum RanksChild {
     static func measure(_ spec: RanksConfiguration, threads: Threads, communicator comm: any Communicator) throws -> ConfigurationReport {
         let config = try Config.load(path: spec.configPath)
         let log = RunLog(echo: false)
-        let prepared = try DataStage(config: config, offline: true, resort: false, log: log).prepare(config.trainData)
+        let prepared = try DataStage(config: config, offline: true, resort: false, log: log, threads: threads).prepare(config.trainData)
         let model = try ModelFactory.make(config, context: NNContext(threads: threads, group: comm), log: log)
         let trainer = Trainer(model: model, optimizer: EngineSettings.optimizer(config), schedule: .constant(Float(config.learningRate)),
                               communicator: comm, batchSize: config.batchSize,
                               assembler: BatchAssembler(seed: UInt64(config.manualSeed), augmentation: EngineSettings.augmentation(config),
-                                                        channels: config.numChannels))
+                                                        channels: config.numChannels, threads: threads))
         let shuffler = EpochShuffler(indices: Array(0..<prepared.count), seed: UInt64(config.manualSeed))
         var epoch = 0
         var queue: [[Int]] = []
