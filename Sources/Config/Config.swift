@@ -90,6 +90,9 @@ public struct Config: Sendable {
     public var earlyStoppingMetric: EarlyStoppingMetric = .valAUC
     /// Ours. Training-time augmentations, applied in this order. Default [hflip].
     public var augment: [Augmentation] = [.hflip]
+    /// Ours. Also write the resumable `last.h5` every this many optimiser steps; 0 = only at the
+    /// end of each epoch. Default 0.
+    public var checkpointEverySteps = 0
 
     // MARK: Resources
     /// GPUs requested (the old tool's key; recorded, training runs on CPUs). Default 0.
@@ -138,6 +141,7 @@ extension Config: Equatable {
             && momentum == o.momentum && weightDecay == o.weightDecay && lrSchedule == o.lrSchedule
             && warmupEpochs == o.warmupEpochs && earlyStoppingPatience == o.earlyStoppingPatience
             && earlyStoppingMetric == o.earlyStoppingMetric && augment == o.augment
+            && checkpointEverySteps == o.checkpointEverySteps
             && nGPUs == o.nGPUs && nCPUs == o.nCPUs
     }
 }

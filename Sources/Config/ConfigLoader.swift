@@ -20,7 +20,7 @@ extension Config {
         "modelType", "quanType", "nQubits", "qubitType", "diffType", "nLayers", "typeLayers",
         "trainable", "patch", "nQuantumLayers", "classicalTwin",
         "numEpochs", "learningRate", "beta1", "optimizer", "momentum", "weightDecay", "lrSchedule",
-        "warmupEpochs", "earlyStoppingPatience", "earlyStoppingMetric", "augment",
+        "warmupEpochs", "earlyStoppingPatience", "earlyStoppingMetric", "augment", "checkpointEverySteps",
         "nGPUs", "nCPUs",
     ]
 

@@ -43,6 +43,7 @@ extension ConfigReader {
         c.earlyStoppingPatience = int("earlyStoppingPatience", d.earlyStoppingPatience, .atLeast(0))
         c.earlyStoppingMetric = choice("earlyStoppingMetric", d.earlyStoppingMetric)
         c.augment = choices("augment", d.augment)
+        c.checkpointEverySteps = int("checkpointEverySteps", d.checkpointEverySteps, .atLeast(0))
 
         c.nGPUs = int("nGPUs", d.nGPUs, .atLeast(0))
         c.nCPUs = int("nCPUs", d.nCPUs, .atLeast(1))

@@ -36,6 +36,7 @@ extension Config {
             ("earlyStoppingPatience", i(earlyStoppingPatience)),
             ("earlyStoppingMetric", s(earlyStoppingMetric.rawValue)),
             ("augment", Node(augment.map { s($0.rawValue) }, .implicit, .flow)),
+            ("checkpointEverySteps", i(checkpointEverySteps)),
             ("nGPUs", i(nGPUs)), ("nCPUs", i(nCPUs)),
         ]
         assert(pairs.map { $0.0 }.allSatisfy { Config.validKeys.contains($0) })
