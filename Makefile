@@ -38,6 +38,7 @@ test: deps
 	WITH_SLURM=1 scripts/install-deps.sh
 	$(SWIFT) build --build-tests
 	scripts/mpi-check.sh .build/debug/deepfake
+	scripts/mpi-failure-check.sh .build/debug/deepfake
 	scripts/slurm-check.sh .build/debug/deepfake
 	$(if $(OPENBLAS_CORETYPE),,$(if $(BLASCORE),OPENBLAS_CORETYPE=$(BLASCORE))) $(SWIFT) test
 
