@@ -45,6 +45,7 @@ test: deps
 	WITH_SLURM=1 scripts/install-deps.sh
 	$(SWIFT) build --build-tests
 	scripts/mpi-check.sh .build/debug/deepfake
+	scripts/mpi-failure-check.sh .build/debug/deepfake
 	scripts/slurm-check.sh .build/debug/deepfake
 	scripts/slurm-bench-check.sh .build/debug/bench
 	scripts/container-test.sh --if-podman-works

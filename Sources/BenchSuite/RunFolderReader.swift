@@ -11,6 +11,10 @@ import Training
 enum RunFolderReader {
     static func fill(_ record: inout BenchRecord, runFolder: String, config: Config) throws {
         let folder = RunFolder(existing: runFolder)
+        // A run that did not finish (status.json not "done") is marked failed by the caller, never read as a result.
+        if let status = RunStatus.read(runFolder: runFolder), status.state != .done {
+            throw DeepfakeError("run \(runFolder) did not finish (status.json: \(status.state.rawValue)\(status.error.map { ", \($0)" } ?? ""))")
+        }
         let metrics = try jsonObject(folder.file(.testMetrics))
         record.row.accuracy = number(metrics["accuracy"])
         record.row.auc = number(metrics["auc"])

@@ -58,6 +58,9 @@ public struct Config: Sendable, Equatable {
     public var earlyStoppingPatience = 0
     public var earlyStoppingMetric: EarlyStoppingMetric = .valAUC
     public var augment: [Augmentation] = [.hflip]
+    /// Ours. Also write the resumable `last.h5` every this many optimiser steps; 0 = only at the
+    /// end of each epoch. Default 0.
+    public var checkpointEverySteps = 0
 
     // MARK: Resources
     public var nGPUs = 0

@@ -92,6 +92,7 @@ extension Config {
         .int("earlyStoppingPatience", \.earlyStoppingPatience, .atLeast(0), "stop after this many epochs without improvement; 0 = never"),
         .choice("earlyStoppingMetric", \.earlyStoppingMetric, "the validation metric for early stopping and for choosing best.h5"),
         .choices("augment", \.augment, "training-time augmentations (training batches only, never validation or test images)"),
+        .int("checkpointEverySteps", \.checkpointEverySteps, .atLeast(0), "also write the resumable last.h5 every this many optimiser steps; 0 = only at the end of each epoch"),
         // Resources
         .int("nGPUs", \.nGPUs, .atLeast(0), "GPUs requested (the old tool's key; recorded, training runs on CPUs)"),
         .int("nCPUs", \.nCPUs, .atLeast(1), "compute threads per process (capped by the cores the process may use)"),

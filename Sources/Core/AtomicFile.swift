@@ -28,16 +28,18 @@ public enum AtomicFile {
     /// Replaces `path` with the file `produce` creates at the temporary path it is given (for
     /// writers that open files themselves, such as HDF5). `produce` must close the file.
     public static func replace(_ path: String, produce: (String) throws -> Void) throws {
-        let dir = (path as NSString).deletingLastPathComponent
-        let name = (path as NSString).lastPathComponent
-        let tmp = ((dir.isEmpty ? "." : dir) as NSString)
-            .appendingPathComponent(".\(name).tmp-\(getpid())-\(UInt32.random(in: 0...UInt32.max))")
+        // `<path>.tmp-<host>-<pid>`: TempFiles.removeStale cleans what a killed writer left.
+        let tmp = TempFiles.name(for: path)
         do {
             try produce(tmp)
             try sync(tmp)
             guard rename(tmp, path) == 0 else {
                 throw DeepfakeError("cannot replace \(path): \(String(cString: strerror(errno))); check that its folder is writable")
             }
+            // The rename itself must survive a power cut: sync the folder entry too (best effort:
+            // some file systems refuse fsync on a directory).
+            let dir = (path as NSString).deletingLastPathComponent
+            try? sync(dir.isEmpty ? "." : dir)
         } catch {
             unlink(tmp)
             throw error

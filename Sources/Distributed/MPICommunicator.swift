@@ -38,6 +38,22 @@ public final class MPICommunicator: Communicator, @unchecked Sendable {
         return env["OMPI_COMM_WORLD_SIZE"] != nil || env["PMIX_RANK"] != nil || env["PMI_RANK"] != nil
     }
 
+    /// True when this process initialised MPI and has not finalised it.
+    public static var isActive: Bool {
+        var finalized: Int32 = 0
+        MPI_Finalized(&finalized)
+        return shared != nil && finalized == 0
+    }
+
+    /// Ends every rank of the world with `code` (MPI_Abort) when the world has more than one rank:
+    /// the way out of an error on one rank while the others wait in a collective. Returns only in a
+    /// single-process world (or when MPI was never started).
+    public static func abortIfMultiRank(code: Int32) {
+        guard isActive, let world = shared, world.size > 1 else { return }
+        fflush(nil)
+        MPI_Abort(world.comm, code)
+    }
+
     /// Finalises MPI if this process initialised it.
     public static func finalize() {
         var finalized: Int32 = 0

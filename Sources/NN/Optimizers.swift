@@ -21,6 +21,20 @@ public protocol Optimizer: AnyObject {
     /// splitting the elementwise loops over `threads` (the result does not depend on them).
     /// With `.l2` weight decay the gradient buffer holds the decayed gradient afterwards.
     func step(parameters: UnsafeMutableBufferPointer<Float>, gradients: UnsafeMutableBufferPointer<Float>, threads: Threads)
+    /// The internal buffers (moments), in a fixed order, for a resumable checkpoint; empty
+    /// before the first step.
+    var stateBuffers: [[Float]] { get }
+    /// Restores what `stepCount` and `stateBuffers` returned, so the next step is the one the
+    /// saved optimiser would have taken. Throws when the buffer count does not fit this optimiser.
+    func restoreState(stepCount: Int, buffers: [[Float]]) throws
+}
+
+/// Checks restored optimiser buffers: `expected` of them (or none, before the first step), equal lengths.
+private func checkRestore(_ name: String, _ buffers: [[Float]], expected: Int) throws {
+    guard buffers.isEmpty || (buffers.count == expected && Set(buffers.map(\.count)).count == 1) else {
+        throw DeepfakeError("\(name) state: \(buffers.count) buffer(s) of lengths \(buffers.map(\.count)) do not fit (\(expected) "
+            + "of one length expected): the checkpoint was written by another optimiser; resume with the run's own config.yaml")
+    }
 }
 
 extension Optimizer {
@@ -58,6 +72,14 @@ public final class Adam: Optimizer {
 
     public init(learningRate: Float, beta1: Float = 0.5, beta2: Float = 0.999, eps: Float = 1e-8, weightDecay: WeightDecay = .none) {
         self.learningRate = learningRate; self.beta1 = beta1; self.beta2 = beta2; self.eps = eps; self.weightDecay = weightDecay
+    }
+
+    public var stateBuffers: [[Float]] { m.isEmpty ? [] : [m, v] }
+
+    public func restoreState(stepCount: Int, buffers: [[Float]]) throws {
+        try checkRestore("Adam", buffers, expected: 2)
+        self.stepCount = stepCount
+        (m, v) = buffers.isEmpty ? ([], []) : (buffers[0], buffers[1])
     }
 
     public func step(parameters: UnsafeMutableBufferPointer<Float>, gradients: UnsafeMutableBufferPointer<Float>, threads: Threads) {
@@ -114,6 +136,14 @@ public final class Adamax: Optimizer {
         self.learningRate = learningRate; self.beta1 = beta1; self.beta2 = beta2; self.eps = eps; self.weightDecay = weightDecay
     }
 
+    public var stateBuffers: [[Float]] { m.isEmpty ? [] : [m, u] }
+
+    public func restoreState(stepCount: Int, buffers: [[Float]]) throws {
+        try checkRestore("Adamax", buffers, expected: 2)
+        self.stepCount = stepCount
+        (m, u) = buffers.isEmpty ? ([], []) : (buffers[0], buffers[1])
+    }
+
     public func step(parameters: UnsafeMutableBufferPointer<Float>, gradients: UnsafeMutableBufferPointer<Float>, threads: Threads) {
         precondition(parameters.count == gradients.count)
         if m.count != parameters.count {
@@ -152,6 +182,14 @@ public final class SGD: Optimizer {
     public init(learningRate: Float, momentum: Float = 0, nesterov: Bool = false, weightDecay: WeightDecay = .none) {
         precondition(!nesterov || momentum > 0, "Nesterov momentum needs momentum > 0")
         self.learningRate = learningRate; self.momentum = momentum; self.nesterov = nesterov; self.weightDecay = weightDecay
+    }
+
+    public var stateBuffers: [[Float]] { buf.isEmpty ? [] : [buf] }
+
+    public func restoreState(stepCount: Int, buffers: [[Float]]) throws {
+        try checkRestore("SGD", buffers, expected: 1)
+        self.stepCount = stepCount
+        buf = buffers.first ?? []
     }
 
     public func step(parameters: UnsafeMutableBufferPointer<Float>, gradients: UnsafeMutableBufferPointer<Float>, threads: Threads) {

@@ -45,6 +45,23 @@ public struct EarlyStopping: Sendable {
         self.mode = mode; self.patience = patience; self.minDelta = minDelta
     }
 
+    /// What `update` has accumulated, for a resumable checkpoint.
+    public struct State: Codable, Sendable, Equatable {
+        public var best: Double?
+        public var bestEpoch: Int?
+        public var epochsWithoutImprovement: Int
+        public var epoch: Int
+    }
+
+    public var state: State {
+        State(best: best, bestEpoch: bestEpoch, epochsWithoutImprovement: epochsWithoutImprovement, epoch: epoch)
+    }
+
+    /// Continues from a saved `state` (same mode and patience as the run that saved it).
+    public mutating func restore(_ s: State) {
+        best = s.best; bestEpoch = s.bestEpoch; epochsWithoutImprovement = s.epochsWithoutImprovement; epoch = s.epoch
+    }
+
     /// Records one epoch's metric. `isBest`: this epoch is the best so far (save a checkpoint);
     /// `shouldStop`: `patience` epochs in a row have not improved on the best.
     public mutating func update(_ value: Double) -> (isBest: Bool, shouldStop: Bool) {

@@ -88,6 +88,8 @@ public enum RunFile: String, CaseIterable, Sendable {
     case lossPlot = "loss.svg"
     case accuracyPlot = "accuracy.svg"
     case rocPlot = "roc.svg"
+    /// running / interrupted / failed / done (Training's RunStatus).
+    case status = "status.json"
     /// Quantum models only.
     case quantumResources = "quantum_resources.json"
 

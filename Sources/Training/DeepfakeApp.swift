@@ -16,10 +16,16 @@ public struct RunRequest: Sendable {
     public var resort: Bool
     /// `-i WEIGHTS`: test these weights instead of training.
     public var inferWeights: String?
+    /// `--resume RUN_FOLDER`: continue that run from its last.h5 with its own config.yaml
+    /// (`configPath`, when not empty, must agree with it in everything but paths).
+    public var resumeFolder: String?
+    /// `--job-record FILE`: write the run folder's path there (slurm/train.sh's record per job id).
+    public var jobRecord: String?
 
-    public init(configPath: String, offline: Bool = false, resort: Bool = false, inferWeights: String? = nil) {
+    public init(configPath: String, offline: Bool = false, resort: Bool = false, inferWeights: String? = nil,
+                resumeFolder: String? = nil, jobRecord: String? = nil) {
         self.configPath = configPath; self.offline = offline; self.resort = resort
-        self.inferWeights = inferWeights
+        self.inferWeights = inferWeights; self.resumeFolder = resumeFolder; self.jobRecord = jobRecord
     }
 }
 
@@ -32,7 +38,17 @@ public enum DeepfakeApp {
     /// Trains (or with `inferWeights`, tests) as the config says; returns the run folder.
     @discardableResult
     public static func train(_ request: RunRequest, communicator: (any Communicator)? = nil) throws -> String {
-        let config = try Config.load(path: request.configPath)
+        var request = request
+        let config: Config
+        if let folder = request.resumeFolder {
+            config = try ResumeCheck.config(of: folder, given: request.configPath.isEmpty ? nil : request.configPath)
+            guard request.inferWeights == nil else {
+                throw DeepfakeError("--resume and -i do not go together: -i tests weights without training; resume first, then test")
+            }
+            request.configPath = folder + "/config.yaml"
+        } else {
+            config = try Config.load(path: request.configPath)
+        }
         let session = try TrainingSession(config: config, request: request, communicator: communicator ?? self.communicator())
         return try session.run()
     }
@@ -83,6 +99,17 @@ public enum DeepfakeApp {
 
     /// Finalises MPI if it was started.
     public static func shutdown() { MPICommunicator.finalize() }
+
+    /// Prints `message` on stderr and ends the process's part of the job: in a multi-rank MPI
+    /// world that is MPI_Abort (every rank exits non-zero with this message printed, none hangs);
+    /// otherwise it finalises and returns, and the caller exits non-zero.
+    public static func fail(_ message: String) {
+        let rank = MPICommunicator.isActive ? MPICommunicator.world().rank : 0
+        let prefix = MPICommunicator.isActive && MPICommunicator.world().size > 1 ? "rank \(rank): " : ""
+        FileHandle.standardError.write(Data("\(prefix)\(message)\n".utf8))
+        MPICommunicator.abortIfMultiRank(code: 1)
+        shutdown()
+    }
 
     /// Threads for our kernels and OpenBLAS: `nCPUs`, capped by the cores this process may use
     /// (a Slurm task's `SLURM_CPUS_PER_TASK`, else the machine's cores shared by the ranks on it),

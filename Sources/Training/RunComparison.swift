@@ -30,7 +30,10 @@ public enum RunComparison {
             if let data = FileManager.default.contents(atPath: metricsPath),
                let o = try? JSONSerialization.jsonObject(with: data) as? [String: Any] { test = o }
             func best(_ f: (EpochRecord) -> Double) -> Double { records.map(f).filter { !$0.isNaN }.max() ?? .nan }
-            let row = Row(run: (folder as NSString).lastPathComponent, epochs: records.count,
+            // Runs that did not finish are marked in the table (status.json, when the folder has one).
+            let state = RunStatus.read(runFolder: folder).map(\.state) ?? .done
+            let name = (folder as NSString).lastPathComponent + (state == .done ? "" : " (\(state.rawValue), unfinished)")
+            let row = Row(run: name, epochs: records.count,
                           bestValAUC: best(\.valAUC), bestValAccuracy: best(\.valAccuracy),
                           lastTrainLoss: records.last?.trainLoss ?? .nan,
                           meanImagesPerSecond: records.isEmpty ? .nan : records.map(\.imagesPerSecond).reduce(0, +) / Double(records.count),

@@ -36,7 +36,8 @@ public final class Trainer {
     public let communicator: any Communicator
     public let batchSize: Int
     public let assembler: BatchAssembler
-    public private(set) var step = 0
+    /// Optimiser steps taken (the schedule position); set on resume.
+    public internal(set) var step = 0
     private let batch = Tensor(zeros: [1])
     /// DEEPFAKE_TRACE_STEPS=1 prints the global gradient norm and running loss after every step
     /// (rank 0), to compare runs step by step, e.g. 1 rank against N (scripts/mpi-check.sh).
@@ -75,14 +76,24 @@ public final class Trainer {
     }
 
     /// One pass over the training indices; returns whole-epoch means (over every image of every rank).
+    /// Resuming mid-epoch: `resume` holds the global sums of the first `resume.batches` batches
+    /// (rank 0 carries them, so the final allreduce gives the same totals).
+    /// `boundary(batchesDone, globalPartial)` runs on every rank after every step and returns true
+    /// to stop there (it must decide the same on every rank; `globalPartial()` is collective).
+    /// Returns nil when stopped before the last batch.
     public func trainEpoch(_ data: PreparedData, shuffler: EpochShuffler, epoch: Int,
-                           progress: ((Int, Int, Double) -> Void)? = nil) -> EpochTrainStats {
+                           resume: (batches: Int, partial: EpochPartial)? = nil,
+                           boundary: ((Int, () -> EpochPartial) -> Bool)? = nil,
+                           progress: ((Int, Int, Double) -> Void)? = nil) -> EpochTrainStats? {
         let t0 = WallClock.now()
         let network = model.network
         let globalBatches = batches(shuffler, epoch: epoch)
-        var lossSum = 0.0, correct = 0.0, seen = 0.0
-        var lr = Double(schedule.rate(at: step))
-        for (b, global) in globalBatches.enumerated() {
+        let carried = communicator.isRoot ? resume?.partial ?? EpochPartial() : EpochPartial()
+        var lossSum = carried.lossSum, correct = carried.correct, seen = carried.seen
+        let startBatch = resume?.batches ?? 0
+        var lr = startBatch > 0 ? resume!.partial.learningRate : Double(schedule.rate(at: step))
+        let priorSeconds = resume?.partial.seconds ?? 0
+        for (b, global) in globalBatches.enumerated() where b >= startBatch {
             let local = EpochShuffler.shard(global, rank: communicator.rank, size: communicator.size)
             network.zeroGradients()
             if !local.isEmpty {
@@ -109,11 +120,23 @@ public final class Trainer {
             optimizer.step(network)
             step += 1
             progress?(b + 1, globalBatches.count, lossSum / Swift.max(seen, 1))
+            let stepLR = lr
+            if let boundary, boundary(b + 1, {
+                var sums = [lossSum, correct, seen]
+                self.communicator.allreduceSum(&sums)
+                var p = EpochPartial()
+                (p.lossSum, p.correct, p.seen) = (sums[0], sums[1], sums[2])
+                p.seconds = priorSeconds + WallClock.now() - t0
+                p.learningRate = stepLR
+                return p
+            }), b + 1 < globalBatches.count {
+                return nil
+            }
         }
         var totals = [lossSum, correct, seen]
         communicator.allreduceSum(&totals)
         return EpochTrainStats(loss: totals[0] / Swift.max(totals[2], 1), accuracy: totals[1] / Swift.max(totals[2], 1),
-                               images: Int(totals[2]), seconds: WallClock.now() - t0, learningRate: lr)
+                               images: Int(totals[2]), seconds: priorSeconds + WallClock.now() - t0, learningRate: lr)
     }
 
     /// Evaluates `indices` (no augmentation, BatchNorm in inference mode), sharded over ranks and

@@ -19,6 +19,8 @@ final class TrainingSession {
     let folder: RunFolder
     /// Threads (from nCPUs) and data-parallel group every layer and data loader of the run uses.
     let context: NNContext
+    /// status.json: running / interrupted / failed / done, rewritten atomically.
+    let status: RunStatusFile
 
     init(config: Config, request: RunRequest, communicator: any Communicator) throws {
         self.config = config
@@ -26,11 +28,26 @@ final class TrainingSession {
         self.comm = communicator
         self.log = RunLog(echo: communicator.isRoot)
         context = NNContext(threads: DeepfakeApp.applyThreads(config), group: communicator)
-        folder = try TrainingSession.makeFolder(config: config, request: request, comm: communicator)
+        if let resume = request.resumeFolder {
+            folder = RunFolder(existing: resume)
+        } else {
+            folder = try TrainingSession.makeFolder(config: config, request: request, comm: communicator)
+        }
         if comm.isRoot {
             try log.attach(path: folder.file(.log))
-            try AtomicFile.write(config.toYAML(), to: folder.file(.config))
+            if request.resumeFolder == nil {
+                try AtomicFile.write(config.toYAML(), to: folder.file(.config))
+            }
+            if let record = request.jobRecord {
+                // slurm/train.sh resumes this folder when Slurm restarts the job.
+                try FileManager.default.createDirectory(atPath: (record as NSString).deletingLastPathComponent,
+                                                        withIntermediateDirectories: true)
+                try AtomicFile.write(Data((folder.path + "\n").utf8), to: record)
+            }
         }
+        status = RunStatusFile(folder: folder.path, isRoot: comm.isRoot,
+                               resumedFrom: request.resumeFolder.flatMap { RunStatus.read(runFolder: $0) })
+        try status.set(.running)
     }
 
     /// Rank 0 creates the folder (never reusing an existing one) and tells the other ranks.
@@ -45,8 +62,29 @@ final class TrainingSession {
         return RunFolder(existing: broadcastString(path, comm: comm))
     }
 
+    /// Runs the session; status.json and run.log record how it ended (done, interrupted, failed).
     func run() throws -> String {
-        log.info("run folder: \(folder.path)")
+        do {
+            let path = try runBody()
+            try status.set(.done, epochsDone: status.status.epochsDone)
+            log.close()
+            return path
+        } catch let stop as TrainingInterrupted {
+            log.info("interrupted: \(stop)")
+            try? status.set(.interrupted)
+            log.close()
+            throw stop
+        } catch {
+            log.echo = false  // the executable prints it on stderr
+            log.info("ERROR: \(error)")
+            try? status.set(.failed, error: "\(error)")
+            log.close()
+            throw error
+        }
+    }
+
+    func runBody() throws -> String {
+        log.info(request.resumeFolder == nil ? "run folder: \(folder.path)" : "resuming run folder: \(folder.path)")
         log.info("config: \(request.configPath) (resolved copy in config.yaml); seed \(config.manualSeed); "
                  + "\(comm.size) rank(s) x \(context.threads)")
         for note in config.loadNotes { log.info("config note: \(note)") }
@@ -60,6 +98,7 @@ final class TrainingSession {
             let quiet = DataStage(config: config, offline: true, resort: false, log: RunLog(echo: false), threads: context.threads)
             prepared = try quiet.prepareAll()
         }
+        try FaultInjection.check(.data, rank: comm.rank)
         let trainData = prepared[0].data
         let testData = prepared.count > 1 ? prepared[1].data : nil
         let split = try DataSplit.make(labels: trainData.labels, officialSplits: trainData.officialSplits,
@@ -90,7 +129,7 @@ final class TrainingSession {
             log.info("inference with \(weights) (model \(info.model), epoch \(info.epoch), \(info.metricName) \(info.metricValue))")
             bestEpoch = info.epoch
         } else {
-            bestEpoch = try trainLoop(trainer: trainer, data: trainData, split: split)
+            bestEpoch = try trainLoop(trainer: trainer, optimizer: optimizer, data: trainData, split: split)
             _ = try Checkpoint.load(into: model.network, from: folder.file(.bestWeights))
             log.info("testing the best checkpoint (epoch \(bestEpoch))")
         }
@@ -104,28 +143,83 @@ final class TrainingSession {
                                  indices: evalIndices, checkpointEpoch: bestEpoch)
         }
         log.info("done: outputs in \(folder.path)")
-        log.close()
         return folder.path
     }
 
-    /// Epochs with validation, CSV rows, last/best checkpoints and early stopping; returns the best epoch.
-    func trainLoop(trainer: Trainer, data: PreparedData, split: DataSplit) throws -> Int {
+    /// Epochs with validation, CSV rows, last/best checkpoints and early stopping; returns the best
+    /// epoch. Resumes from `last.h5` when the request says so; stops at a step boundary on
+    /// SIGTERM/SIGUSR1 after writing `last.h5` (throws TrainingInterrupted).
+    func trainLoop(trainer: Trainer, optimizer: Optimizer, data: PreparedData, split: DataSplit) throws -> Int {
         let shuffler = EpochShuffler(indices: split.train, seed: UInt64(config.manualSeed))
         let metric = config.earlyStoppingMetric
         var stopper = EarlyStopping(mode: metric.lowerIsBetter ? .min : .max, patience: max(1, config.earlyStoppingPatience))
+        var state = ResumeState(epoch: 1, batchesDone: 0, finished: false, globalStep: 0, optimizerSteps: 0,
+                                partial: EpochPartial(), stopper: stopper.state, bestEpoch: 0, bestMetric: nil, history: [],
+                                manualSeed: config.manualSeed, rngStreams: ResumeState.streamRecipe)
+        if request.resumeFolder != nil {
+            state = try Checkpoint.loadResumable(into: trainer.model.network, optimizer: optimizer, from: folder.file(.lastWeights))
+            stopper.restore(state.stopper)
+            trainer.step = state.globalStep
+            log.info("resuming at epoch \(state.epoch), batch \(state.batchesDone) (step \(state.globalStep))"
+                     + (state.finished ? ": training had finished, testing" : ""))
+            // epochs.csv may hold a row written after the checkpoint: rewrite it from the history.
+            if comm.isRoot {
+                let lines = [EpochRecord.columns.joined(separator: ",")] + state.history.compactMap(\.record).map(\.csvLine)
+                try AtomicFile.write(Data((lines.joined(separator: "\n") + "\n").utf8), to: folder.file(.epochs))
+            }
+        }
+        var records = state.history.compactMap(\.record)
         let csv = comm.isRoot ? try EpochCSVWriter(path: folder.file(.epochs)) : nil
-        var records: [EpochRecord] = []
-        var bestEpoch = 0
         let batches = trainer.batches(shuffler, epoch: 0).count
         log.info("training \(config.numEpochs) epoch(s) of \(batches) batch(es) of \(config.batchSize), "
                  + "optimizer \(config.optimizer.rawValue) lr \(config.learningRate), schedule \(config.lrSchedule.rawValue)")
-        for epoch in 1...max(1, config.numEpochs) {
+        StopSignal.install()
+        var firstCheckpoint = true
+        /// Rank 0 writes last.h5 with the state as it stands (every rank calls it: `state` is collective-free here).
+        func saveLast(_ info: CheckpointInfo) throws {
+            state.stopper = stopper.state
+            state.globalStep = trainer.step
+            state.optimizerSteps = optimizer.stepCount
+            state.history = records.map(HistoryRow.init)
+            if firstCheckpoint { try FaultInjection.check(.write, rank: comm.rank); firstCheckpoint = false }
+            guard comm.isRoot else { return }
+            let t0 = WallClock.now()
+            try Checkpoint.save(trainer.model.network, info: info, to: folder.file(.lastWeights), optimizer: optimizer, resume: state)
+            log.info(String(format: "checkpoint last.h5 (epoch %d, batch %d) written in %.3f s", state.epoch, state.batchesDone,
+                            WallClock.now() - t0))
+        }
+        while !state.finished && state.epoch <= max(1, config.numEpochs) {
+            let epoch = state.epoch
             var lastReport = WallClock.now()
-            let stats = trainer.trainEpoch(data, shuffler: shuffler, epoch: epoch) { b, total, loss in
+            var stopSignal: Int32? = nil
+            var saveError: Error? = nil
+            let every = config.checkpointEverySteps
+            let stats = trainer.trainEpoch(
+                data, shuffler: shuffler, epoch: epoch,
+                resume: state.batchesDone > 0 ? (state.batchesDone, state.partial) : nil,
+                boundary: { done, partial in
+                    do { try FaultInjection.check(.step, rank: self.comm.rank) } catch { saveError = error; return true }
+                    // Every rank must agree on stopping: one tiny allreduce (skipped on one rank).
+                    let mine = Double(StopSignal.received ?? 0)
+                    let agreed = self.comm.size > 1 ? self.comm.allreduceMax(mine) : mine
+                    if agreed > 0 { stopSignal = Int32(agreed) }
+                    guard stopSignal != nil || (every > 0 && trainer.step % every == 0) else { return false }
+                    state.batchesDone = done
+                    state.partial = partial()
+                    do {
+                        try saveLast(CheckpointInfo(model: trainer.model.name, epoch: epoch - 1, metricName: metric.rawValue,
+                                                    metricValue: state.bestMetric ?? .nan))
+                    } catch { saveError = error; return true }
+                    return stopSignal != nil
+                }) { b, total, loss in
                 if WallClock.now() - lastReport > 10 && b < total {
                     self.log.info(String(format: "  epoch %d: batch %d/%d, running loss %.4f", epoch, b, total, loss))
                     lastReport = WallClock.now()
                 }
+            }
+            if let saveError { throw saveError }
+            guard let stats else {
+                throw TrainingInterrupted(runFolder: folder.path, signal: stopSignal ?? 0)
             }
             let val = split.val.isEmpty ? nil : trainer.evaluate(data, indices: split.val)
             let m = val?.metrics
@@ -150,14 +244,23 @@ final class TrainingSession {
             // Without validation (or with an undefined metric) every epoch is "best", i.e. best = last.
             let decision = monitored.isNaN ? (isBest: true, shouldStop: false) : stopper.update(monitored)
             let info = CheckpointInfo(model: trainer.model.name, epoch: epoch, metricName: metric.rawValue, metricValue: monitored)
-            if comm.isRoot {
-                try Checkpoint.save(trainer.model.network, info: info, to: folder.file(.lastWeights))
-                if decision.isBest { try Checkpoint.save(trainer.model.network, info: info, to: folder.file(.bestWeights)) }
+            if decision.isBest {
+                state.bestEpoch = epoch; state.bestMetric = monitored
+                // best.h5 before last.h5: a kill between them redoes this epoch and rewrites the same best.h5.
+                if comm.isRoot { try Checkpoint.save(trainer.model.network, info: info, to: folder.file(.bestWeights)) }
             }
-            if decision.isBest { bestEpoch = epoch }
-            if decision.shouldStop && config.earlyStoppingPatience > 0 {
-                log.info("early stopping: \(metric.rawValue) has not improved for \(config.earlyStoppingPatience) epoch(s); best epoch \(bestEpoch)")
-                break
+            let early = decision.shouldStop && config.earlyStoppingPatience > 0
+            if early {
+                log.info("early stopping: \(metric.rawValue) has not improved for \(config.earlyStoppingPatience) epoch(s); best epoch \(state.bestEpoch)")
+            }
+            state.epoch = epoch + 1
+            state.batchesDone = 0
+            state.partial = EpochPartial()
+            state.finished = early || epoch >= max(1, config.numEpochs)
+            try saveLast(info)
+            if comm.isRoot { try status.set(.running, epochsDone: epoch) }
+            if let stopSignal, !state.finished {
+                throw TrainingInterrupted(runFolder: folder.path, signal: stopSignal)
             }
         }
         comm.barrier()
@@ -165,7 +268,7 @@ final class TrainingSession {
             try Plots.write(Plots.loss(records), to: folder.file(.lossPlot))
             try Plots.write(Plots.accuracy(records), to: folder.file(.accuracyPlot))
         }
-        return bestEpoch
+        return state.bestEpoch
     }
 
     func writeTestOutputs(_ result: EvaluationResult, data: PreparedData, indices: [Int], checkpointEpoch: Int) throws {

@@ -15,6 +15,7 @@ struct Deepfake: ParsableCommand {
           deepfake -c configs/demo.yaml -o              train on built-in data, offline
           deepfake -c Deepfake.conf.yaml                download, sort, train, test
           deepfake -c RUN/config.yaml -oi RUN/best.h5   test saved weights, offline
+          deepfake --resume RUN -o                      continue an interrupted run
           deepfake prepare -c Deepfake.conf.yaml        download and cache data only
           deepfake qlayer circuit.json                  one quantum layer, JSON in/out
           deepfake compare results/RUN_A results/RUN_B  a table and curves of runs
@@ -27,7 +28,14 @@ struct Deepfake: ParsableCommand {
 
 struct DataFlags: ParsableArguments {
     @Option(name: [.short, .customLong("config")], help: "YAML config file (the old tool's keys).")
-    var config: String
+    var config: String?
+
+    /// The -c value, required unless `optional` (with --resume the run's own config.yaml is used).
+    func configPath(optional: Bool = false) throws -> String {
+        if let config { return config }
+        if optional { return "" }
+        throw ValidationError("missing -c CONFIG: the YAML config to run (for example configs/demo.yaml)")
+    }
 
     @Flag(name: [.short, .long], help: "Offline: never touch the network; use data already in the kagglehub cache.")
     var offline = false
@@ -45,10 +53,17 @@ struct Train: ParsableCommand {
     @Option(name: [.short, .customLong("infer")], help: "Test these saved weights (HDF5) instead of training.")
     var infer: String?
 
+    @Option(name: .customLong("resume"), help: "Continue this run folder from its last.h5, with its own config.yaml.")
+    var resume: String?
+
+    @Option(name: .customLong("job-record"), help: "Write the run folder's path to this file (slurm/train.sh uses it to resume a requeued job).")
+    var jobRecord: String?
+
     func run() throws {
+        let path = try data.configPath(optional: resume != nil)
         try runReportingErrors {
-            try DeepfakeApp.train(RunRequest(configPath: data.config, offline: data.offline, resort: data.resort,
-                                              inferWeights: infer))
+            try DeepfakeApp.train(RunRequest(configPath: path, offline: data.offline, resort: data.resort,
+                                              inferWeights: infer, resumeFolder: resume, jobRecord: jobRecord))
         }
     }
 }
@@ -61,7 +76,7 @@ struct Prepare: ParsableCommand {
 
     func run() throws {
         try runReportingErrors {
-            try DeepfakeApp.prepare(RunRequest(configPath: data.config, offline: data.offline, resort: data.resort))
+            try DeepfakeApp.prepare(RunRequest(configPath: try data.configPath(), offline: data.offline, resort: data.resort))
         }
     }
 }
@@ -115,11 +130,17 @@ struct Keys: ParsableCommand {
     }
 }
 
-/// Prints a user-fixable error as one clear message (no backtrace) and exits non-zero.
+/// Prints a user-fixable error as one clear message (no backtrace) and exits non-zero. Under MPI
+/// an error on one rank ends every rank (DeepfakeApp.fail calls MPI_Abort) instead of leaving the
+/// others waiting in a collective. A run stopped by SIGTERM/SIGUSR1 after its checkpoint exits
+/// with StopSignal.exitCode (75), which slurm/train.sh takes as "requeue me".
 func runReportingErrors(_ body: () throws -> Void) throws {
-    do { try body() } catch let error as ValidationError { throw error } catch {
-        FileHandle.standardError.write(Data("error: \(error)\n".utf8))
+    do { try body() } catch let error as ValidationError { throw error } catch let stop as TrainingInterrupted {
+        FileHandle.standardError.write(Data("\(stop)\n".utf8))
         DeepfakeApp.shutdown()
+        throw ExitCode(StopSignal.exitCode)
+    } catch {
+        DeepfakeApp.fail("error: \(error)")
         throw ExitCode(1)
     }
     DeepfakeApp.shutdown()
