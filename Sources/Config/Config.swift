@@ -58,6 +58,17 @@ public struct Config: Sendable, Equatable {
     public var earlyStoppingPatience = 0
     public var earlyStoppingMetric: EarlyStoppingMetric = .valAUC
     public var augment: [Augmentation] = [.hflip]
+    public var blurProbability = 0.5
+    public var blurSigmaMax = 3.0
+    public var jpegProbability = 0.5
+    public var jpegQualityMin = 30
+    public var jpegQualityMax = 100
+    public var cropProbability = 0.5
+    public var cropScaleMin = 0.5
+    public var resampleProbability = 0.3
+    public var resampleScaleMin = 0.25
+    public var colourProbability = 0.5
+    public var colourJitter = 0.2
     /// Ours. Also write the resumable `last.h5` every this many optimiser steps; 0 = only at the
     /// end of each epoch. Default 0.
     public var checkpointEverySteps = 0

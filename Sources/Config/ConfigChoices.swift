@@ -93,10 +93,18 @@ public enum EarlyStoppingMetric: String, ConfigChoice {
 }
 
 /// One entry of `augment` (ours): training-time only, never applied to validation or test images.
+/// The robustness ops (blur ... colour) take their probabilities and ranges from their own keys;
+/// `blur-jpeg` is Wang et al. (CVPR 2020)'s fixed Blur+JPEG (0.5) setting, whatever those keys say.
 public enum Augmentation: String, ConfigChoice {
     case hflip
     case vflip
     case rotate
+    case blur
+    case jpeg
+    case crop
+    case resample
+    case colour
+    case blurJPEG = "blur-jpeg"
 }
 
 /// Where a dataset comes from.

@@ -95,6 +95,12 @@ extension ConfigReader {
         if c.earlyStoppingPatience > 0 && c.valSize == 0 {
             problem(values["earlyStoppingPatience"], "earlyStoppingPatience is \(c.earlyStoppingPatience) but valSize is 0, so there is no validation metric to watch: set valSize > 0 or earlyStoppingPatience: 0")
         }
+        if c.jpegQualityMin > c.jpegQualityMax {
+            problem(values["jpegQualityMax"] ?? values["jpegQualityMin"], "jpegQualityMax is \(c.jpegQualityMax), below jpegQualityMin (\(c.jpegQualityMin)): make the range min <= max")
+        }
+        if c.augment.contains(.blurJPEG) && (c.augment.contains(.blur) || c.augment.contains(.jpeg)) {
+            problem(values["augment"], "augment lists blur-jpeg (Wang et al. 2020's fixed blur and JPEG setting) together with blur or jpeg: keep blur-jpeg alone, or use blur and jpeg with their probability and range keys")
+        }
         if c.warmupEpochs > 0 && c.warmupEpochs >= c.numEpochs {
             problem(values["warmupEpochs"], "warmupEpochs is \(c.warmupEpochs), out of range: it must be below numEpochs (\(c.numEpochs))")
         }

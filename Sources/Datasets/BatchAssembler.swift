@@ -11,6 +11,9 @@ public struct AugmentationPolicy: Equatable, Sendable {
     /// Probability of a vertical (up-down) flip.
     public var verticalFlip: Double
     public var rotation: Rotation
+    /// Blur, JPEG, crop, resampling and colour jitter (Augmentations.swift), applied before the
+    /// flips and rotation.
+    public var robustness: RobustnessPolicy
 
     public enum Rotation: Equatable, Sendable {
         case none
@@ -21,8 +24,10 @@ public struct AugmentationPolicy: Equatable, Sendable {
         case quarterTurns
     }
 
-    public init(horizontalFlip: Double = 0.5, verticalFlip: Double = 0, rotation: Rotation = .none) {
+    public init(horizontalFlip: Double = 0.5, verticalFlip: Double = 0, rotation: Rotation = .none,
+                robustness: RobustnessPolicy = .none) {
         self.horizontalFlip = horizontalFlip; self.verticalFlip = verticalFlip; self.rotation = rotation
+        self.robustness = robustness
     }
 
     public static let none = AugmentationPolicy(horizontalFlip: 0, verticalFlip: 0, rotation: .none)
@@ -70,12 +75,27 @@ public struct BatchAssembler: Sendable {
         data.images.withUnsafeBufferPointer { src in
             threads.forEach(indices.count) { b in
                 let idx = indices[b]
-                let img = src.baseAddress! + idx * plane * C
+                var img = src.baseAddress! + idx * plane * C
                 let dst = out + b * plane * C
                 var t = Transform.identity
+                // The robustness ops' output, when drawn; kept alive until this image is written.
+                var degraded: UnsafeMutableBufferPointer<UInt8>? = nil
+                defer { degraded?.deallocate() }
                 if training {
                     var rng = SeededRNG(seed: seed, stream: "augment", index: (UInt64(epoch) << 32) | UInt64(idx))
                     t = Transform.draw(augmentation, rng: &rng, square: H == W)
+                    if !augmentation.robustness.isNone {
+                        // Its own stream, so the flip/rotation draws stay what they were without it.
+                        var r = SeededRNG(seed: seed, stream: "augment-robust", index: (UInt64(epoch) << 32) | UInt64(idx))
+                        let d = RobustnessDraw.draw(augmentation.robustness, rng: &r, height: H, width: W)
+                        if !d.isIdentity {
+                            let pixels = d.apply(Array(UnsafeBufferPointer(start: img, count: plane * C)), height: H, width: W, channels: C)
+                            let buf = UnsafeMutableBufferPointer<UInt8>.allocate(capacity: plane * C)
+                            _ = buf.initialize(from: pixels)
+                            degraded = buf
+                            img = UnsafePointer(buf.baseAddress!)
+                        }
+                    }
                 }
                 if t.isIdentity {
                     // Straight HWC -> CHW with normalisation (the common, fast path).

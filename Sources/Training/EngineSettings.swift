@@ -33,16 +33,30 @@ public enum EngineSettings {
     static let maxRotationDegrees = 15.0
 
     /// `augment`: hflip -> horizontal flip with p = 0.5, vflip -> vertical flip with p = 0.5,
-    /// rotate -> a small random rotation in [-15, 15] degrees (bilinear).
+    /// rotate -> a small random rotation in [-15, 15] degrees (bilinear); blur, jpeg, crop,
+    /// resample and colour -> that robustness op with its probability and range keys;
+    /// blur-jpeg -> `RobustnessPolicy.wang2020`'s blur and JPEG, whatever those keys say.
     public static func augmentation(_ c: Config) -> AugmentationPolicy {
         var policy = AugmentationPolicy.none
+        var r = RobustnessPolicy.none
         for a in c.augment {
             switch a {
             case .hflip: policy.horizontalFlip = 0.5
             case .vflip: policy.verticalFlip = 0.5
             case .rotate: policy.rotation = .small(maxDegrees: maxRotationDegrees)
+            case .blur: r.blurProbability = c.blurProbability; r.blurSigmaMax = c.blurSigmaMax
+            case .jpeg:
+                r.jpegProbability = c.jpegProbability; r.jpegQualityMin = c.jpegQualityMin; r.jpegQualityMax = c.jpegQualityMax
+            case .crop: r.cropProbability = c.cropProbability; r.cropScaleMin = c.cropScaleMin
+            case .resample: r.resampleProbability = c.resampleProbability; r.resampleScaleMin = c.resampleScaleMin
+            case .colour: r.colourProbability = c.colourProbability; r.colourJitter = c.colourJitter
+            case .blurJPEG:
+                let w = RobustnessPolicy.wang2020
+                r.blurProbability = w.blurProbability; r.blurSigmaMax = w.blurSigmaMax
+                r.jpegProbability = w.jpegProbability; r.jpegQualityMin = w.jpegQualityMin; r.jpegQualityMax = w.jpegQualityMax
             }
         }
+        policy.robustness = r
         return policy
     }
 }

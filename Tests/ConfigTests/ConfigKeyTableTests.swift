@@ -65,7 +65,10 @@ final class ConfigKeyTableTests: XCTestCase {
                        "diffType: adjoint", "nLayers: 2", "typeLayers: basic", "trainable: true", "patch: true",
                        "nQuantumLayers: 3", "classicalTwin: true", "numEpochs: 3", "learningRate: 0.1", "beta1: 0.9",
                        "optimizer: sgd", "momentum: 0.5", "weightDecay: 0.1", "lrSchedule: cosine", "warmupEpochs: 1",
-                       "earlyStoppingPatience: 1", "earlyStoppingMetric: val_loss", "augment: [vflip]", "nGPUs: 1", "nCPUs: 1"]
+                       "earlyStoppingPatience: 1", "earlyStoppingMetric: val_loss", "augment: [vflip]",
+                       "blurProbability: 0.1", "blurSigmaMax: 1.5", "jpegProbability: 0.2", "jpegQualityMin: 40",
+                       "jpegQualityMax: 90", "cropProbability: 0.3", "cropScaleMin: 0.7", "resampleProbability: 0.4",
+                       "resampleScaleMin: 0.5", "colourProbability: 0.6", "colourJitter: 0.3", "nGPUs: 1", "nCPUs: 1"]
         XCTAssertEqual(changed.map { String($0.split(separator: ":")[0]) }, Config.validKeys)
         for line in changed {
             let key = String(line.split(separator: ":")[0])

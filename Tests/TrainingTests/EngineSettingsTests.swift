@@ -126,6 +126,30 @@ final class EngineSettingsTests: XCTestCase {
         XCTAssertEqual(EngineSettings.augmentation(c), AugmentationPolicy(horizontalFlip: 0.5, verticalFlip: 0.5, rotation: .small(maxDegrees: 15)))
     }
 
+    func testRobustnessAugmentationsTakeTheirKeysAndThePresetIsWang2020() throws {
+        var c = Config()
+        c.augment = [.hflip, .blurJPEG]
+        c.blurProbability = 0.9; c.jpegQualityMin = 80   // ignored by the fixed preset
+        XCTAssertEqual(EngineSettings.augmentation(c), AugmentationPolicy(horizontalFlip: 0.5, robustness: .wang2020))
+        c.augment = [.blur, .jpeg, .crop, .resample, .colour]
+        c.blurSigmaMax = 2; c.jpegProbability = 0.25; c.jpegQualityMax = 90; c.cropProbability = 0.4; c.cropScaleMin = 0.6
+        c.resampleProbability = 0.2; c.resampleScaleMin = 0.5; c.colourProbability = 0.7; c.colourJitter = 0.1
+        let r = EngineSettings.augmentation(c).robustness
+        XCTAssertEqual([r.blurProbability, r.blurSigmaMax, r.jpegProbability, r.cropProbability, r.cropScaleMin,
+                        r.resampleProbability, r.resampleScaleMin, r.colourProbability, r.colourJitter],
+                       [0.9, 2, 0.25, 0.4, 0.6, 0.2, 0.5, 0.7, 0.1])
+        XCTAssertEqual([r.jpegQualityMin, r.jpegQualityMax], [80, 90])
+        // From YAML, with the rules that span keys.
+        let base = "modelType: Classic\ntrainData: {a: builtin}\ntestData: {b: builtin}\n"
+        XCTAssertEqual(try Config.parse(yaml: base + "augment: [blur-jpeg]\n").augment, [.blurJPEG])
+        XCTAssertThrowsError(try Config.parse(yaml: base + "jpegQualityMin: 90\njpegQualityMax: 50\n")) {
+            XCTAssertTrue("\($0)".contains("jpegQualityMax is 50, below jpegQualityMin (90)"), "\($0)")
+        }
+        XCTAssertThrowsError(try Config.parse(yaml: base + "augment: [blur-jpeg, jpeg]\n")) {
+            XCTAssertTrue("\($0)".contains("augment lists blur-jpeg"), "\($0)")
+        }
+    }
+
     func testOptimizerAndScheduleFollowTheConfig() {
         var c = Config()
         c.learningRate = 0.05; c.beta1 = 0.7; c.momentum = 0.8; c.weightDecay = 0.01
