@@ -195,3 +195,56 @@ extension ShardedStatevector {
         wireOfBit = (0..<qubits).map { qubits - 1 - $0 }
     }
 }
+
+extension ShardedRun {
+    /// `bench sharded --gradient`: AngleEmbedding(X) + `layers` StronglyEntangling layers on
+    /// `qubits` wires, forward and adjoint VJP timed on the sharded state; with `check`, the
+    /// largest difference of values and gradients to the single-process CircuitExecutor.
+    public static func gradientFigures(qubits: Int, layers: Int, seed: UInt64, communicator: any Communicator,
+                                       threads: Threads, check: Bool) throws -> [(String, String)] {
+        let c = Templates.layerCircuit(template: .strong, wires: qubits, layers: layers, features: qubits)
+        var rng = SeededRNG(seed: seed)
+        let x = (0..<qubits).map { _ in rng.uniform() }, w = (0..<c.nWeights).map { _ in 2 * Double.pi * rng.uniform() }
+        let g = (0..<qubits).map { _ in rng.uniform() - 0.5 }
+        communicator.barrier()
+        var t0 = WallClock.now()
+        let fwd = try ShardedStatevector(qubits: qubits, communicator: communicator, threads: threads)
+        fwd.apply(c, inputs: x, weights: w)
+        _ = fwd.expectationZ()
+        let forwardSeconds = communicator.allreduceMax(WallClock.now() - t0)
+        communicator.barrier()
+        t0 = WallClock.now()
+        let v = try ShardedGradients.vjp(circuit: c, inputs: x, weights: w, upstream: g, method: .adjoint,
+                                         communicator: communicator, threads: threads)
+        let gradientSeconds = communicator.allreduceMax(WallClock.now() - t0)
+        var out: [(String, String)] = [
+            ("sharded_gradient_layers", "\(layers)"), ("sharded_forward_seconds", "\(forwardSeconds)"),
+            ("sharded_forward_exchanges", "\(fwd.exchanges)"),
+            ("sharded_adjoint_seconds", "\(gradientSeconds)"), ("sharded_adjoint_exchanges", "\(v.exchanges)"),
+            ("sharded_adjoint_bytes_sent_per_rank", "\(v.bytesSent)"),
+        ]
+        if check {
+            let ex = CircuitExecutor(circuit: c)
+            let y = ex.forward(inputs: x, batch: 1, weights: w)
+            let ref = ex.backward(upstream: g)
+            var d = 0.0
+            for (a, b) in zip(v.expvals + v.inputs + v.weights, y + ref.inputs + ref.weights) { d = Swift.max(d, abs(a - b)) }
+            out.append(("sharded_gradient_max_diff", "\(communicator.allreduceMax(d))"))
+        }
+        return out
+    }
+
+    /// Each rank's binding as `<key> <value>` lines: the launcher's policy and, per rank, the
+    /// number of CPUs in its affinity mask (the ground truth).
+    public static func bindingFigures(communicator: any Communicator, threads: Threads) -> [(String, String)] {
+        let cpus = CPUAffinity.allowedCPUs()
+        let counts = communicator.allgather([Double(cpus.count)]).map { String(Int($0)) }
+        var out = [("sharded_binding", CPUAffinity.launcherBinding()),
+                   ("sharded_cpus_per_rank", counts.joined(separator: ",")),
+                   ("sharded_threads_per_rank", "\(threads.count)")]
+        if let least = counts.compactMap(Int.init).min(), least < threads.count {
+            out.append(("sharded_binding_warning", "a rank may run on \(least) CPU(s) but uses \(threads.count) threads: launch with `mpirun --bind-to none` or `--map-by slot:PE=\(threads.count)` (srun: --cpus-per-task=\(threads.count))"))
+        }
+        return out
+    }
+}
