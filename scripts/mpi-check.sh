@@ -6,7 +6,8 @@
 # small learning rate, global batch 60): with large steps a randomly initialised ResNet is chaotic
 # and rounding differences of 1e-7 grow ~1000x per step, which says nothing about correctness
 # (DEEPFAKE_TRACE_STEPS=1 prints the per-step gradient norms to see it).
-# Then the sharded statevector (`bench sharded`, next to the deepfake binary) on 1, 2 and 4 ranks.
+# Then the sharded statevector and its adjoint gradient (`bench sharded`, next to the deepfake binary)
+# on 1, 2 and 4 ranks.
 #   scripts/mpi-check.sh [DEEPFAKE_BINARY]     (default .build/release/deepfake)
 set -euo pipefail
 BIN=$(realpath "${1:-${DEEPFAKE_BIN:-.build/release/deepfake}}")
@@ -16,6 +17,10 @@ work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 SWIFT_BACKTRACE=enable=no OPENBLAS_NUM_THREADS=1
 export OMPI_MCA_rmaps_base_oversubscribe=1
+# mpirun binds each rank to ONE core by default (for -np <= 2), which serialises a rank's threads:
+# give every rank all its cores (the same as `mpirun --bind-to none`); `bench sharded` logs the
+# policy and each rank's affinity mask (sharded_binding, sharded_cpus_per_rank).
+export OMPI_MCA_hwloc_base_binding_policy=none
 
 for ranks in 1 2; do
     cat > "$work/config$ranks.yaml" <<YAML
@@ -56,22 +61,30 @@ paste -d, "$one" "$two" | awk -F, -v cols=13 '
     }
     END { if (bad) exit 1; print "1 rank and 2 ranks agree: losses, precision, recall, F1 and AUC within 1e-4 relative" }'
 
-# The sharded statevector: one 14-qubit state split over 1, 2 and 4 real ranks (gates on the
-# split qubits swap shards with MPI_Sendrecv) must equal the unsharded simulation amplitude by
-# amplitude, and every rank count must give the same <Z_i>.
+# The sharded statevector: one 14-qubit state split over 1, 2 and 4 real ranks must equal the
+# unsharded simulation amplitude by amplitude, with qubit remapping (a split wire trades bits with
+# a local one, half a shard each way) and with whole-shard exchanges per gate (--no-remap); every
+# rank count must give the same <Z_i>; and the adjoint gradient of two StronglyEntangling layers on
+# the sharded state must equal the single-process engine's (values, input and weight VJP) to 1e-10.
 BENCH="$(dirname "$BIN")/bench"
 [ -x "$BENCH" ] || { echo "error: $BENCH not found: build both products (swift build)" >&2; exit 2; }
 z1=""
 for ranks in 1 2 4; do
-    out=$(mpirun -np "$ranks" "$BENCH" sharded --qubits 14 --gates 300 --seed 7)
-    echo "== sharded statevector, mpirun -np $ranks:"; echo "$out" | grep -E "local_qubits|exchanges|seconds|diff"
+  for mode in "" --no-remap; do
+    out=$(mpirun -np "$ranks" "$BENCH" sharded --qubits 14 --gates 300 --seed 7 --threads 1 --gradient-layers 2 $mode)
+    echo "== sharded statevector, mpirun -np $ranks $mode:"
+    echo "$out" | grep -E "binding|cpus_per_rank|local_qubits|exchanges|seconds|diff"
     diff=$(echo "$out" | sed -n 's/^sharded_max_amplitude_diff //p')
+    gdiff=$(echo "$out" | sed -n 's/^sharded_gradient_max_diff //p')
     z=$(echo "$out" | sed -n 's/^sharded_expval_z //p')
     awk -v d="$diff" 'BEGIN { exit !(d != "" && d + 0 < 1e-12) }' \
-        || { echo "MISMATCH: the state sharded over $ranks ranks differs from the unsharded one by '$diff'"; exit 1; }
+        || { echo "MISMATCH: the state sharded over $ranks ranks $mode differs from the unsharded one by '$diff'"; exit 1; }
+    awk -v d="$gdiff" 'BEGIN { exit !(d != "" && d + 0 < 1e-10) }' \
+        || { echo "MISMATCH: the sharded adjoint gradient on $ranks ranks differs from the single-process one by '$gdiff'"; exit 1; }
     [ -n "$z1" ] || z1=$z
     awk -v a="$z1" -v b="$z" 'BEGIN { n = split(a, x, ","); m = split(b, y, ","); if (n != m || n == 0) exit 1
         for (i = 1; i <= n; i++) { d = x[i] - y[i]; if (d < 0) d = -d; if (d > 1e-12) exit 1 } }' \
         || { echo "MISMATCH: <Z_i> on $ranks ranks: $z vs 1 rank: $z1"; exit 1; }
+  done
 done
-echo "sharded statevector: 1, 2 and 4 ranks equal the unsharded state (amplitudes and <Z_i> within 1e-12)"
+echo "sharded statevector: 1, 2 and 4 ranks equal the unsharded state (amplitudes and <Z_i> within 1e-12, remapped and not) and the single-process adjoint gradient (within 1e-10)"

@@ -2,15 +2,18 @@
 // fit (or runs too slowly) in one process.
 //
 // Layout: with 2^g ranks, rank r holds the 2^local amplitudes (local = n - g) whose top g bits
-// equal r. Wire 0 is the most significant bit (PennyLane's order), so wires 0..<g are "global"
-// and the rest "local"; which is which is explicit in `isLocal(bit:)`.
+// equal r. Each wire sits at a bit position (`bitOfWire`); it starts canonical (wire 0 the most
+// significant bit, PennyLane's order), so wires 0..<g start "global" and the rest "local", and
+// remapping (QubitRemap.swift) moves wires between global and local bits. Which bit is which is
+// explicit in `isLocal(bit:)`.
 // - A gate whose qubits are all local runs the same shard kernels as the single-process engine.
 // - A diagonal gate on a global qubit, and any control on a global qubit, needs no messages:
 //   every rank knows its own global bits and scales, or applies the gate, or does nothing.
-// - A non-diagonal gate on a global qubit pairs rank r with r ^ (1 << (bit - local)): the two
-//   swap whole shards (one MPI_Sendrecv each way) and each keeps its row of the 2x2 product.
-// Gates run one by one from the Circuit (no fusion): the point is the distribution, and every
-// exchange is counted so a benchmark can report it.
+// - A non-diagonal gate on a global qubit: with remapping (the default of `apply(_:)`), the wire
+//   first trades bits with a local wire (half a shard each way, once), then this gate and every
+//   later one on it run locally. Without remapping, rank r pairs with r ^ (1 << (bit - local)):
+//   the two swap whole shards and each keeps its row of the 2x2 product (one exchange per gate).
+// Every exchange and its bytes are counted so benchmarks and records can report them.
 
 import Core
 import Foundation
@@ -21,16 +24,24 @@ public final class ShardedStatevector {
     public let globalQubits: Int
     public var localQubits: Int { qubits - globalQubits }
     public let communicator: any Communicator
+    /// Worker threads for this rank's kernels.
+    public let threads: Threads
     /// This rank's amplitudes, split real/imaginary; global index = rank << localQubits + i.
-    public private(set) var re: [Double]
-    public private(set) var im: [Double]
-    private var peerRe: [Double] = []
+    public internal(set) var re: [Double]
+    public internal(set) var im: [Double]
+    var peerRe: [Double] = []
     private var peerIm: [Double] = []
-    /// Shard swaps with a partner rank so far (each moves 2 x 8 x 2^local bytes each way).
-    public private(set) var exchanges = 0
+    /// Messages exchanged with a partner rank so far: a whole-shard swap (gate on a global bit
+    /// without remapping) or a half-shard remap swap.
+    public internal(set) var exchanges = 0
+    /// Bytes this rank sent in those exchanges.
+    public internal(set) var bytesSent = 0
+    /// Bit position of each wire, and the wire at each bit position (inverse permutations).
+    public internal(set) var bitOfWire: [Int]
+    public internal(set) var wireOfBit: [Int]
 
     /// - Throws: when the rank count is not a power of two or leaves fewer than 3 local qubits (the <Z> reduction reads bits 0-2 from the shard index).
-    public init(qubits: Int, communicator: any Communicator) throws {
+    public init(qubits: Int, communicator: any Communicator, threads: Threads = .serial) throws {
         let size = communicator.size
         guard size >= 1, size & (size - 1) == 0 else {
             throw DeepfakeError("the sharded statevector needs a power-of-two number of ranks (1, 2, 4, ...), got \(size): change -np / --ntasks")
@@ -42,10 +53,18 @@ public final class ShardedStatevector {
         guard qubits - g <= 34 else {
             throw DeepfakeError("\(qubits) qubits over \(size) ranks is 2^\(qubits - g) amplitudes (\(16 << (qubits - g - 30)) GiB) per rank: use more ranks")
         }
-        self.qubits = qubits; self.globalQubits = g; self.communicator = communicator
+        self.qubits = qubits; self.globalQubits = g; self.communicator = communicator; self.threads = threads
         re = [Double](repeating: 0, count: 1 << (qubits - g))
         im = re
+        bitOfWire = (0..<qubits).map { qubits - 1 - $0 }
+        wireOfBit = (0..<qubits).map { qubits - 1 - $0 }
         reset()
+    }
+
+    /// A copy of another rank-local state (amplitudes and layout), on the same communicator.
+    public init(copying o: ShardedStatevector) {
+        qubits = o.qubits; globalQubits = o.globalQubits; communicator = o.communicator; threads = o.threads
+        re = o.re; im = o.im; bitOfWire = o.bitOfWire; wireOfBit = o.wireOfBit
     }
 
     private var dim: Int { re.count }
@@ -56,24 +75,42 @@ public final class ShardedStatevector {
         if communicator.rank == 0 { re[0] = 1 }
     }
 
-    /// Bit position of a wire (wire 0 is the most significant bit).
-    @inline(__always) public func bit(ofWire w: Int) -> Int { qubits - 1 - w }
+    /// Bit position of a wire in the current layout (canonically wire 0 is the most significant bit).
+    @inline(__always) public func bit(ofWire w: Int) -> Int { bitOfWire[w] }
+    /// Whether the layout is the canonical one (global index = PennyLane's basis index).
+    public var isCanonical: Bool { (0..<qubits).allSatisfy { bitOfWire[$0] == qubits - 1 - $0 } }
     @inline(__always) public func isLocal(bit: Int) -> Bool { bit < localQubits }
     /// This rank's value of a global bit.
-    @inline(__always) func rankBit(_ bit: Int) -> Int { (communicator.rank >> (bit - localQubits)) & 1 }
+    @inline(__always) public func rankBit(_ bit: Int) -> Int { (communicator.rank >> (bit - localQubits)) & 1 }
 
-    /// Applies every gate of `circuit` for one sample.
-    public func apply(_ circuit: Circuit, inputs: [Double] = [], weights: [Double] = []) {
+    /// Applies every gate of `circuit` for one sample (after `reset()` for a fresh run). With
+    /// `remap` a wire that a non-diagonal gate needs on a global bit first trades places with the
+    /// local wire needed furthest ahead (one half-shard exchange), else every such gate swaps
+    /// whole shards. `shift` adds `delta` to angle `param` of operation `op` (parameter shift).
+    public func apply(_ circuit: Circuit, inputs: [Double] = [], weights: [Double] = [], remap: Bool = true,
+                      shift: (op: Int, param: Int, delta: Double)? = nil) {
         precondition(circuit.nQubits == qubits, "circuit has \(circuit.nQubits) qubits, the state \(qubits)")
         precondition(inputs.count >= circuit.nInputs && weights.count >= circuit.nWeights, "too few inputs or weights")
+        let ops = circuit.operations
+        let planner = RemapPlanner(needs: ops.map { $0.kind.mixesTarget ? $0.wires[$0.wires.count - 1] : -1 },
+                                   other: ops.map { $0.wires.count == 2 ? $0.wires[0] : -1 })
         inputs.withUnsafeBufferPointer { ip in
             weights.withUnsafeBufferPointer { wp in
-                for op in circuit.operations {
-                    let angles = op.params.map { $0.value(inputs: ip.baseAddress, weights: wp.baseAddress) }
+                for (p, op) in ops.enumerated() {
+                    var angles = op.params.map { $0.value(inputs: ip.baseAddress, weights: wp.baseAddress) }
+                    if let s = shift, s.op == p { angles[s.param] += s.delta }
+                    if remap { localise(at: p, planner) }
                     apply(op.kind, wires: op.wires, angles: angles)
                 }
             }
         }
+    }
+
+    /// Makes the wire that gate p of `planner` needs local, if it is not.
+    func localise(at p: Int, _ planner: RemapPlanner) {
+        let w = planner.needs[p]
+        guard w >= 0, !isLocal(bit: bitOfWire[w]) else { return }
+        swapGlobal(wire: w, withLocal: planner.victim(at: p, state: self))
     }
 
     private static let pauliX = Mat2(0, 0, 1, 0, 1, 0, 0, 0)
@@ -89,6 +126,9 @@ public final class ShardedStatevector {
         }
     }
 
+    /// Any 2x2 `m` on one wire (a non-diagonal one on a global bit swaps whole shards).
+    public func apply(matrix m: Mat2, wire: Int) { single(bitOfWire[wire], m, where: nil) }
+
     /// A 2x2 `m` on `bit`, restricted to local amplitudes whose `controlBit` (local) is set when given.
     private func single(_ bit: Int, _ m: Mat2, where controlBit: Int?) {
         let d = dim
@@ -97,13 +137,13 @@ public final class ShardedStatevector {
                 im.withUnsafeMutableBufferPointer { ip in
                     let r = rp.baseAddress!, i = ip.baseAddress!
                     if let c = controlBit {
-                        Parallel.forChunks(d >> 2, minPerChunk: 1 << 12) { lo, hi in
+                        threads.forChunks(d >> 2, minPerChunk: 1 << 12) { lo, hi in
                             Kernels.applyControlled2x2(r, i, control: c, target: bit, m, lo, hi)
                         }
                     } else if m.isDiagonal {
-                        Parallel.forChunks(d, minPerChunk: 1 << 14) { lo, hi in Kernels.applyDiagonal(r, i, bit: bit, m, lo, hi) }
+                        threads.forChunks(d, minPerChunk: 1 << 14) { lo, hi in Kernels.applyDiagonal(r, i, bit: bit, m, lo, hi) }
                     } else {
-                        Parallel.forChunks(d >> 1, minPerChunk: 1 << 13) { lo, hi in Kernels.apply2x2(r, i, bit: bit, m, lo, hi) }
+                        threads.forChunks(d >> 1, minPerChunk: 1 << 13) { lo, hi in Kernels.apply2x2(r, i, bit: bit, m, lo, hi) }
                     }
                 }
             }
@@ -120,7 +160,7 @@ public final class ShardedStatevector {
         if peerRe.count != d { peerRe = [Double](repeating: 0, count: d); peerIm = peerRe }
         re.withUnsafeBufferPointer { s in peerRe.withUnsafeMutableBufferPointer { communicator.exchange(s, $0, partner: partner) } }
         im.withUnsafeBufferPointer { s in peerIm.withUnsafeMutableBufferPointer { communicator.exchange(s, $0, partner: partner) } }
-        exchanges += 1
+        exchanges += 1; bytesSent += 16 * d
         // Row `mine` of m: new = m[mine][mine] * own + m[mine][other] * partner's.
         let (ownR, ownI, otherR, otherI) = mine == 0 ? (m.ar, m.ai, m.br, m.bi) : (m.dr, m.di, m.cr, m.ci)
         let cmask = controlBit.map { 1 << $0 } ?? 0
@@ -129,7 +169,7 @@ public final class ShardedStatevector {
                 peerRe.withUnsafeBufferPointer { qr in
                     peerIm.withUnsafeBufferPointer { qi in
                         let r = rp.baseAddress!, i = ip.baseAddress!, pr = qr.baseAddress!, pi = qi.baseAddress!
-                        Parallel.forChunks(d, minPerChunk: 1 << 14) { lo, hi in
+                        threads.forChunks(d, minPerChunk: 1 << 14) { lo, hi in
                             for k in lo..<hi where k & cmask == cmask {
                                 let ar = r[k], ai = i[k], br = pr[k], bi = pi[k]
                                 r[k] = ownR * ar - ownI * ai + otherR * br - otherI * bi
@@ -149,7 +189,7 @@ public final class ShardedStatevector {
         re.withUnsafeMutableBufferPointer { rp in
             im.withUnsafeMutableBufferPointer { ip in
                 let r = rp.baseAddress!, i = ip.baseAddress!
-                Parallel.forChunks(d, minPerChunk: 1 << 14) { lo, hi in
+                threads.forChunks(d, minPerChunk: 1 << 14) { lo, hi in
                     for k in lo..<hi where k & cmask == cmask {
                         let a = r[k], b = i[k]
                         r[k] = sr * a - si * b
@@ -183,7 +223,7 @@ public final class ShardedStatevector {
             }
         }
         communicator.allreduceSum(&perBit)
-        return (0..<qubits).map { perBit[bit(ofWire: $0)] }
+        return (0..<qubits).map { perBit[bitOfWire[$0]] }
     }
 
     /// Sum of |amplitude|^2 over all ranks (1 for a valid state).
@@ -216,24 +256,27 @@ public enum ShardedRun {
     /// gates, seconds, exchanges, the norm, <Z_w> and, with `check`, the largest amplitude
     /// difference over all ranks to a full unsharded state simulated on every rank.
     public static func figures(qubits: Int, gates: Int, seed: UInt64, communicator: any Communicator,
-                               check: Bool) throws -> [(String, String)] {
+                               threads: Threads = .serial, remap: Bool = true, check: Bool) throws -> [(String, String)] {
         let circuit = randomCircuit(qubits: qubits, gates: gates, seed: seed)
-        let state = try ShardedStatevector(qubits: qubits, communicator: communicator)
+        let state = try ShardedStatevector(qubits: qubits, communicator: communicator, threads: threads)
         communicator.barrier()
         let t0 = WallClock.now()
-        state.apply(circuit)
+        state.apply(circuit, remap: remap)
         communicator.barrier()
         let seconds = communicator.allreduceMax(WallClock.now() - t0)
         let z = state.expectationZ()
+        let exchanges = state.exchanges, bytes = state.bytesSent
         var out: [(String, String)] = [
             ("sharded_ranks", "\(communicator.size)"), ("sharded_qubits", "\(qubits)"),
             ("sharded_local_qubits", "\(state.localQubits)"), ("sharded_gates", "\(gates)"),
-            ("sharded_seconds", "\(seconds)"), ("sharded_exchanges", "\(state.exchanges)"),
+            ("sharded_remap", "\(remap)"), ("sharded_seconds", "\(seconds)"), ("sharded_exchanges", "\(exchanges)"),
+            ("sharded_bytes_sent_per_rank", "\(bytes)"),
             ("sharded_norm", "\(state.norm())"),
             ("sharded_expval_z", z.map { String(format: "%.15f", $0) }.joined(separator: ",")),
         ]
         if check {
-            let full = try ShardedStatevector(qubits: qubits, communicator: SingleProcessCommunicator())
+            state.restoreLayout()
+            let full = try ShardedStatevector(qubits: qubits, communicator: SingleProcessCommunicator(), threads: threads)
             full.apply(circuit)
             let base = communicator.rank << state.localQubits
             var diff = 0.0

@@ -29,13 +29,24 @@ struct ShardedCommand: ParsableCommand {
     var threads = 1
     @Flag(help: "Skip the unsharded reference (needed once one process cannot hold the whole state).")
     var noCheck = false
+    @Flag(help: "Exchange whole shards per gate on a split wire instead of remapping wires.")
+    var noRemap = false
+    @Option(help: "Also time forward + adjoint gradient of this many StronglyEntangling layers (0: off).")
+    var gradientLayers = 0
 
     func run() throws {
         Compute.setThreads(threads)
         let comm: any Communicator = MPICommunicator.launchedUnderMPI ? MPICommunicator.world() : SingleProcessCommunicator()
         defer { MPICommunicator.finalize() }
         try reportingErrors {
-            let lines = try ShardedRun.figures(qubits: qubits, gates: gates, seed: seed, communicator: comm, check: !noCheck)
+            let t = Threads(threads)
+            var lines = ShardedRun.bindingFigures(communicator: comm, threads: t)
+            lines += try ShardedRun.figures(qubits: qubits, gates: gates, seed: seed, communicator: comm,
+                                            threads: t, remap: !noRemap, check: !noCheck)
+            if gradientLayers > 0 {
+                lines += try ShardedRun.gradientFigures(qubits: qubits, layers: gradientLayers, seed: seed,
+                                                        communicator: comm, threads: t, check: !noCheck)
+            }
             if comm.isRoot { for (k, v) in lines { print("\(k) \(v)") } }
         }
     }

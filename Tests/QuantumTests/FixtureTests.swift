@@ -17,7 +17,7 @@ final class FixtureTests: XCTestCase {
         return (v as! [Any]).flatMap { flat($0) }
     }
 
-    func loadCases() throws -> [Case] {
+    static func loadCases() throws -> [Case] {
         let url = try XCTUnwrap(Bundle.module.url(forResource: "pennylane_layers", withExtension: "json", subdirectory: "Fixtures"))
         let doc = try JSONSerialization.jsonObject(with: Data(contentsOf: url)) as! [String: Any]
         return try (doc["cases"] as! [[String: Any]]).map { d in
@@ -30,7 +30,7 @@ final class FixtureTests: XCTestCase {
     }
 
     func testMatchesPennyLaneValuesAndJacobians() throws {
-        let cases = try loadCases()
+        let cases = try Self.loadCases()
         XCTAssertGreaterThanOrEqual(cases.count, 15)
         XCTAssertEqual(Set(cases.map { $0.wires }), Set(1...6))
         XCTAssertEqual(Set(cases.map { $0.rotation }), Set(EmbeddingRotation.allCases))
@@ -55,7 +55,7 @@ final class FixtureTests: XCTestCase {
     }
 
     func testJSONEvaluatorOnFixtures() throws {
-        for cs in try loadCases() where cs.wires >= 2 {
+        for cs in try Self.loadCases() where cs.wires >= 2 {
             let req: [String: Any] = ["template": cs.template.rawValue, "wires": cs.wires, "layers": cs.layers,
                                       "rotation": cs.rotation.rawValue, "inputs": cs.inputs, "weights": cs.weightsJSON]
             let out = try QLayerEvaluator.evaluate(json: JSONSerialization.data(withJSONObject: req))

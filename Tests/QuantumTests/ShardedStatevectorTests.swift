@@ -19,6 +19,17 @@ final class ThreadRanks: @unchecked Sendable {
 
     init(size: Int) { self.size = size }
 
+    /// Runs `body` on every rank and returns the ranks' results in rank order.
+    func collect<T: Sendable>(_ body: @escaping @Sendable (any Communicator) -> T) -> [T] {
+        let lock = NSLock()
+        nonisolated(unsafe) var out = [T?](repeating: nil, count: size)
+        run { comm in
+            let v = body(comm)
+            lock.lock(); out[comm.rank] = v; lock.unlock()
+        }
+        return out.map { $0! }
+    }
+
     /// Runs `body(rank communicator)` on `size` threads at once and waits for all of them.
     func run(_ body: @escaping @Sendable (any Communicator) -> Void) {
         let done = DispatchSemaphore(value: 0)
@@ -113,12 +124,14 @@ final class ShardedStatevectorTests: XCTestCase {
                     do {
                         let s = try ShardedStatevector(qubits: n, communicator: comm)
                         s.apply(c, inputs: inputs, weights: weights)
+                        let z = s.expectationZ()  // read in the remapped layout
+                        s.restoreLayout()
+                        if !s.isCanonical { bad.append("rank \(comm.rank): layout not restored \(s.bitOfWire)") }
                         let base = comm.rank << s.localQubits
                         for k in 0..<s.re.count
                         where abs(s.re[k] - ref[base + k].re) > 1e-12 || abs(s.im[k] - ref[base + k].im) > 1e-12 {
                             bad.append("rank \(comm.rank) amplitude \(base + k): \(s.re[k]) \(s.im[k]) vs \(ref[base + k])")
                         }
-                        let z = s.expectationZ()
                         for w in 0..<n where abs(z[w] - zRef[w]) > 1e-12 { bad.append("rank \(comm.rank) <Z_\(w)> \(z[w]) vs \(zRef[w])") }
                         if abs(s.norm() - 1) > 1e-12 { bad.append("rank \(comm.rank) norm") }
                         lock.lock(); exchanged += s.exchanges; lock.unlock()
