@@ -7,6 +7,7 @@
 //    "resumes": 0, "epochsDone": 3}
 
 import Foundation
+import Core
 import Reporting
 
 /// The states a run folder can be in.
