@@ -46,7 +46,7 @@ exec podman --runtime runc --cgroup-manager cgroupfs run --rm --network none --u
 STUB
 chmod +x "$tmp/bin/srun" "$tmp/bin/apptainer"
 mkdir -p "$tmp/bound"
-printf 'modelType: Classic\nkagglePath: %s\ntrainData:\n  x: {name: nobody/no-such-set}\n' "$tmp/bound" > "$tmp/submit/missing.yaml"
+printf 'modelType: Classic\nkagglePath: %s\ntestSize: 0.5\ntrainData:\n  name: nobody/no-such-set\n' "$tmp/bound" > "$tmp/submit/missing.yaml"
 
 status=0
 (cd "$tmp/submit" && REC=$tmp/rec PODMAN_IMAGE=$IMAGE SLURM_SUBMIT_DIR=$tmp/submit DEEPFAKE_IMAGE=$ARCHIVE \
