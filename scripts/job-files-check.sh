@@ -35,14 +35,14 @@ printf '%s\n' "$@" > "$REC/apptainer.args"
 shift
 binds=()
 while [ "${1#--}" != "$1" ]; do
-    [ "$1" = --bind ] && { binds+=(-v "$2:$2:ro"); shift; }
+    [ "$1" = --bind ] && { binds+=(-v "$2:$2"); shift; }
     shift
 done
 [ -f "$1" ] || { echo "apptainer stub: image $1 not found" >&2; exit 65; }
 cmd=$2
 shift 2
 exec podman --runtime runc --cgroup-manager cgroupfs run --rm --network none --user "$(id -u):$(id -g)" \
-    -v "$PWD:$PWD:ro" -w "$PWD" "${binds[@]}" --entrypoint "/usr/local/bin/$cmd" "$PODMAN_IMAGE" "$@"
+    -v "$PWD:$PWD" -w "$PWD" "${binds[@]}" --entrypoint "/usr/local/bin/$cmd" "$PODMAN_IMAGE" "$@"
 STUB
 chmod +x "$tmp/bin/srun" "$tmp/bin/apptainer"
 mkdir -p "$tmp/bound"
