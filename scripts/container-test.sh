@@ -139,7 +139,7 @@ unexpected=$(cd "$work/scratch" && find . -mindepth 1 -maxdepth 1 ! -name data !
 
 # Offline by default (the entry point adds -o): a Kaggle handle that is not in the cache fails
 # with the offline message naming the cache path (an online run would try to download it).
-printf 'modelType: Classic\nkagglePath: /scratch/kaggle\noutputsPath: /safe_outputs\ntrainData:\n  x: {name: nobody/no-such-set}\n' \
+printf 'modelType: Classic\nkagglePath: /scratch/kaggle\noutputsPath: /safe_outputs\ntestSize: 0.5\ntrainData:\n  name: nobody/no-such-set\n' \
     > "$work/data/missing.yaml"
 if podman run --name "$container-offline" --network none "${mounts[@]}" "$IMAGE" \
        -c /safe_data/deepfake/missing.yaml >"$work/offline.out" 2>&1; then

@@ -35,18 +35,18 @@ printf '%s\n' "$@" > "$REC/apptainer.args"
 shift
 binds=()
 while [ "${1#--}" != "$1" ]; do
-    [ "$1" = --bind ] && { binds+=(-v "$2:$2:ro"); shift; }
+    [ "$1" = --bind ] && { binds+=(-v "$2:$2"); shift; }
     shift
 done
 [ -f "$1" ] || { echo "apptainer stub: image $1 not found" >&2; exit 65; }
 cmd=$2
 shift 2
 exec podman --runtime runc --cgroup-manager cgroupfs run --rm --network none --user "$(id -u):$(id -g)" \
-    -v "$PWD:$PWD:ro" -w "$PWD" "${binds[@]}" --entrypoint "/usr/local/bin/$cmd" "$PODMAN_IMAGE" "$@"
+    -v "$PWD:$PWD" -w "$PWD" "${binds[@]}" --entrypoint "/usr/local/bin/$cmd" "$PODMAN_IMAGE" "$@"
 STUB
 chmod +x "$tmp/bin/srun" "$tmp/bin/apptainer"
 mkdir -p "$tmp/bound"
-printf 'modelType: Classic\nkagglePath: %s\ntrainData:\n  x: {name: nobody/no-such-set}\n' "$tmp/bound" > "$tmp/submit/missing.yaml"
+printf 'modelType: Classic\nkagglePath: %s\ntestSize: 0.5\ntrainData:\n  name: nobody/no-such-set\n' "$tmp/bound" > "$tmp/submit/missing.yaml"
 
 status=0
 (cd "$tmp/submit" && REC=$tmp/rec PODMAN_IMAGE=$IMAGE SLURM_SUBMIT_DIR=$tmp/submit DEEPFAKE_IMAGE=$ARCHIVE \
