@@ -70,7 +70,7 @@ public enum ThroughputSuite {
         let head = Templates.layerCircuit(template: .strong, wires: 8, layers: s.hqnnLayers, features: 8)
         var t0 = WallClock.now()
         let stepSeconds = QuantumBenchmarks.hqnnHead(batch: s.hqnnBatch, layers: s.hqnnLayers, circuits: s.hqnnCircuits,
-                                                     qubits: 8, repeats: s.repeats)
+                                                     qubits: 8, repeats: s.repeats, threads: Threads(threads))
         add(quantumRecord("HQNN head \(s.hqnnCircuits)x8q L=\(s.hqnnLayers) B=\(s.hqnnBatch)\(tag)", circuit: head,
                           copies: s.hqnnCircuits, wall: WallClock.now() - t0, batch: s.hqnnBatch, threads: threads,
                           throughput: Double(s.hqnnBatch) / stepSeconds, unit: "samples/s", baseline: quantumBaseline,
@@ -79,7 +79,7 @@ public enum ThroughputSuite {
         // One 8-qubit layer, forward only.
         let layer = Templates.layerCircuit(template: .strong, wires: 8, layers: 6, features: 8)
         t0 = WallClock.now()
-        let fwd = QuantumBenchmarks.forwardThroughput(batch: s.forwardBatch, qubits: 8, layers: 6, repeats: s.repeats)
+        let fwd = QuantumBenchmarks.forwardThroughput(batch: s.forwardBatch, qubits: 8, layers: 6, repeats: s.repeats, threads: Threads(threads))
         add(quantumRecord("8-qubit layer forward L=6 B=\(s.forwardBatch)\(tag)", circuit: layer, copies: 1,
                           wall: WallClock.now() - t0, batch: s.forwardBatch, threads: threads, throughput: fwd,
                           unit: "samples/s", baseline: quantumBaseline, note: "forward only, best of \(s.repeats)"))
@@ -87,7 +87,7 @@ public enum ThroughputSuite {
         // Quanvolution: one 4-qubit circuit per 2x2 patch and channel.
         let quanv = QuanvolutionCircuit(seed: 999).circuit
         t0 = WallClock.now()
-        let perImage = QuantumBenchmarks.quanvolution(images: s.quanvImages, size: s.quanvSize, repeats: s.repeats)
+        let perImage = QuantumBenchmarks.quanvolution(images: s.quanvImages, size: s.quanvSize, repeats: s.repeats, threads: Threads(threads))
         let patches = 3 * (s.quanvSize / 2) * (s.quanvSize / 2)
         var q = quantumRecord("quanvolution \(s.quanvSize)px\(tag)", circuit: quanv, copies: 1, wall: WallClock.now() - t0,
                               batch: s.quanvImages, threads: threads, throughput: 1 / perImage, unit: "images/s",

@@ -19,9 +19,9 @@ public enum QuantumBenchmarks {
     /// + StronglyEntanglingLayers), forward + adjoint backward for `batch` samples.
     /// Returns seconds per training step (best of repeats).
     public static func hqnnHead(batch: Int = 256, layers: Int = 6, circuits: Int = 8, qubits: Int = 8,
-                                repeats: Int = 3) -> Double {
+                                repeats: Int = 3, threads: Threads) -> Double {
         let c = Templates.layerCircuit(template: .strong, wires: qubits, layers: layers, features: qubits)
-        let execs = (0..<circuits).map { _ in CircuitExecutor(circuit: c) }
+        let execs = (0..<circuits).map { _ in CircuitExecutor(circuit: c, settings: ExecutorSettings(threads: threads)) }
         let inputs = (0..<circuits).map { randomValues(batch * qubits, seed: UInt64($0), scale: 1) }
         let weights = (0..<circuits).map { randomValues(c.nWeights, seed: UInt64(100 + $0)) }
         let upstream = randomValues(batch * qubits, seed: 7, scale: 1)
@@ -34,9 +34,10 @@ public enum QuantumBenchmarks {
     }
 
     /// Forward-only throughput (samples/s) of one circuit (AngleEmbedding X + StronglyEntangling).
-    public static func forwardThroughput(batch: Int = 4096, qubits: Int = 8, layers: Int = 6, repeats: Int = 3) -> Double {
+    public static func forwardThroughput(batch: Int = 4096, qubits: Int = 8, layers: Int = 6, repeats: Int = 3,
+                                         threads: Threads) -> Double {
         let c = Templates.layerCircuit(template: .strong, wires: qubits, layers: layers, features: qubits)
-        let ex = CircuitExecutor(circuit: c)
+        let ex = CircuitExecutor(circuit: c, settings: ExecutorSettings(threads: threads))
         let x = randomValues(batch * qubits, seed: 1, scale: 1), w = randomValues(c.nWeights, seed: 2)
         return Double(batch) / best(repeats) { _ = ex.forward(inputs: x, batch: batch, weights: w) }
     }
@@ -44,7 +45,8 @@ public enum QuantumBenchmarks {
     /// Seconds per gate application on one state of `qubits` wires (amplitude-parallel):
     /// `gates` RX gates on distinct wires 0, 1, ... (so fusion cannot merge them), or CNOT(k, k+1),
     /// minus the cost of preparing |0>.
-    public static func singleStateGate(qubits: Int = 24, gate: GateKind = .rx, gates: Int = 8, repeats: Int = 2) -> Double {
+    public static func singleStateGate(qubits: Int = 24, gate: GateKind = .rx, gates: Int = 8, repeats: Int = 2,
+                                       threads: Threads) -> Double {
         precondition(gates < qubits)
         var c = Circuit(nQubits: qubits, nInputs: 0, nWeights: 1)
         for k in 0..<gates {
@@ -52,40 +54,40 @@ public enum QuantumBenchmarks {
                 c.append(gate, wires: [k], params: gate.parameterCount == 1 ? [.weight(0)] : [])
             }
         }
-        let t0 = emptyStateSeconds(qubits, repeats)
-        let ex = CircuitExecutor(circuit: c)
+        let t0 = emptyStateSeconds(qubits, repeats, threads: threads)
+        let ex = CircuitExecutor(circuit: c, settings: ExecutorSettings(threads: threads))
         let t = best(repeats) { _ = ex.forward(inputs: [], batch: 1, weights: [0.3]) }
         return (t - t0) / Double(gates)
     }
 
     /// Time to prepare |0> and read <Z_i> on a `qubits` state (subtracted from gate timings).
-    static func emptyStateSeconds(_ qubits: Int, _ repeats: Int) -> Double {
+    static func emptyStateSeconds(_ qubits: Int, _ repeats: Int, threads: Threads) -> Double {
         var empty = Circuit(nQubits: qubits, nInputs: 0, nWeights: 0)
         empty.append(.z, wires: [0])
-        let e0 = CircuitExecutor(circuit: empty)
+        let e0 = CircuitExecutor(circuit: empty, settings: ExecutorSettings(threads: threads))
         return best(repeats) { _ = e0.forward(inputs: [], batch: 1, weights: []) }
     }
 
     /// One StronglyEntangling layer on a `qubits`-wire state: (seconds per layer, passes over
     /// the state after fusion, gates in the layer counting Rot as 3).
-    public static func singleStateLayer(qubits: Int = 24, repeats: Int = 2) -> (seconds: Double, passes: Int, gates: Int) {
+    public static func singleStateLayer(qubits: Int = 24, repeats: Int = 2, threads: Threads) -> (seconds: Double, passes: Int, gates: Int) {
         var c = Circuit(nQubits: qubits, nInputs: 0, nWeights: qubits * 3)
         Templates.stronglyEntangling(&c, layers: 1)
-        let ex = CircuitExecutor(circuit: c)
+        let ex = CircuitExecutor(circuit: c, settings: ExecutorSettings(threads: threads))
         let w = randomValues(c.nWeights, seed: 3)
-        let t0 = emptyStateSeconds(qubits, repeats)
+        let t0 = emptyStateSeconds(qubits, repeats, threads: threads)
         let t = best(repeats) { _ = ex.forward(inputs: [], batch: 1, weights: w) }
         return (t - t0, ex.passes, qubits * 3 + qubits)
     }
 
     /// Seconds per image of the quanvolution on `images` random RGB images of size x size.
-    public static func quanvolution(images: Int = 1000, size: Int = 64, repeats: Int = 2) -> Double {
+    public static func quanvolution(images: Int = 1000, size: Int = 64, repeats: Int = 2, threads: Threads) -> Double {
         var rng = SeededRNG(seed: 5)
         let x = (0..<(images * 3 * size * size)).map { _ in rng.uniformFloat() }
         let qc = QuanvolutionCircuit(seed: 999)
         let t = best(repeats) {
             x.withUnsafeBufferPointer { p in
-                _ = Quanvolution.apply(images: p.baseAddress!, n: images, channels: 3, height: size, width: size, circuit: qc)
+                _ = Quanvolution.apply(images: p.baseAddress!, n: images, channels: 3, height: size, width: size, circuit: qc, threads: threads)
             }
         }
         return t / Double(images)
@@ -99,17 +101,17 @@ extension QuantumBenchmarks {
     /// The `<key> <value>` lines the peer scripts parse (benchmarks/quantum_common.py), for the
     /// `bench` executable to print: hqnn -> hqnn_head_step_s; fwd -> forward_samples_per_s;
     /// gate -> rx_24q_s, cnot_24q_s, layer_24q_s, layer_24q_passes, layer_24q_gates;
-    /// quanv -> quanv_s_per_image. Uses Parallel.threads as set by the caller.
-    public static func lines(_ name: String) throws -> [String] {
+    /// quanv -> quanv_s_per_image, on `threads`.
+    public static func lines(_ name: String, threads: Threads) throws -> [String] {
         switch name {
-        case "hqnn": return ["hqnn_head_step_s \(hqnnHead(batch: 256, layers: 6))"]
-        case "fwd": return ["forward_samples_per_s \(forwardThroughput(batch: 4096, qubits: 8, layers: 6))"]
+        case "hqnn": return ["hqnn_head_step_s \(hqnnHead(batch: 256, layers: 6, threads: threads))"]
+        case "fwd": return ["forward_samples_per_s \(forwardThroughput(batch: 4096, qubits: 8, layers: 6, threads: threads))"]
         case "gate":
-            let l = singleStateLayer(qubits: 24)
-            return ["rx_24q_s \(singleStateGate(qubits: 24, gate: .rx))",
-                    "cnot_24q_s \(singleStateGate(qubits: 24, gate: .cnot))",
+            let l = singleStateLayer(qubits: 24, threads: threads)
+            return ["rx_24q_s \(singleStateGate(qubits: 24, gate: .rx, threads: threads))",
+                    "cnot_24q_s \(singleStateGate(qubits: 24, gate: .cnot, threads: threads))",
                     "layer_24q_s \(l.seconds)", "layer_24q_passes \(l.passes)", "layer_24q_gates \(l.gates)"]
-        case "quanv": return ["quanv_s_per_image \(quanvolution(images: 1000, size: 64))"]
+        case "quanv": return ["quanv_s_per_image \(quanvolution(images: 1000, size: 64, threads: threads))"]
         default:
             throw DeepfakeError("unknown quantum benchmark '\(name)'; valid choices: \(names.joined(separator: ", "))")
         }

@@ -26,7 +26,8 @@ public enum ModelFactory {
             }
             return model
         case .quantum:
-            return try QuantumModels.make(config, seed: seed, log: log)
+            // Threads(Parallel.threads) until the run context hands a Threads value down (nn-context).
+            return try QuantumModels.make(config, seed: seed, threads: Threads(Parallel.threads), log: log)
         }
     }
 

@@ -71,7 +71,7 @@ final class TrainingSession {
         let model = try ModelFactory.make(config, log: log)
         log.info(model.summary)
         // Quantum models: QNN feature cache, quantum_resources.json and .qasm files (QuantumModels.swift).
-        try QuantumModels.prepareRun(model, config: config, data: prepared.map(\.data), folder: folder.path, isRoot: comm.isRoot, log: log)
+        try QuantumModels.prepareRun(model, config: config, data: prepared.map(\.data), folder: folder.path, isRoot: comm.isRoot, ranks: comm.size, log: log)
 
         let assembler = BatchAssembler(seed: UInt64(config.manualSeed), augmentation: augmentationPolicy(config),
                                        channels: config.numChannels)
