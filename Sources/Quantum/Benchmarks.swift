@@ -16,10 +16,10 @@ public enum QuantumBenchmarks {
     }
 
     /// The old tool's HQNN head: `circuits` parallel circuits of `qubits` wires (AngleEmbedding X
-    /// + StronglyEntanglingLayers), forward + adjoint backward for `batch` samples.
+    /// + StronglyEntanglingLayers), forward + backward by `method` for `batch` samples.
     /// Returns seconds per training step (best of repeats).
     public static func hqnnHead(batch: Int = 256, layers: Int = 6, circuits: Int = 8, qubits: Int = 8,
-                                repeats: Int = 3, threads: Threads) -> Double {
+                                repeats: Int = 3, method: DiffMethod = .adjoint, threads: Threads) -> Double {
         let c = Templates.layerCircuit(template: .strong, wires: qubits, layers: layers, features: qubits)
         let execs = (0..<circuits).map { _ in CircuitExecutor(circuit: c, settings: ExecutorSettings(threads: threads)) }
         let inputs = (0..<circuits).map { randomValues(batch * qubits, seed: UInt64($0), scale: 1) }
@@ -28,7 +28,7 @@ public enum QuantumBenchmarks {
         return best(repeats) {
             for k in 0..<circuits {
                 _ = execs[k].forward(inputs: inputs[k], batch: batch, weights: weights[k])
-                _ = execs[k].backward(upstream: upstream)
+                _ = execs[k].backward(upstream: upstream, method: method)
             }
         }
     }
