@@ -39,6 +39,8 @@ public final class CircuitExecutor {
     var workspacePeakBytes = 0
     /// Runs the shifted circuits of the parameter-shift rule (created on first use).
     var shiftExecutor: CircuitExecutor?
+    /// Set on a shift executor during its forward: rows share their sample's matrices.
+    var shiftPlan: ShiftPlan?
     /// Whether the last forward used the lane layout / shared non-input matrices.
     private(set) var usedLanes = false
     private(set) var lastForwardShared = false

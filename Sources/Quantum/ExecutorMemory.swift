@@ -30,6 +30,11 @@ extension CircuitExecutor {
     var laneAdjointWorkspaceVectors: Int { 4 * dim + circuit.nQubits }
     /// Parameter-shift readouts [B * shifted evaluations, n].
     func shiftReadoutDoubles(batch: Int) -> Int { batch * shiftEvaluations.count * circuit.nQubits }
+    /// Parameter-shift transients: the readouts, and on lanes the shift plan's [B][steps] matrices.
+    func shiftWorkspaceBytes(batch: Int) -> Int {
+        shiftReadoutDoubles(batch: batch) * MemoryLayout<Double>.stride
+            + (usesLanes ? batch * kinds.count * MemoryLayout<Mat2>.stride : 0)
+    }
 
     /// States and slot angles kept after a forward of `batch` samples.
     func forwardBytes(batch: Int) -> Int {
@@ -61,7 +66,7 @@ extension CircuitExecutor {
         case .parameterShift:
             let rows = batch * shiftEvaluations.count
             return StateBytes(persistent: forwardBytes(batch: batch) + (rows > 0 ? forwardBytes(batch: rows) : 0),
-                              workspace: shiftReadoutDoubles(batch: batch) * MemoryLayout<Double>.stride)
+                              workspace: shiftWorkspaceBytes(batch: batch))
         }
     }
 

@@ -5,14 +5,22 @@
 import Core
 
 extension CircuitExecutor {
-    /// Matrix of step s for each of the laneWidth lanes of chunk `ch` (padding lanes repeat the last sample).
+    /// Matrix of step s for each of the laneWidth lanes of chunk `ch` (padding lanes repeat the last
+    /// sample). With a shift plan, a row's matrix is its sample's unshifted one except at the step
+    /// that holds the row's shifted angle.
     @inline(__always)
-    func laneMatrix(_ s: Int, chunk ch: Int, batch: Int, _ ang: UnsafePointer<Double>, dagger: Bool) -> LaneMat {
+    func laneMatrix(_ s: Int, chunk ch: Int, batch: Int, _ ang: UnsafePointer<Double>, dagger: Bool,
+                    plan: ShiftPlan? = nil) -> LaneMat {
         let ns = program.nSlots
         var m = LaneMat(.identity)
         for l in 0..<laneWidth {
             let b = Swift.min(ch * laneWidth + l, batch - 1)
-            let x = stepMatrix(s, ang + b * ns)
+            let x: Mat2
+            if let p = plan, p.stepOfEvaluation[b % p.evaluationsPerSample] != s {
+                x = p.base[(b / p.evaluationsPerSample) * p.steps + s]
+            } else {
+                x = stepMatrix(s, ang + b * ns)
+            }
             m.set(l, dagger ? x.dagger : x)
         }
         return m
@@ -37,7 +45,7 @@ extension CircuitExecutor {
         reserveLanes(batch: batch)
         let n = circuit.nQubits, dim = self.dim, nSteps = kinds.count
         let kinds = self.kinds, bitA = self.bitA, bitB = self.bitB, dep = self.dependsOnInputs
-        let lanes = self.lanes
+        let lanes = self.lanes, plan = shiftPlan
         slotAngles.withUnsafeBufferPointer { angBuf in
             let ang = angBuf.baseAddress!
             let shared = (0..<nSteps).map { s in
@@ -55,7 +63,7 @@ extension CircuitExecutor {
                         let m: LaneMat
                         if k.isPermutation { m = shared[s] }  // matrix unused
                         else if shareNonInput && !dep[s] { m = shared[s] }
-                        else { m = self.laneMatrix(s, chunk: ch, batch: batch, ang, dagger: false) }
+                        else { m = self.laneMatrix(s, chunk: ch, batch: batch, ang, dagger: false, plan: plan) }
                         self.laneApply(k, bitA[s], bitB[s], m, re, im)
                     }
                     LaneKernels.expvals(re, im, n: n, into: z)

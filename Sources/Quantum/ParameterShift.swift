@@ -5,6 +5,34 @@
 
 import Core
 
+/// Rows [sample][evaluation] of a shifted batch differ from their sample only at one angle, so
+/// the lane engine takes each step's matrix from the sample's unshifted ones (built once per
+/// sample) except at the step holding the row's shifted angle: the matrices cost batch x steps
+/// instead of rows x steps (they dominate small circuits, where the state update is 16 amplitudes).
+struct ShiftPlan {
+    let evaluationsPerSample: Int
+    /// Step that holds evaluation k's slot.
+    let stepOfEvaluation: [Int]
+    let steps: Int
+    /// Unshifted step matrices [batch][steps].
+    let base: [Mat2]
+}
+
+extension Program {
+    /// The step that holds each slot's angle.
+    var stepOfSlot: [Int] {
+        var out = [Int](repeating: -1, count: nSlots)
+        for (s, step) in steps.enumerated() {
+            switch step {
+            case let .single(_, factors, _, _), let .fusedCNOT(_, _, factors, _): for (_, slot) in factors where slot >= 0 { out[slot] = s }
+            case let .controlled(_, _, _, slot, _): out[slot] = s
+            case .cnot, .cz: break
+            }
+        }
+        return out
+    }
+}
+
 extension CircuitExecutor {
     /// The shifted evaluations of one sample: (slot, shift, coefficient), two per shift term of
     /// every slot that reads an input or a weight: df/dt = sum_k c_k (f(t + s_k) - f(t - s_k)).
@@ -38,9 +66,17 @@ extension CircuitExecutor {
         }
         ex.slotAngles = big
         big = []
+        if usesLanes {  // the shard path's state updates dwarf its matrices: no plan there
+            let stepOfSlot = program.stepOfSlot, nSteps = kinds.count
+            ex.shiftPlan = slotAngles.withUnsafeBufferPointer { a in
+                ShiftPlan(evaluationsPerSample: e, stepOfEvaluation: evals.map { stepOfSlot[$0.slot] }, steps: nSteps,
+                          base: (0..<(batch * nSteps)).map { i in stepMatrix(i % nSteps, a.baseAddress! + (i / nSteps) * ns) })
+            }
+        }
+        defer { ex.shiftPlan = nil }
         let out = UnsafeMutablePointer<Double>.allocate(capacity: shiftReadoutDoubles(batch: batch))
         defer { out.deallocate() }
-        workspacePeakBytes = Swift.max(workspacePeakBytes, shiftReadoutDoubles(batch: batch) * MemoryLayout<Double>.stride)
+        workspacePeakBytes = Swift.max(workspacePeakBytes, shiftWorkspaceBytes(batch: batch))
         // shareNonInput false: the shifted weight angles differ from row to row.
         ex.forwardSlots(batch: rows, shareNonInput: false, expvals: out)
         counters.shifted += rows

@@ -35,10 +35,20 @@ final class QNNTests: XCTestCase {
     }
 
     func testTrainableQuanvolutionGradientsMatchFiniteDifferences() {
-        let (x, _) = batch(n: 1, h: 4, w: 4, seed: 3)
-        let checks = quantumFDCheck(QuanvLayer(channels: 2, seed: 9, mode: .trainable, mean: mean, std: std, diffMethod: .adjoint, threads: .serial),
-                                    input: x, h: 1e-2, stride: 1, tolerance: 3e-3)
-        XCTAssertEqual(checks, 32 + 4)
+        for method in DiffMethod.allCases {
+            let (x, _) = batch(n: 1, h: 4, w: 4, seed: 3)
+            let layer = QuanvLayer(channels: 2, seed: 9, mode: .trainable, mean: mean, std: std, diffMethod: method, threads: Threads(2))
+            let checks = quantumFDCheck(layer, input: x, h: 1e-2, stride: 1, tolerance: 3e-3)
+            XCTAssertEqual(checks, 32 + 4)
+            // Every patch circuit that ran is counted: 2 channels x 4 patches per forward; the
+            // shift rule adds 2 circuits per angle (4 inputs + 4 weights) and patch per backward.
+            let c = layer.counters
+            XCTAssertEqual(c.forward % 8, 0)
+            switch method {
+            case .adjoint: XCTAssertEqual(c.shifted, 0); XCTAssertGreaterThan(c.adjointSweeps, 0); XCTAssertEqual(c.adjointSweeps % 8, 0)
+            case .parameterShift: XCTAssertEqual(c.adjointSweeps, 0); XCTAssertGreaterThan(c.shifted, 0); XCTAssertEqual(c.shifted % (8 * 16), 0)
+            }
+        }
     }
 
     func testCachedModeReadsTheTableAndFlipsMirroredImages() {
