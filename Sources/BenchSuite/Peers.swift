@@ -97,13 +97,13 @@ public enum Peers {
     public static func quantumFigures(_ kind: QuantumFigureKind, threads: Int) -> [(String, Double)] {
         Compute.setThreads(threads)
         switch kind {
-        case .hqnn: return [("hqnn_head_step_s", QuantumBenchmarks.hqnnHead(batch: 256, layers: 6, circuits: 8, qubits: 8))]
-        case .fwd: return [("forward_samples_per_s", QuantumBenchmarks.forwardThroughput(batch: 4096, qubits: 8, layers: 6))]
-        case .quanv: return [("quanv_s_per_image", QuantumBenchmarks.quanvolution(images: 1000, size: 64))]
+        case .hqnn: return [("hqnn_head_step_s", QuantumBenchmarks.hqnnHead(batch: 256, layers: 6, circuits: 8, qubits: 8, threads: Threads(threads)))]
+        case .fwd: return [("forward_samples_per_s", QuantumBenchmarks.forwardThroughput(batch: 4096, qubits: 8, layers: 6, threads: Threads(threads)))]
+        case .quanv: return [("quanv_s_per_image", QuantumBenchmarks.quanvolution(images: 1000, size: 64, threads: Threads(threads)))]
         case .gate:
-            let layer = QuantumBenchmarks.singleStateLayer(qubits: 24)
-            return [("rx_24q_s", QuantumBenchmarks.singleStateGate(qubits: 24, gate: .rx)),
-                    ("cnot_24q_s", QuantumBenchmarks.singleStateGate(qubits: 24, gate: .cnot)),
+            let layer = QuantumBenchmarks.singleStateLayer(qubits: 24, threads: Threads(threads))
+            return [("rx_24q_s", QuantumBenchmarks.singleStateGate(qubits: 24, gate: .rx, threads: Threads(threads))),
+                    ("cnot_24q_s", QuantumBenchmarks.singleStateGate(qubits: 24, gate: .cnot, threads: Threads(threads))),
                     ("layer_24q_s", layer.seconds), ("layer_24q_passes", Double(layer.passes)),
                     ("layer_24q_gates", Double(layer.gates))]
         }

@@ -19,27 +19,28 @@ public enum QuantumBenchmarks {
     }
 
     /// The old tool's HQNN head: `circuits` parallel circuits of `qubits` wires (AngleEmbedding X
-    /// + StronglyEntanglingLayers), forward + adjoint backward for `batch` samples.
+    /// + StronglyEntanglingLayers), forward + backward by `method` for `batch` samples.
     /// Returns seconds per training step (median of repeats).
     public static func hqnnHead(batch: Int = 256, layers: Int = 6, circuits: Int = 8, qubits: Int = 8,
-                                repeats: Int = 3) -> Double {
+                                repeats: Int = 3, method: DiffMethod = .adjoint, threads: Threads) -> Double {
         let c = Templates.layerCircuit(template: .strong, wires: qubits, layers: layers, features: qubits)
-        let execs = (0..<circuits).map { _ in CircuitExecutor(circuit: c) }
+        let execs = (0..<circuits).map { _ in CircuitExecutor(circuit: c, settings: ExecutorSettings(threads: threads)) }
         let inputs = (0..<circuits).map { randomValues(batch * qubits, seed: UInt64($0), scale: 1) }
         let weights = (0..<circuits).map { randomValues(c.nWeights, seed: UInt64(100 + $0)) }
         let upstream = randomValues(batch * qubits, seed: 7, scale: 1)
         return median(repeats) {
             for k in 0..<circuits {
                 _ = execs[k].forward(inputs: inputs[k], batch: batch, weights: weights[k])
-                _ = execs[k].backward(upstream: upstream)
+                _ = execs[k].backward(upstream: upstream, method: method)
             }
         }
     }
 
     /// Forward-only throughput (samples/s) of one circuit (AngleEmbedding X + StronglyEntangling).
-    public static func forwardThroughput(batch: Int = 4096, qubits: Int = 8, layers: Int = 6, repeats: Int = 3) -> Double {
+    public static func forwardThroughput(batch: Int = 4096, qubits: Int = 8, layers: Int = 6, repeats: Int = 3,
+                                         threads: Threads) -> Double {
         let c = Templates.layerCircuit(template: .strong, wires: qubits, layers: layers, features: qubits)
-        let ex = CircuitExecutor(circuit: c)
+        let ex = CircuitExecutor(circuit: c, settings: ExecutorSettings(threads: threads))
         let x = randomValues(batch * qubits, seed: 1, scale: 1), w = randomValues(c.nWeights, seed: 2)
         return Double(batch) / median(repeats) { _ = ex.forward(inputs: x, batch: batch, weights: w) }
     }
@@ -47,7 +48,8 @@ public enum QuantumBenchmarks {
     /// Seconds per gate application on one state of `qubits` wires (amplitude-parallel):
     /// `gates` RX gates on distinct wires 0, 1, ... (so fusion cannot merge them), or CNOT(k, k+1),
     /// minus the cost of preparing |0>.
-    public static func singleStateGate(qubits: Int = 24, gate: GateKind = .rx, gates: Int = 8, repeats: Int = 2) -> Double {
+    public static func singleStateGate(qubits: Int = 24, gate: GateKind = .rx, gates: Int = 8, repeats: Int = 2,
+                                       threads: Threads) -> Double {
         precondition(gates < qubits)
         var c = Circuit(nQubits: qubits, nInputs: 0, nWeights: 1)
         for k in 0..<gates {
@@ -55,40 +57,40 @@ public enum QuantumBenchmarks {
                 c.append(gate, wires: [k], params: gate.parameterCount == 1 ? [.weight(0)] : [])
             }
         }
-        let t0 = emptyStateSeconds(qubits, repeats)
-        let ex = CircuitExecutor(circuit: c)
+        let t0 = emptyStateSeconds(qubits, repeats, threads: threads)
+        let ex = CircuitExecutor(circuit: c, settings: ExecutorSettings(threads: threads))
         let t = median(repeats) { _ = ex.forward(inputs: [], batch: 1, weights: [0.3]) }
         return (t - t0) / Double(gates)
     }
 
     /// Time to prepare |0> and read <Z_i> on a `qubits` state (subtracted from gate timings).
-    static func emptyStateSeconds(_ qubits: Int, _ repeats: Int) -> Double {
+    static func emptyStateSeconds(_ qubits: Int, _ repeats: Int, threads: Threads) -> Double {
         var empty = Circuit(nQubits: qubits, nInputs: 0, nWeights: 0)
         empty.append(.z, wires: [0])
-        let e0 = CircuitExecutor(circuit: empty)
+        let e0 = CircuitExecutor(circuit: empty, settings: ExecutorSettings(threads: threads))
         return median(repeats) { _ = e0.forward(inputs: [], batch: 1, weights: []) }
     }
 
     /// One StronglyEntangling layer on a `qubits`-wire state: (seconds per layer, passes over
     /// the state after fusion, gates in the layer counting Rot as 3).
-    public static func singleStateLayer(qubits: Int = 24, repeats: Int = 2) -> (seconds: Double, passes: Int, gates: Int) {
+    public static func singleStateLayer(qubits: Int = 24, repeats: Int = 2, threads: Threads) -> (seconds: Double, passes: Int, gates: Int) {
         var c = Circuit(nQubits: qubits, nInputs: 0, nWeights: qubits * 3)
         Templates.stronglyEntangling(&c, layers: 1)
-        let ex = CircuitExecutor(circuit: c)
+        let ex = CircuitExecutor(circuit: c, settings: ExecutorSettings(threads: threads))
         let w = randomValues(c.nWeights, seed: 3)
-        let t0 = emptyStateSeconds(qubits, repeats)
+        let t0 = emptyStateSeconds(qubits, repeats, threads: threads)
         let t = median(repeats) { _ = ex.forward(inputs: [], batch: 1, weights: w) }
         return (t - t0, ex.passes, qubits * 3 + qubits)
     }
 
     /// Seconds per image of the quanvolution on `images` random RGB images of size x size.
-    public static func quanvolution(images: Int = 1000, size: Int = 64, repeats: Int = 2) -> Double {
+    public static func quanvolution(images: Int = 1000, size: Int = 64, repeats: Int = 2, threads: Threads) -> Double {
         var rng = SeededRNG(seed: 5)
         let x = (0..<(images * 3 * size * size)).map { _ in rng.uniformFloat() }
         let qc = QuanvolutionCircuit(seed: 999)
         let t = median(repeats) {
             x.withUnsafeBufferPointer { p in
-                _ = Quanvolution.apply(images: p.baseAddress!, n: images, channels: 3, height: size, width: size, circuit: qc)
+                _ = Quanvolution.apply(images: p.baseAddress!, n: images, channels: 3, height: size, width: size, circuit: qc, threads: threads)
             }
         }
         return t / Double(images)

@@ -66,7 +66,7 @@ public enum ThroughputSuite {
         let head = Templates.layerCircuit(template: .strong, wires: 8, layers: s.hqnnLayers, features: 8)
         var t0 = WallClock.now()
         let stepSeconds = QuantumBenchmarks.hqnnHead(batch: s.hqnnBatch, layers: s.hqnnLayers, circuits: s.hqnnCircuits,
-                                                     qubits: 8, repeats: s.repeats)
+                                                     qubits: 8, repeats: s.repeats, threads: Threads(threads))
         add(quantumRecord("HQNN head \(s.hqnnCircuits)x8q L=\(s.hqnnLayers) B=\(s.hqnnBatch)", circuit: head,
                           copies: s.hqnnCircuits, wall: WallClock.now() - t0, batch: s.hqnnBatch, threads: threads,
                           throughput: Double(s.hqnnBatch) / stepSeconds, unit: "samples/s", baseline: quantumBaseline,
@@ -83,7 +83,7 @@ public enum ThroughputSuite {
         // Quanvolution: one 4-qubit circuit per 2x2 patch and channel.
         let quanv = QuanvolutionCircuit(seed: 999).circuit
         t0 = WallClock.now()
-        let perImage = QuantumBenchmarks.quanvolution(images: s.quanvImages, size: s.quanvSize, repeats: s.repeats)
+        let perImage = QuantumBenchmarks.quanvolution(images: s.quanvImages, size: s.quanvSize, repeats: s.repeats, threads: Threads(threads))
         let patches = 3 * (s.quanvSize / 2) * (s.quanvSize / 2)
         var q = quantumRecord("quanvolution \(s.quanvSize)px", circuit: quanv, copies: 1, wall: WallClock.now() - t0,
                               batch: s.quanvImages, threads: threads, throughput: 1 / perImage, unit: "images/s",

@@ -32,6 +32,9 @@ import Quantum
 public protocol QuantumCircuitModel: ClassifierModel {
     /// One entry per distinct circuit layer (empty for a classical twin).
     var quantumParts: [QuantumPart] { get }
+    /// Statevector memory the circuits will hold for a batch of `batch` images of height x width
+    /// (per rank), from the executors that allocate it.
+    func quantumStateBytes(batch: Int, height: Int, width: Int) -> StateBytes
 }
 
 /// One quantum layer as the records see it.
@@ -45,14 +48,17 @@ public struct QuantumPart {
     public var evaluationsPerImage: Int
     /// Whether a training step differentiates this circuit (false: forward only, or cached).
     public var differentiated: Bool
-    /// Whether the gradient w.r.t. the circuit inputs is needed.
-    public var inputGradients: Bool
+    /// The method backward runs (nil: not differentiated).
+    public var diffMethod: DiffMethod?
     /// Current weights of copy c (from the network's parameter buffer or the fixed circuit).
     public var weights: (Int) -> [Double]
     /// What the training loop actually does with this circuit, for the log ("adjoint per step", "cached").
     public var mode: String
     /// Features precomputed once (QNN cache): no circuit runs during a training step.
     public var cached: Bool = false
+    /// Circuit runs the layer's executors counted in the first training step, all copies together
+    /// (nil before a training step ran).
+    public var measuredStep: () -> MeasuredStep?
 }
 
 /// y = scale * tanh(x), elementwise (bounded rotation angles for an embedding).
@@ -91,11 +97,12 @@ public final class HQNNModel: QuantumCircuitModel {
     public let twinLayer: TwinLayer?
 
     /// - Parameters: qubits n (1...~20), circuits k, layers L of `template`; `classicalTwin`
-    ///   swaps the circuits for TwinLayer blocks with the same parameter count; `context` is the
-    ///   network's (threads, SyncBatchNorm group, conv settings).
+    ///   swaps the circuits for TwinLayer blocks with the same parameter count; `diffMethod` is the
+    ///   circuits' gradient method; `context` is the network's (threads, also the circuit
+    ///   executors', SyncBatchNorm group, conv settings).
     public init(numChannels: Int = 3, numClasses: Int = 2, qubits: Int, circuits: Int, layers: Int,
-                template: LayerTemplate, classicalTwin: Bool = false, seed: UInt64 = 0,
-                stem: ResNetStem = .torchvision, context: NNContext = .serial) {
+                template: LayerTemplate, diffMethod: DiffMethod, classicalTwin: Bool = false, seed: UInt64 = 0,
+                stem: ResNetStem = .torchvision, context: NNContext) {
         precondition(qubits >= 1 && circuits >= 1 && layers >= 1, "HQNN needs qubits, circuits, layers >= 1")
         self.numChannels = numChannels; self.numClasses = numClasses
         self.qubits = qubits; self.circuits = circuits; self.layers = layers; self.template = template
@@ -108,7 +115,8 @@ public final class HQNNModel: QuantumCircuitModel {
             let t = TwinLayer(blocks: circuits, width: qubits, parameters: p)
             twinLayer = t; quantumLayer = nil; q = t
         } else {
-            let ql = QuantumLayer(circuits: circuits, qubits: qubits, layers: layers, template: template, rotation: .x)
+            let ql = QuantumLayer(circuits: circuits, qubits: qubits, layers: layers, template: template, rotation: .x,
+                                  diffMethod: diffMethod, executor: ExecutorSettings(threads: context.threads))
             quantumLayer = ql; twinLayer = nil; q = ql
         }
         var children = ResNet18Body.children(numChannels: numChannels, stem: stem)
@@ -136,11 +144,16 @@ public final class HQNNModel: QuantumCircuitModel {
         guard let ql = quantumLayer else { return [] }
         let net = network, nW = ql.circuit.nWeights
         return [QuantumPart(name: "qlayer", circuit: ql.circuit, copies: circuits, evaluationsPerImage: 1,
-                            differentiated: true, inputGradients: true,
+                            differentiated: true, diffMethod: ql.diffMethod,
                             weights: { c in
                                 let w = net.values(named: "qlayer.weights")!
                                 return (0..<nW).map { Double(w[c * nW + $0]) }
-                            }, mode: "simulated every step, adjoint gradients")]
+                            }, mode: "simulated every step, \(ql.diffMethod.rawValue) gradients",
+                            measuredStep: { ql.firstTrainingStep })]
+    }
+
+    public func quantumStateBytes(batch: Int, height: Int, width: Int) -> StateBytes {
+        quantumLayer?.stateBytes(batch: batch) ?? StateBytes(persistent: 0, workspace: 0)
     }
 
     public var summary: String {

@@ -22,9 +22,10 @@ public final class QNNModel: QuantumCircuitModel {
     public let quanv: QuanvLayer?
     public let twin: PatchTwinLayer?
 
-    /// `context`: the network's threads, SyncBatchNorm group and conv settings.
+    /// `diffMethod`: the quanvolution's gradient method; `context`: the network's threads (also the
+    /// quanvolution's), SyncBatchNorm group and conv settings.
     public init(numChannels: Int, seed: UInt64, mode: QuanvLayer.Mode, mean: [Float], std: [Float],
-                classicalTwin: Bool = false, context: NNContext = .serial) {
+                diffMethod: DiffMethod, classicalTwin: Bool = false, context: NNContext) {
         self.numChannels = numChannels
         name = classicalTwin ? "QNN-twin" : "QNN"
         let front: Layer
@@ -34,7 +35,8 @@ public final class QNNModel: QuantumCircuitModel {
                                    mean: mean, std: std)
             twin = t; quanv = nil; front = t
         } else {
-            let q = QuanvLayer(channels: numChannels, seed: seed, mode: mode, mean: mean, std: std)
+            let q = QuanvLayer(channels: numChannels, seed: seed, mode: mode, mean: mean, std: std,
+                               diffMethod: diffMethod, threads: context.threads)
             quanv = q; twin = nil; front = q
         }
         let stem = Conv2d(4 * numChannels, 32, kernel: 3, stride: 1, padding: 1, bias: false, weightInit: .kaimingNormalFanOut)
@@ -60,13 +62,17 @@ public final class QNNModel: QuantumCircuitModel {
         let mode: String
         switch q.mode {
         case .fixed: mode = "fixed circuit simulated every step (forward only, no gradient)"
-        case .trainable: mode = "trainable: all patches of a batch simulated as one batch, adjoint gradients"
+        case .trainable: mode = "trainable: all patches of a batch simulated as one batch, \(q.diffMethod.rawValue) gradients"
         case .cached: mode = "fixed circuit, features computed once and read from the HDF5 cache"
         }
         return [QuantumPart(name: "quanv", circuit: q.circuit.circuit, copies: 1,
                             evaluationsPerImage: numChannels * (height / 2) * (width / 2),
-                            differentiated: trained, inputGradients: false, weights: { _ in w }, mode: mode,
-                            cached: q.mode == .cached)]
+                            differentiated: trained, diffMethod: trained ? q.diffMethod : nil, weights: { _ in w }, mode: mode,
+                            cached: q.mode == .cached, measuredStep: { q.firstTrainingStep })]
+    }
+
+    public func quantumStateBytes(batch: Int, height: Int, width: Int) -> StateBytes {
+        quanv?.stateBytes(images: batch, height: height, width: width) ?? StateBytes(persistent: 0, workspace: 0)
     }
 
     public var quantumParts: [QuantumPart] { quantumParts(height: 32, width: 32) }

@@ -1,6 +1,7 @@
 // Trainable quantum layer of the hybrid (HQNN) model: k parallel circuits of nQubits wires, each
 // AngleEmbedding of its nQubits features + StronglyEntangling/BasicEntangler layers, readout <Z_i>.
-// Gradients to the inputs and the circuit weights come from the adjoint method (exact).
+// Gradients to the inputs and the circuit weights come from `diffMethod` (adjoint or the batched
+// parameter-shift rule, both exact); the executors count what ran (`counters`, `firstTrainingStep`).
 
 import Core
 import NN
@@ -10,9 +11,12 @@ public final class QuantumLayer: Layer {
     public let circuits: Int, qubits: Int, layers: Int
     public let template: LayerTemplate
     public let rotation: EmbeddingRotation
+    /// How backward differentiates the circuits.
+    public let diffMethod: DiffMethod
     /// The circuit every one of the k parallel copies runs (own weights each).
     public let circuit: Circuit
     private let executors: [CircuitExecutor]
+    private var meter = StepMeter()
     private var storage: ParameterStorage!
     private var wOff = 0
     private var batch = 0
@@ -22,13 +26,33 @@ public final class QuantumLayer: Layer {
 
     /// Input [N, circuits * qubits] -> output [N, circuits * qubits]; circuit c reads features
     /// c*qubits ..< (c+1)*qubits and writes <Z_0..Z_{qubits-1}> to the same columns.
-    public init(circuits: Int, qubits: Int, layers: Int, template: LayerTemplate, rotation: EmbeddingRotation = .x) {
+    /// `executor`: threads and engine thresholds of the k circuit executors.
+    public init(circuits: Int, qubits: Int, layers: Int, template: LayerTemplate, rotation: EmbeddingRotation = .x,
+                diffMethod: DiffMethod, executor: ExecutorSettings) {
         precondition(circuits >= 1 && qubits >= 1 && layers >= 1, "QuantumLayer needs circuits, qubits, layers >= 1")
         self.circuits = circuits; self.qubits = qubits; self.layers = layers
-        self.template = template; self.rotation = rotation
+        self.template = template; self.rotation = rotation; self.diffMethod = diffMethod
         let c = Templates.layerCircuit(template: template, wires: qubits, layers: layers, features: qubits, rotation: rotation)
         circuit = c
-        executors = (0..<circuits).map { _ in CircuitExecutor(circuit: c) }
+        executors = (0..<circuits).map { _ in CircuitExecutor(circuit: c, settings: executor) }
+    }
+
+    /// Circuit runs of all k executors since creation.
+    public var counters: CircuitCounters { executors.reduce(CircuitCounters()) { $0 + $1.counters } }
+    /// Circuit runs of the first training step (nil before one ran).
+    public var firstTrainingStep: MeasuredStep? { meter.first }
+
+    /// Memory the k executors will hold for a batch: their states side by side (each keeps its
+    /// own), plus the largest single backward workspace (the circuits differentiate one by one).
+    public func stateBytes(batch: Int) -> StateBytes {
+        let each = executors.map { $0.stateBytes(batch: batch, method: diffMethod) }
+        return StateBytes(persistent: each.reduce(0) { $0 + $1.persistent }, workspace: each.map(\.workspace).max() ?? 0)
+    }
+
+    /// Memory the k executors have actually reserved (same accounting as `stateBytes`).
+    public var reservedBytes: StateBytes {
+        let each = executors.map(\.reservedBytes)
+        return StateBytes(persistent: each.reduce(0) { $0 + $1.persistent }, workspace: each.map(\.workspace).max() ?? 0)
     }
 
     /// Qubits, gates, depth and parameters of one circuit (the report multiplies by `circuits`).
@@ -57,6 +81,7 @@ public final class QuantumLayer: Layer {
         precondition(x.shape.count == 2 && x.shape[1] == f,
                      "QuantumLayer(\(circuits) x \(qubits) qubits) expects [N, \(f)], got \(x.shape)")
         batch = x.shape[0]
+        meter.forward(training: training, images: batch, counters: counters)
         output.resize([batch, f])
         let xp = x.data, yp = output.data
         for c in 0..<circuits {
@@ -76,11 +101,12 @@ public final class QuantumLayer: Layer {
         for c in 0..<circuits {
             var up = [Double](repeating: 0, count: batch * qubits)
             for b in 0..<batch { for i in 0..<qubits { up[b * qubits + i] = Double(g[b * f + c * qubits + i]) } }
-            let grads = executors[c].backward(upstream: up)
+            let grads = executors[c].backward(upstream: up, method: diffMethod)
             for b in 0..<batch { for i in 0..<qubits { gx[b * f + c * qubits + i] = Float(grads.inputs[b * qubits + i]) } }
             let gw = storage.gradients + wOff + c * circuit.nWeights
             for j in 0..<circuit.nWeights { gw[j] += Float(grads.weights[j]) }
         }
+        meter.backward(counters: counters)
         return gradInput
     }
 }

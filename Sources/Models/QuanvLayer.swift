@@ -7,13 +7,16 @@
 //               parameters; the input gradient is zero (the layer sits on the image).
 //  - trainable: the circuit's random-layer angles are parameters "weights" [layers * rotations]
 //               (initialised to the fixed seeded angles); every patch of the batch is one sample of
-//               one batched CircuitExecutor run, and the adjoint backward gives input and weight
-//               gradients (input gradient scaled by std[c]).
+//               one batched CircuitExecutor run, and the backward (`diffMethod`: adjoint, or the
+//               parameter-shift rule batched over every patch) gives input and weight gradients
+//               (input gradient scaled by std[c]).
 //  - cached:    features come from a QuanvFeatureTable (the whole dataset quanvolved once, see the
 //               Training target's HDF5 cache) looked up by image content; a horizontally flipped
 //               image gets the cached map flipped horizontally (an approximation: flipping the
 //               image also swaps the wires of each patch); anything else (rotation augmentation,
 //               images not in the table) is computed with the fixed circuit and counted in `misses`.
+// Every patch circuit that runs is counted (`counters`: the executor's, plus the fixed path's
+// patches in `forward`), and the first training step's runs are kept for the records.
 
 import Core
 import Foundation
@@ -26,23 +29,46 @@ public final class QuanvLayer: Layer {
     public let channels: Int
     public private(set) var circuit: QuanvolutionCircuit
     public let mean: [Float], std: [Float]
+    /// How the trainable circuit is differentiated.
+    public let diffMethod: DiffMethod
+    /// Threads of the fixed-circuit path and of the trainable executor.
+    public let threads: Threads
     /// Cached features (mode .cached); hits/misses count lookups since creation.
     public var table: QuanvFeatureTable?
     public private(set) var hits = 0, flippedHits = 0, misses = 0
     private var storage: ParameterStorage!
     private var wOff = 0
     private var executor: CircuitExecutor?
+    /// Patches run by the fixed-circuit path (fixed mode, cache misses).
+    private var fixedPatches = 0
+    private var meter = StepMeter()
     private var inShape: [Int] = []
     private var pixels: [Float] = []
     private let output = Tensor(zeros: [0])
     private let gradInput = Tensor(zeros: [0])
 
     /// - Parameters: `mean`/`std` per channel, the normalisation the batch was built with.
-    public init(channels: Int, seed: UInt64, mode: Mode, mean: [Float], std: [Float]) {
+    public init(channels: Int, seed: UInt64, mode: Mode, mean: [Float], std: [Float], diffMethod: DiffMethod,
+                threads: Threads) {
         precondition(mean.count == channels && std.count == channels, "QuanvLayer: mean/std need \(channels) values")
         self.channels = channels; self.mode = mode; self.mean = mean; self.std = std
+        self.diffMethod = diffMethod; self.threads = threads
         circuit = QuanvolutionCircuit(seed: seed)
-        if mode == .trainable { executor = CircuitExecutor(circuit: circuit.circuit) }
+        if mode == .trainable { executor = CircuitExecutor(circuit: circuit.circuit, settings: ExecutorSettings(threads: threads)) }
+    }
+
+    /// Patch circuits run since creation (executor runs, plus fixed-path patches as forward runs).
+    public var counters: CircuitCounters {
+        (executor?.counters ?? CircuitCounters()) + CircuitCounters(forward: fixedPatches)
+    }
+    /// Circuit runs of the first training step (nil before one ran).
+    public var firstTrainingStep: MeasuredStep? { meter.first }
+
+    /// Statevector memory for a batch of `images` of h x w (trainable mode: one state per patch
+    /// and channel; the fixed path holds no statevectors).
+    public func stateBytes(images: Int, height: Int, width: Int) -> StateBytes {
+        executor?.stateBytes(batch: images * channels * (height / 2) * (width / 2), method: diffMethod)
+            ?? StateBytes(persistent: 0, workspace: 0)
     }
 
     public func register(in registry: ParameterRegistry, prefix: String) {
@@ -76,6 +102,7 @@ public final class QuanvLayer: Layer {
         precondition(x.shape.count == 4 && x.shape[1] == channels, "QuanvLayer expects [N, \(channels), H, W], got \(x.shape)")
         inShape = x.shape
         let n = x.shape[0], h = x.shape[2], w = x.shape[3], oh = h / 2, ow = w / 2
+        meter.forward(training: training, images: n, counters: counters)
         output.resize([n, 4 * channels, oh, ow])
         unnormalise(x)
         switch mode {
@@ -126,8 +153,9 @@ public final class QuanvLayer: Layer {
         let per = channels * h * w, oh = h / 2, ow = w / 2
         let out = pixels.withUnsafeBufferPointer { p in
             Quanvolution.apply(images: p.baseAddress! + range.lowerBound * per, n: range.count, channels: channels,
-                               height: h, width: w, circuit: circuit)
+                               height: h, width: w, circuit: circuit, threads: threads)
         }
+        fixedPatches += range.count * channels * oh * ow
         _ = UnsafeMutableBufferPointer(start: output.data + range.lowerBound * 4 * channels * oh * ow, count: out.count)
             .update(fromContentsOf: out)
     }
@@ -135,6 +163,7 @@ public final class QuanvLayer: Layer {
     public func backward(_ dy: Tensor) -> Tensor {
         gradInput.resize(inShape)
         gradInput.zero()
+        defer { meter.backward(counters: counters) }
         guard mode == .trainable, let ex = executor else { return gradInput }
         let n = inShape[0], h = inShape[2], w = inShape[3], oh = h / 2, ow = w / 2
         let patches = oh * ow, samples = n * channels * patches
@@ -147,7 +176,7 @@ public final class QuanvLayer: Layer {
                 up[(plane * patches + k) * 4 + q] = Double(g[(img * 4 * channels + 4 * ch + q) * patches + k])
             } }
         }
-        let grads = ex.backward(upstream: up)
+        let grads = ex.backward(upstream: up, method: diffMethod)
         let gw = storage.gradients + wOff
         for j in 0..<grads.weights.count { gw[j] += Float(grads.weights[j]) }
         let gx = gradInput.data

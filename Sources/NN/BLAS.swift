@@ -14,14 +14,11 @@ import Glibc
 #endif
 
 public enum Compute {
-    /// Process-level thread settings, for executables: OpenBLAS's worker threads (the library
-    /// has one pool per process) and `Parallel.threads`, which only Quantum's kernels still read.
-    /// NN layers do not read either switch: they run on the `Threads` of the `NNContext` their
-    /// network was built with.
+    /// OpenBLAS's worker threads: the C library has one pool per process, so this stays a
+    /// process-level setting made by the executables. Our own kernels (NN, Quantum, Datasets) do
+    /// not read it: they run on the `Threads` value they were constructed with.
     public static func setThreads(_ n: Int) {
-        let t = Swift.max(1, n)
-        Parallel.threads = t
-        openblas_set_num_threads(Int32(t))
+        openblas_set_num_threads(Int32(Swift.max(1, n)))
     }
 
     /// The kernel family OpenBLAS chose at load time, e.g. "SkylakeX", "Haswell", "Prescott".

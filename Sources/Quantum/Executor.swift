@@ -1,6 +1,8 @@
 // Batched statevector execution of a Circuit: forward <Z_i> for B independent states and the
-// adjoint vector-Jacobian product. Threads split the batch; a single large state (batch 1,
-// >= 14 qubits) is split over amplitudes instead.
+// vector-Jacobian product by the adjoint method (here) or the parameter-shift rule
+// (ParameterShift.swift). Threads split the batch; a single large state (batch 1, >=
+// settings.amplitudeParallelQubits) is split over amplitudes instead. Every run is counted in
+// `counters`, every buffer in `reservedBytes` (ExecutorMemory.swift).
 
 import Core
 import Foundation
@@ -11,10 +13,11 @@ import Foundation
 /// expvals [B, nQubits] with expvals[b, i] = <psi_b| Z_i |psi_b>.
 public final class CircuitExecutor {
     public let circuit: Circuit
+    public let settings: ExecutorSettings
     let program: Program
-    /// Flattened step table: kind 0 = dense 2x2, 1 = diagonal, 2 = CNOT, 3 = CZ, 4 = controlled 2x2,
-    /// 5 = dense 2x2 on the target fused with a following CNOT (bitA = control, bitB = target).
-    let kinds: [UInt8]
+    let fuse: Bool
+    /// Flattened step table (see Step.table): kernel, bits, whether the matrix reads inputs.
+    let kinds: [StepKind]
     let bitA: [Int]
     let bitB: [Int]
     let dependsOnInputs: [Bool]
@@ -22,46 +25,47 @@ public final class CircuitExecutor {
     /// Amplitudes of the last forward: [batch][dim] real parts, then imaginary parts.
     private var re: UnsafeMutablePointer<Double>
     private var im: UnsafeMutablePointer<Double>
-    private var capacity = 0
+    /// Amplitudes allocated in re (and in im).
+    private(set) var capacity = 0
     public private(set) var batch = 0
     var slotAngles: [Double] = []
-    /// Qubit count from which a single state is split over threads by amplitude.
-    public static var amplitudeParallelQubits = 14
-    /// Circuits up to this many qubits run on the lane layout (8 samples per SIMD vector);
-    /// larger ones on the shard kernels. Tests set it to 0 to cover the shard path.
-    public static var laneMaxQubits = 12
     /// Lane-layout states of the last forward: [chunk][re dim | im dim].
     var lanes: UnsafeMutablePointer<Lane>
-    private var laneCapacity = 0
+    /// Lane vectors allocated in `lanes`.
+    private(set) var laneCapacity = 0
+    /// Circuits run so far (forward samples, parameter-shift circuits, adjoint sweeps).
+    public internal(set) var counters = CircuitCounters()
+    /// Largest transient workspace (adjoint buffers, parameter-shift readouts) allocated so far, bytes.
+    var workspacePeakBytes = 0
+    /// Runs the shifted circuits of the parameter-shift rule (created on first use).
+    var shiftExecutor: CircuitExecutor?
+    /// Set on a shift executor during its forward: rows share their sample's matrices.
+    var shiftPlan: ShiftPlan?
     /// Whether the last forward used the lane layout / shared non-input matrices.
     private(set) var usedLanes = false
     private(set) var lastForwardShared = false
 
-    public init(circuit: Circuit, fuse: Bool = true) {
+    public init(circuit: Circuit, settings: ExecutorSettings, fuse: Bool = true) {
         self.circuit = circuit
+        self.settings = settings
+        self.fuse = fuse
         program = Program(circuit, fuse: fuse)
         dim = 1 << circuit.nQubits
-        var k: [UInt8] = [], a: [Int] = [], b: [Int] = [], d: [Bool] = []
-        for s in program.steps {
-            switch s {
-            case let .single(bit, _, diag, dep): k.append(diag ? 1 : 0); a.append(bit); b.append(-1); d.append(dep)
-            case let .cnot(c, t): k.append(2); a.append(c); b.append(t); d.append(false)
-            case let .cz(x, y): k.append(3); a.append(x); b.append(y); d.append(false)
-            case let .controlled(c, t, _, _, dep): k.append(4); a.append(c); b.append(t); d.append(dep)
-            case let .fusedCNOT(c, t, _, dep): k.append(5); a.append(c); b.append(t); d.append(dep)
-            }
-        }
-        kinds = k; bitA = a; bitB = b; dependsOnInputs = d
+        let table = program.steps.map(\.table)
+        kinds = table.map(\.kind); bitA = table.map(\.bitA); bitB = table.map(\.bitB)
+        dependsOnInputs = table.map(\.dependsOnInputs)
         re = .allocate(capacity: 1); im = .allocate(capacity: 1)
         lanes = .allocate(capacity: 1)
     }
 
     deinit { re.deallocate(); im.deallocate(); lanes.deallocate() }
 
-    func reserveLanes(_ chunks: Int) {
-        if chunks * 2 * dim > laneCapacity {
+    /// Lane-layout states for `batch` samples (ceil(batch / laneWidth) chunks).
+    func reserveLanes(batch: Int) {
+        let need = laneVectors(batch: batch)
+        if need > laneCapacity {
             lanes.deallocate()
-            laneCapacity = chunks * 2 * dim
+            laneCapacity = need
             lanes = .allocate(capacity: laneCapacity)
         }
     }
@@ -70,9 +74,9 @@ public final class CircuitExecutor {
     public var passes: Int { kinds.count }
 
     private func reserve(_ b: Int) {
-        if b * dim > capacity {
+        if shardAmplitudes(batch: b) > capacity {
             re.deallocate(); im.deallocate()
-            capacity = b * dim
+            capacity = shardAmplitudes(batch: b)
             re = .allocate(capacity: capacity); im = .allocate(capacity: capacity)
         }
     }
@@ -87,28 +91,28 @@ public final class CircuitExecutor {
         }
     }
 
-    /// Applies step s with matrix m to one state, optionally split over threads by amplitude.
+    /// Applies step s with matrix m to one state, split over `threads` by amplitude (inline when serial).
     @inline(__always)
-    func apply(_ s: Int, _ m: Mat2, _ r: UnsafeMutablePointer<Double>, _ i: UnsafeMutablePointer<Double>, parallel: Bool) {
+    func apply(_ s: Int, _ m: Mat2, _ r: UnsafeMutablePointer<Double>, _ i: UnsafeMutablePointer<Double>, threads: Threads) {
         let n = circuit.nQubits
         let a = bitA[s], b = bitB[s]
         let range: Int
         switch kinds[s] {
-        case 0: range = dim >> 1
-        case 1: range = dim
-        default: range = dim >> 2
+        case .dense: range = dim >> 1
+        case .diagonal: range = dim
+        case .cnot, .cz, .controlled, .denseThenCNOT: range = dim >> 2
         }
         func run(_ lo: Int, _ hi: Int) {
             switch kinds[s] {
-            case 0: Kernels.apply2x2(r, i, bit: a, m, lo, hi)
-            case 1: Kernels.applyDiagonal(r, i, bit: a, m, lo, hi)
-            case 2: Kernels.applyCNOT(r, i, control: a, target: b, lo, hi)
-            case 3: Kernels.applyCZ(r, i, a, b, lo, hi)
-            case 4: Kernels.applyControlled2x2(r, i, control: a, target: b, m, lo, hi)
-            default: Kernels.apply2x2ThenCNOT(r, i, control: a, target: b, m, lo, hi)
+            case .dense: Kernels.apply2x2(r, i, bit: a, m, lo, hi)
+            case .diagonal: Kernels.applyDiagonal(r, i, bit: a, m, lo, hi)
+            case .cnot: Kernels.applyCNOT(r, i, control: a, target: b, lo, hi)
+            case .cz: Kernels.applyCZ(r, i, a, b, lo, hi)
+            case .controlled: Kernels.applyControlled2x2(r, i, control: a, target: b, m, lo, hi)
+            case .denseThenCNOT: Kernels.apply2x2ThenCNOT(r, i, control: a, target: b, m, lo, hi)
             }
         }
-        if parallel && n > 1 { Parallel.forChunks(range, minPerChunk: 1 << 12, run) } else { run(0, range) }
+        if n > 1 { threads.forChunks(range, minPerChunk: 1 << 12, run) } else { run(0, range) }
     }
 
     /// Forward from inputs and weights; returns expvals [B, nQubits].
@@ -135,6 +139,7 @@ public final class CircuitExecutor {
             }
         }
         forwardSlots(batch: batch, shareNonInput: true, expvals: expvals)
+        counters.forward += batch
     }
 
     /// Forward from the slot angles already in `slotAngles` ([B, nSlots]). With shareNonInput,
@@ -143,11 +148,12 @@ public final class CircuitExecutor {
         self.batch = batch
         guard batch > 0 else { return }
         lastForwardShared = shareNonInput
-        usedLanes = circuit.nQubits <= CircuitExecutor.laneMaxQubits
+        usedLanes = usesLanes
         if usedLanes { laneForward(batch: batch, shareNonInput: shareNonInput, expvals: expvals); return }
         reserve(batch)
         let nSteps = kinds.count, n = circuit.nQubits, ns = program.nSlots, dim = self.dim
-        let ampParallel = batch == 1 && n >= CircuitExecutor.amplitudeParallelQubits
+        let ampParallel = batch == 1 && n >= settings.amplitudeParallelQubits
+        let threads = settings.threads, ampThreads = ampParallel ? threads : .serial
         slotAngles.withUnsafeBufferPointer { ang in
             let shared = shareNonInput && batch > 0
                 ? (0..<nSteps).map { dependsOnInputs[$0] ? Mat2.identity : stepMatrix($0, ang.baseAddress!) } : []
@@ -157,23 +163,19 @@ public final class CircuitExecutor {
                 for b in lo..<hi {
                     let r = self.re + b * dim, i = self.im + b * dim
                     let a = ang.baseAddress! + b * ns
-                    if ampParallel {
-                        Parallel.forChunks(dim, minPerChunk: 1 << 16) { lo, hi in
-                            (r + lo).initialize(repeating: 0, count: hi - lo); (i + lo).initialize(repeating: 0, count: hi - lo)
-                        }
-                    } else {
-                        r.initialize(repeating: 0, count: dim); i.initialize(repeating: 0, count: dim)
+                    ampThreads.forChunks(dim, minPerChunk: 1 << 16) { lo, hi in
+                        (r + lo).initialize(repeating: 0, count: hi - lo); (i + lo).initialize(repeating: 0, count: hi - lo)
                     }
                     r[0] = 1
                     for s in 0..<nSteps {
                         let m = (!shared.isEmpty && !self.dependsOnInputs[s]) ? shared[s] : self.stepMatrix(s, a)
-                        self.apply(s, m, r, i, parallel: ampParallel)
+                        self.apply(s, m, r, i, threads: ampThreads)
                     }
                     z.initialize(repeating: 0, count: n)
                     if ampParallel {
                         // Per-thread partial sums of the readout, combined under a lock.
                         let lock = NSLock()
-                        Parallel.forChunks(dim, minPerChunk: 1 << 16) { lo, hi in
+                        threads.forChunks(dim, minPerChunk: 1 << 16) { lo, hi in
                             var part = [Double](repeating: 0, count: n)
                             part.withUnsafeMutableBufferPointer {
                                 Kernels.accumulateZ(r, i, local: n, base: 0, lo, hi, into: $0.baseAddress!, bits: n)
@@ -186,27 +188,32 @@ public final class CircuitExecutor {
                     for w in 0..<n { expvals[b * n + w] = z[n - 1 - w] }
                 }
             }
-            if ampParallel { body(0, batch) } else { Parallel.forChunks(batch, body) }
+            if ampParallel { body(0, batch) } else { threads.forChunks(batch, body) }
         }
     }
 
-    /// Adjoint vector-Jacobian product of sum_{b,i} g[b,i] <Z_i>_b after `forward`.
+    /// Vector-Jacobian product of sum_{b,i} g[b,i] <Z_i>_b after `forward`, by `method`.
     /// Writes gradInputs [B, nInputs] and gradWeights [nWeights] (summed over the batch).
     public func backward(upstream: UnsafePointer<Double>, gradInputs: UnsafeMutablePointer<Double>?,
-                         gradWeights: UnsafeMutablePointer<Double>?) {
+                         gradWeights: UnsafeMutablePointer<Double>?, method: DiffMethod) {
         let ns = program.nSlots
         var slotGrads = [Double](repeating: 0, count: Swift.max(1, batch * ns))
-        slotGrads.withUnsafeMutableBufferPointer { sg in backwardSlots(upstream: upstream, slotGrads: sg.baseAddress!) }
+        slotGrads.withUnsafeMutableBufferPointer { sg in
+            switch method {
+            case .adjoint: backwardSlots(upstream: upstream, slotGrads: sg.baseAddress!)
+            case .parameterShift: parameterShiftSlots(upstream: upstream, slotGrads: sg.baseAddress!)
+            }
+        }
         mapSlotGradients(slotGrads, gradInputs: gradInputs, gradWeights: gradWeights)
     }
 
     /// Array convenience: returns (gradInputs [B, nInputs], gradWeights [nWeights]).
-    public func backward(upstream: [Double]) -> (inputs: [Double], weights: [Double]) {
+    public func backward(upstream: [Double], method: DiffMethod = .adjoint) -> (inputs: [Double], weights: [Double]) {
         precondition(upstream.count == batch * circuit.nQubits, "backward: upstream must be [\(batch), \(circuit.nQubits)]")
         var gi = [Double](repeating: 0, count: batch * circuit.nInputs)
         var gw = [Double](repeating: 0, count: circuit.nWeights)
         upstream.withUnsafeBufferPointer { g in gi.withUnsafeMutableBufferPointer { x in gw.withUnsafeMutableBufferPointer { w in
-            backward(upstream: g.baseAddress!, gradInputs: x.baseAddress, gradWeights: w.baseAddress)
+            backward(upstream: g.baseAddress!, gradInputs: x.baseAddress, gradWeights: w.baseAddress, method: method)
         } } }
         return (gi, gw)
     }
@@ -231,12 +238,17 @@ public final class CircuitExecutor {
 
     /// Per-sample slot gradients [B, nSlots] by the adjoint method.
     func backwardSlots(upstream: UnsafePointer<Double>, slotGrads: UnsafeMutablePointer<Double>) {
+        counters.adjointSweeps += batch
         if usedLanes { laneBackward(upstream: upstream, slotGrads: slotGrads); return }
         let nSteps = kinds.count, n = circuit.nQubits, ns = program.nSlots, dim = self.dim
-        let ampParallel = batch == 1 && n >= CircuitExecutor.amplitudeParallelQubits
+        let ampParallel = batch == 1 && n >= settings.amplitudeParallelQubits
+        let ampThreads = ampParallel ? settings.threads : .serial
+        let workspace = WorkspaceTally()
+        defer { workspacePeakBytes = Swift.max(workspacePeakBytes, workspace.bytes) }
         slotAngles.withUnsafeBufferPointer { ang in
             let body: (Int, Int) -> Void = { lo, hi in
-                let pr = UnsafeMutablePointer<Double>.allocate(capacity: 4 * dim)
+                let pr = UnsafeMutablePointer<Double>.allocate(capacity: self.adjointWorkspaceDoubles)
+                workspace.add(self.adjointWorkspaceDoubles * MemoryLayout<Double>.stride)
                 defer { pr.deallocate() }
                 let pi = pr + dim, lr = pr + 2 * dim, li = pr + 3 * dim
                 for b in lo..<hi {
@@ -251,52 +263,52 @@ public final class CircuitExecutor {
                         lr[k] = h * pr[k]; li[k] = h * pi[k]
                     }
                     for s in stride(from: nSteps - 1, through: 0, by: -1) {
-                        self.adjointStep(s, a, pr, pi, lr, li, slotGrads + b * ns, parallel: ampParallel)
+                        self.adjointStep(s, a, pr, pi, lr, li, slotGrads + b * ns, threads: ampThreads)
                     }
                 }
             }
-            if ampParallel { body(0, batch) } else { Parallel.forChunks(batch, body) }
+            if ampParallel { body(0, batch) } else { settings.threads.forChunks(batch, body) }
         }
     }
 
     /// Undoes step s on phi and lambda and adds 2 Re <lambda| dU |phi> to each of its slots.
     private func adjointStep(_ s: Int, _ a: UnsafePointer<Double>, _ pr: UnsafeMutablePointer<Double>,
                              _ pi: UnsafeMutablePointer<Double>, _ lr: UnsafeMutablePointer<Double>,
-                             _ li: UnsafeMutablePointer<Double>, _ grads: UnsafeMutablePointer<Double>, parallel: Bool) {
+                             _ li: UnsafeMutablePointer<Double>, _ grads: UnsafeMutablePointer<Double>, threads: Threads) {
         switch program.steps[s] {
         case .cnot, .cz:
-            apply(s, .identity, pr, pi, parallel: parallel)
-            apply(s, .identity, lr, li, parallel: parallel)
+            apply(s, .identity, pr, pi, threads: threads)
+            apply(s, .identity, lr, li, threads: threads)
         case let .fusedCNOT(c, t, factors, _):
             // V = CNOT (U on t): V^dagger = U^dagger CNOT, so undo the CNOT on both, then U.
-            Kernels.applyCNOTAll(pr, pi, control: c, target: t, dim: dim, parallel: parallel)
-            Kernels.applyCNOTAll(lr, li, control: c, target: t, dim: dim, parallel: parallel)
+            Kernels.applyCNOTAll(pr, pi, control: c, target: t, dim: dim, threads: threads)
+            Kernels.applyCNOTAll(lr, li, control: c, target: t, dim: dim, threads: threads)
             let u = program.matrix(factors, a).dagger
-            let m = contraction(control: -1, target: t, u, pr, pi, lr, li, range: dim >> 1, parallel: parallel)
+            let m = contraction(control: -1, target: t, u, pr, pi, lr, li, range: dim >> 1, threads: threads)
             for (slot, d) in program.derivatives(factors, a) { grads[slot] += 2 * d.realContraction(m) }
         case let .single(bit, factors, _, _):
             let u = program.matrix(factors, a).dagger
             let hasSlots = factors.contains { $0.1 >= 0 }
             if !hasSlots {
-                apply(s, u, pr, pi, parallel: parallel); apply(s, u, lr, li, parallel: parallel)
+                apply(s, u, pr, pi, threads: threads); apply(s, u, lr, li, threads: threads)
                 return
             }
-            let m = contraction(control: -1, target: bit, u, pr, pi, lr, li, range: dim >> 1, parallel: parallel)
+            let m = contraction(control: -1, target: bit, u, pr, pi, lr, li, range: dim >> 1, threads: threads)
             for (slot, d) in program.derivatives(factors, a) { grads[slot] += 2 * d.realContraction(m) }
         case let .controlled(c, t, f, slot, _):
             let u = f.matrix(a[slot]).dagger
-            let m = contraction(control: c, target: t, u, pr, pi, lr, li, range: dim >> 2, parallel: parallel)
+            let m = contraction(control: c, target: t, u, pr, pi, lr, li, range: dim >> 2, threads: threads)
             grads[slot] += 2 * f.derivative(a[slot]).realContraction(m)
         }
     }
 
     private func contraction(control: Int, target: Int, _ u: Mat2, _ pr: UnsafeMutablePointer<Double>,
                              _ pi: UnsafeMutablePointer<Double>, _ lr: UnsafeMutablePointer<Double>,
-                             _ li: UnsafeMutablePointer<Double>, range: Int, parallel: Bool) -> Mat2 {
-        if !parallel { return Kernels.adjointStep(pr, pi, lr, li, control: control, target: target, u, 0, range) }
+                             _ li: UnsafeMutablePointer<Double>, range: Int, threads: Threads) -> Mat2 {
+        if threads.count == 1 { return Kernels.adjointStep(pr, pi, lr, li, control: control, target: target, u, 0, range) }
         let lock = NSLock()
         var total = Mat2.zero
-        Parallel.forChunks(range, minPerChunk: 1 << 12) { lo, hi in
+        threads.forChunks(range, minPerChunk: 1 << 12) { lo, hi in
             let m = Kernels.adjointStep(pr, pi, lr, li, control: control, target: target, u, lo, hi)
             lock.lock()
             total = Mat2(total.ar + m.ar, total.ai + m.ai, total.br + m.br, total.bi + m.bi,

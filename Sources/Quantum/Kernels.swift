@@ -89,14 +89,10 @@ enum Kernels {
         }
     }
 
-    /// CNOT over a whole shard of 2^local amplitudes (dim), optionally split over threads.
+    /// CNOT over a whole shard of 2^local amplitudes (dim), split over `threads` (inline when serial).
     static func applyCNOTAll(_ re: UnsafeMutablePointer<Double>, _ im: UnsafeMutablePointer<Double>,
-                             control: Int, target: Int, dim: Int, parallel: Bool) {
-        if parallel {
-            Parallel.forChunks(dim >> 2, minPerChunk: 1 << 12) { lo, hi in applyCNOT(re, im, control: control, target: target, lo, hi) }
-        } else {
-            applyCNOT(re, im, control: control, target: target, 0, dim >> 2)
-        }
+                             control: Int, target: Int, dim: Int, threads: Threads) {
+        threads.forChunks(dim >> 2, minPerChunk: 1 << 12) { lo, hi in applyCNOT(re, im, control: control, target: target, lo, hi) }
     }
 
     /// A 2x2 on `target` followed by CNOT(control, target) in one pass: where the control bit is

@@ -1,49 +1,57 @@
-// Batched forward and adjoint backward for small circuits on the lane layout (8 samples per SIMD
-// vector, see LaneKernels.swift). Used by CircuitExecutor when nQubits <= laneMaxQubits; results
-// are identical to the shard path (tests run both).
+// Batched forward and adjoint backward for small circuits on the lane layout (laneWidth = 4
+// samples per SIMD vector, see LaneKernels.swift). Used by CircuitExecutor when nQubits <=
+// settings.laneMaxQubits; results are identical to the shard path (tests run both).
 
 import Core
 
 extension CircuitExecutor {
-    /// Matrix of step s for each of the 8 lanes of chunk `ch` (padding lanes repeat the last sample).
+    /// Matrix of step s for each of the laneWidth lanes of chunk `ch` (padding lanes repeat the last
+    /// sample). With a shift plan, a row's matrix is its sample's unshifted one except at the step
+    /// that holds the row's shifted angle.
     @inline(__always)
-    func laneMatrix(_ s: Int, chunk ch: Int, batch: Int, _ ang: UnsafePointer<Double>, dagger: Bool) -> LaneMat {
+    func laneMatrix(_ s: Int, chunk ch: Int, batch: Int, _ ang: UnsafePointer<Double>, dagger: Bool,
+                    plan: ShiftPlan? = nil) -> LaneMat {
         let ns = program.nSlots
         var m = LaneMat(.identity)
         for l in 0..<laneWidth {
             let b = Swift.min(ch * laneWidth + l, batch - 1)
-            let x = stepMatrix(s, ang + b * ns)
+            let x: Mat2
+            if let p = plan, p.stepOfEvaluation[b % p.evaluationsPerSample] != s {
+                x = p.base[(b / p.evaluationsPerSample) * p.steps + s]
+            } else {
+                x = stepMatrix(s, ang + b * ns)
+            }
             m.set(l, dagger ? x.dagger : x)
         }
         return m
     }
 
     @inline(__always)
-    func laneApply(_ kind: UInt8, _ a: Int, _ b: Int, _ m: LaneMat, _ re: UnsafeMutablePointer<Lane>,
+    func laneApply(_ kind: StepKind, _ a: Int, _ b: Int, _ m: LaneMat, _ re: UnsafeMutablePointer<Lane>,
                    _ im: UnsafeMutablePointer<Lane>) {
         switch kind {
-        case 0: LaneKernels.apply2x2(re, im, dim: dim, bit: a, m)
-        case 1: LaneKernels.applyDiagonal(re, im, dim: dim, bit: a, m)
-        case 2: LaneKernels.applyCNOT(re, im, dim: dim, control: a, target: b)
-        case 3: LaneKernels.applyCZ(re, im, dim: dim, a, b)
-        case 4: LaneKernels.applyControlled(re, im, dim: dim, control: a, target: b, m)
-        default: LaneKernels.apply2x2(re, im, dim: dim, bit: b, m, swapMask: 1 << a)
+        case .dense: LaneKernels.apply2x2(re, im, dim: dim, bit: a, m)
+        case .diagonal: LaneKernels.applyDiagonal(re, im, dim: dim, bit: a, m)
+        case .cnot: LaneKernels.applyCNOT(re, im, dim: dim, control: a, target: b)
+        case .cz: LaneKernels.applyCZ(re, im, dim: dim, a, b)
+        case .controlled: LaneKernels.applyControlled(re, im, dim: dim, control: a, target: b, m)
+        case .denseThenCNOT: LaneKernels.apply2x2(re, im, dim: dim, bit: b, m, swapMask: 1 << a)
         }
     }
 
     /// Forward on the lane layout; states stay in `lanes` ([chunk][re dim | im dim]).
     func laneForward(batch: Int, shareNonInput: Bool, expvals: UnsafeMutablePointer<Double>) {
         let chunks = (batch + laneWidth - 1) / laneWidth
-        reserveLanes(chunks)
+        reserveLanes(batch: batch)
         let n = circuit.nQubits, dim = self.dim, nSteps = kinds.count
         let kinds = self.kinds, bitA = self.bitA, bitB = self.bitB, dep = self.dependsOnInputs
-        let lanes = self.lanes
+        let lanes = self.lanes, plan = shiftPlan
         slotAngles.withUnsafeBufferPointer { angBuf in
             let ang = angBuf.baseAddress!
             let shared = (0..<nSteps).map { s in
-                shareNonInput && !dep[s] && kinds[s] != 2 && kinds[s] != 3 ? LaneMat(stepMatrix(s, ang)) : LaneMat(.identity)
+                shareNonInput && !dep[s] && !kinds[s].isPermutation ? LaneMat(stepMatrix(s, ang)) : LaneMat(.identity)
             }
-            Parallel.forChunks(chunks) { lo, hi in
+            settings.threads.forChunks(chunks) { lo, hi in
                 let z = UnsafeMutablePointer<Lane>.allocate(capacity: n)
                 defer { z.deallocate() }
                 for ch in lo..<hi {
@@ -53,9 +61,9 @@ extension CircuitExecutor {
                     for s in 0..<nSteps {
                         let k = kinds[s]
                         let m: LaneMat
-                        if k == 2 || k == 3 { m = shared[s] }  // permutations: matrix unused
+                        if k.isPermutation { m = shared[s] }  // matrix unused
                         else if shareNonInput && !dep[s] { m = shared[s] }
-                        else { m = self.laneMatrix(s, chunk: ch, batch: batch, ang, dagger: false) }
+                        else { m = self.laneMatrix(s, chunk: ch, batch: batch, ang, dagger: false, plan: plan) }
                         self.laneApply(k, bitA[s], bitB[s], m, re, im)
                     }
                     LaneKernels.expvals(re, im, n: n, into: z)
@@ -74,6 +82,8 @@ extension CircuitExecutor {
         let kinds = self.kinds, bitA = self.bitA, bitB = self.bitB, dep = self.dependsOnInputs
         let lanes = self.lanes, shareable = lastForwardShared
         let program = self.program
+        let workspace = WorkspaceTally()
+        defer { workspacePeakBytes = Swift.max(workspacePeakBytes, workspace.bytes) }
         slotAngles.withUnsafeBufferPointer { angBuf in
             let ang = angBuf.baseAddress!
             // Steps that read no inputs: inverse matrix and derivative matrices built once.
@@ -90,8 +100,9 @@ extension CircuitExecutor {
                 default: break
                 }
             }
-            Parallel.forChunks(chunks) { lo, hi in
-                let pr = UnsafeMutablePointer<Lane>.allocate(capacity: 4 * dim + n)
+            settings.threads.forChunks(chunks) { lo, hi in
+                let pr = UnsafeMutablePointer<Lane>.allocate(capacity: self.laneAdjointWorkspaceVectors)
+                workspace.add(self.laneAdjointWorkspaceVectors * MemoryLayout<Lane>.stride)
                 defer { pr.deallocate() }
                 let pi = pr + dim, lr = pr + 2 * dim, li = pr + 3 * dim, g = pr + 4 * dim
                 for ch in lo..<hi {
@@ -108,7 +119,7 @@ extension CircuitExecutor {
                     }
                     for s in stride(from: nSteps - 1, through: 0, by: -1) {
                         let k = kinds[s]
-                        if k == 2 || k == 3 {
+                        if k.isPermutation {
                             self.laneApply(k, bitA[s], bitB[s], sharedDag[s], pr, pi)
                             self.laneApply(k, bitA[s], bitB[s], sharedDag[s], lr, li)
                             continue
@@ -117,14 +128,15 @@ extension CircuitExecutor {
                         let u = isShared ? sharedDag[s] : self.laneMatrix(s, chunk: ch, batch: batch, ang, dagger: true)
                         // Fused CNOT steps: V = CNOT (U on target), V^dagger = U^dagger CNOT, i.e.
                         // load swapped where the control bit is set, then the plain adjoint step.
-                        let swap = k == 5 ? 1 << bitA[s] : 0
-                        let target = k == 4 || k == 5 ? bitB[s] : bitA[s]
+                        let swap = k == .denseThenCNOT ? 1 << bitA[s] : 0
+                        let target = k == .controlled || k == .denseThenCNOT ? bitB[s] : bitA[s]
+                        let control = k == .controlled ? bitA[s] : -1
                         if !program.stepHasSlots[s] {
-                            LaneKernels.adjointApply(pr, pi, dim: dim, control: k == 4 ? bitA[s] : -1, target: target, u, swapMask: swap)
-                            LaneKernels.adjointApply(lr, li, dim: dim, control: k == 4 ? bitA[s] : -1, target: target, u, swapMask: swap)
+                            LaneKernels.adjointApply(pr, pi, dim: dim, control: control, target: target, u, swapMask: swap)
+                            LaneKernels.adjointApply(lr, li, dim: dim, control: control, target: target, u, swapMask: swap)
                             continue
                         }
-                        let m = LaneKernels.adjointStep(pr, pi, lr, li, dim: dim, control: k == 4 ? bitA[s] : -1,
+                        let m = LaneKernels.adjointStep(pr, pi, lr, li, dim: dim, control: control,
                                                         target: target, u, swapMask: swap)
                         if isShared {
                             for (slot, d) in sharedDer[s] {

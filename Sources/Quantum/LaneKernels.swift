@@ -118,7 +118,7 @@ enum LaneKernels {
         }
     }
 
-    /// Adjoint step (see Kernels.adjointStep) for 8 lanes at once; control < 0: uncontrolled.
+    /// Adjoint step (see Kernels.adjointStep) for laneWidth lanes at once; control < 0: uncontrolled.
     /// Returns M_ab per lane.
     static func adjointStep(_ pr: UnsafeMutablePointer<Lane>, _ pi: UnsafeMutablePointer<Lane>,
                             _ lr: UnsafeMutablePointer<Lane>, _ li: UnsafeMutablePointer<Lane>, dim: Int,

@@ -16,6 +16,37 @@ enum Step {
     case controlled(control: Int, target: Int, factor: Elementary, slot: Int, dependsOnInputs: Bool)
 }
 
+/// The kernel a lowered step runs: the flat step table of CircuitExecutor and both engines switch on this.
+enum StepKind: UInt8 {
+    /// Dense 2x2 on one bit.
+    case dense
+    /// Diagonal 2x2 on one bit.
+    case diagonal
+    case cnot
+    case cz
+    /// 2x2 on the target where the control bit is set.
+    case controlled
+    /// Dense 2x2 on the target followed by CNOT(control, target) in one pass.
+    case denseThenCNOT
+
+    /// Permutation/sign steps: no matrix, no angle.
+    var isPermutation: Bool { self == .cnot || self == .cz }
+}
+
+extension Step {
+    /// Kernel, bits (bitA: the only bit, or the control; bitB: the target, -1 for one-bit steps)
+    /// and whether the step's matrix reads inputs, for the executor's flat step table.
+    var table: (kind: StepKind, bitA: Int, bitB: Int, dependsOnInputs: Bool) {
+        switch self {
+        case let .single(bit, _, diag, dep): return (diag ? .diagonal : .dense, bit, -1, dep)
+        case let .cnot(c, t): return (.cnot, c, t, false)
+        case let .cz(x, y): return (.cz, x, y, false)
+        case let .controlled(c, t, _, _, dep): return (.controlled, c, t, dep)
+        case let .fusedCNOT(c, t, _, dep): return (.denseThenCNOT, c, t, dep)
+        }
+    }
+}
+
 /// A compiled circuit: steps plus the slot table.
 struct Program {
     let nQubits: Int

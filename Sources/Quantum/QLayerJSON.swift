@@ -7,9 +7,9 @@ import Foundation
 public enum QLayerEvaluator {
     /// Input: {"template": "strong"|"basic", "wires": n, "layers": L, "rotation": "X"|"Y"|"Z"
     /// (default X), "inputs": [k <= n], "weights": PennyLane shape [L, n, 3] or [L, n] nested,
-    /// "diff_method": optional (default "best")}.
+    /// "diff_method": optional, "adjoint" (default) or "parameter-shift"}.
     /// Output: {"expvals": [n], "jacobian_inputs": [n][k], "jacobian_weights": [n][L*n*3 or L*n],
-    /// "diff_method": method that ran, "diff_note": why}.
+    /// "diff_method": the method that ran}.
     public static func evaluate(json: Data) throws -> Data {
         guard case .object(let obj)? = try? JSONDecoder().decode(JSONValue.self, from: json) else {
             throw DeepfakeError("qlayer: the file is not a JSON object; expected {\"template\", \"wires\", \"layers\", \"inputs\", \"weights\"}")
@@ -37,16 +37,19 @@ public enum QLayerEvaluator {
         guard let weights = flatten(obj["weights"], shape: shape) else {
             throw DeepfakeError("qlayer: 'weights' must have shape \(shapeText) for template '\(template.rawValue)' with \(layers) layer(s) on \(wires) wire(s)")
         }
-        let res = try DiffMethod.resolve(string(obj["diff_method"]) ?? "best")
+        let methodName = string(obj["diff_method"]) ?? DiffMethod.adjoint.rawValue
+        guard let method = DiffMethod(rawValue: methodName) else {
+            throw DeepfakeError("qlayer: unknown diff_method '\(methodName)'; valid choices: \(DiffMethod.allCases.map(\.rawValue).joined(separator: ", "))")
+        }
         let circuit = Templates.layerCircuit(template: template, wires: wires, layers: layers,
                                              features: inputs.count, rotation: rotation)
-        let j = Gradients.jacobian(circuit: circuit, inputs: inputs, weights: weights, method: res.method)
+        let j = Gradients.jacobian(circuit: circuit, inputs: inputs, weights: weights, method: method)
         func rows(_ flat: [Double], _ cols: Int) -> [[Double]] {
             (0..<wires).map { i in Array(flat[(i * cols)..<(i * cols + cols)]) }
         }
         let out: [String: Any] = ["expvals": j.expvals, "jacobian_inputs": rows(j.inputs, inputs.count),
                                   "jacobian_weights": rows(j.weights, weights.count),
-                                  "diff_method": res.method.rawValue, "diff_note": res.note]
+                                  "diff_method": method.rawValue]
         return try JSONSerialization.data(withJSONObject: out, options: [.sortedKeys])
     }
 

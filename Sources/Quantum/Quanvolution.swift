@@ -43,7 +43,7 @@ public struct QuanvolutionCircuit: Sendable {
             var c = Circuit(nQubits: 4, nInputs: 0, nWeights: randomLayer.nWeights)
             for w in 0..<4 where (j >> (3 - w)) & 1 == 1 { c.append(.x, wires: [w]) }
             c.append(contentsOf: randomLayer)
-            let ex = CircuitExecutor(circuit: c)
+            let ex = CircuitExecutor(circuit: c, settings: .serial)  // 16 one-sample runs
             _ = ex.forward(inputs: [], batch: 1, weights: weights)
             let a = ex.amplitudes(sample: 0)
             for k in 0..<16 { cr[j][k] = Float(a.re[k]); ci[j][k] = Float(a.im[k]) }
@@ -54,9 +54,9 @@ public struct QuanvolutionCircuit: Sendable {
 
 public enum Quanvolution {
     /// images [N, C, H, W] -> [N, 4C, H/2, W/2] (floor), channel 4c + i = <Z_i> of the patches
-    /// of input channel c. Threads split the (image, channel) planes.
+    /// of input channel c. `threads` split the (image, channel) planes.
     public static func apply(images: UnsafePointer<Float>, n: Int, channels: Int, height: Int, width: Int,
-                             circuit: QuanvolutionCircuit) -> [Float] {
+                             circuit: QuanvolutionCircuit, threads: Threads) -> [Float] {
         let oh = height / 2, ow = width / 2
         var out = [Float](repeating: 0, count: n * 4 * channels * oh * ow)
         let (ur, ui) = circuit.unitaryColumns()
@@ -64,7 +64,7 @@ public enum Quanvolution {
         out.withUnsafeMutableBufferPointer { ob in
             let o = ob.baseAddress!
             ur.withUnsafeBufferPointer { urp in ui.withUnsafeBufferPointer { uip in
-                Parallel.forChunks(n * channels) { lo, hi in
+                threads.forChunks(n * channels) { lo, hi in
                     for plane in lo..<hi {
                         let img = plane / channels, ch = plane % channels
                         let src = images + plane * height * width
@@ -133,7 +133,7 @@ public enum Quanvolution {
                 inputs += [base, base + 1, base + width, base + width + 1].map { Double(images[$0]) }
             } }
         }
-        let ex = CircuitExecutor(circuit: circuit.circuit)
+        let ex = CircuitExecutor(circuit: circuit.circuit, settings: .serial)
         let z = ex.forward(inputs: inputs, batch: n * channels * oh * ow, weights: circuit.weights)
         var out = [Float](repeating: 0, count: n * 4 * channels * oh * ow)
         for plane in 0..<(n * channels) {

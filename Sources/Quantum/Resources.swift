@@ -1,5 +1,6 @@
-// Resource counts of a circuit (qubits, gates by kind, depth, parameters, executions per training
-// step) and its OpenQASM 3 export, both read from the same Circuit the simulator runs.
+// Resource counts of a circuit (qubits, gates by kind, depth, parameters) and its OpenQASM 3
+// export, both read from the same Circuit the simulator runs. (Executions per training step are
+// counted by the executor that runs them: CircuitExecutor.counters.)
 
 import Foundation
 
@@ -29,24 +30,6 @@ public struct CircuitResources: Sendable, Equatable {
         depth = level.max() ?? 0
         trainableParameters = c.nWeights
         inputParameters = c.operations.reduce(0) { $0 + $1.params.filter { $0.source == .input }.count }
-    }
-
-    /// Circuit executions per training step for `batch` samples. Adjoint: one forward per sample
-    /// (the backward sweep reuses its state; counted as one execution as PennyLane does).
-    /// Parameter-shift: per sample one unshifted run plus 2 runs per shifted angle (4 for CRX),
-    /// over weight angles and, when `inputGradients`, input angles too.
-    public static func executionsPerStep(_ c: Circuit, batch: Int, method: DiffMethod, inputGradients: Bool = true) -> Int {
-        switch method {
-        case .adjoint: return batch
-        case .parameterShift:
-            var perSample = 1
-            for op in c.operations {
-                for p in op.params where p.source == .weight || (inputGradients && p.source == .input) {
-                    perSample += op.kind == .crx ? 4 : 2
-                }
-            }
-            return batch * perSample
-        }
     }
 }
 

@@ -114,7 +114,7 @@ public enum DeepfakeApp {
     /// Threads for our kernels and OpenBLAS: `nCPUs`, capped by the cores this process may use
     /// (a Slurm task's `SLURM_CPUS_PER_TASK`, else the machine's cores shared by the ranks on it),
     /// because oversubscribed BLAS threads slow training down several times. Sets OpenBLAS's
-    /// process-wide pool (and Quantum's `Parallel.threads`) and returns the count as the `Threads`
+    /// process-wide pool and returns the count as the `Threads`
     /// value handed to the model's NNContext and the data loaders.
     @discardableResult
     static func applyThreads(_ config: Config) -> Threads {

@@ -11,26 +11,21 @@ import Quantum
 import Storage
 
 enum QuantumModels {
-    /// Builds the model of `config.quanType` (HQNN or QNN, or its classical twin), logging the
-    /// device and differentiation method requested vs what runs.
+    /// Builds the model of `config.quanType` (HQNN or QNN, or its classical twin) with the
+    /// differentiation method the config resolves to, logging the device and method requested vs
+    /// what runs. `context`: the run's threads (also the circuit executors') and data-parallel group.
     static func make(_ config: Config, seed: UInt64, context: NNContext, log: RunLog) throws -> ClassifierModel {
-        let device = try QuantumDevice.resolve(config.qubitType.rawValue)
-        let diff = try DiffMethod.resolve(config.diffType.rawValue)
+        let q = QuantumSettings(config)
         if config.classicalTwin {
             log.info("classicalTwin: every quantum layer is replaced by a classical layer with the same inputs, outputs and trainable-parameter count")
         } else {
-            log.info("quantum device: \(device.note); diffType: \(diff.note)")
+            log.info("quantum device: \(q.device.note); diffType: \(q.diff.note)")
         }
         switch config.quanType {
         case .hqnn:
-            let template = try LayerTemplate.parse(config.typeLayers.rawValue)
-            if !config.classicalTwin {
-                // The states live on each rank: its share of the global batch.
-                try checkStateMemory(qubits: config.nQubits, batch: RankBatch.largestShare(global: config.batchSize, ranks: context.group?.size ?? 1))
-            }
             let model = HQNNModel(numChannels: config.numChannels, numClasses: 2, qubits: config.nQubits,
-                                  circuits: config.nQuantumLayers, layers: config.nLayers, template: template,
-                                  classicalTwin: config.classicalTwin, seed: seed,
+                                  circuits: config.nQuantumLayers, layers: config.nLayers, template: q.template,
+                                  diffMethod: q.diff.method, classicalTwin: config.classicalTwin, seed: seed,
                                   stem: .forImage(height: config.imageHeight, width: config.imageWidth), context: context)
             // A Classic run's best.h5 (warm start) gives the circuits the same trained features the
             // Classic model had: the fair way to ask what they add.
@@ -48,23 +43,34 @@ enum QuantumModels {
             log.info("QNN quanvolution mode: \(mode.rawValue) (" + [
                 QuanvLayer.Mode.cached: "trainable: false, patch: false: the fixed circuit's features are computed once per dataset and cached in HDF5",
                 .fixed: "patch: true: the fixed circuit runs as a layer in every forward pass, no cache",
-                .trainable: "trainable: true: the circuit angles are learned end to end with adjoint gradients",
+                .trainable: "trainable: true: the circuit angles are learned end to end with \(q.diff.method.rawValue) gradients",
             ][mode]! + ")")
             let norm = Normalisation.imageNet(channels: config.numChannels)
             return QNNModel(numChannels: config.numChannels, seed: seed, mode: mode, mean: norm.mean, std: norm.std,
-                            classicalTwin: config.classicalTwin, context: context)
+                            diffMethod: q.diff.method, classicalTwin: config.classicalTwin, context: context)
         }
     }
 
-    /// The simulator keeps one complex-double state (16 bytes x 2^n) per sample of a batch; refuse
-    /// sizes that cannot fit in half of this machine's memory instead of failing mid-run.
-    static func checkStateMemory(qubits: Int, batch: Int) throws {
-        let bytes = 16.0 * pow(2.0, Double(qubits)) * Double(batch)
-        let limit = Double(ProcessInfo.processInfo.physicalMemory) / 2
+    /// Refuses a run whose statevectors cannot fit in half of this machine's memory, instead of
+    /// failing mid-run. The bytes come from the model's executors (the same sizing rules their
+    /// allocations use): every circuit copy's states, the adjoint workspace or the
+    /// parameter-shift batch, for `perRankBatch` images (the most any rank gets in one step).
+    static func checkStateMemory(_ model: ClassifierModel, config: Config, perRankBatch: Int,
+                                 physicalMemory: UInt64 = ProcessInfo.processInfo.physicalMemory) throws {
+        guard let q = model as? QuantumCircuitModel else { return }
+        let bytes = Double(q.quantumStateBytes(batch: perRankBatch, height: config.imageHeight, width: config.imageWidth).total)
+        let limit = Double(physicalMemory) / 2
         guard bytes <= limit else {
-            throw DeepfakeError(String(format: "nQubits %d with batchSize %d needs %.1f GB of statevectors but this machine has %.1f GB: "
-                + "lower nQubits (each qubit less halves it) or batchSize", qubits, batch, bytes / 1e9, 2 * limit / 1e9))
+            throw DeepfakeError(String(format: "%@ with nQubits %d, nQuantumLayers %d, diffType %@ and %d images per rank per step needs %.1f GB "
+                + "of statevectors but this machine has %.1f GB (half may be used): lower nQubits (each qubit less halves it), "
+                + "batchSize or nQuantumLayers, or use diffType adjoint", model.name, config.nQubits, config.nQuantumLayers,
+                config.diffType.rawValue, perRankBatch, bytes / 1e9, 2 * limit / 1e9))
         }
+    }
+
+    /// The most images one rank gets in a training step: ceil(global batch / ranks).
+    static func perRankBatch(_ config: Config, ranks: Int) -> Int {
+        RankBatch.largestShare(global: config.batchSize, ranks: ranks)
     }
 
     /// trainable -> trainable (patch irrelevant); patch only -> fixed layer; neither -> cached.
@@ -87,14 +93,16 @@ enum QuantumModels {
         return copied
     }
 
-    /// Per-run setup after the model is built: the QNN feature cache (cached mode) for every
-    /// prepared dataset, then (rank 0) quantum_resources.json and the .qasm files in `folder`.
-    /// Nothing happens for non-quantum models.
+    /// Per-run setup after the model is built: the statevector memory check (for `ranks` ranks),
+    /// the QNN feature cache (cached mode) for every prepared dataset, then (rank 0)
+    /// quantum_resources.json and the .qasm files in `folder`. Nothing happens for non-quantum models.
     static func prepareRun(_ model: ClassifierModel, config: Config, data: [PreparedData], folder: String,
-                           isRoot: Bool, log: RunLog) throws {
+                           isRoot: Bool, ranks: Int, log: RunLog) throws {
         guard config.modelType == .quantum else { return }
+        try checkStateMemory(model, config: config, perRankBatch: perRankBatch(config, ranks: ranks))
         if let qnn = model as? QNNModel, let layer = qnn.quanv, layer.mode == .cached {
-            layer.table = try QuanvFeatureCache.table(for: data, circuit: layer.circuit, dataPath: config.dataPath, log: log)
+            layer.table = try QuanvFeatureCache.table(for: data, circuit: layer.circuit, dataPath: config.dataPath,
+                                                      threads: layer.threads, log: log)
         }
         if isRoot { try QuantumRecords.write(model, config: config, folder: folder, log: log) }
     }

@@ -17,50 +17,82 @@ import Storage
 
 enum QuantumRecords {
     /// Writes quantum_resources.json and <layer>.qasm (quantum parts only) and logs a summary.
+    /// Before training the per-step counts are null; `exportCircuits` rewrites the file after
+    /// training with the counts the executors measured in the first training step.
     static func write(_ model: ClassifierModel, config: Config, folder: String, log: RunLog) throws {
         let parts = quantumParts(model, config: config)
-        let device = try QuantumDevice.resolve(config.qubitType.rawValue)
-        let diff = try DiffMethod.resolve(config.diffType.rawValue)
+        for p in parts {
+            let r = CircuitResources(p.circuit)
+            try AtomicFile.write(qasm(p), to: RunFolder(existing: folder).file(p.name + ".qasm"))
+            log.info("quantum layer \(p.name): \(p.copies) x \(r.qubits) qubits, \(r.totalGates) gates "
+                     + "(\(r.gateCounts.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", "))), depth \(r.depth), "
+                     + "\(p.differentiated ? r.trainableParameters * p.copies : 0) trainable parameters (\(p.mode))")
+        }
+        try writeResources(model, config: config, folder: folder)
+        if parts.isEmpty { log.info("no quantum circuits in \(model.name) (classical twin): quantum_resources.json lists no layers") }
+        let q = QuantumSettings(config)
+        log.info("device \(q.device.requested) -> \(q.device.actual); diffType \(q.diff.requested) -> \(q.diff.method.rawValue)")
+    }
+
+    /// quantum_resources.json from the model's parts: resources, the method each layer runs, and
+    /// the circuit runs its executors counted in the first training step (null before one ran).
+    static func writeResources(_ model: ClassifierModel, config: Config, folder: String) throws {
+        let parts = quantumParts(model, config: config)
+        let q = QuantumSettings(config)
         var layers: [[String: Any]] = []
         for p in parts {
             let r = CircuitResources(p.circuit)
-            let samples = config.batchSize * p.evaluationsPerImage
-            let perCopy = p.differentiated
-                ? CircuitResources.executionsPerStep(p.circuit, batch: samples, method: diff.method, inputGradients: p.inputGradients)
-                : (p.cached ? 0 : samples)
-            let entry: [String: Any] = [
+            let step = p.measuredStep()
+            var entry: [String: Any] = [
                 "name": p.name, "qubits": r.qubits, "copies": p.copies, "gate_counts": r.gateCounts,
                 "total_gates": r.totalGates, "depth": r.depth, "trainable_parameters_per_copy": p.differentiated ? r.trainableParameters : 0,
                 "trainable_parameters": p.differentiated ? r.trainableParameters * p.copies : 0,
                 "circuit_weights_per_copy": r.trainableParameters, "input_angles": r.inputParameters,
                 "evaluations_per_image": p.evaluationsPerImage, "batch_size": config.batchSize,
-                "circuit_evaluations_per_training_step": perCopy * p.copies,
+                "diff_method": p.diffMethod?.rawValue ?? "none (not differentiated)",
                 "execution": p.mode, "qasm_file": p.name + ".qasm",
             ]
+            if let step {
+                entry["circuit_evaluations_per_training_step"] = step.counters.evaluations
+                entry["measured_training_step"] = [
+                    "images": step.images, "forward_circuits": step.counters.forward, "shifted_circuits": step.counters.shifted,
+                    "adjoint_sweeps": step.counters.adjointSweeps,
+                    "note": "counted by the circuit executors during the first training step on rank 0, all copies together; "
+                        + "evaluations = forward + shifted circuits (an adjoint sweep reuses its forward's state)",
+                ] as [String: Any]
+            } else {
+                entry["circuit_evaluations_per_training_step"] = NSNull()
+                entry["measured_training_step"] = NSNull()
+            }
             layers.append(entry)
-            try AtomicFile.write(qasm(p), to: RunFolder(existing: folder).file(p.name + ".qasm"))
-            log.info("quantum layer \(p.name): \(p.copies) x \(r.qubits) qubits, \(r.totalGates) gates "
-                     + "(\(r.gateCounts.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", "))), depth \(r.depth), "
-                     + "\(p.differentiated ? r.trainableParameters * p.copies : 0) trainable parameters, \(perCopy * p.copies) circuit evaluations per step of \(config.batchSize) images (\(p.mode))")
         }
+        let ran = Set(parts.compactMap(\.diffMethod)).map(\.rawValue).sorted()
         let doc: [String: Any] = [
             "model": model.name,
-            "device": ["requested": device.requested, "actual": device.actual, "note": device.note],
-            "diff_method": ["requested": diff.requested, "actual": diff.method.rawValue, "note": diff.note],
+            "device": ["requested": q.device.requested, "actual": q.device.actual, "note": q.device.note],
+            "diff_method": ["requested": q.diff.requested, "resolved": q.diff.method.rawValue,
+                            "actual": ran.isEmpty ? "none (no circuit is differentiated)" : ran.joined(separator: ", "),
+                            "note": q.diff.note],
             "classical_twin": config.classicalTwin,
             "layers": layers,
             "qasm_inputs": "embedding angles exported for all-zero inputs; weights are the model's current values",
         ]
         let data = try JSONSerialization.data(withJSONObject: doc, options: [.prettyPrinted, .sortedKeys])
         try AtomicFile.write(data, to: RunFolder(existing: folder).file(.quantumResources))
-        if parts.isEmpty { log.info("no quantum circuits in \(model.name) (classical twin): quantum_resources.json lists no layers") }
-        log.info("device \(device.requested) -> \(device.actual); diffType \(diff.requested) -> \(diff.method.rawValue)")
     }
 
-    /// Rewrites the .qasm files with the model's current weights (e.g. after loading best.h5).
-    /// Also logs how the QNN cache served the batches so far.
+    /// Rewrites the .qasm files with the model's current weights (e.g. after loading best.h5) and
+    /// quantum_resources.json with the measured per-step counts. Also logs how the QNN cache
+    /// served the batches so far, and what the first training step ran.
     static func exportCircuits(_ model: ClassifierModel, config: Config, folder: String, log: RunLog? = nil) throws {
         guard config.modelType == .quantum else { return }
+        try writeResources(model, config: config, folder: folder)
+        for p in quantumParts(model, config: config) {
+            if let step = p.measuredStep() {
+                log?.info("quantum layer \(p.name): first training step of \(step.images) images ran \(step.counters.evaluations) "
+                          + "circuit evaluations (\(step.counters)), \(p.diffMethod?.rawValue ?? "no") gradients")
+            }
+        }
         if let q = (model as? QNNModel)?.quanv, q.mode == .cached {
             log?.info("QNN cache lookups: \(q.hits) direct, \(q.flippedHits) mirrored (hflip applied to the feature maps), "
                       + "\(q.misses) computed on the fly (augmented beyond hflip, or not in the cache)")
@@ -102,7 +134,8 @@ enum QuanvFeatureCache {
 
     /// Features [count, 4C, H/2, W/2] of `data`: read from the cache when its key matches, else
     /// computed in batches and written. Returns (features, reused).
-    static func features(for data: PreparedData, circuit: QuanvolutionCircuit, dataPath: String, log: RunLog) throws -> (values: [Float], reused: Bool, path: String) {
+    static func features(for data: PreparedData, circuit: QuanvolutionCircuit, dataPath: String, threads: Threads,
+                         log: RunLog) throws -> (values: [Float], reused: Bool, path: String) {
         let key = key(circuit: circuit, data: data)
         let file = path(dataPath: dataPath, key: key)
         let row = 4 * data.channels * (data.height / 2) * (data.width / 2)
@@ -128,7 +161,7 @@ enum QuanvFeatureCache {
                     px[i * per + (ch * h + y) * w + x] = Float(src[(lo + i) * per + (y * w + x) * c + ch]) / 255
                 } } } }
             }
-            let f = px.withUnsafeBufferPointer { Quanvolution.apply(images: $0.baseAddress!, n: n, channels: c, height: h, width: w, circuit: circuit) }
+            let f = px.withUnsafeBufferPointer { Quanvolution.apply(images: $0.baseAddress!, n: n, channels: c, height: h, width: w, circuit: circuit, threads: threads) }
             out.replaceSubrange((lo * row)..<((lo + n) * row), with: f)
             lo += n
         }
@@ -146,11 +179,12 @@ enum QuanvFeatureCache {
     }
 
     /// One lookup table over every dataset of the run (train and, if separate, test).
-    static func table(for datasets: [PreparedData], circuit: QuanvolutionCircuit, dataPath: String, log: RunLog) throws -> QuanvFeatureTable {
+    static func table(for datasets: [PreparedData], circuit: QuanvolutionCircuit, dataPath: String, threads: Threads,
+                      log: RunLog) throws -> QuanvFeatureTable {
         var values: [Float] = [], hashes: [UInt64] = [], flipped: [UInt64] = []
         var row = 0
         for d in datasets {
-            let r = try features(for: d, circuit: circuit, dataPath: dataPath, log: log)
+            let r = try features(for: d, circuit: circuit, dataPath: dataPath, threads: threads, log: log)
             values += r.values
             row = 4 * d.channels * (d.height / 2) * (d.width / 2)
             d.images.withUnsafeBufferPointer { src in

@@ -112,7 +112,7 @@ final class TrainingSession {
         let model = try ModelFactory.make(config, context: context, log: log)
         log.info(model.summary)
         // Quantum models: QNN feature cache, quantum_resources.json and .qasm files (QuantumModels.swift).
-        try QuantumModels.prepareRun(model, config: config, data: prepared.map(\.data), folder: folder.path, isRoot: comm.isRoot, log: log)
+        try QuantumModels.prepareRun(model, config: config, data: prepared.map(\.data), folder: folder.path, isRoot: comm.isRoot, ranks: comm.size, log: log)
 
         let assembler = BatchAssembler(seed: UInt64(config.manualSeed), augmentation: EngineSettings.augmentation(config),
                                        channels: config.numChannels, threads: context.threads)

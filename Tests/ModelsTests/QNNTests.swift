@@ -26,7 +26,7 @@ final class QNNTests: XCTestCase {
         let circuit = QuanvolutionCircuit(seed: 42)
         let ref = Quanvolution.applyReference(images: px, n: 2, channels: 2, height: 6, width: 4, circuit: circuit)
         for mode in [QuanvLayer.Mode.fixed, .trainable, .cached] {
-            let net = Network(QuanvLayer(channels: 2, seed: 42, mode: mode, mean: mean, std: std), seed: 1)
+            let net = Network(QuanvLayer(channels: 2, seed: 42, mode: mode, mean: mean, std: std, diffMethod: .adjoint, threads: .serial), seed: 1)
             let y = net.forward(x, training: true)
             XCTAssertEqual(y.shape, [2, 8, 3, 2], "\(mode)")
             for i in 0..<ref.count { XCTAssertEqual(y[i], ref[i], accuracy: 2e-5, "\(mode) \(i)") }
@@ -35,10 +35,20 @@ final class QNNTests: XCTestCase {
     }
 
     func testTrainableQuanvolutionGradientsMatchFiniteDifferences() {
-        let (x, _) = batch(n: 1, h: 4, w: 4, seed: 3)
-        let checks = quantumFDCheck(QuanvLayer(channels: 2, seed: 9, mode: .trainable, mean: mean, std: std),
-                                    input: x, h: 1e-2, stride: 1, tolerance: 3e-3)
-        XCTAssertEqual(checks, 32 + 4)
+        for method in DiffMethod.allCases {
+            let (x, _) = batch(n: 1, h: 4, w: 4, seed: 3)
+            let layer = QuanvLayer(channels: 2, seed: 9, mode: .trainable, mean: mean, std: std, diffMethod: method, threads: Threads(2))
+            let checks = quantumFDCheck(layer, input: x, h: 1e-2, stride: 1, tolerance: 3e-3)
+            XCTAssertEqual(checks, 32 + 4)
+            // Every patch circuit that ran is counted: 2 channels x 4 patches per forward; the
+            // shift rule adds 2 circuits per angle (4 inputs + 4 weights) and patch per backward.
+            let c = layer.counters
+            XCTAssertEqual(c.forward % 8, 0)
+            switch method {
+            case .adjoint: XCTAssertEqual(c.shifted, 0); XCTAssertGreaterThan(c.adjointSweeps, 0); XCTAssertEqual(c.adjointSweeps % 8, 0)
+            case .parameterShift: XCTAssertEqual(c.adjointSweeps, 0); XCTAssertGreaterThan(c.shifted, 0); XCTAssertEqual(c.shifted % (8 * 16), 0)
+            }
+        }
     }
 
     func testCachedModeReadsTheTableAndFlipsMirroredImages() {
@@ -53,7 +63,7 @@ final class QNNTests: XCTestCase {
             hashes.append(QuanvFeatureTable.hash(QuanvFeatureTable.chwBytes(hwc: hwc, channels: 2, height: 4, width: 4, mirrored: false)))
             flipped.append(QuanvFeatureTable.hash(QuanvFeatureTable.chwBytes(hwc: hwc, channels: 2, height: 4, width: 4, mirrored: true)))
         }
-        let layer = QuanvLayer(channels: 2, seed: 1, mode: .cached, mean: mean, std: std)
+        let layer = QuanvLayer(channels: 2, seed: 1, mode: .cached, mean: mean, std: std, diffMethod: .adjoint, threads: .serial)
         layer.table = QuanvFeatureTable(features: feats, rowSize: row, hashes: hashes, flippedHashes: flipped)
         let net = Network(layer, seed: 1)
         XCTAssertEqual(net.forward(x, training: true).array, feats)
@@ -77,7 +87,7 @@ final class QNNTests: XCTestCase {
     func testModelShapesAndTrainingStepReducesLoss() {
         let (x, _) = batch(n: 4, h: 8, w: 8, seed: 7)
         for twin in [false, true] {
-            let m = QNNModel(numChannels: 2, seed: 3, mode: .trainable, mean: mean, std: std, classicalTwin: twin)
+            let m = QNNModel(numChannels: 2, seed: 3, mode: .trainable, mean: mean, std: std, diffMethod: .adjoint, threads: .serial, classicalTwin: twin)
             XCTAssertEqual(m.forward(x, training: false).shape, [4, 2])
             let labels = [0, 1, 0, 1]
             let opt = Adam(learningRate: 1e-2)
@@ -91,8 +101,8 @@ final class QNNTests: XCTestCase {
             }
             XCTAssertLessThan(last, first, "twin \(twin)")
         }
-        let q = QNNModel(numChannels: 2, seed: 3, mode: .trainable, mean: mean, std: std)
-        let t = QNNModel(numChannels: 2, seed: 3, mode: .trainable, mean: mean, std: std, classicalTwin: true)
+        let q = QNNModel(numChannels: 2, seed: 3, mode: .trainable, mean: mean, std: std, diffMethod: .adjoint, threads: .serial)
+        let t = QNNModel(numChannels: 2, seed: 3, mode: .trainable, mean: mean, std: std, diffMethod: .adjoint, threads: .serial, classicalTwin: true)
         XCTAssertEqual(q.network.parameterCount, t.network.parameterCount)
         XCTAssertEqual(q.quantumParts(height: 8, width: 8).first?.evaluationsPerImage, 2 * 16)
     }

@@ -125,12 +125,7 @@ func randomCircuit(n: Int, gates: Int, seed: UInt64) -> Circuit {
     return c
 }
 
-/// Runs `body` on the lane engine and on the shard engine (laneMaxQubits 0).
-func forBothEngines(_ body: (String) -> Void) {
-    let saved = CircuitExecutor.laneMaxQubits
-    defer { CircuitExecutor.laneMaxQubits = saved }
-    for (name, limit) in [("lanes", 12), ("shards", 0)] {
-        CircuitExecutor.laneMaxQubits = limit
-        body(name)
-    }
+/// Runs `body` with settings for the lane engine and for the shard engine (laneMaxQubits 0).
+func forBothEngines(_ body: (ExecutorSettings) -> Void) {
+    for limit in [12, 0] { body(ExecutorSettings(threads: .serial, laneMaxQubits: limit)) }
 }

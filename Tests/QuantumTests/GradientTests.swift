@@ -15,16 +15,16 @@ final class GradientTests: XCTestCase {
         return f
     }
 
-    func testAdjointEqualsParameterShiftEqualsFiniteDifferences() { forBothEngines { _ in adjointShiftFD() } }
+    func testAdjointEqualsParameterShiftEqualsFiniteDifferences() { forBothEngines { adjointShiftFD($0) } }
 
-    func adjointShiftFD() {
+    func adjointShiftFD(_ settings: ExecutorSettings) {
         for n in 1...4 {
             let c = randomCircuit(n: n, gates: 14, seed: 1000 + UInt64(n))
             var rng = TestRNG(s: 7 + UInt64(n))
             let batch = 9  // two lane chunks, the second padded
             let x = rng.angles(batch * 3), w = rng.angles(40), g = rng.angles(batch * n)
-            let adj = Gradients.vjp(circuit: c, inputs: x, batch: batch, weights: w, upstream: g, method: .adjoint)
-            let ps = Gradients.vjp(circuit: c, inputs: x, batch: batch, weights: w, upstream: g, method: .parameterShift)
+            let adj = Gradients.vjp(circuit: c, inputs: x, batch: batch, weights: w, upstream: g, method: .adjoint, settings: settings)
+            let ps = Gradients.vjp(circuit: c, inputs: x, batch: batch, weights: w, upstream: g, method: .parameterShift, settings: settings)
             let h = 1e-5
             for j in stride(from: 0, to: 40, by: 3) {
                 var wp = w, wm = w
@@ -77,34 +77,6 @@ final class GradientTests: XCTestCase {
                 let zp = Dense.expvals(c, inputs: xp, weights: w), zm = Dense.expvals(c, inputs: xm, weights: w)
                 for i in 0..<3 { XCTAssertEqual(j.inputs[i * 2 + k], (zp[i] - zm[i]) / (2 * h), accuracy: 1e-7) }
             }
-        }
-    }
-
-    func testDiffMethodResolution() throws {
-        XCTAssertEqual(try DiffMethod.resolve("adjoint").method, .adjoint)
-        XCTAssertEqual(try DiffMethod.resolve("parameter-shift").method, .parameterShift)
-        for name in ["best", "default", "backprop"] {
-            let r = try DiffMethod.resolve(name)
-            XCTAssertEqual(r.method, .adjoint)
-            XCTAssertEqual(r.requested, name)
-            XCTAssertTrue(r.note.contains("resolved to adjoint"), r.note)
-        }
-        XCTAssertThrowsError(try DiffMethod.resolve("finite-diff")) { e in
-            let m = "\(e)"
-            XCTAssertTrue(m.contains("finite-diff") && m.contains("parameter-shift") && m.contains("best"), m)
-        }
-    }
-
-    func testDeviceResolution() throws {
-        for name in QuantumDevice.acceptedNames {
-            let d = try QuantumDevice.resolve(name)
-            XCTAssertEqual(d.requested, name)
-            XCTAssertEqual(d.actual, QuantumDevice.backend)
-        }
-        XCTAssertTrue(try QuantumDevice.resolve("lightning.gpu").note.contains("no such backend"))
-        XCTAssertThrowsError(try QuantumDevice.resolve("qiskit.aer")) { e in
-            let m = "\(e)"
-            XCTAssertTrue(m.contains("qiskit.aer") && m.contains("default.qubit") && m.contains("nvidia.cutensornet"), m)
         }
     }
 }

@@ -1,6 +1,7 @@
 // Quanvolution: the mat-vec fast path equals gate-by-gate simulation of the same Circuit on every
 // patch; output layout [N, 4C, H/2, W/2]; the circuit is fixed by its seed.
 
+import Core
 import XCTest
 @testable import Quantum
 
@@ -12,7 +13,7 @@ final class QuanvolutionTests: XCTestCase {
             let x = (0..<(n * ch * h * w)).map { _ in Float(rng.next()) }
             let qc = QuanvolutionCircuit(seed: 999, layers: 2, rotations: 4)
             let fast = x.withUnsafeBufferPointer {
-                Quanvolution.apply(images: $0.baseAddress!, n: n, channels: ch, height: h, width: w, circuit: qc)
+                Quanvolution.apply(images: $0.baseAddress!, n: n, channels: ch, height: h, width: w, circuit: qc, threads: Threads(2))
             }
             let ref = Quanvolution.applyReference(images: x, n: n, channels: ch, height: h, width: w, circuit: qc)
             XCTAssertEqual(fast.count, n * 4 * ch * (h / 2) * (w / 2))
@@ -27,7 +28,7 @@ final class QuanvolutionTests: XCTestCase {
         let qc = QuanvolutionCircuit(seed: 7)
         let px: [Float] = [0.1, 0.9, 0.4, 0.7]
         let out = px.withUnsafeBufferPointer {
-            Quanvolution.apply(images: $0.baseAddress!, n: 1, channels: 1, height: 2, width: 2, circuit: qc)
+            Quanvolution.apply(images: $0.baseAddress!, n: 1, channels: 1, height: 2, width: 2, circuit: qc, threads: Threads(2))
         }
         let z = Dense.expvals(qc.circuit, inputs: px.map(Double.init), weights: qc.weights)
         XCTAssertEqual(out.count, 4)

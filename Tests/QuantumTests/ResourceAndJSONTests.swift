@@ -1,4 +1,4 @@
-// Resources (gate counts, depth, parameters, executions per step) on hand-computed cases, the
+// Resources (gate counts, depth, parameters, counted executions per step) on hand-computed cases, the
 // OpenQASM 3 text of small circuits, and the qlayer JSON evaluator's happy path and errors.
 
 import XCTest
@@ -16,9 +16,10 @@ final class ResourceAndJSONTests: XCTestCase {
         XCTAssertEqual(r.depth, 9)
         XCTAssertEqual(r.trainableParameters, 18)
         XCTAssertEqual(r.inputParameters, 3)
-        XCTAssertEqual(CircuitResources.executionsPerStep(c, batch: 4, method: .adjoint), 4)
-        XCTAssertEqual(CircuitResources.executionsPerStep(c, batch: 4, method: .parameterShift), 4 * (1 + 2 * 21))
-        XCTAssertEqual(CircuitResources.executionsPerStep(c, batch: 4, method: .parameterShift, inputGradients: false), 4 * 37)
+        // Counted by the executor: adjoint runs 4 forward circuits and 4 sweeps; parameter-shift
+        // runs 4 forward and 4 * 2 * (3 input + 18 weight angles) shifted circuits.
+        XCTAssertEqual(countedStep(c, batch: 4, method: .adjoint), CircuitCounters(forward: 4, shifted: 0, adjointSweeps: 4))
+        XCTAssertEqual(countedStep(c, batch: 4, method: .parameterShift), CircuitCounters(forward: 4, shifted: 4 * 2 * 21, adjointSweeps: 0))
     }
 
     func testResourcesOfBasicLayersAndCRX() {
@@ -28,7 +29,17 @@ final class ResourceAndJSONTests: XCTestCase {
         var c = Circuit(nQubits: 3, nInputs: 0, nWeights: 1)
         c.append(.h, wires: [0]); c.append(.h, wires: [2]); c.append(.crx, wires: [0, 1], params: [.weight(0)])
         XCTAssertEqual(CircuitResources(c).depth, 2)
-        XCTAssertEqual(CircuitResources.executionsPerStep(c, batch: 2, method: .parameterShift), 2 * 5)
+        // CRX takes the four-term rule: 4 shifted circuits per sample.
+        XCTAssertEqual(countedStep(c, batch: 2, method: .parameterShift).evaluations, 2 * 5)
+    }
+
+    /// What an executor counts over one forward + backward of `batch` random samples.
+    func countedStep(_ c: Circuit, batch: Int, method: DiffMethod) -> CircuitCounters {
+        var rng = TestRNG(s: 5)
+        let ex = CircuitExecutor(circuit: c, settings: .serial)
+        _ = ex.forward(inputs: rng.angles(batch * c.nInputs), batch: batch, weights: rng.angles(c.nWeights))
+        _ = ex.backward(upstream: rng.angles(batch * c.nQubits), method: method)
+        return ex.counters
     }
 
     func testOpenQASMExport() {
@@ -71,9 +82,13 @@ final class ResourceAndJSONTests: XCTestCase {
         for i in 0..<3 { XCTAssertEqual(e[i], ref[i], accuracy: 1e-12) }
         XCTAssertEqual((d["jacobian_inputs"] as! [[Any]]).map { $0.count }, [2, 2, 2])
         XCTAssertEqual((d["jacobian_weights"] as! [[Any]]).map { $0.count }, [6, 6, 6])
-        let best = try evaluate(["template": "strong", "wires": 1, "layers": 1, "inputs": [0.3],
-                                 "weights": [[[0.1, 0.2, 0.3]]], "rotation": "Z", "diff_method": "best"])
-        XCTAssertEqual(best["diff_method"] as? String, "adjoint")
+        let plain = try evaluate(["template": "strong", "wires": 1, "layers": 1, "inputs": [0.3],
+                                  "weights": [[[0.1, 0.2, 0.3]]], "rotation": "Z"])
+        XCTAssertEqual(plain["diff_method"] as? String, "adjoint")
+        // The evaluator takes the simulator's own method names; config aliases (best, backprop)
+        // belong to the config and are an error here that lists the valid names.
+        assertError(["template": "strong", "wires": 1, "layers": 1, "inputs": [0.3], "weights": [[[0.1, 0.2, 0.3]]],
+                     "diff_method": "best"], ["best", "adjoint", "parameter-shift"])
     }
 
     func assertError(_ obj: Any, _ fragments: [String], file: StaticString = #filePath, line: UInt = #line) {

@@ -15,9 +15,9 @@ final class SimulatorTests: XCTestCase {
         XCTAssertLessThan(err, tol, file: file, line: line)
     }
 
-    func testEveryGateMatchesDenseOn1To6Qubits() { forBothEngines { _ in everyGate() } }
+    func testEveryGateMatchesDenseOn1To6Qubits() { forBothEngines { everyGate($0) } }
 
-    func everyGate() {
+    func everyGate(_ settings: ExecutorSettings) {
         var rng = TestRNG(s: 11)
         for n in 1...6 {
             for kind in GateKind.allCases where kind.wireCount <= n {
@@ -29,7 +29,7 @@ final class SimulatorTests: XCTestCase {
                 c.append(kind, wires: wires, params: (0..<kind.parameterCount).map { .weight(n + $0) })
                 let w = rng.angles(n + 3)
                 for fuse in [true, false] {
-                    let ex = CircuitExecutor(circuit: c, fuse: fuse)
+                    let ex = CircuitExecutor(circuit: c, settings: settings, fuse: fuse)
                     let z = ex.forward(inputs: [], batch: 1, weights: w)
                     assertState(ex, sample: 0, Dense.state(c, inputs: [], weights: w))
                     let zr = Dense.expvals(c, inputs: [], weights: w)
@@ -39,9 +39,9 @@ final class SimulatorTests: XCTestCase {
         }
     }
 
-    func testRandomCircuitsBatchedFusedAndUnfused() { forBothEngines { _ in randomCircuits() } }
+    func testRandomCircuitsBatchedFusedAndUnfused() { forBothEngines { randomCircuits($0) } }
 
-    func randomCircuits() {
+    func randomCircuits(_ settings: ExecutorSettings) {
         for n in 1...6 {
             let c = randomCircuit(n: n, gates: 40, seed: UInt64(n))
             var rng = TestRNG(s: 99 + UInt64(n))
@@ -49,7 +49,7 @@ final class SimulatorTests: XCTestCase {
             let batch = 11  // more than one lane chunk, with padding
             let x = rng.angles(batch * 3)
             for fuse in [true, false] {
-                let ex = CircuitExecutor(circuit: c, fuse: fuse)
+                let ex = CircuitExecutor(circuit: c, settings: settings, fuse: fuse)
                 let z = ex.forward(inputs: x, batch: batch, weights: w)
                 for b in [0, 5, 8, 10] {
                     let xb = Array(x[(b * 3)..<(b * 3 + 3)])
@@ -59,7 +59,7 @@ final class SimulatorTests: XCTestCase {
                 }
             }
             // Fusion must reduce the passes when single-qubit gates repeat on a wire.
-            XCTAssertLessThanOrEqual(CircuitExecutor(circuit: c).passes, CircuitExecutor(circuit: c, fuse: false).passes)
+            XCTAssertLessThanOrEqual(CircuitExecutor(circuit: c, settings: .serial).passes, CircuitExecutor(circuit: c, settings: .serial, fuse: false).passes)
         }
     }
 
@@ -71,7 +71,7 @@ final class SimulatorTests: XCTestCase {
                     let layers = 1 + rng.below(3), k = 1 + rng.below(n)
                     let c = Templates.layerCircuit(template: template, wires: n, layers: layers, features: k, rotation: rot)
                     let x = rng.angles(k), w = rng.angles(c.nWeights)
-                    let ex = CircuitExecutor(circuit: c)
+                    let ex = CircuitExecutor(circuit: c, settings: .serial)
                     _ = ex.forward(inputs: x, batch: 1, weights: w)
                     assertState(ex, sample: 0, Dense.state(c, inputs: x, weights: w))
                 }
@@ -86,8 +86,8 @@ final class SimulatorTests: XCTestCase {
         XCTAssertEqual(cnots, [[0, 1], [1, 2], [2, 0], [0, 2], [1, 0], [2, 1]])
         // Fusion: layer 0 = Rot(w0); Rot(w1)+CNOT; Rot(w2)+CNOT; CNOT. Layer 1 = Rot(w0);
         // Rot(w2)+CNOT(0,2); Rot(w1); CNOT(1,0); CNOT(2,1). 9 passes for 12 operations.
-        XCTAssertEqual(CircuitExecutor(circuit: c).passes, 9)
-        XCTAssertEqual(CircuitExecutor(circuit: c, fuse: false).passes, 12)
+        XCTAssertEqual(CircuitExecutor(circuit: c, settings: .serial).passes, 9)
+        XCTAssertEqual(CircuitExecutor(circuit: c, settings: .serial, fuse: false).passes, 12)
         XCTAssertEqual(c.operations[1].params, [.weight(3), .weight(4), .weight(5)])
         var one = Circuit(nQubits: 1, nInputs: 0, nWeights: 6)
         Templates.stronglyEntangling(&one, layers: 2)
@@ -117,33 +117,28 @@ final class SimulatorTests: XCTestCase {
         let w = Templates.randomLayerWeights(layers: 2, rotations: 4, seed: 42)
         XCTAssertEqual(w, Templates.randomLayerWeights(layers: 2, rotations: 4, seed: 42))
         XCTAssertTrue(w.allSatisfy { $0 >= 0 && $0 < 2 * Double.pi })
-        let ex = CircuitExecutor(circuit: a)
+        let ex = CircuitExecutor(circuit: a, settings: .serial)
         _ = ex.forward(inputs: [], batch: 1, weights: w)
         assertState(ex, sample: 0, Dense.state(a, inputs: [], weights: w))
     }
 
     func testEmptyBatchAndEmptyCircuit() {
         let c = Templates.layerCircuit(template: .strong, wires: 3, layers: 1, features: 3)
-        let ex = CircuitExecutor(circuit: c)
+        let ex = CircuitExecutor(circuit: c, settings: .serial)
         XCTAssertEqual(ex.forward(inputs: [], batch: 0, weights: [Double](repeating: 0.1, count: 9)), [])
         XCTAssertEqual(ex.backward(upstream: []).inputs, [])
-        let empty = CircuitExecutor(circuit: Circuit(nQubits: 2))
+        let empty = CircuitExecutor(circuit: Circuit(nQubits: 2), settings: .serial)
         XCTAssertEqual(empty.forward(inputs: [], batch: 2, weights: []), [1, 1, 1, 1])
     }
 
     func testAmplitudeParallelPathMatchesSerial() {
-        let saved = (Parallel.threads, CircuitExecutor.amplitudeParallelQubits)
-        defer { Parallel.threads = saved.0; CircuitExecutor.amplitudeParallelQubits = saved.1 }
-        Parallel.threads = 2
         let c = randomCircuit(n: 17, gates: 24, seed: 77)  // 2^17 amplitudes: several chunks
         var rng = TestRNG(s: 3)
         let w = rng.angles(40), x = rng.angles(3)
-        CircuitExecutor.amplitudeParallelQubits = 12
-        let par = CircuitExecutor(circuit: c)
+        let par = CircuitExecutor(circuit: c, settings: ExecutorSettings(threads: Threads(2), amplitudeParallelQubits: 12))
         let zp = par.forward(inputs: x, batch: 1, weights: w)
         let gp = par.backward(upstream: rng.angles(17))
-        CircuitExecutor.amplitudeParallelQubits = 99
-        let ser = CircuitExecutor(circuit: c)
+        let ser = CircuitExecutor(circuit: c, settings: ExecutorSettings(threads: Threads(2), amplitudeParallelQubits: 99))
         let zs = ser.forward(inputs: x, batch: 1, weights: w)
         var rng2 = TestRNG(s: 3); _ = rng2.angles(43)
         let gs = ser.backward(upstream: rng2.angles(17))
