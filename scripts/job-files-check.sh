@@ -52,7 +52,10 @@ status=0
 (cd "$tmp/submit" && REC=$tmp/rec PODMAN_IMAGE=$IMAGE SLURM_SUBMIT_DIR=$tmp/submit DEEPFAKE_IMAGE=$ARCHIVE \
     DEEPFAKE_BIND=$tmp/bound PATH=$tmp/bin:$PATH bash "$repo/slurm/train.sh" missing.yaml -r) \
     >"$tmp/job.out" 2>&1 || status=$?
-want_srun=(--mpi=pmix apptainer exec --bind "$tmp/bound" "$ARCHIVE" deepfake -c missing.yaml -o -r)
+# train.sh records the run folder of a new job (for its resume after a requeue): outside Slurm
+# under the job id "interactive" in the submit folder.
+want_srun=(--mpi=pmix apptainer exec --bind "$tmp/bound" "$ARCHIVE" deepfake -c missing.yaml
+           --job-record "$tmp/submit/.deepfake-jobs/interactive" -o -r)
 [ "$(cat "$tmp/rec/srun.args" 2>/dev/null)" = "$(printf '%s\n' "${want_srun[@]}")" ] \
     || { cat "$tmp/job.out"; fail "srun ran '$(tr '\n' ' ' < "$tmp/rec/srun.args" 2>/dev/null)', expected '${want_srun[*]}'"; }
 [ "$(cat "$tmp/rec/apptainer.args")" = "$(printf '%s\n' "${want_srun[@]:2}")" ] || fail "apptainer got other arguments than srun passed on"

@@ -47,12 +47,11 @@ final class TensorTests: XCTestCase {
         XCTAssertEqual(t.count, 16)
     }
 
-    func testParallelCoversEveryIndexOnce() {
-        Parallel.threads = 2
+    func testThreadsCoverEveryIndexOnce() {
         var hits = [Int](repeating: 0, count: 1000)
         hits.withUnsafeMutableBufferPointer { h in
             let p = h.baseAddress!
-            Parallel.forEach(1000) { p[$0] += 1 }
+            Threads(2).forEach(1000) { p[$0] += 1 }
         }
         XCTAssertEqual(hits, [Int](repeating: 1, count: 1000))
     }

@@ -106,9 +106,6 @@ final class ShardedStatevectorTests: XCTestCase {
     }
 
     func testSeveralRanksHoldTheirSliceOfTheDenseStateAndAgreeOnExpectations() {
-        let saved = Parallel.threads
-        Parallel.threads = 1
-        defer { Parallel.threads = saved }
         for (n, ranks) in [(4, 2), (5, 4), (6, 8), (7, 4)] {
             for seed in 1...2 as ClosedRange<UInt64> {
                 let c = randomCircuit(n: n, gates: 60, seed: seed * 7 + UInt64(n * ranks))
