@@ -66,9 +66,9 @@ public enum QubitsSuite {
         return out
     }
 
-    /// One timed run of a point; returns (seconds, passes).
-    static func measure(_ p: Point) -> (Double, Int) {
-        let ex = CircuitExecutor(circuit: p.circuit)
+    /// One timed run of a point on `threads`; returns (seconds, passes).
+    static func measure(_ p: Point, threads: Threads) -> (Double, Int) {
+        let ex = CircuitExecutor(circuit: p.circuit, settings: ExecutorSettings(threads: threads))
         let x = QuantumBenchmarks.randomValues(p.batch * p.circuit.nInputs, seed: 1, scale: 1)
         let w = QuantumBenchmarks.randomValues(p.circuit.nWeights, seed: 2)
         let up = QuantumBenchmarks.randomValues(p.batch * p.qubits, seed: 3, scale: 1)
@@ -85,7 +85,7 @@ public enum QubitsSuite {
         log("qubits suite: \(grid.count) configuration(s), \(s.plan.warmups) warm-up + \(s.plan.repeats) interleaved repeat(s), \(s.threads) thread(s)")
         var passes = Array(repeating: 0, count: grid.count)
         let times = s.plan.interleaved(grid.count) { i in
-            let (t, p) = measure(grid[i])
+            let (t, p) = measure(grid[i], threads: Threads(s.threads))
             passes[i] = p
             return t
         }

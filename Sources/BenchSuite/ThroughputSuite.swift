@@ -75,7 +75,7 @@ public enum ThroughputSuite {
         // One 8-qubit layer, forward only.
         let layer = Templates.layerCircuit(template: .strong, wires: 8, layers: 6, features: 8)
         t0 = WallClock.now()
-        let fwd = QuantumBenchmarks.forwardThroughput(batch: s.forwardBatch, qubits: 8, layers: 6, repeats: s.repeats)
+        let fwd = QuantumBenchmarks.forwardThroughput(batch: s.forwardBatch, qubits: 8, layers: 6, repeats: s.repeats, threads: Threads(threads))
         add(quantumRecord("8-qubit layer forward L=6 B=\(s.forwardBatch)", circuit: layer, copies: 1,
                           wall: WallClock.now() - t0, batch: s.forwardBatch, threads: threads, throughput: fwd,
                           unit: "samples/s", baseline: quantumBaseline, note: "forward only, median of \(s.repeats)"))

@@ -102,7 +102,7 @@ public final class HQNNModel: QuantumCircuitModel {
     ///   executors', SyncBatchNorm group, conv settings).
     public init(numChannels: Int = 3, numClasses: Int = 2, qubits: Int, circuits: Int, layers: Int,
                 template: LayerTemplate, diffMethod: DiffMethod, classicalTwin: Bool = false, seed: UInt64 = 0,
-                stem: ResNetStem = .torchvision, context: NNContext) {
+                stem: ResNetStem = .torchvision, context: NNContext = .serial) {
         precondition(qubits >= 1 && circuits >= 1 && layers >= 1, "HQNN needs qubits, circuits, layers >= 1")
         self.numChannels = numChannels; self.numClasses = numClasses
         self.qubits = qubits; self.circuits = circuits; self.layers = layers; self.template = template

@@ -25,7 +25,7 @@ public final class QNNModel: QuantumCircuitModel {
     /// `diffMethod`: the quanvolution's gradient method; `context`: the network's threads (also the
     /// quanvolution's), SyncBatchNorm group and conv settings.
     public init(numChannels: Int, seed: UInt64, mode: QuanvLayer.Mode, mean: [Float], std: [Float],
-                diffMethod: DiffMethod, classicalTwin: Bool = false, context: NNContext) {
+                diffMethod: DiffMethod, classicalTwin: Bool = false, context: NNContext = .serial) {
         self.numChannels = numChannels
         name = classicalTwin ? "QNN-twin" : "QNN"
         let front: Layer

@@ -224,7 +224,7 @@ extension ShardedRun {
             ("sharded_adjoint_bytes_sent_per_rank", "\(v.bytesSent)"),
         ]
         if check {
-            let ex = CircuitExecutor(circuit: c)
+            let ex = CircuitExecutor(circuit: c, settings: ExecutorSettings(threads: threads))
             let y = ex.forward(inputs: x, batch: 1, weights: w)
             let ref = ex.backward(upstream: g)
             var d = 0.0

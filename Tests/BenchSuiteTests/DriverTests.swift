@@ -11,10 +11,10 @@ import XCTest
 
 final class DriverTests: XCTestCase {
     func testQuantumBenchmarksRunOnTinySizes() {
-        XCTAssertGreaterThan(QuantumBenchmarks.hqnnHead(batch: 5, layers: 1, circuits: 2, qubits: 3, repeats: 1), 0)
-        XCTAssertGreaterThan(QuantumBenchmarks.forwardThroughput(batch: 9, qubits: 3, layers: 1, repeats: 1), 0)
-        XCTAssertGreaterThan(QuantumBenchmarks.quanvolution(images: 2, size: 8, repeats: 1), 0)
-        XCTAssertEqual(QuantumBenchmarks.singleStateLayer(qubits: 4, repeats: 1).passes, 5)
+        XCTAssertGreaterThan(QuantumBenchmarks.hqnnHead(batch: 5, layers: 1, circuits: 2, qubits: 3, repeats: 1, threads: .serial), 0)
+        XCTAssertGreaterThan(QuantumBenchmarks.forwardThroughput(batch: 9, qubits: 3, layers: 1, repeats: 1, threads: .serial), 0)
+        XCTAssertGreaterThan(QuantumBenchmarks.quanvolution(images: 2, size: 8, repeats: 1, threads: .serial), 0)
+        XCTAssertEqual(QuantumBenchmarks.singleStateLayer(qubits: 4, repeats: 1, threads: .serial).passes, 5)
         XCTAssertEqual(QuantumFigureKind(rawValue: "hqn"), nil)
         XCTAssertEqual(QuantumFigureKind.choiceList, "hqnn, fwd, gate, quanv")
     }

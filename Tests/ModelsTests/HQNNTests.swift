@@ -56,7 +56,7 @@ final class HQNNTests: XCTestCase {
         let x = Tensor(shape: [2, 3, 32, 32], values: (0..<(2 * 3 * 32 * 32)).map { _ in Float(rng.normal()) })
         for n in [1, 2, 4, 6] {
             for k in 1...3 {
-                let m = HQNNModel(qubits: n, circuits: k, layers: 1, template: n % 4 == 0 ? .basic : .strong, diffMethod: .adjoint, threads: .serial, seed: 1)
+                let m = HQNNModel(qubits: n, circuits: k, layers: 1, template: n % 4 == 0 ? .basic : .strong, diffMethod: .adjoint, seed: 1)
                 let y = m.forward(x, training: false)
                 XCTAssertEqual(y.shape, [2, 2], "n \(n) k \(k)")
                 XCTAssertTrue(y.array.allSatisfy(\.isFinite))
@@ -69,7 +69,7 @@ final class HQNNTests: XCTestCase {
     }
 
     func testCNNBodyHasTorchvisionNamesOfTheClassicModel() {
-        let hqnn = HQNNModel(qubits: 4, circuits: 2, layers: 1, template: .strong, diffMethod: .adjoint, threads: .serial, seed: 3)
+        let hqnn = HQNNModel(qubits: 4, circuits: 2, layers: 1, template: .strong, diffMethod: .adjoint, seed: 3)
         let classic = ClassicResNet18(seed: 3)
         let body = classic.network.entries.filter { !$0.name.hasPrefix("fc.") }
         for e in body {
@@ -95,7 +95,7 @@ final class HQNNTests: XCTestCase {
     func testDenseOutputsAreNormalisedBeforeTheEmbeddingSoTheyCannotSaturate() {
         // Without fcbn, Adam drifted the fc outputs to |z| ~ 3 where tanh is flat and the model
         // stopped learning. With it, scaling fc by any factor leaves a training-mode forward unchanged.
-        let m = HQNNModel(qubits: 3, circuits: 2, layers: 1, template: .strong, diffMethod: .adjoint, threads: .serial, seed: 5, stem: .highResolution)
+        let m = HQNNModel(qubits: 3, circuits: 2, layers: 1, template: .strong, diffMethod: .adjoint, seed: 5, stem: .highResolution)
         var rng = SeededRNG(seed: 6)
         let x = Tensor(shape: [4, 3, 16, 16], values: (0..<(4 * 3 * 16 * 16)).map { _ in Float(rng.normal()) })
         let before = m.forward(x, training: true).array
@@ -118,7 +118,7 @@ final class HQNNTests: XCTestCase {
     }
 
     func testQuantumPartsReportCurrentWeightsPerCopy() {
-        let m = HQNNModel(qubits: 3, circuits: 2, layers: 2, template: .strong, diffMethod: .adjoint, threads: .serial, seed: 7)
+        let m = HQNNModel(qubits: 3, circuits: 2, layers: 2, template: .strong, diffMethod: .adjoint, seed: 7)
         let parts = m.quantumParts
         XCTAssertEqual(parts.count, 1)
         XCTAssertEqual(parts[0].copies, 2)
@@ -126,6 +126,6 @@ final class HQNNTests: XCTestCase {
         XCTAssertEqual(parts[0].weights(1), (18..<36).map { Double(w[$0]) })
         w[18] = 0.25
         XCTAssertEqual(parts[0].weights(1)[0], 0.25)
-        XCTAssertTrue(HQNNModel(qubits: 3, circuits: 2, layers: 2, template: .strong, diffMethod: .adjoint, threads: .serial, classicalTwin: true).quantumParts.isEmpty)
+        XCTAssertTrue(HQNNModel(qubits: 3, circuits: 2, layers: 2, template: .strong, diffMethod: .adjoint, classicalTwin: true).quantumParts.isEmpty)
     }
 }

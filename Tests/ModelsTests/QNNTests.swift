@@ -87,7 +87,7 @@ final class QNNTests: XCTestCase {
     func testModelShapesAndTrainingStepReducesLoss() {
         let (x, _) = batch(n: 4, h: 8, w: 8, seed: 7)
         for twin in [false, true] {
-            let m = QNNModel(numChannels: 2, seed: 3, mode: .trainable, mean: mean, std: std, diffMethod: .adjoint, threads: .serial, classicalTwin: twin)
+            let m = QNNModel(numChannels: 2, seed: 3, mode: .trainable, mean: mean, std: std, diffMethod: .adjoint, classicalTwin: twin)
             XCTAssertEqual(m.forward(x, training: false).shape, [4, 2])
             let labels = [0, 1, 0, 1]
             let opt = Adam(learningRate: 1e-2)
@@ -101,8 +101,8 @@ final class QNNTests: XCTestCase {
             }
             XCTAssertLessThan(last, first, "twin \(twin)")
         }
-        let q = QNNModel(numChannels: 2, seed: 3, mode: .trainable, mean: mean, std: std, diffMethod: .adjoint, threads: .serial)
-        let t = QNNModel(numChannels: 2, seed: 3, mode: .trainable, mean: mean, std: std, diffMethod: .adjoint, threads: .serial, classicalTwin: true)
+        let q = QNNModel(numChannels: 2, seed: 3, mode: .trainable, mean: mean, std: std, diffMethod: .adjoint)
+        let t = QNNModel(numChannels: 2, seed: 3, mode: .trainable, mean: mean, std: std, diffMethod: .adjoint, classicalTwin: true)
         XCTAssertEqual(q.network.parameterCount, t.network.parameterCount)
         XCTAssertEqual(q.quantumParts(height: 8, width: 8).first?.evaluationsPerImage, 2 * 16)
     }

@@ -11,8 +11,8 @@ final class TwinTests: XCTestCase {
     func testTwinParameterCountsEqualTheQuantumModel() {
         for (n, l, t, k) in [(1, 1, LayerTemplate.strong, 1), (2, 1, .basic, 2), (4, 1, .strong, 2), (4, 3, .basic, 1),
                              (3, 5, .strong, 3), (6, 2, .strong, 1), (8, 4, .basic, 2)] {
-            let q = HQNNModel(qubits: n, circuits: k, layers: l, template: t, diffMethod: .adjoint, threads: .serial, seed: 1)
-            let c = HQNNModel(qubits: n, circuits: k, layers: l, template: t, diffMethod: .adjoint, threads: .serial, classicalTwin: true, seed: 1)
+            let q = HQNNModel(qubits: n, circuits: k, layers: l, template: t, diffMethod: .adjoint, seed: 1)
+            let c = HQNNModel(qubits: n, circuits: k, layers: l, template: t, diffMethod: .adjoint, classicalTwin: true, seed: 1)
             XCTAssertEqual(q.network.parameterCount, c.network.parameterCount, "n \(n) L \(l) \(t) k \(k)")
             XCTAssertEqual(q.network.entry(named: "qlayer.weights")!.count, c.network.entry(named: "qlayer.weights")!.count)
         }

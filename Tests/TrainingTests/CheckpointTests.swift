@@ -31,7 +31,7 @@ final class CheckpointTests: TemporaryFolderTestCase {
         XCTAssertEqual(Array(b.network.parameters), Array(a.network.parameters))
         XCTAssertEqual(Array(b.network.state), Array(a.network.state))
 
-        let hqnn = HQNNModel(qubits: 2, circuits: 2, layers: 1, template: .strong, diffMethod: .adjoint, threads: .serial, seed: 1, stem: .highResolution)
+        let hqnn = HQNNModel(qubits: 2, circuits: 2, layers: 1, template: .strong, diffMethod: .adjoint, seed: 1, stem: .highResolution)
         XCTAssertThrowsError(try Checkpoint.load(into: hqnn.network, from: path)) { error in
             XCTAssertTrue("\(error)".contains("different architecture") && "\(error)".contains("'(none)' vs 'fcbn.weight'"), "\(error)")
         }
@@ -41,7 +41,7 @@ final class CheckpointTests: TemporaryFolderTestCase {
         let classic = trainedClassic(seed: 3)
         let path = tmp + "/classic.h5"
         try Checkpoint.save(classic.network, info: CheckpointInfo(model: "Classic", epoch: 1, metricName: "val_auc", metricValue: 0.9), to: path)
-        let hqnn = HQNNModel(qubits: 3, circuits: 2, layers: 1, template: .strong, diffMethod: .adjoint, threads: .serial, seed: 4, stem: .highResolution)
+        let hqnn = HQNNModel(qubits: 3, circuits: 2, layers: 1, template: .strong, diffMethod: .adjoint, seed: 4, stem: .highResolution)
         let freshQuantum = Array(hqnn.network.values(named: "qlayer.weights")!)
         let freshFC = Array(hqnn.network.values(named: "fc.weight")!)
 

@@ -67,7 +67,7 @@ final class EngineSettingsTests: XCTestCase {
                               assembler: BatchAssembler(seed: 1, augmentation: .none, channels: 3))
         let shuffler = EpochShuffler(indices: Array(0..<data.count), seed: 1)
         var last = EpochTrainStats(loss: 0, accuracy: 0, images: 0, seconds: 0, learningRate: .nan)
-        for epoch in 1...c.numEpochs { last = trainer.trainEpoch(data, shuffler: shuffler, epoch: epoch) }
+        for epoch in 1...c.numEpochs { last = try XCTUnwrap(trainer.trainEpoch(data, shuffler: shuffler, epoch: epoch)) }
         XCTAssertEqual(last.images, 100)
         XCTAssertEqual(trainer.step, 8, "2 epochs of 4 batches")
         XCTAssertEqual(totalSteps, trainer.step, "the schedule counts the steps the trainer ran")

@@ -84,7 +84,7 @@ final class QuantumCacheTests: TemporaryFolderTestCase {
 
 final class QuantumModelsConfigTests: XCTestCase {
     func hqnn(qubits: Int, circuits: Int, method: DiffMethod) -> HQNNModel {
-        HQNNModel(qubits: qubits, circuits: circuits, layers: 1, template: .strong, diffMethod: method, threads: Threads(2), seed: 1)
+        HQNNModel(qubits: qubits, circuits: circuits, layers: 1, template: .strong, diffMethod: method, seed: 1, context: NNContext(threads: Threads(2)))
     }
 
     func config(qubits: Int, circuits: Int) -> Config {
