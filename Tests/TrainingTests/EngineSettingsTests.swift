@@ -18,8 +18,9 @@ final class RecordingModel: ClassifierModel {
     var batchSizes: [Int] = []
     var summary: String { "linear probe" }
 
-    init(features: Int) {
-        network = Network(Sequential([("flat", Flatten()), ("fc", Linear(features, 2))]), seed: 1)
+    init(features: Int, group: (any Communicator)? = nil) {
+        network = Network(Sequential([("flat", Flatten()), ("fc", Linear(features, 2))]), seed: 1,
+                          context: NNContext(group: group))
     }
 
     func forward(_ x: Tensor, training: Bool) -> Tensor {
@@ -82,8 +83,9 @@ final class EngineSettingsTests: XCTestCase {
         for n in [1, 3, 4, 31, 32, 33, 63, 64, 65, 100, 129] {
             for batch in [1, 2, 3, 8, 32] {
                 for ranks in [1, 2, 3, 4] {
-                    let trainer = Trainer(model: RecordingModel(features: 1), optimizer: SGD(learningRate: 0.1, momentum: 0),
-                                          schedule: .constant(0.1), communicator: OneRankOfMany(rank: 0, size: ranks),
+                    let comm = OneRankOfMany(rank: 0, size: ranks)
+                    let trainer = Trainer(model: RecordingModel(features: 1, group: comm), optimizer: SGD(learningRate: 0.1, momentum: 0),
+                                          schedule: .constant(0.1), communicator: comm,
                                           batchSize: batch, assembler: BatchAssembler(seed: 1, channels: 1))
                     let shuffler = EpochShuffler(indices: Array(0..<n), seed: 2)
                     XCTAssertEqual(Trainer.stepsPerEpoch(images: n, batchSize: batch, ranks: ranks),
@@ -99,9 +101,10 @@ final class EngineSettingsTests: XCTestCase {
         // per rank, a global evaluation batch of 32).
         let data = tinyData(40)
         func chunks(rank: Int, ranks: Int) -> [Int] {
-            let model = RecordingModel(features: 8 * 8 * 3)
+            let comm = OneRankOfMany(rank: rank, size: ranks)
+            let model = RecordingModel(features: 8 * 8 * 3, group: comm)
             let trainer = Trainer(model: model, optimizer: SGD(learningRate: 0.1, momentum: 0), schedule: .constant(0.1),
-                                  communicator: OneRankOfMany(rank: rank, size: ranks), batchSize: 8,
+                                  communicator: comm, batchSize: 8,
                                   assembler: BatchAssembler(seed: 1, channels: 3))
             let result = trainer.evaluate(data, indices: Array(0..<40))
             XCTAssertEqual(result.pFake.count, RankBatch(global: 40, rank: rank, ranks: ranks).count, "this rank's images (the others' are gathered by a real communicator)")
