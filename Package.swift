@@ -74,7 +74,7 @@ let package = Package(
         .testTarget(name: "TrainingTests", dependencies: ["Training", "Models", "NN", "Core", "Config", "Storage", "Metrics", "Reporting", "Datasets", "TestSupport", "ZIPFoundation"]),
         // Runs the built `deepfake` binary (next to the test bundle): golden --help, exit codes, errors.
         .testTarget(name: "DeepfakeCLITests", dependencies: ["Core", "TestSupport"], exclude: ["Golden"]),
-        .testTarget(name: "BenchSuiteTests", dependencies: ["BenchSuite", "Reporting", "Storage", "Datasets", "Config", "Core"]),
+        .testTarget(name: "BenchSuiteTests", dependencies: ["BenchSuite", "Reporting", "Storage", "Datasets", "Config", "Core", "TestSupport"]),
     ],
     // Swift 5 language mode: the numeric kernels share raw buffers across worker threads by
     // design (disjoint ranges), which Swift 6's strict Sendable checking cannot express.

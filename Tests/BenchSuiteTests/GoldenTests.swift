@@ -6,6 +6,7 @@
 @testable import BenchSuite
 import Foundation
 import Reporting
+import TestSupport
 import XCTest
 
 final class GoldenTests: XCTestCase {
@@ -131,19 +132,9 @@ final class GoldenTests: XCTestCase {
             XCTFail("no built bench binary in \(candidates): build the package (swift build --build-tests) first")
             throw XCTSkip("bench not built")
         }
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: exe)
-        p.arguments = args
-        var env = ProcessInfo.processInfo.environment
-        env["COLUMNS"] = "100"
-        env["OPENBLAS_CORETYPE"] = env["OPENBLAS_CORETYPE"] ?? "Haswell"   // no re-exec noise
-        p.environment = env
-        let out = Pipe(), err = Pipe()
-        p.standardOutput = out; p.standardError = err
-        try p.run()
-        let o = out.fileHandleForReading.readDataToEndOfFile(), e = err.fileHandleForReading.readDataToEndOfFile()
-        p.waitUntilExit()
-        return (p.terminationStatus, String(decoding: o, as: UTF8.self), String(decoding: e, as: UTF8.self))
+        // OPENBLAS_CORETYPE set: no re-exec noise.
+        return try ChildProcess.run(exe, args, environment: [
+            "COLUMNS": "100", "OPENBLAS_CORETYPE": ProcessInfo.processInfo.environment["OPENBLAS_CORETYPE"] ?? "Haswell"])
     }
 
     func testHelpTextsMatchGolden() throws {

@@ -25,21 +25,8 @@ final class DeepfakeCLITests: XCTestCase {
 
     /// Runs `deepfake args` in `folder`; returns (exit status, stdout, stderr).
     func run(_ args: [String], in folder: String? = nil) throws -> (status: Int32, out: String, err: String) {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: try binary())
-        p.arguments = args
         // ArgumentParser wraps help at $COLUMNS (else the terminal's width, else 80): pin it.
-        var env = ProcessInfo.processInfo.environment
-        env["COLUMNS"] = "80"
-        p.environment = env
-        if let folder { p.currentDirectoryURL = URL(fileURLWithPath: folder) }
-        let out = Pipe(), err = Pipe()
-        p.standardOutput = out; p.standardError = err
-        try p.run()
-        // Read before waiting: a full pipe would otherwise block the child.
-        let o = out.fileHandleForReading.readDataToEndOfFile(), e = err.fileHandleForReading.readDataToEndOfFile()
-        p.waitUntilExit()
-        return (p.terminationStatus, String(decoding: o, as: UTF8.self), String(decoding: e, as: UTF8.self))
+        try ChildProcess.run(try binary(), args, environment: ["COLUMNS": "80"], in: folder)
     }
 
     func testHelpIsTheGoldenText() throws {
