@@ -76,6 +76,11 @@ public struct Config: Sendable, Equatable {
     // MARK: Resources
     public var nGPUs = 0
     public var nCPUs = 4
+    /// Ours. Ranks sharing each quantum circuit's statevector (a power of two); 0 = `auto`, the
+    /// fewest whose shard fits `statevectorMemoryMB`. Default 1 (every rank holds whole states).
+    public var statevectorRanks = 1
+    /// Ours. Statevector memory budget per rank in MB; 0 = half of this machine's memory.
+    public var statevectorMemoryMB = 0.0
 
     // MARK: Provenance (not part of equality)
     private var provenance = Provenance()

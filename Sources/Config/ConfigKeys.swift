@@ -107,6 +107,12 @@ extension Config {
         // Resources
         .int("nGPUs", \.nGPUs, .atLeast(0), "GPUs requested (the old tool's key; recorded, training runs on CPUs)"),
         .int("nCPUs", \.nCPUs, .atLeast(1), "compute threads per process (capped by the cores the process may use)"),
+        ConfigKey(name: "statevectorRanks", type: "integer or auto", valid: "a power of two (1, 2, 4, ...) dividing the rank count, or auto",
+                  doc: "HQNN: ranks sharing each circuit's statevector; the job's ranks form ranks/k data-parallel groups of k (auto = the fewest whose shard fits statevectorMemoryMB)",
+                  required: false, readsLast: false,
+                  read: { r, c in c.statevectorRanks = r.readStatevectorRanks(c.statevectorRanks) },
+                  node: { $0.statevectorRanks == 0 ? ConfigKey.string("auto") : ConfigKey.int($0.statevectorRanks) }),
+        .real("statevectorMemoryMB", \.statevectorMemoryMB, .atLeast(0), "statevector memory budget per rank in MB (quantum models are refused at start above it; statevectorRanks auto shards to fit); 0 = half of this machine's memory"),
     ]
 
     /// Every key name, in table order.

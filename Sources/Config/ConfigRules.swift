@@ -14,6 +14,16 @@ extension ConfigReader {
         crossChecks(c)
     }
 
+    /// statevectorRanks: a power of two, or `auto` (stored as 0).
+    mutating func readStatevectorRanks(_ def: Int) -> Int {
+        guard let v = value("statevectorRanks") else { return def }
+        if case .scalar(let s) = v, s.string.lowercased() == "auto" { return 0 }
+        guard plainScalar(v) != nil, tagName(v) == .int, let k = v.int, k >= 1, k & (k - 1) == 0 else {
+            problem(v, "statevectorRanks is \(show(v)), expected a power of two (1, 2, 4, 8, ...) or auto"); return def
+        }
+        return k
+    }
+
     /// 1 or 3; 2 (the old README's "2 for B&W") is read as 1 with a note.
     mutating func readChannels(_ def: Int) -> Int {
         let n = int("numChannels", def, .closed(1, 3))

@@ -9,7 +9,7 @@ import Foundation
 import CMPI
 import Core
 
-public final class MPICommunicator: Communicator, @unchecked Sendable {
+public final class MPICommunicator: SplittableCommunicator, @unchecked Sendable {
     public let rank: Int
     public let size: Int
     private let comm: MPI_Comm
@@ -115,5 +115,17 @@ public final class MPICommunicator: Communicator, @unchecked Sendable {
     public func barrier() {
         guard size > 1 else { return }
         MPI_Barrier(comm)
+    }
+
+    /// MPI_Comm_split: the ranks with the same `color` become one communicator, ordered by `key`.
+    /// (The new communicator lives until MPI_Finalize; a run splits once.)
+    public func split(color: Int, key: Int) -> any SplittableCommunicator {
+        var newComm: MPI_Comm? = nil
+        let rc = MPI_Comm_split(comm, Int32(color), Int32(key), &newComm)
+        precondition(rc == 0 && newComm != nil, "MPI_Comm_split failed with code \(rc)")
+        var r: Int32 = 0, s: Int32 = 0
+        MPI_Comm_rank(newComm, &r)
+        MPI_Comm_size(newComm, &s)
+        return MPICommunicator(comm: newComm!, rank: Int(r), size: Int(s))
     }
 }

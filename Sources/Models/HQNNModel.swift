@@ -59,6 +59,10 @@ public struct QuantumPart {
     /// Circuit runs the layer's executors counted in the first training step, all copies together
     /// (nil before a training step ran).
     public var measuredStep: () -> MeasuredStep?
+    /// Ranks sharing each of this layer's statevectors (1: whole states in this process).
+    public var statevectorRanks: Int = 1
+    /// State memory this rank holds for a batch of (per-rank) images, from the layer's own sizing rules.
+    public var stateBytes: ((Int) -> StateBytes)? = nil
 }
 
 /// y = scale * tanh(x), elementwise (bounded rotation angles for an embedding).
@@ -99,10 +103,11 @@ public final class HQNNModel: QuantumCircuitModel {
     /// - Parameters: qubits n (1...~20), circuits k, layers L of `template`; `classicalTwin`
     ///   swaps the circuits for TwinLayer blocks with the same parameter count; `diffMethod` is the
     ///   circuits' gradient method; `context` is the network's (threads, also the circuit
-    ///   executors', SyncBatchNorm group, conv settings).
+    ///   executors', SyncBatchNorm group, conv settings); `stateGroup`: the ranks that share each
+    ///   circuit's statevector (ProcessGrid.state; nil or one rank: unsharded).
     public init(numChannels: Int = 3, numClasses: Int = 2, qubits: Int, circuits: Int, layers: Int,
                 template: LayerTemplate, diffMethod: DiffMethod, classicalTwin: Bool = false, seed: UInt64 = 0,
-                stem: ResNetStem = .torchvision, context: NNContext = .serial) {
+                stem: ResNetStem = .torchvision, context: NNContext = .serial, stateGroup: (any Communicator)? = nil) {
         precondition(qubits >= 1 && circuits >= 1 && layers >= 1, "HQNN needs qubits, circuits, layers >= 1")
         self.numChannels = numChannels; self.numClasses = numClasses
         self.qubits = qubits; self.circuits = circuits; self.layers = layers; self.template = template
@@ -116,7 +121,7 @@ public final class HQNNModel: QuantumCircuitModel {
             twinLayer = t; quantumLayer = nil; q = t
         } else {
             let ql = QuantumLayer(circuits: circuits, qubits: qubits, layers: layers, template: template, rotation: .x,
-                                  diffMethod: diffMethod, executor: ExecutorSettings(threads: context.threads))
+                                  diffMethod: diffMethod, executor: ExecutorSettings(threads: context.threads), stateGroup: stateGroup)
             quantumLayer = ql; twinLayer = nil; q = ql
         }
         var children = ResNet18Body.children(numChannels: numChannels, stem: stem)
@@ -149,7 +154,8 @@ public final class HQNNModel: QuantumCircuitModel {
                                 let w = net.values(named: "qlayer.weights")!
                                 return (0..<nW).map { Double(w[c * nW + $0]) }
                             }, mode: "simulated every step, \(ql.diffMethod.rawValue) gradients",
-                            measuredStep: { ql.firstTrainingStep })]
+                            measuredStep: { ql.firstTrainingStep }, statevectorRanks: ql.statevectorRanks,
+                            stateBytes: { ql.stateBytes(batch: $0) })]
     }
 
     public func quantumStateBytes(batch: Int, height: Int, width: Int) -> StateBytes {

@@ -68,7 +68,8 @@ public final class QNNModel: QuantumCircuitModel {
         return [QuantumPart(name: "quanv", circuit: q.circuit.circuit, copies: 1,
                             evaluationsPerImage: numChannels * (height / 2) * (width / 2),
                             differentiated: trained, diffMethod: trained ? q.diffMethod : nil, weights: { _ in w }, mode: mode,
-                            cached: q.mode == .cached, measuredStep: { q.firstTrainingStep })]
+                            cached: q.mode == .cached, measuredStep: { q.firstTrainingStep },
+                            stateBytes: { q.stateBytes(images: $0, height: height, width: width) })]
     }
 
     public func quantumStateBytes(batch: Int, height: Int, width: Int) -> StateBytes {

@@ -108,7 +108,7 @@ public final class LoopbackGroup: @unchecked Sendable {
 }
 
 /// One rank of a LoopbackGroup: a real `Communicator`, usable wherever an MPI rank is.
-public final class LoopbackCommunicator: Communicator {
+public final class LoopbackCommunicator: SplittableCommunicator {
     public let rank: Int
     public let group: LoopbackGroup
     public var size: Int { group.size }
@@ -147,6 +147,25 @@ public final class LoopbackCommunicator: Communicator {
     }
 
     public func barrier() { _ = group.collective("barrier", rank: rank, ()) { _ in () } }
+
+    /// Like MPI_Comm_split: every rank hands in (color, key); the last to arrive builds one new
+    /// LoopbackGroup per color (same timeout), ranked by key then by rank, and each rank gets its
+    /// communicator in the group of its color (the rank threads stay the caller's).
+    public func split(color: Int, key: Int) -> any SplittableCommunicator {
+        let placed = group.collective("split", rank: rank, (color, key)) { values in
+            let pairs = values.map { $0 as! (Int, Int) }
+            var groups: [Int: LoopbackGroup] = [:]
+            var placement: [(group: LoopbackGroup, rank: Int)] = []
+            for (r, (c, _)) in pairs.enumerated() {
+                let members = pairs.indices.filter { pairs[$0].0 == c }.sorted { (pairs[$0].1, $0) < (pairs[$1].1, $1) }
+                let g = groups[c] ?? LoopbackGroup(size: members.count, timeout: group.timeout)
+                groups[c] = g
+                placement.append((g, members.firstIndex(of: r)!))
+            }
+            return placement
+        } as! [(group: LoopbackGroup, rank: Int)]
+        return placed[rank].group.communicator(rank: placed[rank].rank)
+    }
 
     /// Every rank's buffer folded in rank order, ((r0 op r1) op r2) ..., by `fold(acc, next, count)`
     /// (a whole-buffer loop over pointers: gradient buffers have millions of elements).

@@ -9,8 +9,9 @@ import NN
 
 public enum ModelFactory {
     /// Builds the model the config describes, initialised from `manualSeed`, running with `context`
-    /// (threads, and the data-parallel group whose ranks each hold their share of the global batch).
-    public static func make(_ config: Config, context: NNContext, log: RunLog) throws -> ClassifierModel {
+    /// (threads, and the data-parallel group whose ranks each hold their share of the global batch);
+    /// `stateGroup`: the ranks sharing each quantum circuit's statevector (ProcessGrid.state).
+    public static func make(_ config: Config, context: NNContext, stateGroup: (any Communicator)? = nil, log: RunLog) throws -> ClassifierModel {
         let seed = UInt64(config.manualSeed)
         switch config.modelType {
         case .classic:
@@ -27,7 +28,7 @@ public enum ModelFactory {
             }
             return model
         case .quantum:
-            return try QuantumModels.make(config, seed: seed, context: context, log: log)
+            return try QuantumModels.make(config, seed: seed, context: context, stateGroup: stateGroup, log: log)
         }
     }
 

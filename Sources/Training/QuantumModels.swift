@@ -14,7 +14,8 @@ enum QuantumModels {
     /// Builds the model of `config.quanType` (HQNN or QNN, or its classical twin) with the
     /// differentiation method the config resolves to, logging the device and method requested vs
     /// what runs. `context`: the run's threads (also the circuit executors') and data-parallel group.
-    static func make(_ config: Config, seed: UInt64, context: NNContext, log: RunLog) throws -> ClassifierModel {
+    static func make(_ config: Config, seed: UInt64, context: NNContext, stateGroup: (any Communicator)? = nil,
+                     log: RunLog) throws -> ClassifierModel {
         let q = QuantumSettings(config)
         if config.classicalTwin {
             log.info("classicalTwin: every quantum layer is replaced by a classical layer with the same inputs, outputs and trainable-parameter count")
@@ -26,7 +27,8 @@ enum QuantumModels {
             let model = HQNNModel(numChannels: config.numChannels, numClasses: 2, qubits: config.nQubits,
                                   circuits: config.nQuantumLayers, layers: config.nLayers, template: q.template,
                                   diffMethod: q.diff.method, classicalTwin: config.classicalTwin, seed: seed,
-                                  stem: .forImage(height: config.imageHeight, width: config.imageWidth), context: context)
+                                  stem: .forImage(height: config.imageHeight, width: config.imageWidth), context: context,
+                                  stateGroup: stateGroup)
             // A Classic run's best.h5 (warm start) gives the circuits the same trained features the
             // Classic model had: the fair way to ask what they add.
             if let file = ModelFactory.torchvisionWeightsFile(config.modelPath),
@@ -51,7 +53,8 @@ enum QuantumModels {
         }
     }
 
-    /// Refuses a run whose statevectors cannot fit in half of this machine's memory, instead of
+    /// Refuses a run whose statevectors cannot fit the budget (statevectorMemoryMB, default half of
+    /// this machine's memory; StatevectorPlan checks the same before the model is built), instead of
     /// failing mid-run. The bytes come from the model's executors (the same sizing rules their
     /// allocations use): every circuit copy's states, the adjoint workspace or the
     /// parameter-shift batch, for `perRankBatch` images (the most any rank gets in one step).
@@ -59,12 +62,12 @@ enum QuantumModels {
                                  physicalMemory: UInt64 = ProcessInfo.processInfo.physicalMemory) throws {
         guard let q = model as? QuantumCircuitModel else { return }
         let bytes = Double(q.quantumStateBytes(batch: perRankBatch, height: config.imageHeight, width: config.imageWidth).total)
-        let limit = Double(physicalMemory) / 2
+        let limit = StatevectorPlan.budgetBytes(config, physicalMemory: physicalMemory)
         guard bytes <= limit else {
             throw DeepfakeError(String(format: "%@ with nQubits %d, nQuantumLayers %d, diffType %@ and %d images per rank per step needs %.1f GB "
-                + "of statevectors but this machine has %.1f GB (half may be used): lower nQubits (each qubit less halves it), "
-                + "batchSize or nQuantumLayers, or use diffType adjoint", model.name, config.nQubits, config.nQuantumLayers,
-                config.diffType.rawValue, perRankBatch, bytes / 1e9, 2 * limit / 1e9))
+                + "of statevectors but the budget is %.1f GB per rank (statevectorMemoryMB; 0 = half of this machine's memory): lower nQubits (each qubit less halves it), "
+                + "batchSize or nQuantumLayers, use diffType adjoint, or shard HQNN states over more ranks (statevectorRanks)", model.name, config.nQubits, config.nQuantumLayers,
+                config.diffType.rawValue, perRankBatch, bytes / 1e9, limit / 1e9))
         }
     }
 

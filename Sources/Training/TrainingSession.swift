@@ -9,6 +9,7 @@ import Foundation
 import Metrics
 import Models
 import NN
+import Quantum
 import Reporting
 
 final class TrainingSession {
@@ -19,6 +20,9 @@ final class TrainingSession {
     let folder: RunFolder
     /// Threads (from nCPUs) and data-parallel group every layer and data loader of the run uses.
     let context: NNContext
+    /// The world as data-parallel groups x ranks per statevector (StatevectorPlan, ProcessGrid).
+    let plan: StatevectorPlan
+    let grid: ProcessGrid
     /// status.json: running / interrupted / failed / done, rewritten atomically.
     let status: RunStatusFile
 
@@ -27,7 +31,11 @@ final class TrainingSession {
         self.request = request
         self.comm = communicator
         self.log = RunLog(echo: communicator.isRoot)
-        context = NNContext(threads: DeepfakeApp.applyThreads(config), group: communicator)
+        let threads = DeepfakeApp.applyThreads(config)
+        // Refuses a config whose statevectors cannot fit before any folder is made.
+        plan = try StatevectorPlan.resolve(config, worldSize: communicator.size, threads: threads)
+        grid = try GridSetup.grid(plan, world: communicator)
+        context = NNContext(threads: threads, group: grid.data)
         if let resume = request.resumeFolder {
             folder = RunFolder(existing: resume)
         } else {
@@ -109,18 +117,22 @@ final class TrainingSession {
                  + "train \(split.train.count), validation \(split.val.count), test "
                  + (testData.map { "\($0.count) from testData \(config.testData.map(\.name))" } ?? "\(split.test.count) from the split"))
 
-        let model = try ModelFactory.make(config, context: context, log: log)
+        if plan.statevectorRanks > 1 || config.statevectorRanks != 1 {
+            log.info(GridSetup.describe(plan, worldSize: comm.size))
+        }
+        let model = try ModelFactory.make(config, context: context, stateGroup: grid.state, log: log)
         log.info(model.summary)
         // Quantum models: QNN feature cache, quantum_resources.json and .qasm files (QuantumModels.swift).
-        try QuantumModels.prepareRun(model, config: config, data: prepared.map(\.data), folder: folder.path, isRoot: comm.isRoot, ranks: comm.size, log: log)
+        try QuantumModels.prepareRun(model, config: config, data: prepared.map(\.data), folder: folder.path, isRoot: comm.isRoot, ranks: grid.groups, log: log)
 
         let assembler = BatchAssembler(seed: UInt64(config.manualSeed), augmentation: EngineSettings.augmentation(config),
                                        channels: config.numChannels, threads: context.threads)
         let optimizer = EngineSettings.optimizer(config)
         // The schedule counts the steps the trainer will run (a short last batch included).
-        let stepsPerEpoch = Trainer.stepsPerEpoch(images: split.train.count, batchSize: config.batchSize, ranks: comm.size)
+        let stepsPerEpoch = Trainer.stepsPerEpoch(images: split.train.count, batchSize: config.batchSize, ranks: grid.groups)
         let schedule = EngineSettings.learningRateSchedule(config, stepsPerEpoch: stepsPerEpoch)
-        let trainer = Trainer(model: model, optimizer: optimizer, schedule: schedule, communicator: comm,
+        // The trainer shards batches and adds gradients over the data-parallel groups only.
+        let trainer = Trainer(model: model, optimizer: optimizer, schedule: schedule, communicator: grid.data,
                               batchSize: config.batchSize, assembler: assembler)
 
         var bestEpoch = 0
