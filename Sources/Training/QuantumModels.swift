@@ -107,6 +107,6 @@ enum QuantumModels {
             layer.table = try QuanvFeatureCache.table(for: data, circuit: layer.circuit, dataPath: config.dataPath,
                                                       threads: layer.threads, log: log)
         }
-        if isRoot { try QuantumRecords.write(model, config: config, folder: folder, log: log) }
+        if isRoot { try QuantumRecords.write(model, config: config, folder: folder, groups: ranks, log: log) }
     }
 }

@@ -19,7 +19,7 @@ enum QuantumRecords {
     /// Writes quantum_resources.json and <layer>.qasm (quantum parts only) and logs a summary.
     /// Before training the per-step counts are null; `exportCircuits` rewrites the file after
     /// training with the counts the executors measured in the first training step.
-    static func write(_ model: ClassifierModel, config: Config, folder: String, log: RunLog) throws {
+    static func write(_ model: ClassifierModel, config: Config, folder: String, groups: Int = 1, log: RunLog) throws {
         let parts = quantumParts(model, config: config)
         for p in parts {
             let r = CircuitResources(p.circuit)
@@ -28,7 +28,7 @@ enum QuantumRecords {
                      + "(\(r.gateCounts.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", "))), depth \(r.depth), "
                      + "\(p.differentiated ? r.trainableParameters * p.copies : 0) trainable parameters (\(p.mode))")
         }
-        try writeResources(model, config: config, folder: folder)
+        try writeResources(model, config: config, folder: folder, groups: groups)
         if parts.isEmpty { log.info("no quantum circuits in \(model.name) (classical twin): quantum_resources.json lists no layers") }
         let q = QuantumSettings(config)
         log.info("device \(q.device.requested) -> \(q.device.actual); diffType \(q.diff.requested) -> \(q.diff.method.rawValue)")
@@ -36,7 +36,7 @@ enum QuantumRecords {
 
     /// quantum_resources.json from the model's parts: resources, the method each layer runs, and
     /// the circuit runs its executors counted in the first training step (null before one ran).
-    static func writeResources(_ model: ClassifierModel, config: Config, folder: String) throws {
+    static func writeResources(_ model: ClassifierModel, config: Config, folder: String, groups: Int = 1) throws {
         let parts = quantumParts(model, config: config)
         let q = QuantumSettings(config)
         var layers: [[String: Any]] = []
@@ -51,6 +51,7 @@ enum QuantumRecords {
                 "evaluations_per_image": p.evaluationsPerImage, "batch_size": config.batchSize,
                 "diff_method": p.diffMethod?.rawValue ?? "none (not differentiated)",
                 "execution": p.mode, "qasm_file": p.name + ".qasm",
+                "statevector": StatevectorRecord.entry(p, config: config, groups: groups),
             ]
             if let step {
                 entry["circuit_evaluations_per_training_step"] = step.counters.evaluations
@@ -84,9 +85,9 @@ enum QuantumRecords {
     /// Rewrites the .qasm files with the model's current weights (e.g. after loading best.h5) and
     /// quantum_resources.json with the measured per-step counts. Also logs how the QNN cache
     /// served the batches so far, and what the first training step ran.
-    static func exportCircuits(_ model: ClassifierModel, config: Config, folder: String, log: RunLog? = nil) throws {
+    static func exportCircuits(_ model: ClassifierModel, config: Config, folder: String, groups: Int = 1, log: RunLog? = nil) throws {
         guard config.modelType == .quantum else { return }
-        try writeResources(model, config: config, folder: folder)
+        try writeResources(model, config: config, folder: folder, groups: groups)
         for p in quantumParts(model, config: config) {
             if let step = p.measuredStep() {
                 log?.info("quantum layer \(p.name): first training step of \(step.images) images ran \(step.counters.evaluations) "

@@ -145,7 +145,7 @@ final class TrainingSession {
             _ = try Checkpoint.load(into: model.network, from: folder.file(.bestWeights))
             log.info("testing the best checkpoint (epoch \(bestEpoch))")
         }
-        if comm.isRoot { try QuantumRecords.exportCircuits(model, config: config, folder: folder.path, log: log) }  // .qasm with the tested weights
+        if comm.isRoot { try QuantumRecords.exportCircuits(model, config: config, folder: folder.path, groups: grid.groups, log: log) }  // .qasm with the tested weights
 
         let (evalData, evalIndices) = testData.map { ($0, Array(0..<$0.count)) } ?? (trainData, split.test)
         if evalIndices.isEmpty {
