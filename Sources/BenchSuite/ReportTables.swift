@@ -63,13 +63,14 @@ enum ReportTables {
             }
         case "sharded":
             return Spec(columns: ["run", "qubits", "R", "nodes", "thr/rank", "rank CPUs", "s/layer", "min-max", "exchanges", "sent/rank MiB",
-                                  "speed-up", "efficiency", "max diff", "gradient s", "note"]) { r, _, b in
+                                  "speed-up", "efficiency", "max diff", "gradient s", "grad exchanges", "grad sent/rank MiB", "note"]) { r, _, b in
                 let (speedUp, eff) = rankRatios(r, b)
                 let s = Spread(r.repeatSeconds)
                 let diff = r.figure("max_amplitude_diff")
                 return ["", int(r.row.qubits), int(r.ranks), int(r.nodes), int(r.threadsPerRank), cpuSets(r), sig(s.median), range(s),
                         intFigure(r, "exchanges_per_layer"), mib(r.figure("bytes_sent_per_rank")), speedUp, eff,
-                        diff.isFinite ? String(format: "%.1e", diff) : "", sig(r.figure("gradient_s")), ""]
+                        diff.isFinite ? String(format: "%.1e", diff) : "", sig(r.figure("gradient_s")),
+                        intFigure(r, "gradient_exchanges"), mib(r.figure("gradient_bytes_sent_per_rank")), ""]
             }
         case "inference":
             return Spec(columns: ["run", "model", "px", "batch", "images/s", "s", "min-max", "ratio", "parameters", "note"]) { r, f, b in

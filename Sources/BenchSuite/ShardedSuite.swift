@@ -8,19 +8,49 @@
 // and at small sizes the largest amplitude difference to the unsharded state simulated in one
 // process. Efficiency against the 1-rank row is the report's ratio.
 //
-// Gradients: the sharded state has no gradient method yet. `ShardedChild.run` takes a
-// `ShardedGradientTiming`; when one is handed in, its seconds per layer gradient become the
-// `gradient_s` figure of each row (the report shows the column once any row has it).
+// Gradients: each child also times one adjoint gradient of the same layer on the sharded state
+// (ShardedAdjointTiming: Quantum.ShardedGradients.vjp, one untimed warm-up, then one timed; it
+// includes the gradient's own forward); the row keeps the median over the repeats as `gradient_s`
+// and the exchanges and bytes the gradient's sharded states counted (the report shows the
+// columns once any row has them).
 
 import Core
 import Foundation
 import Quantum
 import Reporting
 
-/// Times one gradient of `circuit` (weights `weights`) on a sharded state: the hook for the
-/// sharded adjoint, once the Quantum target has it.
+/// What one timed gradient on a sharded state took: seconds on this rank, and the exchanges and
+/// bytes this rank's sharded states sent (counted by the states).
+public struct ShardedGradientFigures: Codable, Sendable, Equatable {
+    public var seconds: Double
+    public var exchanges: Int
+    public var bytesSent: Int
+    public init(seconds: Double, exchanges: Int, bytesSent: Int) { self.seconds = seconds; self.exchanges = exchanges; self.bytesSent = bytesSent }
+}
+
+/// Times one gradient of `circuit` (weights `weights`) on a state sharded like `state`.
 public protocol ShardedGradientTiming: Sendable {
-    func gradientSeconds(state: ShardedStatevector, circuit: Circuit, weights: [Double]) throws -> Double
+    func gradient(state: ShardedStatevector, circuit: Circuit, weights: [Double]) throws -> ShardedGradientFigures
+}
+
+/// The sharded adjoint (ShardedGradients.vjp) of d(sum_i <Z_i>), over `state`'s communicator and
+/// threads: one untimed warm-up (first touch of phi, lambda and their exchange buffers), then one
+/// timed between barriers.
+public struct ShardedAdjointTiming: ShardedGradientTiming {
+    public init() {}
+    public func gradient(state: ShardedStatevector, circuit: Circuit, weights: [Double]) throws -> ShardedGradientFigures {
+        let comm = state.communicator, up = [Double](repeating: 1, count: circuit.nQubits)
+        func once() throws -> ShardedVJP {
+            try ShardedGradients.vjp(circuit: circuit, inputs: [], weights: weights, upstream: up, method: .adjoint,
+                                     communicator: comm, threads: state.threads)
+        }
+        _ = try once()
+        comm.barrier()
+        let t0 = WallClock.now()
+        let v = try once()
+        comm.barrier()
+        return ShardedGradientFigures(seconds: WallClock.now() - t0, exchanges: v.exchanges, bytesSent: v.bytesSent)
+    }
 }
 
 /// What the sharded study runs.
@@ -47,7 +77,10 @@ public struct ShardedStudy: Sendable {
 struct ShardedSpec: Codable { var qubits: [Int]; var checkMaxQubits: Int; var seed: UInt64 }
 
 public enum ShardedChild {
-    struct Point: Codable { var seconds: Double; var exchanges: Int; var bytesSent: Double; var maxDiff: Double?; var gradientSeconds: Double? }
+    struct Point: Codable {
+        var seconds: Double; var exchanges: Int; var bytesSent: Double; var maxDiff: Double?; var gradientSeconds: Double?
+        var gradientExchanges: Int? = nil; var gradientBytesSent: Int? = nil
+    }
     struct Report: Codable { var rank: Int; var placement: String; var points: [String: Point] }
 
     /// The layer the suite times: StronglyEntangling, one layer, seeded weights.
@@ -58,7 +91,7 @@ public enum ShardedChild {
     }
 
     public static func run(specPath: String, outDirectory: String, communicator comm: any Communicator,
-                           gradient: (any ShardedGradientTiming)? = nil) throws {
+                           gradient: (any ShardedGradientTiming)? = ShardedAdjointTiming()) throws {
         guard let data = FileManager.default.contents(atPath: specPath) else { throw DeepfakeError("cannot read the sharded spec \(specPath)") }
         let spec = try JSONDecoder().decode(ShardedSpec.self, from: data)
         var report = Report(rank: comm.rank, placement: RankPlacement.current(), points: [:])
@@ -88,7 +121,10 @@ public enum ShardedChild {
             }
             if let g = gradient {
                 state.reset()
-                point.gradientSeconds = comm.allreduceMax(try g.gradientSeconds(state: state, circuit: circuit, weights: weights))
+                let f = try g.gradient(state: state, circuit: circuit, weights: weights)
+                point.gradientSeconds = comm.allreduceMax(f.seconds)
+                point.gradientExchanges = f.exchanges
+                point.gradientBytesSent = f.bytesSent
             }
             report.points["\(n)"] = point
         }
@@ -119,7 +155,7 @@ public enum ShardedSuite {
         for r in s.rankCounts where r < 1 || r & (r - 1) != 0 {
             throw DeepfakeError("sharded rank count \(r) is not a power of two: use 1, 2, 4, 8, ...")
         }
-        var seconds: [String: [Double]] = [:], last: [String: ShardedChild.Point] = [:], placements: [String: [String]] = [:]
+        var seconds: [String: [Double]] = [:], gradientSeconds: [String: [Double]] = [:], last: [String: ShardedChild.Point] = [:], placements: [String: [String]] = [:]
         for round in 0..<s.plan.repeats {
             for ranks in s.rankCounts {
                 let qubits = s.qubits.filter { $0 - ranks.trailingZeroBitCount >= 3 && $0 - ranks.trailingZeroBitCount <= s.maxLocalQubits }
@@ -137,6 +173,7 @@ public enum ShardedSuite {
                     let name = rowName(n, ranks: ranks)
                     let p = reports[0].points["\(n)"]!
                     seconds[name, default: []].append(p.seconds)
+                    if let g = p.gradientSeconds { gradientSeconds[name, default: []].append(g) }
                     last[name] = p
                     placements[name] = reports.map(\.placement)
                 }
@@ -155,7 +192,8 @@ public enum ShardedSuite {
                                     model: "Quantum", dataset: "random", batchSize: 1, threads: ranks * s.threadsPerRank,
                                     throughput: 1 / Spread(t).median, throughputUnit: "layers/s",
                                     baseline: ranks == s.rankCounts[0] ? "" : rowName(n, ranks: s.rankCounts[0]),
-                                    note: "\(launcher.binding(threadsPerRank: s.threadsPerRank)); one StronglyEntangling layer, gate by gate; 1 warm-up layer per launch")
+                                    note: "\(launcher.binding(threadsPerRank: s.threadsPerRank)); one StronglyEntangling layer, gate by gate; 1 warm-up layer per launch"
+                                        + (gradientSeconds[name] == nil ? "" : "; gradient: sharded adjoint incl. its forward, median of \(gradientSeconds[name]!.count), 1 warm-up"))
                 r.scaling = "strong"
                 r.ranks = ranks
                 r.threadsPerRank = s.threadsPerRank
@@ -166,7 +204,9 @@ public enum ShardedSuite {
                 r.figures["bytes_sent_per_rank"] = p.bytesSent
                 r.figures["state_bytes"] = Double(1 << n) * 16
                 if let d = p.maxDiff { r.figures["max_amplitude_diff"] = d }
-                if let g = p.gradientSeconds { r.figures["gradient_s"] = g }
+                if let g = gradientSeconds[name], !g.isEmpty { r.figures["gradient_s"] = Spread(g).median }
+                if let e = p.gradientExchanges { r.figures["gradient_exchanges"] = Double(e) }
+                if let b = p.gradientBytesSent { r.figures["gradient_bytes_sent_per_rank"] = Double(b) }
                 out.append(r)
             }
         }
