@@ -9,6 +9,7 @@ import Config
 import Core
 import Foundation
 import Models
+import NN
 import Quantum
 import Reporting
 import TestSupport
@@ -201,5 +202,53 @@ final class ProcessGridTests: TemporaryFolderTestCase {
         XCTAssertEqual(grid.layer["bytes_per_rank"] as? Int, 2048)
         XCTAssertEqual(wide.layer["ranks_per_state"] as? Int, 4)
         XCTAssertEqual(dataParallel.layer["exchanges_per_step"] as? Int, 0)
+    }
+
+    /// The layer itself on 2 and 4 in-process ranks per state (5 qubits: 4 ranks leave 3 local):
+    /// outputs and gradients equal to the unsharded layer's on every rank, by adjoint and by
+    /// parameter shift, the step's exchanges counted, and finite differences of the sharded layer.
+    func testQuantumLayerShardedOverAStateGroupEqualsTheUnshardedLayer() throws {
+        var rng = SeededRNG(seed: 11)
+        let x = (0..<15).map { _ in Float(rng.uniform() * 2 - 1) }, r = (0..<15).map { _ in Float(rng.uniform() * 2 - 1) }
+        struct Out: Equatable { var y: [Float], dx: [Float], gw: [Float] }
+        @Sendable func step(_ method: DiffMethod, group: (any Communicator)?, fd: Bool = false) -> (Out, StateTraffic?, [String]) {
+            let layer = QuantumLayer(circuits: 1, qubits: 5, layers: 2, template: .strong, diffMethod: method,
+                                     executor: .serial, stateGroup: group)
+            let net = Network(layer, seed: 3)
+            let input = Tensor(shape: [3, 5], values: x)
+            let y = net.forward(input, training: true).array
+            net.zeroGradients()
+            let dx = net.backward(Tensor(shape: [3, 5], values: r)).array
+            let gw = Array(net.gradients)
+            var problems: [String] = []
+            if fd {  // central differences of sum(r . y), Float outputs: h 1e-2, tolerance 2e-3 as QuantumLayerTests
+                func loss() -> Double { let o = net.forward(input, training: false); return (0..<15).reduce(0.0) { $0 + Double(o[$1]) * Double(r[$1]) } }
+                let h: Float = 1e-2
+                for i in stride(from: 0, to: 15, by: 4) {
+                    let v = input[i]; input[i] = v + h; let lp = loss(); input[i] = v - h; let lm = loss(); input[i] = v
+                    if abs(Double(dx[i]) - (lp - lm) / Double(2 * h)) > 2e-3 { problems.append("input \(i)") }
+                }
+                for j in stride(from: 0, to: net.parameterCount, by: 6) {
+                    let v = net.parameters[j]; net.parameters[j] = v + h; let lp = loss(); net.parameters[j] = v - h; let lm = loss(); net.parameters[j] = v
+                    if abs(Double(gw[j]) - (lp - lm) / Double(2 * h)) > 2e-3 { problems.append("weight \(j)") }
+                }
+            }
+            return (Out(y: y, dx: dx, gw: gw), layer.firstTrainingStep?.traffic, problems)
+        }
+        for method in [DiffMethod.adjoint, .parameterShift] {
+            let (whole, wholeTraffic, _) = step(method, group: nil)
+            XCTAssertEqual(wholeTraffic, StateTraffic())
+            for ranks in [2, 4] {
+                let runs = try LoopbackGroup(size: ranks).run { comm in step(method, group: comm, fd: ranks == 2) }
+                for (rank, (out, traffic, problems)) in runs.enumerated() {
+                    for (a, b) in zip(out.y + out.dx + out.gw, whole.y + whole.dx + whole.gw) {
+                        XCTAssertEqual(a, b, accuracy: 1e-6, "\(method) on \(ranks) ranks, rank \(rank)")
+                    }
+                    XCTAssertEqual(out, runs[0].0, "\(method) on \(ranks) ranks: rank \(rank) differs from rank 0")
+                    XCTAssertGreaterThan(traffic?.exchanges ?? 0, 0, "\(method) on \(ranks) ranks: no exchange counted")
+                    XCTAssertEqual(problems, [], "\(method) on \(ranks) ranks: finite differences disagree")
+                }
+            }
+        }
     }
 }
