@@ -4,8 +4,8 @@
 // interleave across rank counts; each child applies one untimed warm-up layer and one timed
 // layer per qubit count and writes its own JSON. A row per (qubits, R): every repeat's seconds
 // per layer (the slowest rank, between barriers), shard exchanges per layer (counted by the
-// state), bytes each rank sent (an exchange swaps whole shards: 2 x 8 x 2^local bytes each way),
-// and at small sizes the largest amplitude difference to the unsharded state simulated in one
+// state), bytes each rank sent (counted by the state: half a shard per remap swap, a whole shard
+// per unremapped gate swap), and at small sizes the largest amplitude difference to the unsharded state simulated in one
 // process. Efficiency against the 1-rank row is the report's ratio.
 //
 // Gradients: each child also times one adjoint gradient of the same layer on the sharded state
@@ -99,17 +99,19 @@ public enum ShardedChild {
             let (circuit, weights) = layer(n, seed: spec.seed)
             let state = try ShardedStatevector(qubits: n, communicator: comm)
             state.apply(circuit, weights: weights)   // warm-up: first-touch pages of the shard and the peer buffers
-            state.reset()
-            let before = state.exchanges
+            state.reset(); state.resetLayout()       // the timed layer starts from the canonical layout too
+            let before = state.exchanges, sentBefore = state.bytesSent
             comm.barrier()
             let t0 = WallClock.now()
             state.apply(circuit, weights: weights)
             comm.barrier()
             let seconds = comm.allreduceMax(WallClock.now() - t0)
             let exchanges = state.exchanges - before
+            // Bytes as the state counted them (a remap swap sends half a shard, a whole-shard swap all of it).
             var point = Point(seconds: seconds, exchanges: exchanges,
-                              bytesSent: Double(exchanges) * 16 * Double(1 << state.localQubits), maxDiff: nil, gradientSeconds: nil)
+                              bytesSent: Double(state.bytesSent - sentBefore), maxDiff: nil, gradientSeconds: nil)
             if n <= spec.checkMaxQubits {
+                state.restoreLayout()   // remapping leaves wires on other bits: compare in the canonical layout
                 let full = try ShardedStatevector(qubits: n, communicator: SingleProcessCommunicator())
                 full.apply(circuit, weights: weights)
                 let base = comm.rank << state.localQubits

@@ -10,6 +10,7 @@ import Core
 import Datasets
 import Foundation
 import Reporting
+import TestSupport
 import XCTest
 
 final class ScalingSuiteTests: XCTestCase {
@@ -127,6 +128,27 @@ final class ScalingSuiteTests: XCTestCase {
         XCTAssertEqual(p.gradientExchanges, 0)
         XCTAssertEqual(p.gradientBytesSent, 0)
         XCTAssertThrowsError(try ShardedChild.readReports(tmp, ranks: 2)) { XCTAssertTrue("\($0)".contains("rank 1 wrote no"), "\($0)") }
+    }
+
+    /// On 2 in-process ranks the remapped layer must still equal the unsharded state (compared in
+    /// the canonical layout), and the gradient's exchanges and bytes are the sharded states' counts.
+    func testShardedChildOnTwoRanksMatchesTheUnshardedStateAndTimesTheGradient() throws {
+        let spec = tmp + "/spec2.json"
+        try JSONEncoder().encode(ShardedSpec(qubits: [8], checkMaxQubits: 8, seed: 3)).write(to: URL(fileURLWithPath: spec))
+        let out = tmp + "/two"
+        try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
+        _ = try LoopbackGroup(size: 2).run { comm in try ShardedChild.run(specPath: spec, outDirectory: out, communicator: comm) }
+        let reports = try ShardedChild.readReports(out, ranks: 2)
+        for report in reports {
+            let p = try XCTUnwrap(report.points["8"])
+            XCTAssertLessThan(try XCTUnwrap(p.maxDiff), 1e-12)
+            XCTAssertGreaterThan(p.exchanges, 0)
+            // Remap swaps of half a shard (2^7 / 2 amplitudes x 16 B) each.
+            XCTAssertEqual(p.bytesSent, Double(p.exchanges * 64 * 16))
+            XCTAssertGreaterThan(try XCTUnwrap(p.gradientSeconds), 0)
+            XCTAssertGreaterThan(try XCTUnwrap(p.gradientExchanges), 0)
+            XCTAssertEqual(p.gradientBytesSent, p.gradientExchanges! * 64 * 16)
+        }
     }
 
     func testRanksChildTimesPhasesOfRealTrainingSteps() throws {
