@@ -16,7 +16,7 @@ public final class QuantumLayer: Layer {
     /// The circuit every one of the k parallel copies runs (own weights each).
     public let circuit: Circuit
     private let executors: [CircuitExecutor]
-    /// With a state group of k > 1 ranks: the k circuits run sharded over it instead (ShardedQuantumLayer.swift).
+    /// With a state group of more than one rank: the circuits run sharded over it instead (ShardedQuantumLayer.swift).
     private let sharded: [ShardedCircuitRunner]
     /// Ranks sharing each circuit's statevector (1: this process holds whole states).
     public var statevectorRanks: Int { sharded.first?.communicator.size ?? 1 }

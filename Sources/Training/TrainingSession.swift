@@ -117,7 +117,7 @@ final class TrainingSession {
                  + "train \(split.train.count), validation \(split.val.count), test "
                  + (testData.map { "\($0.count) from testData \(config.testData.map(\.name))" } ?? "\(split.test.count) from the split"))
 
-        if plan.statevectorRanks > 1 || config.statevectorRanks != 1 {
+        if StatevectorPlan.shardable(config) && (plan.statevectorRanks > 1 || config.statevectorRanks != 1) {
             log.info(GridSetup.describe(plan, worldSize: comm.size))
         }
         let model = try ModelFactory.make(config, context: context, stateGroup: grid.state, log: log)
