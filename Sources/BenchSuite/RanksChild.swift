@@ -8,8 +8,10 @@
 //   compute_s     forward, loss, backward and the optimizer step (the BatchNorm statistics'
 //                 allreduce inside forward counts here: it cannot be separated without
 //                 instrumenting every layer)
-//   allreduce_s   the one allreduce of the flat gradient buffer (it includes waiting for the
-//                 slowest rank, i.e. load imbalance)
+//   allreduce_s   the wait for the gradient sum after the backward pass (the Trainer's
+//                 GradientBuckets: buckets start during backward, so this is the part of the
+//                 communication not hidden behind it; it includes waiting for the slowest rank,
+//                 i.e. load imbalance)
 // Step time is the wall time between two barriers divided by the steps. Each rank writes
 // OUT/rank-<r>.json; RanksSuite merges them.
 
@@ -83,9 +85,9 @@ public enum RanksChild {
             let (_, grad, _) = SoftmaxCrossEntropy.compute(logits: logits, labels: labels.map(Int.init))
             let scale = Float(local.count) / Float(global.count)
             if scale != 1 { for i in 0..<grad.count { grad.data[i] *= scale } }
-            trainer.model.backward(grad)
+            trainer.model.backward(grad, readiness: trainer.gradientBuckets.readiness)
             let t2 = WallClock.now()
-            comm.allreduceSum(network.gradients)
+            trainer.gradientBuckets.finish()
             let t3 = WallClock.now()
             trainer.optimizer.step(network)
             let t4 = WallClock.now()

@@ -47,3 +47,22 @@ static inline void df_H5_last_error(char *buf, size_t size) {
     else snprintf(buf, size, "%s: %s", w.first, w.last);
     H5Eclear2(H5E_DEFAULT);
 }
+
+#include <zlib.h>
+
+/// Compresses `n` bytes into a zlib stream, what HDF5's deflate filter stores for a chunk (it
+/// inflates any zlib stream, so `strategy` may be Z_RLE etc.). Returns the stream's length, or 0
+/// when it would not fit in `cap` bytes (HDF5 then keeps the chunk unfiltered). Thread-safe: for
+/// compressing chunks on worker threads before H5Dwrite_chunk.
+static inline size_t df_deflate_chunk(const unsigned char *src, size_t n, unsigned char *dst, size_t cap,
+                                      int level, int strategy) {
+    z_stream z;
+    z.zalloc = Z_NULL; z.zfree = Z_NULL; z.opaque = Z_NULL;
+    if (deflateInit2(&z, level, Z_DEFLATED, 15, 8, strategy) != Z_OK) return 0;
+    z.next_in = (Bytef *)src; z.avail_in = (uInt)n;
+    z.next_out = dst; z.avail_out = (uInt)cap;
+    int rc = deflate(&z, Z_FINISH);
+    size_t out = z.total_out;
+    deflateEnd(&z);
+    return rc == Z_STREAM_END ? out : 0;
+}

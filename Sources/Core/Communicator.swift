@@ -10,6 +10,12 @@ public protocol Communicator: AnyObject, Sendable {
     /// In-place elementwise sum over all ranks.
     func allreduceSum(_ buffer: UnsafeMutableBufferPointer<Float>)
     func allreduceSum(_ buffer: UnsafeMutableBufferPointer<Double>)
+    /// Starts an in-place elementwise sum over all ranks and returns at once (MPI_Iallreduce):
+    /// `buffer` must stay allocated and untouched until the returned request's `wait()`. Every
+    /// rank starts the same nonblocking sums in the same order (as with every collective); they
+    /// may overlap blocking collectives. A conformer without its own gets `PendingCollective.swift`'s
+    /// default, which sums at once (correct, with nothing overlapped).
+    func startAllreduceSum(_ buffer: UnsafeMutableBufferPointer<Float>) -> PendingCollective
     /// In-place elementwise max over all ranks.
     func allreduceMax(_ buffer: UnsafeMutableBufferPointer<Double>)
     /// Root's bytes are copied to every rank (buffers must have the same length everywhere).
@@ -51,6 +57,7 @@ public final class SingleProcessCommunicator: Communicator {
     public var size: Int { 1 }
     public func allreduceSum(_ buffer: UnsafeMutableBufferPointer<Float>) {}
     public func allreduceSum(_ buffer: UnsafeMutableBufferPointer<Double>) {}
+    public func startAllreduceSum(_ buffer: UnsafeMutableBufferPointer<Float>) -> PendingCollective { CompletedCollective() }
     public func allreduceMax(_ buffer: UnsafeMutableBufferPointer<Double>) {}
     public func broadcast(_ buffer: UnsafeMutableRawBufferPointer, root: Int) {}
     public func allgather(_ mine: [Double]) -> [Double] { mine }

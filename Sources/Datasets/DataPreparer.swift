@@ -24,6 +24,9 @@ public struct PrepareSettings: Sendable {
     /// compress only about 1.2x at any level (hard1k at 64x64: 16.8 MB raw, 13.8 MB at 1 and at 4),
     /// and level 1 costs about half the CPU time of level 4.
     public var compression: Int?
+    /// zlib's match search for the images chunks (compressed on the decode threads, written
+    /// pre-filtered). Default run-length: see `DeflateStrategy` for the measurement.
+    public var deflateStrategy: DeflateStrategy
     /// Images per HDF5 chunk of `images`.
     public var chunkRows: Int
     /// Images decoded per parallel block (bounds the memory of one block).
@@ -36,9 +39,10 @@ public struct PrepareSettings: Sendable {
 
     public init(height: Int, width: Int, channels: Int, resort: Bool = false, compression: Int? = 1,
                 chunkRows: Int = 64, blockSize: Int = 512, maxImagePixels: Int = ImageDecoder.defaultMaxPixels,
-                threads: Threads = .serial) {
+                threads: Threads = .serial, deflateStrategy: DeflateStrategy = .runLength) {
         self.height = height; self.width = width; self.channels = channels; self.resort = resort
         self.compression = compression; self.chunkRows = chunkRows; self.blockSize = blockSize
+        self.deflateStrategy = deflateStrategy
         self.maxImagePixels = maxImagePixels
         self.threads = threads
     }
@@ -119,9 +123,10 @@ public enum DataPreparer {
         try file.createAppendable("images", type: UInt8.self, rowShape: [H, W, C], chunkRows: settings.chunkRows,
                                   compression: settings.compression)
         let n = scan.images.count
-        // Images are decoded straight into their final place in `images`; a writer thread
-        // compresses and appends block k to the file while the workers decode block k+1
-        // (deflate is serial inside HDF5, so overlapping it with decoding is the main speed-up).
+        // Images are decoded straight into their final place in `images`. After each block the
+        // decode threads deflate every chunk whose rows are all there (in parallel: deflate inside
+        // HDF5 is serial), and a writer thread stores those pre-filtered chunks (H5Dwrite_chunk)
+        // while the threads decode the next block. Uncompressed caches append rows instead.
         var images = [UInt8](repeating: 0, count: n * imageSize)
         var labels: [Int32] = [], paths: [String] = [], names: [String] = [], splits: [Int32] = []
         // Names the scan found but never opened (FIFOs, non-UTF-8 names) are skipped like unreadable files.
@@ -133,6 +138,8 @@ public enum DataPreparer {
         let writeError = ErrorBox()
         let t0 = WallClock.now()
         var good = 0
+        let rowsPerChunk = max(1, settings.chunkRows)
+        var chunksWritten = 0
         images.withUnsafeMutableBufferPointer { all in
             let base = all.baseAddress!
             var start = 0
@@ -172,16 +179,36 @@ public enum DataPreparer {
                     kept += 1
                     labels.append(item.label); paths.append(item.path); names.append(item.datasetName); splits.append(item.split.rawValue)
                 }
-                pending.wait()   // at most one block in flight: the file sees blocks in order
-                let rows = RowBlock(start: UnsafePointer(region), rows: kept, rowSize: imageSize)
-                pending.enter()
-                writer.async {
-                    defer { pending.leave() }
-                    guard writeError.error == nil else { return }
-                    do { try file.append("images", rows: rows.buffer, rowCount: rows.rows) } catch { writeError.set(error) }
-                }
                 good += kept
                 start += count
+                pending.wait()   // at most one block in flight: the file sees blocks in order
+                if let level = settings.compression {
+                    // Every chunk whose rows are all decoded (the last, short one once all are).
+                    let last = start < n ? good / rowsPerChunk : (good + rowsPerChunk - 1) / rowsPerChunk
+                    let chunks = ChunkBlock.compress(images: UnsafePointer(base), chunks: chunksWritten..<last, rows: good,
+                                                     rowsPerChunk: rowsPerChunk, rowSize: imageSize, level: level,
+                                                     strategy: settings.deflateStrategy, threads: settings.threads)
+                    let first = chunksWritten, rowsNow = good
+                    chunksWritten = last
+                    pending.enter()
+                    writer.async {
+                        defer { pending.leave() }
+                        guard writeError.error == nil else { return }
+                        do {
+                            for (k, chunk) in chunks.enumerated() {
+                                try file.writeChunk("images", index: first + k, chunk, rows: min(rowsNow, (first + k + 1) * rowsPerChunk))
+                            }
+                        } catch { writeError.set(error) }
+                    }
+                } else {
+                    let rows = RowBlock(start: UnsafePointer(region), rows: kept, rowSize: imageSize)
+                    pending.enter()
+                    writer.async {
+                        defer { pending.leave() }
+                        guard writeError.error == nil else { return }
+                        do { try file.append("images", rows: rows.buffer, rowCount: rows.rows) } catch { writeError.set(error) }
+                    }
+                }
                 log?.info(String(format: "preprocessed %d/%d images (%.0f images/s)", start, n, Double(start) / max(WallClock.now() - t0, 1e-9)))
             }
             pending.wait()
@@ -226,6 +253,37 @@ private struct RowBlock: @unchecked Sendable {
     let rows: Int
     let rowSize: Int
     var buffer: UnsafeBufferPointer<UInt8> { UnsafeBufferPointer(start: start, count: rows * rowSize) }
+}
+
+/// Compressed chunks of the contiguous good rows of `images`, one task per chunk on the decode threads.
+private enum ChunkBlock {
+    static func compress(images: UnsafePointer<UInt8>, chunks: Range<Int>, rows: Int, rowsPerChunk: Int, rowSize: Int,
+                         level: Int, strategy: DeflateStrategy, threads: Threads) -> [FilteredChunk] {
+        guard !chunks.isEmpty else { return [] }
+        let out = ChunkSlots(count: chunks.count)
+        let source = RowBlock(start: images, rows: rows, rowSize: rowSize)
+        let work = WorkCounter(limit: chunks.count, step: 1)
+        threads.forEach(min(threads.count, chunks.count)) { _ in
+            while let range = work.next() {
+                for k in range {
+                    let c = chunks.lowerBound + k
+                    let lo = c * rowsPerChunk * rowSize, hi = min(rows, (c + 1) * rowsPerChunk) * rowSize
+                    out.set(k, FilteredChunk(rows: UnsafeBufferPointer(rebasing: source.buffer[lo..<hi]),
+                                             chunkBytes: rowsPerChunk * rowSize, level: level, strategy: strategy))
+                }
+            }
+        }
+        return out.values
+    }
+}
+
+/// One result slot per chunk, each written by one worker thread.
+private final class ChunkSlots: @unchecked Sendable {
+    private let lock = NSLock()
+    private var slots: [FilteredChunk?]
+    init(count: Int) { slots = Array(repeating: nil, count: count) }
+    func set(_ k: Int, _ chunk: FilteredChunk) { lock.lock(); slots[k] = chunk; lock.unlock() }
+    var values: [FilteredChunk] { lock.lock(); defer { lock.unlock() }; return slots.map { $0! } }
 }
 
 /// Hands out consecutive index ranges of `0..<limit` to worker threads.

@@ -13,6 +13,9 @@ public final class MPICommunicator: SplittableCommunicator, @unchecked Sendable 
     public let rank: Int
     public let size: Int
     private let comm: MPI_Comm
+    /// A duplicate of `comm` for the nonblocking gradient sums (MPIPendingCollective.swift), so
+    /// they never match a blocking collective of the same ranks (SyncBatchNorm's) by mistake.
+    let nonblockingComm: MPI_Comm
 
     nonisolated(unsafe) private static var shared: MPICommunicator?
 
@@ -26,7 +29,9 @@ public final class MPICommunicator: SplittableCommunicator, @unchecked Sendable 
         var r: Int32 = 0, s: Int32 = 0
         MPI_Comm_rank(comm, &r)
         MPI_Comm_size(comm, &s)
-        let c = MPICommunicator(comm: comm, rank: Int(r), size: Int(s))
+        var dup: MPI_Comm? = comm
+        if s > 1 { MPI_Comm_dup(comm, &dup) }
+        let c = MPICommunicator(comm: comm, nonblockingComm: dup ?? comm, rank: Int(r), size: Int(s))
         shared = c
         return c
     }
@@ -61,8 +66,8 @@ public final class MPICommunicator: SplittableCommunicator, @unchecked Sendable 
         if shared != nil && finalized == 0 { MPI_Finalize() }
     }
 
-    private init(comm: MPI_Comm, rank: Int, size: Int) {
-        self.comm = comm; self.rank = rank; self.size = size
+    private init(comm: MPI_Comm, nonblockingComm: MPI_Comm, rank: Int, size: Int) {
+        self.comm = comm; self.nonblockingComm = nonblockingComm; self.rank = rank; self.size = size
     }
 
     public func allreduceSum(_ buffer: UnsafeMutableBufferPointer<Float>) {
@@ -126,6 +131,9 @@ public final class MPICommunicator: SplittableCommunicator, @unchecked Sendable 
         var r: Int32 = 0, s: Int32 = 0
         MPI_Comm_rank(newComm, &r)
         MPI_Comm_size(newComm, &s)
-        return MPICommunicator(comm: newComm!, rank: Int(r), size: Int(s))
+        // Like world(): the gradient buckets' nonblocking sums get their own duplicate.
+        var dup: MPI_Comm? = nil
+        if s > 1 { MPI_Comm_dup(newComm, &dup) }
+        return MPICommunicator(comm: newComm!, nonblockingComm: dup ?? newComm!, rank: Int(r), size: Int(s))
     }
 }

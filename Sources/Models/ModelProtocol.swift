@@ -15,6 +15,9 @@ public protocol ClassifierModel: AnyObject {
     func forward(_ x: Tensor, training: Bool) -> Tensor
     /// Accumulates parameter gradients from dLoss/dLogits [N, numClasses].
     func backward(_ dLogits: Tensor)
+    /// `backward`, telling `readiness` when each layer's parameter gradients are final (the
+    /// data-parallel gradient buckets start summing them then).
+    func backward(_ dLogits: Tensor, readiness: GradientReadiness)
     /// A few human-readable lines: architecture, input, parameter counts.
     var summary: String { get }
 }
@@ -22,6 +25,7 @@ public protocol ClassifierModel: AnyObject {
 extension ClassifierModel {
     public func forward(_ x: Tensor, training: Bool) -> Tensor { network.forward(x, training: training) }
     public func backward(_ dLogits: Tensor) { network.backward(dLogits) }
+    public func backward(_ dLogits: Tensor, readiness: GradientReadiness) { network.backward(dLogits, readiness: readiness) }
 }
 
 /// 11177538 -> "11,177,538".

@@ -109,6 +109,9 @@ public protocol Layer: AnyObject {
     func resetParameters(rng: inout SeededRNG)
     func forward(_ input: Tensor, training: Bool) -> Tensor
     func backward(_ gradOutput: Tensor) -> Tensor
+    /// `backward`, reporting children whose parameter gradients are final to `readiness`
+    /// (containers do; other layers just run `backward`).
+    func backward(_ gradOutput: Tensor, readiness: GradientReadiness) -> Tensor
 }
 
 extension Layer {
@@ -116,6 +119,7 @@ extension Layer {
     public func register(in registry: ParameterRegistry, prefix: String) {}
     public func bind(_ storage: ParameterStorage) {}
     public func resetParameters(rng: inout SeededRNG) {}
+    public func backward(_ gradOutput: Tensor, readiness: GradientReadiness) -> Tensor { backward(gradOutput) }
 }
 
 /// Weight initialisations matching PyTorch's.

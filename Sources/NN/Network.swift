@@ -58,6 +58,11 @@ public final class Network {
     public func forward(_ x: Tensor, training: Bool) -> Tensor { root.forward(x, training: training) }
     @discardableResult
     public func backward(_ gradOutput: Tensor) -> Tensor { root.backward(gradOutput) }
+    /// `backward`, telling `readiness` when each layer's parameter gradients are final.
+    @discardableResult
+    public func backward(_ gradOutput: Tensor, readiness: GradientReadiness) -> Tensor {
+        root.backward(gradOutput, readiness: readiness)
+    }
 
     public func zeroGradients() { gradients.update(repeating: 0) }
 
@@ -104,9 +109,14 @@ public final class Sequential: Layer {
         return x
     }
 
-    public func backward(_ gradOutput: Tensor) -> Tensor {
+    public func backward(_ gradOutput: Tensor) -> Tensor { backward(gradOutput, readiness: .none) }
+
+    public func backward(_ gradOutput: Tensor, readiness: GradientReadiness) -> Tensor {
         var g = gradOutput
-        for c in children.reversed() { g = c.layer.backward(g) }
+        for c in children.reversed() {
+            g = c.layer.backward(g, readiness: readiness.child(c.name))
+            readiness.finished(c.name)
+        }
         return g
     }
 }

@@ -26,6 +26,9 @@ public final class LoopbackGroup: @unchecked Sendable {
     private var published: Any = ()
     /// Pairwise messages, FIFO per (from, to): consecutive exchanges between a pair stay in order.
     private var mailbox: [Int: [[Double]]] = [:]
+    /// Nonblocking sums by sequence number (each rank numbers its own starts 0, 1, 2, ...):
+    /// they complete independently of the one-at-a-time blocking collectives above, as in MPI.
+    private var nonblocking: [Int: NonblockingSum] = [:]
 
     public init(size: Int, timeout: Double = 300) {
         precondition(size >= 1, "a group needs at least one rank")
@@ -91,6 +94,50 @@ public final class LoopbackGroup: @unchecked Sendable {
         return published
     }
 
+    /// Rank `rank` hands in its values for nonblocking sum `sequence`; the last rank to arrive sums
+    /// all of them in rank order (the same result as the blocking `allreduceSum`).
+    func startSum(_ sequence: Int, rank: Int, _ values: [Float]) {
+        cond.lock()
+        defer { cond.unlock() }
+        let sum = nonblocking[sequence] ?? NonblockingSum(size: size)
+        nonblocking[sequence] = sum
+        precondition(sum.parts[rank] == nil, "loopback rank \(rank) started nonblocking sum \(sequence) twice")
+        sum.parts[rank] = values
+        if sum.parts.allSatisfy({ $0 != nil }) {
+            let arrays = sum.parts.map { $0! }
+            precondition(Set(arrays.map(\.count)).count == 1,
+                         "nonblocking sum \(sequence): buffer lengths differ between ranks: \(arrays.map(\.count))")
+            var acc = arrays[0]
+            acc.withUnsafeMutableBufferPointer { a in
+                for next in arrays.dropFirst() {
+                    next.withUnsafeBufferPointer { b in for i in 0..<a.count { a[i] += b[i] } }
+                }
+            }
+            sum.result = acc
+            sum.parts = Array(repeating: nil, count: size)
+            cond.broadcast()
+        }
+    }
+
+    /// The result of nonblocking sum `sequence` for `rank`: waits up to `timeout` when `block`,
+    /// else returns nil while some rank has not started it yet.
+    func finishSum(_ sequence: Int, rank: Int, block: Bool) -> [Float]? {
+        cond.lock()
+        defer { cond.unlock() }
+        let deadline = Date(timeIntervalSinceNow: timeout)
+        while nonblocking[sequence]?.result == nil {
+            if !block { return nil }
+            if !cond.wait(until: deadline) && nonblocking[sequence]?.result == nil {
+                preconditionFailure("loopback rank \(rank) waited \(timeout) s for nonblocking sum \(sequence): ranks "
+                    + "\((0..<size).filter { nonblocking[sequence]?.parts[$0] == nil }) never started it")
+            }
+        }
+        let sum = nonblocking[sequence]!
+        sum.collected += 1
+        if sum.collected == size { nonblocking[sequence] = nil }
+        return sum.result
+    }
+
     /// Sends `values` to `partner` and returns what `partner` sent to `rank`.
     func swap(_ values: [Double], rank: Int, partner: Int) -> [Double] {
         cond.lock()
@@ -107,13 +154,24 @@ public final class LoopbackGroup: @unchecked Sendable {
     }
 }
 
-/// One rank of a LoopbackGroup: a real `Communicator`, usable wherever an MPI rank is.
-public final class LoopbackCommunicator: SplittableCommunicator {
+/// One rank of a LoopbackGroup: a real `Communicator`, usable wherever an MPI rank is. Like an
+/// MPI rank it is used by one thread (its rank's), which alone touches its sequence counter.
+public final class LoopbackCommunicator: SplittableCommunicator, @unchecked Sendable {
     public let rank: Int
     public let group: LoopbackGroup
     public var size: Int { group.size }
 
+    /// Sequence number of this rank's next nonblocking sum.
+    private var nextSum = 0
+
     init(rank: Int, group: LoopbackGroup) { self.rank = rank; self.group = group }
+
+    public func startAllreduceSum(_ buffer: UnsafeMutableBufferPointer<Float>) -> PendingCollective {
+        let sequence = nextSum
+        nextSum += 1
+        group.startSum(sequence, rank: rank, Array(buffer))
+        return LoopbackPendingSum(group: group, sequence: sequence, rank: rank, buffer: buffer)
+    }
 
     public func allreduceSum(_ buffer: UnsafeMutableBufferPointer<Float>) {
         reduce("allreduceSum(Float)", buffer) { acc, next, n in for i in 0..<n { acc[i] += next[i] } }
@@ -185,6 +243,38 @@ public final class LoopbackCommunicator: SplittableCommunicator {
             return acc
         } as! [T]
         _ = buffer.update(fromContentsOf: result)
+    }
+}
+
+/// One nonblocking sum of a LoopbackGroup: each rank's part until all arrived, then the result
+/// until every rank collected it.
+private final class NonblockingSum {
+    var parts: [[Float]?]
+    var result: [Float]?
+    var collected = 0
+    init(size: Int) { parts = Array(repeating: nil, count: size) }
+}
+
+/// A rank's started nonblocking sum: the result is copied into its buffer on completion.
+private final class LoopbackPendingSum: PendingCollective {
+    let group: LoopbackGroup
+    let sequence: Int, rank: Int
+    let buffer: UnsafeMutableBufferPointer<Float>
+    private var done = false
+
+    init(group: LoopbackGroup, sequence: Int, rank: Int, buffer: UnsafeMutableBufferPointer<Float>) {
+        self.group = group; self.sequence = sequence; self.rank = rank; self.buffer = buffer
+    }
+
+    func test() -> Bool { finish(block: false) }
+    func wait() { _ = finish(block: true) }
+
+    private func finish(block: Bool) -> Bool {
+        if done { return true }
+        guard let result = group.finishSum(sequence, rank: rank, block: block) else { return false }
+        _ = buffer.update(fromContentsOf: result)
+        done = true
+        return true
     }
 }
 

@@ -3,7 +3,8 @@
 // Data parallelism: every rank derives the same epoch order from (seed, epoch), takes its
 // contiguous shard of each global batch, and scales its mean-loss gradient by
 // localCount / globalCount, so one allreduce-sum of the flat gradient buffer gives the gradient of
-// the mean loss over the global batch: the same step as one process on the whole batch.
+// the mean loss over the global batch: the same step as one process on the whole batch. The sum
+// runs in buckets that start during the backward pass (GradientBuckets).
 
 import Core
 import Datasets
@@ -39,6 +40,8 @@ public final class Trainer {
     /// Optimiser steps taken (the schedule position); set on resume.
     public internal(set) var step = 0
     private let batch = Tensor(zeros: [1])
+    /// The gradient sum over the ranks, started bucket by bucket during the backward pass.
+    public let gradientBuckets: GradientBuckets
     /// DEEPFAKE_TRACE_STEPS=1 prints the global gradient norm and running loss after every step
     /// (rank 0), to compare runs step by step, e.g. 1 rank against N (scripts/mpi-check.sh).
     private let traceSteps = ProcessInfo.processInfo.environment["DEEPFAKE_TRACE_STEPS"] == "1"
@@ -48,6 +51,7 @@ public final class Trainer {
         self.model = model; self.optimizer = optimizer; self.schedule = schedule
         self.communicator = communicator; self.batchSize = batchSize; self.assembler = assembler
         self.step = startStep
+        gradientBuckets = GradientBuckets(network: model.network, communicator: communicator)
         // BatchNorm normalises over the global batch (SyncBatchNorm) only when the model was built
         // with this communicator as its group: then N ranks take exactly the step one process would
         // take on the whole batch. A model built for another group would train silently differently.
@@ -102,12 +106,12 @@ public final class Trainer {
                 let (loss, grad, probs) = SoftmaxCrossEntropy.compute(logits: logits, labels: labels.map(Int.init))
                 let scale = Float(local.count) / Float(global.count)
                 if scale != 1 { for i in 0..<grad.count { grad.data[i] *= scale } }
-                model.backward(grad)
+                model.backward(grad, readiness: gradientBuckets.readiness)
                 lossSum += Double(loss) * Double(local.count)
                 for (i, y) in labels.enumerated() where (probs[i * 2 + 1] >= 0.5 ? 1 : 0) == Int(y) { correct += 1 }
                 seen += Double(local.count)
             }
-            communicator.allreduceSum(network.gradients)
+            gradientBuckets.finish()
             if traceSteps {
                 var norm = 0.0
                 for g in network.gradients { norm += Double(g) * Double(g) }

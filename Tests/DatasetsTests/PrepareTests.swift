@@ -3,6 +3,7 @@
 import Config
 import Core
 import Foundation
+import ImageIO
 import Storage
 import XCTest
 @testable import Datasets
@@ -101,6 +102,37 @@ final class PrepareTests: XCTestCase {
         // The skipped list survives a cache reuse.
         let again = try prepare([Fixtures.entry("x", root)], dataPath: dataPath)
         XCTAssertTrue(again.reusedCache); XCTAssertEqual(again.skipped.count, 2)
+    }
+
+    /// The threaded path (chunks deflated on the decode threads, written pre-filtered) stores the
+    /// same pixels as the uncompressed row appends and as decoding each file directly, for both
+    /// deflate strategies, with chunks that straddle decode blocks; the files read back the same.
+    func testPreFilteredChunkCacheHoldsTheSamePixelsAsRowAppends() throws {
+        let entry = DatasetEntry(name: "demo", source: .builtin(variant: "small"))
+        let generated = tempDir("builtin")
+        func run(_ compression: Int?, _ strategy: DeflateStrategy) throws -> PreparedData {
+            let s = PrepareSettings(height: 16, width: 16, channels: 3, resort: true, compression: compression, chunkRows: 7, blockSize: 50,
+                                    threads: Threads(2), deflateStrategy: strategy)
+            return try DataPreparer.prepare(entries: [entry], dataPath: generated, kagglePath: "/nonexistent", settings: s,
+                                            log: RunLog(echo: false), environment: [:])
+        }
+        let plain = try run(nil, .runLength)
+        XCTAssertGreaterThan(plain.count, 100)
+        let plainBytes = try FileManager.default.attributesOfItem(atPath: plain.cachePath)[.size] as! Int
+        for strategy in DeflateStrategy.allCases {
+            let packed = try run(1, strategy)
+            XCTAssertFalse(packed.reusedCache)
+            XCTAssertEqual(packed.paths, plain.paths)
+            XCTAssertEqual(packed.images, plain.images, "\(strategy): pixels differ from the uncompressed cache")
+            let reread = try XCTUnwrap(DataPreparer.readCache(path: packed.cachePath, expectedKey: nil))
+            XCTAssertEqual(reread.images, plain.images, "\(strategy): the file reads back different pixels")
+            XCTAssertLessThan(try FileManager.default.attributesOfItem(atPath: packed.cachePath)[.size] as! Int,
+                              plainBytes, "\(strategy): the cache should be compressed")
+        }
+        for i in stride(from: 0, to: plain.count, by: 37) {
+            let direct = try ImagePipeline.load(path: plain.paths[i], width: 16, height: 16, channels: 3)
+            XCTAssertEqual(Array(plain.images[(i * plain.imageSize)..<((i + 1) * plain.imageSize)]), direct, plain.paths[i])
+        }
     }
 
     func testOfficialSplitsStored() throws {
