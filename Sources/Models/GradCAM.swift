@@ -2,7 +2,8 @@
 //
 // The score explained is the fake log-odds s = z_fake - z_real = log(p_fake / p_real) of the two
 // logits: it is monotone in p_fake, and unlike z_fake alone it does not move when both logits
-// shift together. With A [N, K, h, w] the output of the last convolutional stage and
+// shift together. With A [N, K, h, w] the output of the last convolutional stage (the last one
+// with maps of at least 4x4, see defaultLayer) and
 // G = ds/dA, the map of image n is ReLU(sum_k alpha_k A_k) with alpha_k = mean_(i,j) G_k(i, j),
 // then bilinearly upsampled to the image.
 //
@@ -21,15 +22,31 @@ import Foundation
 import NN
 
 public enum GradCAM {
-    /// The child of the model's Sequential whose output Grad-CAM explains: the last child before
-    /// the global average pool (the last convolutional stage).
-    public static func defaultLayer(of network: Network) throws -> String {
-        let names = try children(of: network).map(\.name)
-        guard let pool = names.firstIndex(of: "avgpool"), pool > 0 else {
-            throw DeepfakeError("this model has no 'avgpool' child after a convolutional stage (children: \(names)); "
+    /// The child of the model's Sequential whose output Grad-CAM explains by default: the deepest
+    /// stage (layerN) before the global average pool whose maps are at least `minimumSide` x `minimumSide`
+    /// for `height` x `width` inputs, else the last stage before the pool. Why not always the last
+    /// one: at the 32 px our configs default to, layer4 is 2x2, and on the localisation test
+    /// (ExplainLocalisationTests: a trace in one quadrant) its maps put 31 % of their mass in the
+    /// trace's quadrant (chance 25 %) against 52 % for layer3's 4x4 maps and 82 % for layer2's
+    /// 8x8; from 64 px on layer4 itself is 4x4.
+    public static func defaultLayer(of network: Network, height: Int, width: Int, channels: Int,
+                                    minimumSide: Int = 4) throws -> String {
+        let all = try children(of: network)
+        guard let pool = all.firstIndex(where: { $0.name == "avgpool" }), pool > 0 else {
+            throw DeepfakeError("this model has no 'avgpool' child after a convolutional stage (children: \(all.map(\.name))); "
                 + "name the feature layer explicitly")
         }
-        return names[pool - 1]
+        // Candidates: the residual stages (layer1, layer2, ...) when the model names them so, so
+        // a tiny input never picks the stem's BatchNorm or max-pool.
+        let stages = Set(all[..<pool].map(\.name).filter { $0.hasPrefix("layer") })
+        var x = Tensor(zeros: [1, channels, height, width])
+        var chosen = all[pool - 1].name
+        for c in all[..<pool] {
+            x = c.layer.forward(x, training: false)
+            if (stages.isEmpty || stages.contains(c.name)) && x.shape.count == 4
+                && Swift.min(x.shape[2], x.shape[3]) >= minimumSide { chosen = c.name }
+        }
+        return chosen
     }
 
     /// Feature maps, their gradient and the scores of one batch.

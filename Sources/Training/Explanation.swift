@@ -25,7 +25,8 @@ public struct ExplainRequest: Sendable {
     /// The output folder (must not exist); nil: `<first run>/explain` (one run) or
     /// `<first run>/explain-vs-<second run's name>` (two).
     public var output: String?
-    /// The layer whose output is explained; nil: the model's last convolutional stage.
+    /// The layer whose output is explained; nil: the model's last convolutional stage with maps
+    /// of at least 4x4 (GradCAM.defaultLayer).
     public var layer: String?
 
     public init(runs: [String], images: Int = 8, output: String? = nil, layer: String? = nil) {
@@ -127,7 +128,8 @@ public enum Explanation {
         let context = NNContext(threads: threads)
         let model = try ModelFactory.make(config, context: context, log: quiet)
         try Checkpoint.load(into: model.network, from: folder.file(.bestWeights))
-        let layerName = try layer ?? GradCAM.defaultLayer(of: model.network)
+        let layerName = try layer ?? GradCAM.defaultLayer(of: model.network, height: data.height, width: data.width,
+                                                                 channels: data.channels)
         let assembler = BatchAssembler(seed: UInt64(config.manualSeed), augmentation: .none, channels: config.numChannels,
                                        threads: threads)
         let batch = Tensor(zeros: [0])

@@ -8,12 +8,10 @@ import Training
 struct Explain: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Grad-CAM maps of a run's best.h5 on test images (real/fake, correct/wrong) as a PNG grid; two runs side by side.",
-        discussion: """
-        Reads the run's config.yaml, best.h5, split.json and data cache (never downloads, never
-        trains). Writes gradcam.png (rows: image | heat map | overlay per run; frames: blue real,
-        orange fake, green correct, red wrong) and explanations.csv into RUN/explain (two runs:
-        RUN/explain-vs-RUN2) or -o DIR; an existing output folder is never overwritten.
-        """)
+        discussion: "Reads the run's config.yaml, best.h5, split.json and data cache (never downloads, never trains). "
+            + "Writes gradcam.png (rows: image | heat map | overlay per run; frames: blue real, orange fake, green correct, "
+            + "red wrong) and explanations.csv into RUN/explain (two runs: RUN/explain-vs-RUN2) or -o DIR; an existing "
+            + "output folder is never overwritten.")
 
     @Argument(help: "A training run folder (holding config.yaml and best.h5), and optionally a second to compare.")
     var runs: [String]
@@ -24,7 +22,7 @@ struct Explain: ParsableCommand {
     @Option(name: .shortAndLong, help: "Output folder (must not exist; default RUN/explain).")
     var output: String?
 
-    @Option(name: .customLong("layer"), help: "The layer to explain (default: the last convolutional stage).")
+    @Option(name: .customLong("layer"), help: "The layer to explain (default: the last convolutional stage with maps of at least 4x4, e.g. layer3 at 32 px, layer4 from 64 px).")
     var layer: String?
 
     func validate() throws {

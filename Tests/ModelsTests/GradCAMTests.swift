@@ -76,7 +76,10 @@ final class GradCAMTests: XCTestCase {
         let m = ClassicResNet18(numChannels: 3, seed: 3, stem: .forImage(height: 32, width: 32))
         let x = images(3, seed: 1)
         settle(m, x)
-        XCTAssertEqual(try GradCAM.defaultLayer(of: m.network), "layer4")
+        XCTAssertEqual(try GradCAM.defaultLayer(of: m.network, height: 32, width: 32, channels: 3), "layer3", "layer4 is 2x2 at 32 px")
+        XCTAssertEqual(try GradCAM.defaultLayer(of: m.network, height: 64, width: 64, channels: 3), "layer4")
+        XCTAssertEqual(try GradCAM.defaultLayer(of: m.network, height: 16, width: 16, channels: 3), "layer2")
+        XCTAssertEqual(try GradCAM.defaultLayer(of: m.network, height: 6, width: 6, channels: 3), "layer4", "no stage has 4x4 maps: the last")
         try checkDirectionalDerivatives(m, x, layer: "layer4")
         // One stage earlier the suffix holds convolutions, BatchNorm and ReLUs (layer4) too: a
         // piecewise-linear map with kinks near any point. A dense random direction crosses many
@@ -91,7 +94,7 @@ final class GradCAMTests: XCTestCase {
                               stem: .forImage(height: 32, width: 32))
             let x = images(3, seed: 2)
             settle(m, x)
-            XCTAssertEqual(try GradCAM.defaultLayer(of: m.network), "layer4")
+            XCTAssertEqual(try GradCAM.defaultLayer(of: m.network, height: 64, width: 64, channels: 3), "layer4")
             try checkDirectionalDerivatives(m, x, layer: "layer4")
         }
         // The twin's classical replacement layer too.
@@ -107,7 +110,7 @@ final class GradCAMTests: XCTestCase {
         let m = QNNModel(numChannels: 3, seed: 6, mode: .fixed, mean: norm.mean, std: norm.std, diffMethod: .adjoint)
         let x = images(2, side: 16, seed: 3)
         settle(m, x)
-        XCTAssertEqual(try GradCAM.defaultLayer(of: m.network), "layer3")
+        XCTAssertEqual(try GradCAM.defaultLayer(of: m.network, height: 32, width: 32, channels: 3), "layer3")
         try checkDirectionalDerivatives(m, x, layer: "layer3")
     }
 

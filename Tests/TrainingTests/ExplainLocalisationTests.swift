@@ -12,6 +12,7 @@ import Core
 import Datasets
 import Foundation
 import ImageIO
+import Reporting
 import XCTest
 @testable import Training
 
@@ -19,9 +20,9 @@ final class ExplainLocalisationTests: TemporaryFolderTestCase {
     static let side = 32, perClass = 200
 
     /// Adds the built-in fakes' trace (period-2 checkerboard plus a 4-pixel grid, FaceRenderer's
-    /// pattern at a fixed strong amplitude) to quadrant `q` (0 top-left, 1 top-right, 2 bottom-left,
+    /// pattern, at a fixed amplitude well above the built-in's 0.45-9 so that a few epochs learn it) to quadrant `q` (0 top-left, 1 top-right, 2 bottom-left,
     /// 3 bottom-right) of an HWC RGB image.
-    static func addTrace(_ pixels: inout [UInt8], quadrant q: Int, side: Int, amplitude: Float = 7) {
+    static func addTrace(_ pixels: inout [UInt8], quadrant q: Int, side: Int, amplitude: Float = 24) {
         let half = side / 2, y0 = (q / 2) * half, x0 = (q % 2) * half
         for y in y0..<(y0 + half) { for x in x0..<(x0 + half) {
             let sign: Float = ((x + y) & 1) == 0 ? 1 : -1, grid: Float = (x % 4 == 0 || y % 4 == 0) ? 0.5 : 0
@@ -63,7 +64,7 @@ final class ExplainLocalisationTests: TemporaryFolderTestCase {
             batchSize: 32
             imageHeight: \(Self.side)
             imageWidth: \(Self.side)
-            numEpochs: 3
+            numEpochs: 4
             learningRate: 0.001
             beta1: 0.9
             nCPUs: 2
@@ -73,8 +74,8 @@ final class ExplainLocalisationTests: TemporaryFolderTestCase {
         let run = try DeepfakeApp.train(RunRequest(configPath: config, offline: true))
         let e = try Explanation.explain(run: run)
         XCTAssertEqual(e.model, "Classic")
-        XCTAssertEqual(e.layer, "layer4")
-        XCTAssertEqual([e.featureHeight, e.featureWidth], [2, 2], "32 px through the high-resolution stem: layer4 is 2x2")
+        XCTAssertEqual(e.layer, "layer3", "at 32 px layer4 is 2x2: the default is the last stage with 4x4 maps")
+        XCTAssertEqual([e.featureHeight, e.featureWidth], [4, 4])
 
         var inside: [Double] = [], peakInQuadrant = 0, correctFakes = 0, realCorrect = 0, reals = 0
         for (k, index) in e.testIndices.enumerated() {
@@ -96,14 +97,16 @@ final class ExplainLocalisationTests: TemporaryFolderTestCase {
             if (peak / Self.side) / half == q / 2 && (peak % Self.side) / half == q % 2 { peakInQuadrant += 1 }
         }
         let accuracy = Double(correctFakes + realCorrect) / Double(e.testIndices.count)
-        XCTAssertGreaterThan(accuracy, 0.8, "the model should learn the trace (test accuracy \(accuracy))")
+        let valAUC = try EpochCSVWriter.read(path: run + "/epochs.csv").map(\.valAUC)
+        XCTAssertGreaterThan(accuracy, 0.8, "the model should learn the trace (test accuracy \(accuracy), val AUC per epoch \(valAUC))")
         XCTAssertGreaterThanOrEqual(correctFakes, 20)
         let meanInside = inside.reduce(0, +) / Double(max(1, inside.count))
         let peakShare = Double(peakInQuadrant) / Double(max(1, correctFakes))
         // Area share of the quadrant: 0.25. A map blind to the trace's position averages 0.25 and
         // peaks in the right quadrant a quarter of the time.
-        XCTAssertGreaterThan(meanInside, 0.5, "mean Grad-CAM mass share in the trace's quadrant (area share 0.25) over \(correctFakes) fakes")
-        XCTAssertGreaterThan(peakShare, 0.6, "share of maps peaking in the trace's quadrant (chance 0.25)")
+        // Measured: 0.52 and 1.0 (layer4's 2x2 maps: 0.31 and 0.69; layer2's 8x8: 0.82 and 1.0).
+        XCTAssertGreaterThan(meanInside, 0.42, "mean Grad-CAM mass share in the trace's quadrant (area share 0.25) over \(correctFakes) fakes")
+        XCTAssertGreaterThan(peakShare, 0.85, "share of maps peaking in the trace's quadrant (chance 0.25)")
         print(String(format: "Grad-CAM localisation: %d correctly classified test fakes, mean mass share in the trace quadrant %.3f "
                      + "(area 0.25), peak in it for %.3f; test accuracy %.3f", correctFakes, meanInside, peakShare, accuracy))
     }
