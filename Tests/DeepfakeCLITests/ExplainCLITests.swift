@@ -40,7 +40,7 @@ extension DeepfakeCLITests {
         let csv = try String(contentsOfFile: runFolder + "/explain/explanations.csv", encoding: .utf8).split(separator: "\n")
         XCTAssertEqual(csv.count, 5, csv.joined(separator: "\n"))
         XCTAssertTrue(csv[0].hasPrefix("row,path,dataset,label,category,run,model,layer,p_fake"))
-        XCTAssertTrue(csv.dropFirst().allSatisfy { $0.contains(",Classic,layer4,") }, csv.joined(separator: "\n"))
+        XCTAssertTrue(csv.dropFirst().allSatisfy { $0.contains(",Classic,layer3,") }, csv.joined(separator: "\n"))
         // Real and fake images both appear (the test split holds both classes).
         XCTAssertEqual(Set(csv.dropFirst().map { $0.split(separator: ",")[3] }), ["0", "1"])
 
