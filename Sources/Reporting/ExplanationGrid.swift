@@ -6,7 +6,8 @@
 // tile's frame is blue for a real image and orange for a fake one; each model's heat-map and
 // overlay frames are green when that model classified the image correctly, red when not. Each
 // map is scaled by its own maximum (jet colours, dark blue = 0); an all-zero map (no evidence
-// for "fake" anywhere, common for confidently real images) stays dark blue.
+// for "fake" anywhere, common for confidently real images) stays dark blue. The overlay blends
+// the heat colour in with weight 0.6 x the map value.
 
 import Core
 import Foundation
@@ -75,8 +76,10 @@ public enum ExplanationGrid {
                 let border = cell.correct ? correctColour : wrongColour
                 tile(1 + 2 * m, r, border: border) { x, y in jet(norm[y * width + x]) }
                 tile(2 + 2 * m, r, border: border) { x, y in
-                    let p = pixel(x, y), h = jet(norm[y * width + x])
-                    func mix(_ a: Float, _ b: UInt8) -> UInt8 { UInt8(Swift.min(255, (0.5 * a + 0.5 * Float(b)).rounded())) }
+                    // The heat colour's weight grows with the map value, so where the map is 0 the
+                    // image shows unchanged.
+                    let t = norm[y * width + x], p = pixel(x, y), h = jet(t), w = 0.6 * t
+                    func mix(_ a: Float, _ b: UInt8) -> UInt8 { UInt8(Swift.min(255, ((1 - w) * a + w * Float(b)).rounded())) }
                     return (mix(p.0, h.0), mix(p.1, h.1), mix(p.2, h.2))
                 }
             }
@@ -101,7 +104,7 @@ public enum ExplanationGrid {
 public enum ExplanationSelection {
     /// The four kinds of test image, in the order the grid shows them.
     public enum Category: String, CaseIterable, Sendable {
-        case fakeCorrect = "fake, correct", fakeWrong = "fake, wrong", realCorrect = "real, correct", realWrong = "real, wrong"
+        case fakeCorrect = "fake-correct", fakeWrong = "fake-wrong", realCorrect = "real-correct", realWrong = "real-wrong"
 
         public init(label: Int32, pFake: Double) {
             let fake = label == 1, saysFake = pFake >= 0.5
