@@ -1,4 +1,5 @@
-// Explanation: `deepfake explain RUN [RUN2]`: Grad-CAM maps (Models' GradCAM) of a run's best.h5
+// Explanation: `deepfake explain RUN [RUN2]`: Grad-CAM maps (Models' GradCAM; or IntegratedGradients)
+// of a run's best.h5
 // on its own test images, chosen across real/fake and correct/wrong, written as a PNG grid
 // (Reporting's ExplanationGrid) and a CSV, with a second run's maps beside the first's on the
 // same images. Never trains, never downloads, never overwrites.
@@ -29,8 +30,14 @@ public struct ExplainRequest: Sendable {
     /// of at least 4x4 (GradCAM.defaultLayer).
     public var layer: String?
 
-    public init(runs: [String], images: Int = 8, output: String? = nil, layer: String? = nil) {
+    /// Grad-CAM (default), or integrated gradients with `steps` path points for the shown images.
+    public var method: ExplanationMethod
+    public var steps: Int
+
+    public init(runs: [String], images: Int = 8, output: String? = nil, layer: String? = nil,
+                method: ExplanationMethod = .gradCAM, steps: Int = 32) {
         self.runs = runs; self.images = images; self.output = output; self.layer = layer
+        self.method = method; self.steps = steps
     }
 
     /// The folder the request writes into.
@@ -40,6 +47,12 @@ public struct ExplainRequest: Sendable {
         let name = runs.count > 1 ? "explain-vs-" + ((runs[1] as NSString).standardizingPath as NSString).lastPathComponent : "explain"
         return (first as NSString).appendingPathComponent(name)
     }
+}
+
+/// How the maps are made.
+public enum ExplanationMethod: String, CaseIterable, Sendable {
+    case gradCAM = "gradcam"
+    case integratedGradients = "integrated-gradients"
 }
 
 /// One run's Grad-CAM of every test image it was tested on.
@@ -57,6 +70,9 @@ public struct RunExplanation {
     public var maps: [[Float]]
     /// Per test image: the map before upsampling (featureHeight x featureWidth).
     public var featureMaps: [[Float]]
+    /// The loaded model and the evaluation batch builder (for integrated gradients of chosen images).
+    var network: Network
+    var assembler: BatchAssembler
 }
 
 public enum Explanation {
@@ -76,12 +92,15 @@ public enum Explanation {
             log.info("explaining \(r)/\(RunFile.bestWeights.rawValue) on its test images")
             explained.append(try explain(run: r, layer: request.layer, log: log))
         }
-        try write(explained, images: request.images, to: out)
-        log.info("wrote \(out)/\(gridFile) and \(out)/\(tableFile)")
+        guard request.steps >= 1 else { throw DeepfakeError("--steps must be at least 1 (got \(request.steps))") }
+        try write(explained, images: request.images, method: request.method, steps: request.steps, to: out)
+        log.info("wrote \(out)/\(gridFile(request.method)) and \(out)/\(tableFile)")
         return out
     }
 
-    public static let gridFile = "gradcam.png", tableFile = "explanations.csv"
+    /// gradcam.png or integrated-gradients.png, and the table.
+    public static func gridFile(_ method: ExplanationMethod) -> String { method.rawValue + ".png" }
+    public static let tableFile = "explanations.csv"
 
     /// A clear error unless `run` is a folder holding config.yaml and best.h5.
     static func checkRunFolder(_ run: String) throws {
@@ -149,12 +168,14 @@ public enum Explanation {
         }
         log.info("  \(model.name): Grad-CAM of '\(layerName)' (\(fh)x\(fw) maps) on \(indices.count) test images")
         return RunExplanation(run: run, model: model.name, layer: layerName, featureHeight: fh, featureWidth: fw,
-                              data: data, testIndices: indices, pFake: pFake, maps: maps, featureMaps: small)
+                              data: data, testIndices: indices, pFake: pFake, maps: maps, featureMaps: small,
+                              network: model.network, assembler: assembler)
     }
 
     /// The grid and table of up to `images` test images, chosen by the first run's predictions
     /// among the images every run was tested on (matched by path).
-    static func write(_ runs: [RunExplanation], images: Int, to out: String) throws {
+    static func write(_ runs: [RunExplanation], images: Int, method: ExplanationMethod = .gradCAM, steps: Int = 32,
+                      to out: String) throws {
         let first = runs[0]
         for r in runs.dropFirst() {
             guard r.data.height == first.data.height, r.data.width == first.data.width, r.data.channels == first.data.channels else {
@@ -177,18 +198,31 @@ public enum Explanation {
         let labels = shared.map { first.data.labels[first.testIndices[$0]] }
         let chosen = ExplanationSelection.choose(labels: labels, pFake: shared.map { first.pFake[$0] }, count: images)
         let d = first.data, size = d.imageSize
+        // Integrated gradients replace the Grad-CAM maps of the chosen images (only those: each
+        // costs `steps` forward and backward passes of the whole model).
+        var igMaps: [[String: [Float]]] = runs.map { _ in [:] }
+        if method == .integratedGradients {
+            let paths = chosen.map { d.paths[first.testIndices[shared[$0.position]]] }
+            for (r, run) in runs.enumerated() {
+                let positions = paths.map { lookups[r][$0]! }
+                let batch = Tensor(zeros: [0])
+                run.assembler.assemble(run.data, indices: positions.map { run.testIndices[$0] }, into: batch, training: false)
+                let maps = IntegratedGradients.maps(try IntegratedGradients.attributions(run.network, images: batch, steps: steps).attributions)
+                for (k, path) in paths.enumerated() { igMaps[r][path] = maps[k] }
+            }
+        }
         var rows: [ExplanationGrid.Row] = []
-        var csv = ["row,path,dataset,label,category,run,model,layer,p_fake,predicted,correct,map_max,map_peak_row,map_peak_column"]
+        var csv = ["row,path,dataset,label,category,run,model,method,p_fake,predicted,correct,map_max,map_peak_row,map_peak_column"]
         for (row, pick) in chosen.enumerated() {
             let p = shared[pick.position], index = first.testIndices[p], path = d.paths[index], label = d.labels[index]
             var cells: [ExplanationGrid.Cell] = []
             for (r, run) in runs.enumerated() {
                 let q = lookups[r][path]!
                 let predicted = run.pFake[q] >= 0.5 ? 1 : 0
-                let map = run.maps[q], top = map.max() ?? 0, peak = map.firstIndex(of: top) ?? 0
+                let map = igMaps[r][path] ?? run.maps[q], top = map.max() ?? 0, peak = map.firstIndex(of: top) ?? 0
                 cells.append(ExplanationGrid.Cell(map: map, correct: Int32(predicted) == label))
                 csv.append([String(row + 1), csvField(path), csvField(d.datasetNames[index]), String(label), pick.category.rawValue,
-                            csvField(run.run), run.model, run.layer, String(format: "%.6f", run.pFake[q]), String(predicted),
+                            csvField(run.run), run.model, method == .gradCAM ? "gradcam:" + run.layer : "integrated-gradients:\(steps)", String(format: "%.6f", run.pFake[q]), String(predicted),
                             Int32(predicted) == label ? "1" : "0", String(format: "%.6g", top),
                             String(peak / d.width), String(peak % d.width)].joined(separator: ","))
             }
@@ -196,7 +230,7 @@ public enum Explanation {
         }
         let png = try ExplanationGrid.png(rows, height: d.height, width: d.width, channels: d.channels)
         try createFolder(out)
-        try AtomicFile.write(Data(png), to: (out as NSString).appendingPathComponent(gridFile))
+        try AtomicFile.write(Data(png), to: (out as NSString).appendingPathComponent(gridFile(method)))
         try AtomicFile.write((csv + [""]).joined(separator: "\n"), to: (out as NSString).appendingPathComponent(tableFile))
     }
 

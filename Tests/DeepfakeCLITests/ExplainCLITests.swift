@@ -39,8 +39,8 @@ extension DeepfakeCLITests {
         XCTAssertGreaterThan(Set(image.pixels).count, 50, "the grid should hold real image content, not a blank picture")
         let csv = try String(contentsOfFile: runFolder + "/explain/explanations.csv", encoding: .utf8).split(separator: "\n")
         XCTAssertEqual(csv.count, 5, csv.joined(separator: "\n"))
-        XCTAssertTrue(csv[0].hasPrefix("row,path,dataset,label,category,run,model,layer,p_fake"))
-        XCTAssertTrue(csv.dropFirst().allSatisfy { $0.contains(",Classic,layer3,") }, csv.joined(separator: "\n"))
+        XCTAssertTrue(csv[0].hasPrefix("row,path,dataset,label,category,run,model,method,p_fake"))
+        XCTAssertTrue(csv.dropFirst().allSatisfy { $0.contains(",Classic,gradcam:layer3,") }, csv.joined(separator: "\n"))
         // Real and fake images both appear (the test split holds both classes).
         XCTAssertEqual(Set(csv.dropFirst().map { $0.split(separator: ",")[3] }), ["0", "1"])
 
@@ -57,6 +57,12 @@ extension DeepfakeCLITests {
         XCTAssertEqual(pair.status, 0, pair.err)
         let wide = try ImageDecoder.decode(fileAt: dir + "/pair/gradcam.png")
         XCTAssertEqual([wide.width, wide.height], [4 + 5 * 104, 4 + 2 * 104])
+
+        // Integrated gradients instead of Grad-CAM.
+        let ig = try run(["explain", runFolder, "--images", "2", "--method", "integrated-gradients", "--steps", "4", "-o", dir + "/ig"], in: dir)
+        XCTAssertEqual(ig.status, 0, ig.err)
+        XCTAssertEqual(try ImageDecoder.decode(fileAt: dir + "/ig/integrated-gradients.png").width, 4 + 3 * 104)
+        XCTAssertTrue(try String(contentsOfFile: dir + "/ig/explanations.csv", encoding: .utf8).contains(",Classic,integrated-gradients:4,"))
 
         // A folder with a config but no best.h5 (as an inference run leaves), and no folder at all.
         let noWeights = dir + "/no-weights"
