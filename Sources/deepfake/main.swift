@@ -1,5 +1,5 @@
 // deepfake: the thin command-line front of the Training library (train, infer, prepare, qlayer,
-// compare, keys). Every flag keeps the old Python tool's meaning; nothing here ever prompts.
+// compare, explain, keys). Every flag keeps the old Python tool's meaning; nothing here ever prompts.
 
 import ArgumentParser
 import Foundation
@@ -19,10 +19,11 @@ struct Deepfake: ParsableCommand {
           deepfake prepare -c Deepfake.conf.yaml        download and cache data only
           deepfake qlayer circuit.json                  one quantum layer, JSON in/out
           deepfake compare results/RUN_A results/RUN_B  a table and curves of runs
+          deepfake explain results/RUN_A results/RUN_B  Grad-CAM maps, side by side
           deepfake keys                                 every config key explained
 
         """ + DeepfakeApp.configKeyNames(width: 78),
-        subcommands: [Train.self, Prepare.self, QLayer.self, Compare.self, Keys.self],
+        subcommands: [Train.self, Prepare.self, QLayer.self, Compare.self, Explain.self, Keys.self],
         defaultSubcommand: Train.self)
 }
 
