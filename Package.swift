@@ -2,7 +2,9 @@
 // DeepfakeDetection: a Slurm-oriented HPC benchmark suite that trains real-vs-fake face
 // classifiers (classic CNN, hybrid quantum, quanvolution) and measures them fairly.
 // Arrows point down: C shims -> Core -> NN/Quantum/Storage/ImageIO/Distributed -> Config,
-// Datasets, Metrics, Models, Download, Reporting -> Training -> thin executables.
+// Datasets, Metrics, Models, Download, Reporting -> Training (the loop, checkpoints, resume) ->
+// App (the commands: data staging, model factory, quantum records, compare) -> thin executables,
+// which alone create and finalise the MPI world.
 import PackageDescription
 
 
@@ -47,16 +49,18 @@ let package = Package(
         .target(name: "Download", dependencies: ["Core", "ZIPFoundation"]),
         .target(name: "Reporting", dependencies: ["Core", "Metrics", "Storage"]),
         .target(name: "Training",
-                dependencies: ["Core", "NN", "Quantum", "Storage", "Config", "Metrics", "Datasets",
-                               "Models", "Download", "Reporting", "Distributed"]),
+                dependencies: ["Core", "NN", "Storage", "Config", "Metrics", "Datasets", "Models", "Reporting"]),
+        .target(name: "App",
+                dependencies: ["Training", "Core", "NN", "Quantum", "Storage", "Config", "Datasets", "Models",
+                               "Download", "Reporting"]),
 
         // Test-only helpers (a local Kaggle stand-in server, zip fixtures); no executable links them.
         .target(name: "TestSupport", dependencies: ["Core", "ZIPFoundation"], resources: [.copy("Resources")]),
 
-        .target(name: "BenchSuite", dependencies: ["Training", "Core", "Config", "Reporting", "Storage", "NN", "Models", "Quantum", "Datasets"]),
+        .target(name: "BenchSuite", dependencies: ["App", "Training", "Core", "Config", "Reporting", "Storage", "NN", "Models", "Quantum", "Datasets"]),
 
         // Thin executables.
-        .executableTarget(name: "deepfake", dependencies: ["Training", "NN", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
+        .executableTarget(name: "deepfake", dependencies: ["App", "Training", "Core", "NN", "Distributed", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
         .executableTarget(name: "bench", dependencies: ["BenchSuite", "NN", "Models", "Quantum", "Distributed", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
 
         // Tests: one target per library; all run under plain `swift test` without mpirun.
@@ -71,7 +75,8 @@ let package = Package(
         .testTarget(name: "DatasetsTests", dependencies: ["Datasets", "ImageIO", "Storage", "Config", "Core"]),
         .testTarget(name: "ModelsTests", dependencies: ["Models", "NN", "Quantum", "Core", "Storage"]),
         .testTarget(name: "DownloadTests", dependencies: ["Download", "Core", "ZIPFoundation", "TestSupport"]),
-        .testTarget(name: "TrainingTests", dependencies: ["Training", "Models", "NN", "Core", "Config", "Storage", "Metrics", "Reporting", "Datasets", "TestSupport", "ZIPFoundation"]),
+        .testTarget(name: "TrainingTests", dependencies: ["Training", "Models", "NN", "Core", "Config", "Storage", "Metrics", "Reporting", "Datasets", "TestSupport"]),
+        .testTarget(name: "AppTests", dependencies: ["App", "Training", "Models", "NN", "Quantum", "Core", "Config", "Storage", "Metrics", "Reporting", "Datasets", "TestSupport", "ZIPFoundation"]),
         // Runs the built `deepfake` binary (next to the test bundle): golden --help, exit codes, errors.
         .testTarget(name: "DeepfakeCLITests", dependencies: ["Core", "TestSupport"], exclude: ["Golden"]),
         .testTarget(name: "BenchSuiteTests", dependencies: ["BenchSuite", "Reporting", "Storage", "Datasets", "Config", "Core", "TestSupport"]),
