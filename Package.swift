@@ -1,7 +1,7 @@
 // swift-tools-version:6.0
 // DeepfakeDetection: a Slurm-oriented HPC benchmark suite that trains real-vs-fake face
 // classifiers (classic CNN, hybrid quantum, quanvolution) and measures them fairly.
-// Arrows point down: C shims -> Core -> NN/Quantum/Storage/ImageIO/Distributed -> Config,
+// Arrows point down: C shims -> Core -> NN/Quantum/Storage/ImageIO/MPIComm -> Config,
 // Datasets, Metrics, Models, Download, Reporting -> Training (the loop, checkpoints, resume) ->
 // App (the commands: data staging, model factory, quantum records, compare) -> thin executables,
 // which alone create and finalise the MPI world.
@@ -39,7 +39,7 @@ let package = Package(
         .target(name: "Quantum", dependencies: ["Core"], swiftSettings: optimisedInDebug),
         .target(name: "Storage", dependencies: ["Core", "CHDF5"], exclude: ["README.md"]),
         .target(name: "ImageIO", dependencies: ["Core", "CImageCodec"], exclude: ["README.md"], swiftSettings: optimisedInDebug),
-        .target(name: "Distributed", dependencies: ["Core", "CMPI"]),
+        .target(name: "MPIComm", dependencies: ["Core", "CMPI"]),
 
         // Domain.
         .target(name: "Config", dependencies: ["Core", "Yams"]),
@@ -60,8 +60,8 @@ let package = Package(
         .target(name: "BenchSuite", dependencies: ["App", "Training", "Core", "Config", "Reporting", "Storage", "NN", "Models", "Quantum", "Datasets"]),
 
         // Thin executables.
-        .executableTarget(name: "deepfake", dependencies: ["App", "Training", "Core", "NN", "Distributed", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
-        .executableTarget(name: "bench", dependencies: ["BenchSuite", "NN", "Models", "Quantum", "Distributed", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
+        .executableTarget(name: "deepfake", dependencies: ["App", "Training", "Core", "NN", "MPIComm", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
+        .executableTarget(name: "bench", dependencies: ["BenchSuite", "NN", "Models", "Quantum", "MPIComm", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
 
         // Tests: one target per library; all run under plain `swift test` without mpirun.
         .testTarget(name: "CoreTests", dependencies: ["Core", "TestSupport"]),
