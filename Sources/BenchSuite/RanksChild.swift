@@ -13,6 +13,7 @@
 // Step time is the wall time between two barriers divided by the steps. Each rank writes
 // OUT/rank-<r>.json; RanksSuite merges them.
 
+import App
 import Config
 import Core
 import Datasets

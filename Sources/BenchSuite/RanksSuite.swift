@@ -8,6 +8,7 @@
 // data-wait split, images/s, the ranks' hosts and CPU sets, and the binding used. Speed-up and
 // efficiency against the R = 1 row (its `baseline`) are computed by the report.
 
+import App
 import Config
 import Core
 import Datasets

@@ -3,7 +3,7 @@
 import ArgumentParser
 import BenchSuite
 import Core
-import Distributed
+import MPIComm
 
 struct RanksChildCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -15,7 +15,7 @@ struct RanksChildCommand: ParsableCommand {
     @Option var threads = 1
 
     func run() throws {
-        let comm: any Communicator = MPICommunicator.launchedUnderMPI ? MPICommunicator.world() : SingleProcessCommunicator()
+        let comm = MPICommunicator.processWorld()
         defer { MPICommunicator.finalize() }
         try reportingErrors { try RanksChild.run(specPath: spec, outDirectory: out, threads: threads, communicator: comm) }
     }

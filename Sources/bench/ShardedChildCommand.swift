@@ -3,7 +3,7 @@
 import ArgumentParser
 import BenchSuite
 import Core
-import Distributed
+import MPIComm
 import NN
 
 struct ShardedChildCommand: ParsableCommand {
@@ -17,7 +17,7 @@ struct ShardedChildCommand: ParsableCommand {
 
     func run() throws {
         Compute.setThreads(threads)
-        let comm: any Communicator = MPICommunicator.launchedUnderMPI ? MPICommunicator.world() : SingleProcessCommunicator()
+        let comm = MPICommunicator.processWorld()
         defer { MPICommunicator.finalize() }
         try reportingErrors { try ShardedChild.run(specPath: spec, outDirectory: out, communicator: comm) }
     }

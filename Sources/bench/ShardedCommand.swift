@@ -4,7 +4,7 @@
 import ArgumentParser
 import BenchSuite
 import Core
-import Distributed
+import MPIComm
 import Foundation
 import NN
 import Quantum
@@ -36,7 +36,7 @@ struct ShardedCommand: ParsableCommand {
 
     func run() throws {
         Compute.setThreads(threads)
-        let comm: any Communicator = MPICommunicator.launchedUnderMPI ? MPICommunicator.world() : SingleProcessCommunicator()
+        let comm = MPICommunicator.processWorld()
         defer { MPICommunicator.finalize() }
         try reportingErrors {
             let t = Threads(threads)
