@@ -54,8 +54,9 @@ let package = Package(
                 dependencies: ["Training", "Core", "NN", "Quantum", "Storage", "Config", "Datasets", "Models",
                                "Download", "Reporting"]),
 
-        // Test-only helpers (a local Kaggle stand-in server, zip fixtures); no executable links them.
-        .target(name: "TestSupport", dependencies: ["Core", "ZIPFoundation"], resources: [.copy("Resources")]),
+        // Test-only helpers (a local Kaggle stand-in server, zip fixtures, temporary folders, child
+        // processes, the finite-difference gradient check); no executable links them.
+        .target(name: "TestSupport", dependencies: ["Core", "NN", "ZIPFoundation"], resources: [.copy("Resources")]),
 
         .target(name: "BenchSuite", dependencies: ["App", "Training", "Core", "Config", "Reporting", "Storage", "NN", "Models", "Quantum", "Datasets"]),
 
@@ -65,15 +66,15 @@ let package = Package(
 
         // Tests: one target per library; all run under plain `swift test` without mpirun.
         .testTarget(name: "CoreTests", dependencies: ["Core", "TestSupport"]),
-        .testTarget(name: "NNTests", dependencies: ["NN", "Core"]),
+        .testTarget(name: "NNTests", dependencies: ["NN", "Core", "TestSupport"]),
         .testTarget(name: "QuantumTests", dependencies: ["Quantum", "Core"], resources: [.copy("Fixtures")]),
-        .testTarget(name: "StorageTests", dependencies: ["Storage", "Core"]),
-        .testTarget(name: "ImageIOTests", dependencies: ["ImageIO", "Core"]),
+        .testTarget(name: "StorageTests", dependencies: ["Storage", "Core", "TestSupport"]),
+        .testTarget(name: "ImageIOTests", dependencies: ["ImageIO", "Core", "TestSupport"]),
         .testTarget(name: "ConfigTests", dependencies: ["Config", "Core", "TestSupport"]),
         .testTarget(name: "MetricsTests", dependencies: ["Metrics", "Core"]),
         .testTarget(name: "ReportingTests", dependencies: ["Reporting", "Metrics", "Core", "Storage", "TestSupport"]),
-        .testTarget(name: "DatasetsTests", dependencies: ["Datasets", "ImageIO", "Storage", "Config", "Core"]),
-        .testTarget(name: "ModelsTests", dependencies: ["Models", "NN", "Quantum", "Core", "Storage"]),
+        .testTarget(name: "DatasetsTests", dependencies: ["Datasets", "ImageIO", "Storage", "Config", "Core", "TestSupport"]),
+        .testTarget(name: "ModelsTests", dependencies: ["Models", "NN", "Quantum", "Core", "Storage", "TestSupport"]),
         .testTarget(name: "DownloadTests", dependencies: ["Download", "Core", "ZIPFoundation", "TestSupport"]),
         .testTarget(name: "TrainingTests", dependencies: ["Training", "Models", "NN", "Core", "Config", "Storage", "Metrics", "Reporting", "Datasets", "TestSupport"]),
         .testTarget(name: "AppTests", dependencies: ["App", "Training", "Models", "NN", "Quantum", "Core", "Config", "Storage", "Metrics", "Reporting", "Datasets", "TestSupport", "ZIPFoundation"]),
