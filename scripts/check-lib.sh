@@ -42,6 +42,15 @@ mpi_as_root() {
     export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 SWIFT_BACKTRACE=enable=no OPENBLAS_NUM_THREADS=1
 }
 
+# start_mpi_check ARG: the preamble of the mpirun checks: the deepfake binary (ARG, else
+# $DEEPFAKE_BIN, else .build/release/deepfake), mpirun, a work folder, MPI as root.
+start_mpi_check() {
+    check_binary "$1" "${DEEPFAKE_BIN:-}" .build/release/deepfake
+    need_mpirun
+    work_folder
+    mpi_as_root
+}
+
 fail() { echo "FAILED: $*" >&2; exit 1; }
 
 # small_classic_config DATA OUTPUTS [YAML_LINE...]: a Classic run on the small built-in set at

@@ -11,10 +11,7 @@
 #   scripts/mpi-check.sh [DEEPFAKE_BINARY]     (default .build/release/deepfake)
 set -euo pipefail
 source "$(dirname "$0")/check-lib.sh"
-check_binary "${1:-}" "${DEEPFAKE_BIN:-}" .build/release/deepfake
-need_mpirun
-work_folder
-mpi_as_root
+start_mpi_check "${1:-}"
 export OMPI_MCA_rmaps_base_oversubscribe=1
 # mpirun binds each rank to ONE core by default (for -np <= 2), which serialises a rank's threads:
 # give every rank all its cores (the same as `mpirun --bind-to none`); `bench sharded` logs the

@@ -8,10 +8,7 @@
 #   scripts/mpi-failure-check.sh [DEEPFAKE_BINARY]     (default .build/release/deepfake)
 set -euo pipefail
 source "$(dirname "$0")/check-lib.sh"
-check_binary "${1:-}" "${DEEPFAKE_BIN:-}" .build/release/deepfake
-need_mpirun
-work_folder
-mpi_as_root
+start_mpi_check "${1:-}"
 small_classic_config "$work/data" "$work/results" "numEpochs: 1" > "$work/config.yaml"
 "$BIN" prepare -c "$work/config.yaml" -o >/dev/null   # the data cache, before the ranks read it
 for fault in 1:data 1:step 1:write 0:step; do
