@@ -1,8 +1,10 @@
 // swift-tools-version:6.0
 // DeepfakeDetection: a Slurm-oriented HPC benchmark suite that trains real-vs-fake face
 // classifiers (classic CNN, hybrid quantum, quanvolution) and measures them fairly.
-// Arrows point down: C shims -> Core -> NN/Quantum/Storage/ImageIO/Distributed -> Config,
-// Datasets, Metrics, Models, Download, Reporting -> Training -> thin executables.
+// Arrows point down: C shims -> Core -> NN/Quantum/Storage/ImageIO/MPIComm -> Config,
+// Datasets, Metrics, Models, Download, Reporting -> Training (the loop, checkpoints, resume) ->
+// App (the commands: data staging, model factory, quantum records, compare) -> thin executables,
+// which alone create and finalise the MPI world.
 import PackageDescription
 
 
@@ -37,7 +39,7 @@ let package = Package(
         .target(name: "Quantum", dependencies: ["Core"], swiftSettings: optimisedInDebug),
         .target(name: "Storage", dependencies: ["Core", "CHDF5"], exclude: ["README.md"]),
         .target(name: "ImageIO", dependencies: ["Core", "CImageCodec"], exclude: ["README.md"], swiftSettings: optimisedInDebug),
-        .target(name: "Distributed", dependencies: ["Core", "CMPI"]),
+        .target(name: "MPIComm", dependencies: ["Core", "CMPI"]),
 
         // Domain.
         .target(name: "Config", dependencies: ["Core", "Yams"]),
@@ -47,31 +49,35 @@ let package = Package(
         .target(name: "Download", dependencies: ["Core", "ZIPFoundation"]),
         .target(name: "Reporting", dependencies: ["Core", "Metrics", "Storage", "ImageIO"]),
         .target(name: "Training",
-                dependencies: ["Core", "NN", "Quantum", "Storage", "Config", "Metrics", "Datasets",
-                               "Models", "Download", "Reporting", "Distributed"]),
+                dependencies: ["Core", "NN", "Quantum", "Storage", "Config", "Metrics", "Datasets", "Models", "Reporting"]),
+        .target(name: "App",
+                dependencies: ["Training", "Core", "NN", "Quantum", "Storage", "Config", "Datasets", "Models",
+                               "Download", "Reporting"]),
 
-        // Test-only helpers (a local Kaggle stand-in server, zip fixtures); no executable links them.
-        .target(name: "TestSupport", dependencies: ["Core", "ZIPFoundation"], resources: [.copy("Resources")]),
+        // Test-only helpers (a local Kaggle stand-in server, zip fixtures, temporary folders, child
+        // processes, the finite-difference gradient check); no executable links them.
+        .target(name: "TestSupport", dependencies: ["Core", "NN", "ZIPFoundation"], resources: [.copy("Resources")]),
 
-        .target(name: "BenchSuite", dependencies: ["Training", "Core", "Config", "Reporting", "Storage", "NN", "Models", "Quantum", "Datasets"]),
+        .target(name: "BenchSuite", dependencies: ["App", "Training", "Core", "Config", "Reporting", "Storage", "NN", "Models", "Quantum", "Datasets"]),
 
         // Thin executables.
-        .executableTarget(name: "deepfake", dependencies: ["Training", "NN", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
-        .executableTarget(name: "bench", dependencies: ["BenchSuite", "NN", "Models", "Quantum", "Distributed", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
+        .executableTarget(name: "deepfake", dependencies: ["App", "Training", "Core", "NN", "MPIComm", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
+        .executableTarget(name: "bench", dependencies: ["BenchSuite", "NN", "Models", "Quantum", "MPIComm", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
 
         // Tests: one target per library; all run under plain `swift test` without mpirun.
         .testTarget(name: "CoreTests", dependencies: ["Core", "TestSupport"]),
-        .testTarget(name: "NNTests", dependencies: ["NN", "Core"]),
+        .testTarget(name: "NNTests", dependencies: ["NN", "Core", "TestSupport"]),
         .testTarget(name: "QuantumTests", dependencies: ["Quantum", "Core"], resources: [.copy("Fixtures")]),
-        .testTarget(name: "StorageTests", dependencies: ["Storage", "Core"]),
-        .testTarget(name: "ImageIOTests", dependencies: ["ImageIO", "Core"]),
+        .testTarget(name: "StorageTests", dependencies: ["Storage", "Core", "TestSupport"]),
+        .testTarget(name: "ImageIOTests", dependencies: ["ImageIO", "Core", "TestSupport"]),
         .testTarget(name: "ConfigTests", dependencies: ["Config", "Core", "TestSupport"]),
         .testTarget(name: "MetricsTests", dependencies: ["Metrics", "Core"]),
         .testTarget(name: "ReportingTests", dependencies: ["Reporting", "Metrics", "Core", "Storage", "TestSupport", "ImageIO"]),
-        .testTarget(name: "DatasetsTests", dependencies: ["Datasets", "ImageIO", "Storage", "Config", "Core"]),
-        .testTarget(name: "ModelsTests", dependencies: ["Models", "NN", "Quantum", "Core", "Storage"]),
+        .testTarget(name: "DatasetsTests", dependencies: ["Datasets", "ImageIO", "Storage", "Config", "Core", "TestSupport"]),
+        .testTarget(name: "ModelsTests", dependencies: ["Models", "NN", "Quantum", "Core", "Storage", "TestSupport"]),
         .testTarget(name: "DownloadTests", dependencies: ["Download", "Core", "ZIPFoundation", "TestSupport"]),
-        .testTarget(name: "TrainingTests", dependencies: ["Training", "Models", "NN", "Core", "Config", "Storage", "Metrics", "Reporting", "Datasets", "TestSupport", "ZIPFoundation", "ImageIO"]),
+        .testTarget(name: "TrainingTests", dependencies: ["Training", "Models", "NN", "Core", "Config", "Storage", "Metrics", "Reporting", "Datasets", "TestSupport"]),
+        .testTarget(name: "AppTests", dependencies: ["App", "Training", "Models", "NN", "Quantum", "Core", "Config", "Storage", "Metrics", "Reporting", "Datasets", "TestSupport", "ZIPFoundation", "ImageIO"]),
         // Runs the built `deepfake` binary (next to the test bundle): golden --help, exit codes, errors.
         .testTarget(name: "DeepfakeCLITests", dependencies: ["Core", "TestSupport", "ImageIO"], exclude: ["Golden"]),
         .testTarget(name: "BenchSuiteTests", dependencies: ["BenchSuite", "Reporting", "Storage", "Datasets", "Config", "Core", "TestSupport"]),

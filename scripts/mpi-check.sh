@@ -10,12 +10,8 @@
 # on 1, 2 and 4 ranks.
 #   scripts/mpi-check.sh [DEEPFAKE_BINARY]     (default .build/release/deepfake)
 set -euo pipefail
-BIN=$(realpath "${1:-${DEEPFAKE_BIN:-.build/release/deepfake}}")
-[ -x "$BIN" ] || { echo "error: $BIN not found: build first (make build)" >&2; exit 2; }
-command -v mpirun >/dev/null || { echo "error: mpirun not found: apt-get install openmpi-bin" >&2; exit 2; }
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
-export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 SWIFT_BACKTRACE=enable=no OPENBLAS_NUM_THREADS=1
+source "$(dirname "$0")/check-lib.sh"
+start_mpi_check "${1:-}"
 export OMPI_MCA_rmaps_base_oversubscribe=1
 # mpirun binds each rank to ONE core by default (for -np <= 2), which serialises a rank's threads:
 # give every rank all its cores (the same as `mpirun --bind-to none`); `bench sharded` logs the

@@ -7,26 +7,9 @@
 # `timeout`, so a hang fails the check (exit 124) instead of hanging CI.
 #   scripts/mpi-failure-check.sh [DEEPFAKE_BINARY]     (default .build/release/deepfake)
 set -euo pipefail
-BIN=$(realpath "${1:-${DEEPFAKE_BIN:-.build/release/deepfake}}")
-[ -x "$BIN" ] || { echo "error: $BIN not found: build first (make build)" >&2; exit 2; }
-command -v mpirun >/dev/null || { echo "error: mpirun not found: apt-get install openmpi-bin" >&2; exit 2; }
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
-export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 SWIFT_BACKTRACE=enable=no OPENBLAS_NUM_THREADS=1
-cat > "$work/config.yaml" <<YAML
-modelType: Classic
-trainData:
-  demo: "builtin:small"
-valSize: 0.25
-testSize: 0.5
-batchSize: 32
-imageHeight: 16
-imageWidth: 16
-numEpochs: 1
-nCPUs: 1
-dataPath: $work/data
-outputsPath: $work/results
-YAML
+source "$(dirname "$0")/check-lib.sh"
+start_mpi_check "${1:-}"
+small_classic_config "$work/data" "$work/results" "numEpochs: 1" > "$work/config.yaml"
 "$BIN" prepare -c "$work/config.yaml" -o >/dev/null   # the data cache, before the ranks read it
 for fault in 1:data 1:step 1:write 0:step; do
     echo "== mpirun -np 2 with DEEPFAKE_TEST_FAIL=$fault"
@@ -35,15 +18,15 @@ for fault in 1:data 1:step 1:write 0:step; do
     rc=$?
     set -e
     tail -n 4 "$work/out"
-    [ "$rc" -ne 124 ] || { echo "FAILED: $fault: the job hung (killed by timeout after 180 s)" >&2; exit 1; }
-    [ "$rc" -ne 0 ] || { echo "FAILED: $fault: mpirun exited 0 after a rank failed" >&2; exit 1; }
+    [ "$rc" -ne 124 ] || fail "$fault: the job hung (killed by timeout after 180 s)"
+    [ "$rc" -ne 0 ] || fail "$fault: mpirun exited 0 after a rank failed"
     rank=${fault%%:*} phase=${fault#*:}
     grep -q "rank $rank: error: injected failure on rank $rank in $phase" "$work/out" \
-        || { echo "FAILED: $fault: the failing rank's message is not in the output" >&2; exit 1; }
+        || fail "$fault: the failing rank's message is not in the output"
     # The failed run's folder says so (rank 0 writes status.json; it records its own error or, when
     # rank 1 failed, is killed by the abort while still "running": either way never "done").
     status=$(ls -t "$work"/results/*/status.json | head -1)
-    ! grep -q '"state" : "done"' "$status" || { echo "FAILED: $fault: $status says done" >&2; exit 1; }
+    ! grep -q '"state" : "done"' "$status" || fail "$fault: $status says done"
     echo "ok: $fault ended every rank (exit $rc) with the rank's message"
 done
 echo "mpi failure check passed: an error on one rank ends the job (MPI_Abort), never a hang"

@@ -7,17 +7,10 @@
 #   scripts/slurm-bench-check.sh [BENCH_BINARY]    (default .build/release/bench)
 set -euo pipefail
 cd "$(dirname "$0")/.."
-BIN=$(realpath "${1:-${BENCH_BIN:-.build/release/bench}}")
-[ -x "$BIN" ] || { echo "error: $BIN not found: build first (make build)" >&2; exit 2; }
-command -v sbatch >/dev/null || { echo "error: Slurm is not installed: WITH_SLURM=1 scripts/install-deps.sh" >&2; exit 2; }
-if [ "$(id -u)" != "0" ]; then
-    echo "SKIPPED: the Slurm bench check starts munged, slurmctld and slurmd, which needs root"; exit 0
-fi
-work=$(mktemp -d /tmp/slurm-bench-check.XXXXXX)
-cleanup() { scripts/slurm-cluster.sh down "$work/cluster" || true; rm -rf "$work"; }
-trap cleanup EXIT
-
-fail() { echo "FAILED: $*" >&2; exit 1; }
+source scripts/check-lib.sh
+check_binary "${1:-}" "${BENCH_BIN:-}" .build/release/bench
+need_slurm_as_root "the Slurm bench check"
+work_folder_with_cluster slurm-bench-check
 all=$(awk '/^Cpus_allowed_list:/ {print $2}' /proc/self/status)
 env -u SLURM_JOB_ID "$BIN" run --quick --suite sharded --sharded-qubits 10 --out "$work/local" >/dev/null
 row=$("$BIN" report "$work/local" | grep -E "^\| 10 \| 2 \| 1 \|") || fail "no 2-rank sharded row from the mpirun launch"

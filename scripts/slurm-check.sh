@@ -9,34 +9,14 @@
 #   scripts/slurm-check.sh [DEEPFAKE_BINARY]    (default .build/release/deepfake)
 set -euo pipefail
 cd "$(dirname "$0")/.."
-BIN=$(realpath "${1:-${DEEPFAKE_BIN:-.build/release/deepfake}}")
-[ -x "$BIN" ] || { echo "error: $BIN not found: build first (make build)" >&2; exit 2; }
-command -v sbatch >/dev/null || { echo "error: Slurm is not installed: WITH_SLURM=1 scripts/install-deps.sh" >&2; exit 2; }
-if [ "$(id -u)" != "0" ]; then
-    echo "SKIPPED: the Slurm check starts munged, slurmctld and slurmd, which needs root"; exit 0
-fi
-work=$(mktemp -d /tmp/slurm-check.XXXXXX)
-cleanup() { scripts/slurm-cluster.sh down "$work/cluster" || true; rm -rf "$work"; }
-trap cleanup EXIT
+source scripts/check-lib.sh
+check_binary "${1:-}" "${DEEPFAKE_BIN:-}" .build/release/deepfake
+need_slurm_as_root "the Slurm check"
+work_folder_with_cluster slurm-check
 
 eval "$(scripts/slurm-cluster.sh up "$work/cluster")"
 config() {  # config OUTPUTS
-    cat <<YAML
-modelType: Classic
-trainData:
-  demo: "builtin:small"
-valSize: 0.25
-testSize: 0.5
-batchSize: 32
-imageHeight: 16
-imageWidth: 16
-numEpochs: 2
-learningRate: 0.001
-beta1: 0.9
-nCPUs: 1
-dataPath: $work/data
-outputsPath: $1
-YAML
+    small_classic_config "$work/data" "$1" "numEpochs: 2" "learningRate: 0.001" "beta1: 0.9"
 }
 config "$work/results" > "$work/config.yaml"
 config "$work/requeued" > "$work/config-requeued.yaml"
@@ -45,10 +25,10 @@ export DEEPFAKE_BIN="$BIN" DEEPFAKE_JOB_RECORDS="$work/jobs"
 sbatch --wait --output="$work/job-%j.out" slurm/train.sh "$work/config.yaml"
 out=$(ls "$work"/job-*.out)
 cat "$out"
-grep -q "2 rank(s)" "$out" || { echo "FAILED: the job did not run 2 MPI ranks" >&2; exit 1; }
+grep -q "2 rank(s)" "$out" || fail "the job did not run 2 MPI ranks"
 csv=$(ls "$work"/results/*/epochs.csv)
-[ "$(wc -l < "$csv")" -eq 3 ] || { echo "FAILED: $csv should hold a header and 2 epochs" >&2; exit 1; }
-[ -f "$(dirname "$csv")/test_metrics.json" ] || { echo "FAILED: no test_metrics.json" >&2; exit 1; }
+[ "$(wc -l < "$csv")" -eq 3 ] || fail "$csv should hold a header and 2 epochs"
+[ -f "$(dirname "$csv")/test_metrics.json" ] || fail "no test_metrics.json"
 echo "slurm check: sbatch slurm/train.sh ran 2 MPI ranks and wrote $(dirname "$csv")"
 
 # The same training, signalled after its first epoch: checkpoint, requeue, resume, finish.
@@ -77,13 +57,13 @@ for _ in $(seq 1 1500); do    # up to 300 s
 done
 cat "$work"/requeued-*.out
 run=$(dirname "$log")
-[ "$state" = "COMPLETED" ] || { echo "FAILED: requeued job $job ended $state" >&2; exit 1; }
-[ "${restarts:-0}" -ge 1 ] || { echo "FAILED: job $job was not requeued (Restarts=${restarts:-0})" >&2; exit 1; }
-grep -q "resuming run folder: $run" "$run/run.log" || { echo "FAILED: the restarted job did not resume $run" >&2; exit 1; }
-grep -q '"state" : "done"' "$run/status.json" || { echo "FAILED: $run/status.json does not say done" >&2; exit 1; }
+[ "$state" = "COMPLETED" ] || fail "requeued job $job ended $state"
+[ "${restarts:-0}" -ge 1 ] || fail "job $job was not requeued (Restarts=${restarts:-0})"
+grep -q "resuming run folder: $run" "$run/run.log" || fail "the restarted job did not resume $run"
+grep -q '"state" : "done"' "$run/status.json" || fail "$run/status.json does not say done"
 # Same result: epochs.csv without epoch_seconds, images_per_second, peak_memory_mb; metrics without the weights path.
 strip() { cut -d, -f1-9,13 "$1"; }
-diff <(strip "$csv") <(strip "$run/epochs.csv") || { echo "FAILED: the requeued run's epochs.csv differs" >&2; exit 1; }
+diff <(strip "$csv") <(strip "$run/epochs.csv") || fail "the requeued run's epochs.csv differs"
 diff <(grep -v '"weights"' "$(dirname "$csv")/test_metrics.json") <(grep -v '"weights"' "$run/test_metrics.json") \
-    || { echo "FAILED: the requeued run's test metrics differ" >&2; exit 1; }
+    || fail "the requeued run's test metrics differ"
 echo "slurm check passed: job $job was signalled, checkpointed, requeued (Restarts=$restarts), resumed $run and matched the uninterrupted job"

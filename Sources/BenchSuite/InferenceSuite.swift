@@ -3,6 +3,7 @@
 // batch of random images at 32, 64, 128 and 224 px: the images/s a deployed detector gets. The
 // (model, size) points are interleaved, one warm-up forward each first.
 
+import App
 import Config
 import Core
 import Foundation

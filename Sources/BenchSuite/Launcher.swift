@@ -95,3 +95,35 @@ public enum RankPlacement {
         Set(placements.map { $0.split(separator: ":").first.map(String.init) ?? $0 }).count
     }
 }
+
+/// One round of a multi-rank suite (ranks, sharded), the same for each: the spec as JSON in
+/// `work`, a fresh output folder, `child SPEC OUT --threads T` launched on `ranks` ranks, then
+/// every rank's `rank-<r>.json` report.
+struct ChildRound {
+    let launcher: Launcher
+    let executable: String
+    let work: String
+    let threadsPerRank: Int
+
+    func run<Spec: Encodable, Report: Decodable>(_ child: String, spec: Spec, round: Int, ranks: Int,
+                                                 log: (String) -> Void) throws -> [Report] {
+        let specPath = (work as NSString).appendingPathComponent("spec-\(round)-R\(ranks).json")
+        try JSONEncoder().encode(spec).write(to: URL(fileURLWithPath: specPath))
+        let outDir = (work as NSString).appendingPathComponent("out-\(round)-R\(ranks)")
+        try FileManager.default.createDirectory(atPath: outDir, withIntermediateDirectories: true)
+        try launcher.run(ranks: ranks, threadsPerRank: threadsPerRank, executable: executable,
+                         [child, specPath, outDir, "--threads", "\(threadsPerRank)"], log: log)
+        return try Self.readReports(outDir, ranks: ranks)
+    }
+
+    /// `rank-0.json` ... of `directory`, one per rank; a missing one says the launch ran fewer ranks.
+    static func readReports<Report: Decodable>(_ directory: String, ranks: Int) throws -> [Report] {
+        try (0..<ranks).map { r in
+            let path = (directory as NSString).appendingPathComponent("rank-\(r).json")
+            guard let data = FileManager.default.contents(atPath: path) else {
+                throw DeepfakeError("rank \(r) wrote no \(path): the launch ran fewer ranks than asked (check the launcher's output above)")
+            }
+            return try JSONDecoder().decode(Report.self, from: data)
+        }
+    }
+}

@@ -15,6 +15,7 @@
 // Step time is the wall time between two barriers divided by the steps. Each rank writes
 // OUT/rank-<r>.json; RanksSuite merges them.
 
+import App
 import Config
 import Core
 import Datasets
@@ -107,12 +108,6 @@ public enum RanksChild {
 
     /// The reports of ranks 0..<ranks in `directory`; an error names the missing rank.
     static func readReports(_ directory: String, ranks: Int) throws -> [RankReport] {
-        try (0..<ranks).map { r in
-            let path = (directory as NSString).appendingPathComponent("rank-\(r).json")
-            guard let data = FileManager.default.contents(atPath: path) else {
-                throw DeepfakeError("rank \(r) wrote no \(path): the launch ran fewer ranks than asked (check the launcher's output above)")
-            }
-            return try JSONDecoder().decode(RankReport.self, from: data)
-        }
+        try ChildRound.readReports(directory, ranks: ranks)
     }
 }

@@ -8,6 +8,7 @@
 // data-wait split, images/s, the ranks' hosts and CPU sets, and the binding used. Speed-up and
 // efficiency against the R = 1 row (its `baseline`) are computed by the report.
 
+import App
 import Config
 import Core
 import Datasets
@@ -72,6 +73,7 @@ public enum RanksSuite {
             "ranks-work-\(BenchResultFile.utcStamp(Date()))-\(ProcessInfo.processInfo.processIdentifier)")
         try FileManager.default.createDirectory(atPath: work, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: work) }
+        let children = ChildRound(launcher: launcher, executable: executable, work: work, threadsPerRank: s.threadsPerRank)
         let dataDir = (outDirectory as NSString).appendingPathComponent(".data-cache")
 
         // One config per (model, size, global batch); the data cache is built here, once, untimed.
@@ -115,14 +117,8 @@ public enum RanksSuite {
                 let specs = mine.map { p in
                     RanksConfiguration(name: p.name, configPath: configPaths["\(p.model.rawValue)-\(p.size)-\(p.global)"]!, steps: s.steps)
                 }
-                let specPath = (work as NSString).appendingPathComponent("spec-\(round)-R\(ranks).json")
-                try JSONEncoder().encode(specs).write(to: URL(fileURLWithPath: specPath))
-                let outDir = (work as NSString).appendingPathComponent("out-\(round)-R\(ranks)")
-                try FileManager.default.createDirectory(atPath: outDir, withIntermediateDirectories: true)
                 log("ranks suite: round \(round + 1)/\(s.plan.repeats), \(ranks) rank(s), \(specs.count) configuration(s)")
-                try launcher.run(ranks: ranks, threadsPerRank: s.threadsPerRank, executable: executable,
-                                 ["ranks-child", specPath, outDir, "--threads", "\(s.threadsPerRank)"], log: log)
-                let reports = try RanksChild.readReports(outDir, ranks: ranks)
+                let reports: [RanksChild.RankReport] = try children.run("ranks-child", spec: specs, round: round, ranks: ranks, log: log)
                 for spec in specs {
                     let perRank = reports.map { $0.configurations[spec.name]! }
                     times[spec.name, default: []].append(perRank.map(\.stepSeconds).max()!)

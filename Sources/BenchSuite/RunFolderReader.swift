@@ -2,6 +2,7 @@
 // (test_metrics.json), per-epoch throughput (epochs.csv), the model's parameter count, and for
 // quantum models the circuit resources (quantum_resources.json, when the Training target writes it).
 
+import App
 import Config
 import Core
 import Foundation

@@ -135,13 +135,7 @@ public enum ShardedChild {
     }
 
     static func readReports(_ directory: String, ranks: Int) throws -> [Report] {
-        try (0..<ranks).map { r in
-            let path = (directory as NSString).appendingPathComponent("rank-\(r).json")
-            guard let data = FileManager.default.contents(atPath: path) else {
-                throw DeepfakeError("rank \(r) wrote no \(path): the launch ran fewer ranks than asked (check the launcher's output above)")
-            }
-            return try JSONDecoder().decode(Report.self, from: data)
-        }
+        try ChildRound.readReports(directory, ranks: ranks)
     }
 }
 
@@ -154,6 +148,7 @@ public enum ShardedSuite {
             "sharded-work-\(BenchResultFile.utcStamp(Date()))-\(ProcessInfo.processInfo.processIdentifier)")
         try FileManager.default.createDirectory(atPath: work, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: work) }
+        let children = ChildRound(launcher: launcher, executable: executable, work: work, threadsPerRank: s.threadsPerRank)
         for r in s.rankCounts where r < 1 || r & (r - 1) != 0 {
             throw DeepfakeError("sharded rank count \(r) is not a power of two: use 1, 2, 4, 8, ...")
         }
@@ -162,15 +157,10 @@ public enum ShardedSuite {
             for ranks in s.rankCounts {
                 let qubits = s.qubits.filter { $0 - ranks.trailingZeroBitCount >= 3 && $0 - ranks.trailingZeroBitCount <= s.maxLocalQubits }
                 guard !qubits.isEmpty else { continue }
-                let specPath = (work as NSString).appendingPathComponent("spec-\(round)-R\(ranks).json")
-                try JSONEncoder().encode(ShardedSpec(qubits: qubits, checkMaxQubits: s.checkMaxQubits, seed: 3))
-                    .write(to: URL(fileURLWithPath: specPath))
-                let outDir = (work as NSString).appendingPathComponent("out-\(round)-R\(ranks)")
-                try FileManager.default.createDirectory(atPath: outDir, withIntermediateDirectories: true)
                 log("sharded suite: round \(round + 1)/\(s.plan.repeats), \(ranks) rank(s), qubits \(qubits)")
-                try launcher.run(ranks: ranks, threadsPerRank: s.threadsPerRank, executable: executable,
-                                 ["sharded-child", specPath, outDir, "--threads", "\(s.threadsPerRank)"], log: log)
-                let reports = try ShardedChild.readReports(outDir, ranks: ranks)
+                let reports: [ShardedChild.Report] = try children.run(
+                    "sharded-child", spec: ShardedSpec(qubits: qubits, checkMaxQubits: s.checkMaxQubits, seed: 3),
+                    round: round, ranks: ranks, log: log)
                 for n in qubits {
                     let name = rowName(n, ranks: ranks)
                     let p = reports[0].points["\(n)"]!

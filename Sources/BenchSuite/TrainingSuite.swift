@@ -5,6 +5,7 @@
 // + test without data preparation, and for quantum models the circuit resources of
 // quantum_resources.json).
 
+import App
 import Config
 import Core
 import Foundation

@@ -1,4 +1,4 @@
-// CMPI: Open MPI's C interface, imported by Distributed only.
+// CMPI: Open MPI's C interface, imported by MPIComm only.
 #define OMPI_SKIP_MPICXX 1
 #include <mpi.h>
 

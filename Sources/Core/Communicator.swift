@@ -1,7 +1,7 @@
 // Communicator: the only way library code learns about other processes.
 //
 // Libraries take `any Communicator`. A single process uses `SingleProcessCommunicator`; MPI runs
-// use the implementation in the Distributed target (checked with real mpirun ranks by
+// use the implementation in the MPIComm target (checked with real mpirun ranks by
 // scripts/mpi-check.sh).
 
 public protocol Communicator: AnyObject, Sendable {

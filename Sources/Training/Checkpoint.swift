@@ -11,6 +11,7 @@
 
 import Core
 import Foundation
+import Models
 import NN
 import Storage
 
@@ -103,7 +104,8 @@ public enum Checkpoint {
     }
 
     /// Warm start from another model's checkpoint: copies every tensor (parameter or BatchNorm
-    /// state) whose name and shape match an entry of `network` and leaves the rest as they are,
+    /// state) whose name and shape fit an entry of `network` (Models' NamedWeights: the same
+    /// shape, or an RGB conv1 summed for a greyscale network) and leaves the rest as they are,
     /// e.g. a Classic run's ResNet-18 body into an HQNN (whose fc has another shape).
     /// Returns the names copied, in the network's order.
     public static func loadMatching(into network: Network, from path: String) throws -> [String] {
@@ -120,7 +122,7 @@ public enum Checkpoint {
             throw DeepfakeError("\(path): names, shapes and kinds differ in length; the file is damaged")
         }
         // Offsets follow registration order within each kind, as `save` wrote the flat buffers.
-        var source: [String: (values: ArraySlice<Float>, shape: [Int])] = [:]
+        var source: NamedTensors = [:]
         var pOff = 0, sOff = 0
         for (i, name) in names.enumerated() {
             let shape = shapes[i].split(separator: "x").compactMap { Int($0) }
@@ -131,17 +133,10 @@ public enum Checkpoint {
             guard start + n <= buffer.count else {
                 throw DeepfakeError("\(path): tensor '\(name)' runs past the end of the stored values; the file is damaged")
             }
-            source[name] = (buffer[start..<(start + n)], shape)
+            source[name] = (shape, Array(buffer[start..<(start + n)]))
             if isParameter { pOff += n } else { sOff += n }
         }
-        var copied: [String] = []
-        for entry in network.entries {
-            guard let (values, shape) = source[entry.name], shape == entry.shape,
-                  let target = network.values(named: entry.name) else { continue }
-            _ = target.update(fromContentsOf: values)
-            copied.append(entry.name)
-        }
-        return copied
+        return NamedWeights.copyMatching(source, into: network).copied
     }
 
     /// Loads a resumable checkpoint (`last.h5`): weights into `network` (as `load`), the

@@ -7,32 +7,32 @@ import Config
 import Quantum
 
 /// A config device (`qubitType`) and what runs for it.
-struct DeviceChoice: Sendable, Equatable {
-    let requested: String
-    let actual: String
-    let note: String
+public struct DeviceChoice: Sendable, Equatable {
+    public let requested: String
+    public let actual: String
+    public let note: String
 }
 
 /// A config `diffType` and the method that runs for it.
-struct DiffChoice: Sendable, Equatable {
-    let requested: String
-    let method: DiffMethod
-    let note: String
+public struct DiffChoice: Sendable, Equatable {
+    public let requested: String
+    public let method: DiffMethod
+    public let note: String
 }
 
-struct QuantumSettings: Sendable, Equatable {
-    let device: DeviceChoice
-    let diff: DiffChoice
-    let template: LayerTemplate
+public struct QuantumSettings: Sendable, Equatable {
+    public let device: DeviceChoice
+    public let diff: DiffChoice
+    public let template: LayerTemplate
 
-    init(_ config: Config) {
+    public init(_ config: Config) {
         device = Self.device(config.qubitType)
         diff = Self.diff(config.diffType)
         template = Self.template(config.typeLayers)
     }
 
     /// Every device runs on the one simulator; the note says whether the name meant it.
-    static func device(_ q: QubitType) -> DeviceChoice {
+    public static func device(_ q: QubitType) -> DeviceChoice {
         let backend = SimulatorBackend.name
         switch q {
         case .defaultQubit, .lightningQubit:
@@ -45,7 +45,7 @@ struct QuantumSettings: Sendable, Equatable {
 
     /// adjoint and parameter-shift run as named; best, default and backprop run as adjoint (exact,
     /// one forward plus one backward sweep, like backprop without storing intermediates).
-    static func diff(_ d: DiffType) -> DiffChoice {
+    public static func diff(_ d: DiffType) -> DiffChoice {
         switch d {
         case .adjoint:
             return DiffChoice(requested: d.rawValue, method: .adjoint, note: "adjoint differentiation")
@@ -58,7 +58,7 @@ struct QuantumSettings: Sendable, Equatable {
         }
     }
 
-    static func template(_ t: TypeLayers) -> LayerTemplate {
+    public static func template(_ t: TypeLayers) -> LayerTemplate {
         switch t {
         case .strong: return .strong
         case .basic: return .basic

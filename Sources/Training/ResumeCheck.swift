@@ -6,13 +6,13 @@ import Config
 import Core
 import Foundation
 
-enum ResumeCheck {
+public enum ResumeCheck {
     /// Keys that name places, not settings: they may differ between the run and a `-c` on resume.
     static let pathKeys: Set<String> = ["outputsPath", "kagglePath", "dataPath", "modelPath"]
 
     /// The config to resume `folder` with; throws when the folder cannot be resumed or `given`
     /// differs in a setting (naming the keys).
-    static func config(of folder: String, given: String?) throws -> Config {
+    public static func config(of folder: String, given: String?) throws -> Config {
         let fm = FileManager.default
         var isDir: ObjCBool = false
         guard fm.fileExists(atPath: folder, isDirectory: &isDir), isDir.boolValue else {

@@ -1,6 +1,7 @@
 // TrainingSession: one run of `deepfake -c CONFIG`: run folder, data, split, model, the epoch
 // loop with validation, checkpoints and early stopping, then the test on the best weights.
 // With `-i WEIGHTS` it skips training and writes the same test outputs for those weights.
+// The data and the model come from the SessionInputs it is handed (App's DeepfakeInputs).
 
 import Config
 import Core
@@ -12,7 +13,7 @@ import NN
 import Quantum
 import Reporting
 
-final class TrainingSession {
+public final class TrainingSession {
     let config: Config
     let request: RunRequest
     let comm: any Communicator
@@ -25,13 +26,17 @@ final class TrainingSession {
     let grid: ProcessGrid
     /// status.json: running / interrupted / failed / done, rewritten atomically.
     let status: RunStatusFile
+    /// Where the run's data and model come from.
+    let inputs: any SessionInputs
 
-    init(config: Config, request: RunRequest, communicator: any Communicator) throws {
+    /// `threads`: the run's thread count (every layer and data loader uses it).
+    public init(config: Config, request: RunRequest, communicator: any Communicator, threads: Threads,
+                inputs: any SessionInputs) throws {
         self.config = config
         self.request = request
         self.comm = communicator
+        self.inputs = inputs
         self.log = RunLog(echo: communicator.isRoot)
-        let threads = DeepfakeApp.applyThreads(config)
         // Refuses a config whose statevectors cannot fit before any folder is made.
         plan = try StatevectorPlan.resolve(config, worldSize: communicator.size, threads: threads)
         grid = try GridSetup.grid(plan, world: communicator)
@@ -71,7 +76,7 @@ final class TrainingSession {
     }
 
     /// Runs the session; status.json and run.log record how it ended (done, interrupted, failed).
-    func run() throws -> String {
+    public func run() throws -> String {
         do {
             let path = try runBody()
             try status.set(.done, epochsDone: status.status.epochsDone)
@@ -98,14 +103,10 @@ final class TrainingSession {
         for note in config.loadNotes { log.info("config note: \(note)") }
 
         // Data: rank 0 downloads and builds the caches; the others then read them.
-        let stage = DataStage(config: config, offline: request.offline, resort: request.resort, log: log, threads: context.threads)
         var prepared: [PreparedRole] = []
-        if comm.isRoot { prepared = try stage.prepareAll() }
+        if comm.isRoot { prepared = try inputs.prepareData(log: log, cachesReady: false) }
         comm.barrier()
-        if !comm.isRoot {
-            let quiet = DataStage(config: config, offline: true, resort: false, log: RunLog(echo: false), threads: context.threads)
-            prepared = try quiet.prepareAll()
-        }
+        if !comm.isRoot { prepared = try inputs.prepareData(log: RunLog(echo: false), cachesReady: true) }
         try FaultInjection.check(.data, rank: comm.rank)
         let trainData = prepared[0].data
         let testData = prepared.count > 1 ? prepared[1].data : nil
@@ -120,10 +121,10 @@ final class TrainingSession {
         if StatevectorPlan.shardable(config) && (plan.statevectorRanks > 1 || config.statevectorRanks != 1) {
             log.info(GridSetup.describe(plan, worldSize: comm.size))
         }
-        let model = try ModelFactory.make(config, context: context, stateGroup: grid.state, log: log)
+        let model = try inputs.makeModel(context: context, grid: grid, log: log)
         log.info(model.summary)
-        // Quantum models: QNN feature cache, quantum_resources.json and .qasm files (QuantumModels.swift).
-        try QuantumModels.prepareRun(model, config: config, data: prepared.map(\.data), folder: folder.path, isRoot: comm.isRoot, ranks: grid.groups, log: log)
+        // Quantum models: QNN feature cache, quantum_resources.json and .qasm files (App's QuantumModels.swift).
+        try inputs.prepareRun(model, data: prepared.map(\.data), folder: folder.path, communicator: comm, grid: grid, log: log)
 
         let assembler = BatchAssembler(seed: UInt64(config.manualSeed), augmentation: EngineSettings.augmentation(config),
                                        channels: config.numChannels, threads: context.threads)
@@ -145,7 +146,7 @@ final class TrainingSession {
             _ = try Checkpoint.load(into: model.network, from: folder.file(.bestWeights))
             log.info("testing the best checkpoint (epoch \(bestEpoch))")
         }
-        if comm.isRoot { try QuantumRecords.exportCircuits(model, config: config, folder: folder.path, groups: grid.groups, log: log) }  // .qasm with the tested weights
+        if comm.isRoot { try inputs.recordTestedWeights(model, folder: folder.path, grid: grid, log: log) }  // .qasm with the tested weights
 
         let (evalData, evalIndices) = testData.map { ($0, Array(0..<$0.count)) } ?? (trainData, split.test)
         if evalIndices.isEmpty {

@@ -5,6 +5,7 @@ import ArgumentParser
 import BenchSuite
 import Core
 import Foundation
+import MPIComm
 import Quantum
 
 struct Bench: ParsableCommand {
@@ -32,6 +33,22 @@ func reportingErrors(_ body: () throws -> Void) throws {
         FileHandle.standardError.write(Data("bench: error: \(e.message)\n".utf8))
         throw ExitCode(1)
     }
+}
+
+/// The arguments of an internal child command (one rank of a multi-rank suite): the spec file the
+/// suite wrote, the folder for this rank's report, threads per rank.
+struct ChildArguments: ParsableArguments {
+    @Argument var spec: String
+    @Argument var out: String
+    @Option var threads = 1
+}
+
+/// One rank of a child launch: the MPI world this executable owns (finalised at the end) handed
+/// to `body`, errors reported as for every command.
+func asRank(_ body: (any Communicator) throws -> Void) throws {
+    let comm = MPICommunicator.processWorld()
+    defer { MPICommunicator.finalize() }
+    try reportingErrors { try body(comm) }
 }
 
 extension BenchSuiteName: ExpressibleByArgument {}

@@ -2,21 +2,15 @@
 
 import ArgumentParser
 import BenchSuite
-import Core
-import Distributed
 
 struct RanksChildCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "ranks-child", abstract: "(internal) One rank of `bench run --suite ranks`; writes OUT/rank-<r>.json.",
         shouldDisplay: false)
 
-    @Argument var spec: String
-    @Argument var out: String
-    @Option var threads = 1
+    @OptionGroup var child: ChildArguments
 
     func run() throws {
-        let comm: any Communicator = MPICommunicator.launchedUnderMPI ? MPICommunicator.world() : SingleProcessCommunicator()
-        defer { MPICommunicator.finalize() }
-        try reportingErrors { try RanksChild.run(specPath: spec, outDirectory: out, threads: threads, communicator: comm) }
+        try asRank { try RanksChild.run(specPath: child.spec, outDirectory: child.out, threads: child.threads, communicator: $0) }
     }
 }

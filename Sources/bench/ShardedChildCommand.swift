@@ -2,8 +2,6 @@
 
 import ArgumentParser
 import BenchSuite
-import Core
-import Distributed
 import NN
 
 struct ShardedChildCommand: ParsableCommand {
@@ -11,14 +9,10 @@ struct ShardedChildCommand: ParsableCommand {
         commandName: "sharded-child", abstract: "(internal) One rank of `bench run --suite sharded`; writes OUT/rank-<r>.json.",
         shouldDisplay: false)
 
-    @Argument var spec: String
-    @Argument var out: String
-    @Option var threads = 1
+    @OptionGroup var child: ChildArguments
 
     func run() throws {
-        Compute.setThreads(threads)
-        let comm: any Communicator = MPICommunicator.launchedUnderMPI ? MPICommunicator.world() : SingleProcessCommunicator()
-        defer { MPICommunicator.finalize() }
-        try reportingErrors { try ShardedChild.run(specPath: spec, outDirectory: out, communicator: comm) }
+        Compute.setThreads(child.threads)
+        try asRank { try ShardedChild.run(specPath: child.spec, outDirectory: child.out, communicator: $0) }
     }
 }

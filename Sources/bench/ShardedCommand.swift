@@ -4,7 +4,6 @@
 import ArgumentParser
 import BenchSuite
 import Core
-import Distributed
 import Foundation
 import NN
 import Quantum
@@ -36,9 +35,7 @@ struct ShardedCommand: ParsableCommand {
 
     func run() throws {
         Compute.setThreads(threads)
-        let comm: any Communicator = MPICommunicator.launchedUnderMPI ? MPICommunicator.world() : SingleProcessCommunicator()
-        defer { MPICommunicator.finalize() }
-        try reportingErrors {
+        try asRank { comm in
             let t = Threads(threads)
             var lines = ShardedRun.bindingFigures(communicator: comm, threads: t)
             lines += try ShardedRun.figures(qubits: qubits, gates: gates, seed: seed, communicator: comm,

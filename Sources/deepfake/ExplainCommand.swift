@@ -3,6 +3,7 @@
 
 import ArgumentParser
 import Core
+import App
 import Training
 
 extension ExplanationMethod: ExpressibleByArgument {}

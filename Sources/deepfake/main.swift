@@ -1,8 +1,9 @@
-// deepfake: the thin command-line front of the Training library (train, infer, prepare, qlayer,
+// deepfake: the thin command-line front of the App library (train, infer, prepare, qlayer,
 // compare, explain, keys). Every flag keeps the old Python tool's meaning; nothing here ever prompts.
 
 import ArgumentParser
 import Foundation
+import App
 import NN
 import Training
 
@@ -64,7 +65,8 @@ struct Train: ParsableCommand {
         let path = try data.configPath(optional: resume != nil)
         try runReportingErrors {
             try DeepfakeApp.train(RunRequest(configPath: path, offline: data.offline, resort: data.resort,
-                                              inferWeights: infer, resumeFolder: resume, jobRecord: jobRecord))
+                                              inferWeights: infer, resumeFolder: resume, jobRecord: jobRecord),
+                                   communicator: ProcessWorld.communicator)
         }
     }
 }
@@ -132,19 +134,19 @@ struct Keys: ParsableCommand {
 }
 
 /// Prints a user-fixable error as one clear message (no backtrace) and exits non-zero. Under MPI
-/// an error on one rank ends every rank (DeepfakeApp.fail calls MPI_Abort) instead of leaving the
+/// an error on one rank ends every rank (ProcessWorld.fail calls MPI_Abort) instead of leaving the
 /// others waiting in a collective. A run stopped by SIGTERM/SIGUSR1 after its checkpoint exits
 /// with StopSignal.exitCode (75), which slurm/train.sh takes as "requeue me".
 func runReportingErrors(_ body: () throws -> Void) throws {
     do { try body() } catch let error as ValidationError { throw error } catch let stop as TrainingInterrupted {
         FileHandle.standardError.write(Data("\(stop)\n".utf8))
-        DeepfakeApp.shutdown()
+        ProcessWorld.shutdown()
         throw ExitCode(StopSignal.exitCode)
     } catch {
-        DeepfakeApp.fail("error: \(error)")
+        ProcessWorld.fail("error: \(error)")
         throw ExitCode(1)
     }
-    DeepfakeApp.shutdown()
+    ProcessWorld.shutdown()
 }
 
 // Before anything else (MPI, threads): make OpenBLAS load its kernels for this CPU.

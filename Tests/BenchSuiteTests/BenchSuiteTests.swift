@@ -9,19 +9,12 @@ import Core
 import Datasets
 import Foundation
 import Reporting
+import TestSupport
 import XCTest
 
-final class BenchSuiteTests: XCTestCase {
-    var tmp = ""
+final class BenchSuiteTests: TemporaryFolderTestCase {
     let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
         .deletingLastPathComponent().path
-
-    override func setUpWithError() throws {
-        tmp = FileManager.default.temporaryDirectory.appendingPathComponent("bench-\(UUID().uuidString)").path
-        try FileManager.default.createDirectory(atPath: tmp, withIntermediateDirectories: true)
-    }
-
-    override func tearDownWithError() throws { try? FileManager.default.removeItem(atPath: tmp) }
 
     /// `bench run --suite training --quick` through the library, on 32 built-in generated faces
     /// (the debug-build ResNet-18 is slow): 1 configuration x {Classic, HQNN}, 1 epoch.

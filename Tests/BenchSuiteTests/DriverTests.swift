@@ -7,6 +7,7 @@ import Config
 import Core
 import Datasets
 import Foundation
+import TestSupport
 import XCTest
 
 final class DriverTests: XCTestCase {
@@ -27,8 +28,7 @@ final class DriverTests: XCTestCase {
     }
 
     func testPreprocessBenchmarkRebuildsAndCleansUp() throws {
-        let tmp = FileManager.default.temporaryDirectory.appendingPathComponent("drv-\(UUID().uuidString)").path
-        defer { try? FileManager.default.removeItem(atPath: tmp) }
+        let tmp = try TemporaryFolder.make(for: self, label: "drv")
         try BuiltinDataset.generate(into: tmp + "/faces", countPerClass: 3, size: 16, seed: 1)
         let scratch = tmp + "/bench"
         try FileManager.default.createDirectory(atPath: scratch, withIntermediateDirectories: true)

@@ -109,8 +109,7 @@ final class GoldenTests: XCTestCase {
     }
 
     func testPlotsAreWrittenForEverySuiteWithAChart() throws {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("plots-\(UUID().uuidString)").path
-        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let dir = try TemporaryFolder.make(for: self, label: "plots")
         let files = try ReportPlots.write(Self.results, to: dir).map { ($0 as NSString).lastPathComponent }
         XCTAssertEqual(files, ["ranks-speedup.svg", "ranks-efficiency.svg", "qubits-time.svg", "sharded-time.svg"])
         let speedup = try String(contentsOfFile: dir + "/ranks-speedup.svg", encoding: .utf8)
@@ -126,12 +125,7 @@ final class GoldenTests: XCTestCase {
 
     /// Runs the built `bench` (beside the test bundle) with `args`; returns (status, stdout, stderr).
     func bench(_ args: [String]) throws -> (Int32, String, String) {
-        let dir = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
-        let candidates = [dir.appendingPathComponent("bench").path, dir.deletingLastPathComponent().appendingPathComponent("bench").path]
-        guard let exe = candidates.first(where: { FileManager.default.isExecutableFile(atPath: $0) }) else {
-            XCTFail("no built bench binary in \(candidates): build the package (swift build --build-tests) first")
-            throw XCTSkip("bench not built")
-        }
+        let exe = try ChildProcess.builtExecutable("bench")
         // OPENBLAS_CORETYPE set: no re-exec noise.
         return try ChildProcess.run(exe, args, environment: [
             "COLUMNS": "100", "OPENBLAS_CORETYPE": ProcessInfo.processInfo.environment["OPENBLAS_CORETYPE"] ?? "Haswell"])

@@ -6,18 +6,10 @@
 import Core
 import Foundation
 import Reporting
+import TestSupport
 import XCTest
 
-final class ReportOutputTests: XCTestCase {
-    var tmp = ""
-
-    override func setUpWithError() throws {
-        tmp = FileManager.default.temporaryDirectory.appendingPathComponent("report-out-\(UUID().uuidString)").path
-        try FileManager.default.createDirectory(atPath: tmp, withIntermediateDirectories: true)
-    }
-
-    override func tearDownWithError() throws { try? FileManager.default.removeItem(atPath: tmp) }
-
+final class ReportOutputTests: TemporaryFolderTestCase {
     private func resultFile() throws -> String {
         let row = BenchmarkRow(name: "Classic 32px", accuracy: 0.5, loss: 0.7, auc: 0.5, depth: 0, qubits: 0,
                                parameters: 10, wallSeconds: 1)

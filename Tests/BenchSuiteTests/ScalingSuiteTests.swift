@@ -13,14 +13,7 @@ import Reporting
 import TestSupport
 import XCTest
 
-final class ScalingSuiteTests: XCTestCase {
-    var tmp = ""
-    override func setUpWithError() throws {
-        tmp = FileManager.default.temporaryDirectory.appendingPathComponent("scal-\(UUID().uuidString)").path
-        try FileManager.default.createDirectory(atPath: tmp, withIntermediateDirectories: true)
-    }
-    override func tearDownWithError() throws { try? FileManager.default.removeItem(atPath: tmp) }
-
+final class ScalingSuiteTests: TemporaryFolderTestCase {
     func testSpreadAndInterleavedOrder() {
         let s = Spread([3, 1, 2, .nan, 10])
         XCTAssertEqual([s.median, s.min, s.max], [2.5, 1, 10])

@@ -1,29 +1,21 @@
-// Test helpers: temporary folders and real image files (PNG/JPEG via ImageEncoder).
+// Test helpers: temporary folders (TestSupport's) and real image files (PNG/JPEG via ImageEncoder).
 
 import Config
 import Core
 import Foundation
 import ImageIO
+import TestSupport
 import XCTest
 @testable import Datasets
 
 extension XCTestCase {
-    /// A fresh empty folder under the system temp dir, removed when the test ends.
+    /// A fresh empty folder (TestSupport.TemporaryFolder), removed when the test ends.
     func tempDir(_ tag: String) -> String {
-        let path = Fixtures.tempDir(tag)
-        addTeardownBlock { try? FileManager.default.removeItem(atPath: path) }
-        return path
+        try! TemporaryFolder.make(for: self, label: "dsets-\(tag)")
     }
 }
 
 enum Fixtures {
-    /// A fresh empty folder under the system temp dir (tests use XCTestCase.tempDir, which cleans up).
-    static func tempDir(_ tag: String) -> String {
-        let path = (NSTemporaryDirectory() as NSString).appendingPathComponent("dsets-\(tag)-\(UUID().uuidString.prefix(8))")
-        try! FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
-        return path
-    }
-
     /// A small solid-colour image with a marker pixel, so decoded contents identify the file.
     static func pixels(size: Int, value: UInt8) -> [UInt8] {
         var p = [UInt8](repeating: value, count: size * size * 3)

@@ -12,16 +12,7 @@ final class DeepfakeCLITests: XCTestCase {
     static let here = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
 
     /// The deepfake binary SwiftPM built with this test bundle.
-    func binary() throws -> String {
-        let candidates = [Bundle.main.bundleURL, Bundle(for: DeepfakeCLITests.self).bundleURL,
-                          URL(fileURLWithPath: CommandLine.arguments[0])]
-            .map { $0.deletingLastPathComponent().appendingPathComponent("deepfake").path }
-        guard let found = candidates.first(where: { FileManager.default.isExecutableFile(atPath: $0) }) else {
-            // `swift test` builds every product first; a bare xctest run may not have.
-            throw DeepfakeError("no deepfake binary next to the test bundle (looked at \(candidates)): run `swift build` first")
-        }
-        return found
-    }
+    func binary() throws -> String { try ChildProcess.builtExecutable("deepfake") }
 
     /// Runs `deepfake args` in `folder`; returns (exit status, stdout, stderr).
     func run(_ args: [String], in folder: String? = nil) throws -> (status: Int32, out: String, err: String) {

@@ -5,6 +5,7 @@
 
 import Foundation
 @testable import ImageIO
+import TestSupport
 import XCTest
 
 final class HostileImageTests: XCTestCase {
@@ -23,9 +24,8 @@ final class HostileImageTests: XCTestCase {
     /// The probe: opening a FIFO named x.jpg blocked forever. Now it is refused at once. (If the
     /// fix regressed, this test would hang: run it under a timeout.)
     func testFIFONamedLikeAJPEGIsRefusedWithoutBlocking() throws {
-        let path = NSTemporaryDirectory() + "imageio-fifo-\(UUID().uuidString).jpg"
+        let path = try TemporaryFolder.make(for: self, label: "imageio-fifo") + "/x.jpg"
         XCTAssertEqual(mkfifo(path, 0o644), 0)
-        addTeardownBlock { unlink(path) }
         XCTAssertThrowsError(try ImagePipeline.load(path: path, width: 8, height: 8, channels: 3)) { e in
             XCTAssertTrue("\(e)".contains("not a regular file"), "\(e)")
         }

@@ -2,6 +2,7 @@
 
 import Foundation
 import ImageIO
+import TestSupport
 import XCTest
 
 /// A smooth RGB (or grey) test pattern: gradients plus a soft disc, which JPEG encodes faithfully.
@@ -34,9 +35,8 @@ func pixelDifference(_ a: [UInt8], _ b: [UInt8]) -> (mean: Double, max: Int) {
 
 /// Writes `bytes` to a fresh temporary file with the given suffix, removed after the test.
 func temporaryFile(_ test: XCTestCase, _ bytes: [UInt8], suffix: String) throws -> String {
-    let path = NSTemporaryDirectory() + "imageio-\(UUID().uuidString)\(suffix)"
+    let path = try TemporaryFolder.make(for: test, label: "imageio") + "/image\(suffix)"
     try Data(bytes).write(to: URL(fileURLWithPath: path))
-    test.addTeardownBlock { try? FileManager.default.removeItem(atPath: path) }
     return path
 }
 

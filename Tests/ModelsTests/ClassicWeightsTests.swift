@@ -1,6 +1,7 @@
 // Loading torchvision-named ResNet-18 weights: by dictionary, adaptations, errors, and from HDF5.
 import Foundation
 
+import TestSupport
 import XCTest
 import Core
 import NN
@@ -51,8 +52,7 @@ final class ClassicWeightsTests: XCTestCase {
 
     func testLoadsFromHDF5File() throws {
         let source = SharedResNets.imageNet
-        let path = NSTemporaryDirectory() + "classic-weights-\(getpid()).h5"
-        defer { try? FileManager.default.removeItem(atPath: path) }
+        let path = try TemporaryFolder.make(for: self, label: "classic-weights") + "/resnet18.h5"
         let file = try H5File.create(path)
         for e in source.network.entries {
             try file.write(e.name, Array(source.network.values(named: e.name)!), shape: e.shape)

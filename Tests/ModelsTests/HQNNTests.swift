@@ -5,6 +5,7 @@ import XCTest
 import Core
 import NN
 import Quantum
+import TestSupport
 @testable import Models
 
 /// Central-difference check of dL/dx and dL/dtheta for L = sum y * r (Double accumulation).
@@ -17,37 +18,13 @@ func quantumFDCheck(_ layer: Layer, input x: Tensor, seed: UInt64 = 5, h: Float 
     let y0 = net.forward(x, training: true)
     var rng = SeededRNG(seed: seed &+ 9)
     let r = Tensor(shape: y0.shape, values: (0..<y0.count).map { _ in Float(rng.uniform() * 2 - 1) })
-    func loss() -> Double {
-        let y = net.forward(x, training: true)
-        return (0..<y.count).reduce(0.0) { $0 + Double(y[$1]) * Double(r[$1]) }
-    }
-    _ = net.forward(x, training: true)
-    net.zeroGradients()
-    let dx = net.backward(r).copy()
-    let gw = Array(net.gradients)
-    var checks = 0
-    if checkInputs {
-        for i in Swift.stride(from: 0, to: x.count, by: stride) {
-            let v = x[i]
-            x[i] = v + h; let lp = loss()
-            x[i] = v - h; let lm = loss()
-            x[i] = v
-            let fd = (lp - lm) / Double(2 * h)
-            XCTAssertEqual(Double(dx[i]), fd, accuracy: tolerance * max(1, abs(fd)), "input \(i)", file: file, line: line)
-            checks += 1
-        }
-    }
-    for j in Swift.stride(from: 0, to: net.parameterCount, by: stride) {
-        let v = net.parameters[j]
-        net.parameters[j] = v + h; let lp = loss()
-        net.parameters[j] = v - h; let lm = loss()
-        net.parameters[j] = v
-        let fd = (lp - lm) / Double(2 * h)
-        XCTAssertEqual(Double(gw[j]), fd, accuracy: tolerance * max(1, abs(fd)), "parameter \(j)", file: file, line: line)
-        checks += 1
-    }
+    let result = finiteDifferenceCheck(net, input: x, probe: r, h: h,
+                                       inputs: checkInputs ? Array(Swift.stride(from: 0, to: x.count, by: stride)) : [],
+                                       parameters: Array(Swift.stride(from: 0, to: net.parameterCount, by: stride)),
+                                       tolerance: .scaled(tolerance), file: file, line: line)
+    let gw = result.parameterGradients
     if !gw.isEmpty { XCTAssertTrue(gw.contains { abs($0) > 1e-3 }, "all parameter gradients ~0", file: file, line: line) }
-    return checks
+    return result.checks
 }
 
 final class HQNNTests: XCTestCase {

@@ -6,6 +6,7 @@ import XCTest
 import Core
 import NN
 import Quantum
+import TestSupport
 @testable import Models
 
 final class QuantumLayerTests: XCTestCase {
@@ -16,29 +17,9 @@ final class QuantumLayerTests: XCTestCase {
         var rng = SeededRNG(seed: 11)
         let x = Tensor(shape: [4, 6], values: (0..<24).map { _ in Float(rng.uniform() * 2 - 1) })
         let r = Tensor(shape: [4, 6], values: (0..<24).map { _ in Float(rng.uniform() * 2 - 1) })
-        func loss() -> Double {
-            let y = net.forward(x, training: true)
-            return (0..<y.count).reduce(0.0) { $0 + Double(y[$1]) * Double(r[$1]) }
-        }
-        _ = net.forward(x, training: true)
-        net.zeroGradients()
-        let dx = net.backward(r).copy()
-        let gw = Array(net.gradients)
-        let h: Float = 1e-2
-        for i in stride(from: 0, to: 24, by: 5) {
-            let v = x[i]
-            x[i] = v + h; let lp = loss()
-            x[i] = v - h; let lm = loss()
-            x[i] = v
-            XCTAssertEqual(Double(dx[i]), (lp - lm) / Double(2 * h), accuracy: 2e-3, "input \(i)")
-        }
-        for j in stride(from: 0, to: net.parameterCount, by: 7) {
-            let v = net.parameters[j]
-            net.parameters[j] = v + h; let lp = loss()
-            net.parameters[j] = v - h; let lm = loss()
-            net.parameters[j] = v
-            XCTAssertEqual(Double(gw[j]), (lp - lm) / Double(2 * h), accuracy: 2e-3, "weight \(j)")
-        }
+        let gw = finiteDifferenceCheck(net, input: x, probe: r, h: 1e-2, inputs: Array(stride(from: 0, to: 24, by: 5)),
+                                       parameters: Array(stride(from: 0, to: net.parameterCount, by: 7)),
+                                       tolerance: .mixed(absolute: 2e-3, relative: 0)).parameterGradients
         XCTAssertTrue(gw.contains { abs($0) > 1e-2 })
     }
 

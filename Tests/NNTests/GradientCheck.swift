@@ -1,11 +1,10 @@
-// Finite-difference gradient checking shared by the layer tests.
-//
-// The scalar checked is L = sum_i y_i * r_i (Double accumulation) for a fixed random r, so
-// dL/dy = r is what backward receives. Central differences with step h on sampled inputs and
-// parameters are compared with the analytic gradients.
+// Finite-difference gradient checking shared by the layer tests: a layer in a network with
+// jittered parameters, a random input and probe, and sampled inputs and parameters, checked by
+// TestSupport's finiteDifferenceCheck (L = sum_i y_i * r_i, central differences).
 
 import XCTest
 import Core
+import TestSupport
 @testable import NN
 
 /// The context the NN tests build networks with: two threads, so the threaded loops run.
@@ -27,42 +26,13 @@ func checkGradients(_ layer: Layer, inputShape: [Int], training: Bool = true, se
     var rng = SeededRNG(seed: seed &+ 1)
     for i in 0..<net.parameterCount { net.parameters[i] += Float(rng.normal() * jitter) }
     let x = randomTensor(inputShape, seed: seed &+ 2)
-    let y0 = net.forward(x, training: training)
-    let r = randomTensor(y0.shape, seed: seed &+ 3)
-
-    func loss() -> Double {
-        let y = net.forward(x, training: training)
-        var s = 0.0
-        for i in 0..<y.count { s += Double(y[i]) * Double(r[i]) }
-        return s
-    }
-    _ = net.forward(x, training: training)
-    net.zeroGradients()
-    let dx = net.backward(r).copy()
-    XCTAssertEqual(dx.shape, x.shape, "input gradient shape", file: file, line: line)
-    let grads = Array(net.gradients)
-
-    func compare(_ analytic: Double, _ numeric: Double, _ what: String) {
-        let err = abs(analytic - numeric)
-        XCTAssertLessThanOrEqual(err, atol + rtol * max(abs(analytic), abs(numeric)),
-                                 "\(what): analytic \(analytic) vs numeric \(numeric)", file: file, line: line)
-    }
+    let r = randomTensor(net.forward(x, training: training).shape, seed: seed &+ 3)
     func indices(_ n: Int) -> [Int] {
         if n <= samples { return Array(0..<n) }
         return (0..<samples).map { _ in rng.below(n) }
     }
-    for i in indices(x.count) {
-        let old = x[i]
-        x[i] = old + h; let fp = loss()
-        x[i] = old - h; let fm = loss()
-        x[i] = old
-        compare(Double(dx[i]), (fp - fm) / Double(2 * h), "dL/dx[\(i)]")
-    }
-    for i in indices(net.parameterCount) {
-        let old = net.parameters[i]
-        net.parameters[i] = old + h; let fp = loss()
-        net.parameters[i] = old - h; let fm = loss()
-        net.parameters[i] = old
-        compare(Double(grads[i]), (fp - fm) / Double(2 * h), "dL/dθ[\(i)]")
-    }
+    let inputs = indices(x.count)
+    finiteDifferenceCheck(net, input: x, probe: r, training: training, h: h, inputs: inputs,
+                          parameters: indices(net.parameterCount), tolerance: .mixed(absolute: atol, relative: rtol),
+                          file: file, line: line)
 }

@@ -61,7 +61,7 @@ final class H5FileTests: XCTestCase {
     }
 
     func testErrorsAreCleanAndNameTheProblem() throws {
-        let missingPath = NSTemporaryDirectory() + "definitely-missing-\(UUID()).h5"
+        let missingPath = temporaryH5Path(self, "definitely-missing")
         XCTAssertThrowsError(try H5File.open(missingPath)) {
             XCTAssertTrue("\($0)".contains("does not exist") && "\($0)".contains(missingPath), "\($0)")
         }

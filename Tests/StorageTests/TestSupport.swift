@@ -1,13 +1,13 @@
-// Shared helpers for StorageTests: temporary file paths that are removed after each test.
+// Shared helpers for StorageTests: temporary file paths (in TestSupport's per-test folders,
+// removed after each test).
 
 import Foundation
+import TestSupport
 import XCTest
 
 /// A fresh temporary path ending in `.h5`, deleted when the test finishes.
 func temporaryH5Path(_ test: XCTestCase, _ tag: String = "t") -> String {
-    let path = NSTemporaryDirectory() + "storage-\(tag)-\(UUID().uuidString).h5"
-    test.addTeardownBlock { try? FileManager.default.removeItem(atPath: path) }
-    return path
+    (try! TemporaryFolder.make(for: test, label: "storage")) + "/\(tag).h5"
 }
 
 /// The size of a file in bytes.

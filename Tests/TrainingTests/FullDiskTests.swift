@@ -7,6 +7,7 @@
 import Datasets
 import Foundation
 import Reporting
+import TestSupport
 import XCTest
 
 final class FullDiskTests: TemporaryFolderTestCase {
@@ -18,10 +19,7 @@ final class FullDiskTests: TemporaryFolderTestCase {
     }
 
     /// The built executables sit beside the test bundle.
-    func tool(_ name: String) -> String {
-        URL(fileURLWithPath: ProcessInfo.processInfo.arguments[0]).resolvingSymlinksInPath().deletingLastPathComponent()
-            .appendingPathComponent(name).path
-    }
+    func tool(_ name: String) throws -> String { try ChildProcess.builtExecutable(name) }
 
     /// A fresh tmpfs of `bytes` (page-rounded) mounted at a new folder under `tmp`.
     func smallDisk(_ bytes: Int) throws -> String {
@@ -43,21 +41,12 @@ final class FullDiskTests: TemporaryFolderTestCase {
     }
 
     @discardableResult
+    /// Runs `exe args`; the output is stdout then stderr.
     func run(_ exe: String, _ args: [String], cwd: String? = nil) throws -> (status: Int32, output: String) {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: exe)
-        p.arguments = args
-        if let cwd { p.currentDirectoryURL = URL(fileURLWithPath: cwd) }
-        var env = ProcessInfo.processInfo.environment
-        env["SWIFT_BACKTRACE"] = "enable=no"
-        env["OPENBLAS_CORETYPE"] = env["OPENBLAS_CORETYPE"] ?? "Haswell"
-        p.environment = env
-        let pipe = Pipe()
-        p.standardOutput = pipe; p.standardError = pipe
-        try p.run()
-        let data = pipe.fileHandleForReading.readDataToEndOfFile()
-        p.waitUntilExit()
-        return (p.terminationStatus, String(decoding: data, as: UTF8.self))
+        let r = try ChildProcess.run(exe, args, environment: [
+            "SWIFT_BACKTRACE": "enable=no",
+            "OPENBLAS_CORETYPE": ProcessInfo.processInfo.environment["OPENBLAS_CORETYPE"] ?? "Haswell"], in: cwd)
+        return (r.status, r.out + r.err)
     }
 
     /// Every file below `dir` (relative), except the filler.

@@ -11,17 +11,11 @@ import Foundation
 import NN
 import Reporting
 import Storage
+import TestSupport
 import XCTest
 @testable import Training
 
 final class ResumeTests: TemporaryFolderTestCase {
-    /// The `deepfake` executable next to this test bundle (built by `swift build --build-tests`).
-    var binary: String {
-        let testBinary = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()
-        var dir = testBinary.deletingLastPathComponent()
-        if dir.lastPathComponent == "MacOS" { dir = dir.deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent() }
-        return dir.appendingPathComponent("deepfake").path
-    }
 
     /// Tiny settings: built-in small set at 16 px, 2 epochs of 16-image batches, a mid-epoch
     /// checkpoint every 5 steps (the same in the reference run, so the runs do the same work).
@@ -50,18 +44,8 @@ final class ResumeTests: TemporaryFolderTestCase {
 
     /// Starts the executable with `arguments`; stdout and stderr go to `log`.
     func start(_ arguments: [String], log: String) throws -> Process {
-        XCTAssertTrue(FileManager.default.isExecutableFile(atPath: binary), "build the deepfake executable first: \(binary)")
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: binary)
-        p.arguments = arguments
-        FileManager.default.createFile(atPath: log, contents: nil)
-        let h = try FileHandle(forWritingTo: URL(fileURLWithPath: log))
-        p.standardOutput = h; p.standardError = h
-        var env = ProcessInfo.processInfo.environment
-        env["SWIFT_BACKTRACE"] = "enable=no"
-        p.environment = env
-        try p.run()
-        return p
+        try ChildProcess.start(try ChildProcess.builtExecutable("deepfake"), arguments,
+                               environment: ["SWIFT_BACKTRACE": "enable=no"], log: log)
     }
 
     func runToEnd(_ arguments: [String], log: String) throws -> Int32 {

@@ -8,6 +8,7 @@ import Core
 import Foundation
 import Reporting
 import XCTest
+@testable import App
 @testable import Training
 
 final class QuantumEndToEndTests: TemporaryFolderTestCase {

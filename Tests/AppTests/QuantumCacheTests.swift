@@ -10,6 +10,7 @@ import Quantum
 import Storage
 import XCTest
 @testable import Models
+@testable import App
 @testable import Training
 
 final class QuantumCacheTests: TemporaryFolderTestCase {

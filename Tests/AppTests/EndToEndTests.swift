@@ -9,6 +9,7 @@ import Metrics
 import Reporting
 import Storage
 import XCTest
+@testable import App
 @testable import Training
 
 final class EndToEndTests: TemporaryFolderTestCase {

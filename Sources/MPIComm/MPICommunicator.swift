@@ -36,6 +36,12 @@ public final class MPICommunicator: SplittableCommunicator, @unchecked Sendable 
         return c
     }
 
+    /// The process's communicator: the MPI world when started by mpirun/srun, else a single
+    /// process (without loading the MPI runtime). Only the executables call it.
+    public static func processWorld() -> any Communicator {
+        launchedUnderMPI ? world() : SingleProcessCommunicator()
+    }
+
     /// True when this process was started by a launcher that set up a multi-process world
     /// (checked without initialising MPI, so single-process runs need not load the runtime).
     public static var launchedUnderMPI: Bool {

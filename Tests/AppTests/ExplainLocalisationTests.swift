@@ -14,6 +14,7 @@ import Foundation
 import ImageIO
 import Reporting
 import XCTest
+@testable import App
 @testable import Training
 
 final class ExplainLocalisationTests: TemporaryFolderTestCase {

@@ -10,6 +10,7 @@ import Reporting
 import TestSupport
 import XCTest
 import ZIPFoundation
+@testable import App
 @testable import Training
 
 final class DownloadThenTrainTests: XCTestCase {

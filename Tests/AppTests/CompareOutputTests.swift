@@ -5,6 +5,7 @@
 import Core
 import Foundation
 import Reporting
+@testable import App
 @testable import Training
 import XCTest
 

@@ -4,6 +4,7 @@
 import Config
 import Quantum
 import XCTest
+@testable import App
 @testable import Training
 
 final class QuantumSettingsTests: XCTestCase {

@@ -14,6 +14,7 @@ import Quantum
 import Reporting
 import TestSupport
 import XCTest
+@testable import App
 @testable import Training
 
 final class ProcessGridTests: TemporaryFolderTestCase {

@@ -4,6 +4,7 @@
 import Core
 import Foundation
 import Reporting
+import Training
 
 public enum RunComparison {
     public struct Row {

@@ -6,12 +6,7 @@ import Core
 import Datasets
 import Download
 import Foundation
-
-public struct PreparedRole {
-    /// "train" or "test".
-    public var role: String
-    public var data: PreparedData
-}
+import Training
 
 public struct DataStage {
     public let config: Config

@@ -11,6 +11,7 @@ import Foundation
 import Models
 import NN
 import Reporting
+import Training
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)

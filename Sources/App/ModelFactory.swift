@@ -6,6 +6,7 @@ import Core
 import Foundation
 import Models
 import NN
+import Training
 
 public enum ModelFactory {
     /// Builds the model the config describes, initialised from `manualSeed`, running with `context`

@@ -1,43 +1,20 @@
 // DeepfakeApp: the commands behind the `deepfake` executable (train/infer, prepare, qlayer,
 // compare, keys), each a function from a request to files on disk, so tests can call them directly.
+// The executable owns the MPI world and hands its communicator in.
 
 import Config
 import Core
-import Distributed
 import Foundation
 import NN
 import Quantum
 import Reporting
-
-/// What the user asked for on the command line.
-public struct RunRequest: Sendable {
-    public var configPath: String
-    public var offline: Bool
-    public var resort: Bool
-    /// `-i WEIGHTS`: test these weights instead of training.
-    public var inferWeights: String?
-    /// `--resume RUN_FOLDER`: continue that run from its last.h5 with its own config.yaml
-    /// (`configPath`, when not empty, must agree with it in everything but paths).
-    public var resumeFolder: String?
-    /// `--job-record FILE`: write the run folder's path there (slurm/train.sh's record per job id).
-    public var jobRecord: String?
-
-    public init(configPath: String, offline: Bool = false, resort: Bool = false, inferWeights: String? = nil,
-                resumeFolder: String? = nil, jobRecord: String? = nil) {
-        self.configPath = configPath; self.offline = offline; self.resort = resort
-        self.inferWeights = inferWeights; self.resumeFolder = resumeFolder; self.jobRecord = jobRecord
-    }
-}
+import Training
 
 public enum DeepfakeApp {
-    /// The process's communicator: MPI when started by mpirun/srun, else a single process.
-    public static func communicator() -> any Communicator {
-        MPICommunicator.launchedUnderMPI ? MPICommunicator.world() : SingleProcessCommunicator()
-    }
-
-    /// Trains (or with `inferWeights`, tests) as the config says; returns the run folder.
+    /// Trains (or with `inferWeights`, tests) as the config says on `communicator`'s ranks;
+    /// returns the run folder.
     @discardableResult
-    public static func train(_ request: RunRequest, communicator: (any Communicator)? = nil) throws -> String {
+    public static func train(_ request: RunRequest, communicator: any Communicator = SingleProcessCommunicator()) throws -> String {
         var request = request
         let config: Config
         if let folder = request.resumeFolder {
@@ -49,7 +26,9 @@ public enum DeepfakeApp {
         } else {
             config = try Config.load(path: request.configPath)
         }
-        let session = try TrainingSession(config: config, request: request, communicator: communicator ?? self.communicator())
+        let threads = applyThreads(config)
+        let session = try TrainingSession(config: config, request: request, communicator: communicator, threads: threads,
+                                          inputs: DeepfakeInputs(config: config, request: request, threads: threads))
         return try session.run()
     }
 
@@ -95,20 +74,6 @@ public enum DeepfakeApp {
             line += (line.isEmpty ? "  " : " ") + name
         }
         return (lines + [line]).joined(separator: "\n")
-    }
-
-    /// Finalises MPI if it was started.
-    public static func shutdown() { MPICommunicator.finalize() }
-
-    /// Prints `message` on stderr and ends the process's part of the job: in a multi-rank MPI
-    /// world that is MPI_Abort (every rank exits non-zero with this message printed, none hangs);
-    /// otherwise it finalises and returns, and the caller exits non-zero.
-    public static func fail(_ message: String) {
-        let rank = MPICommunicator.isActive ? MPICommunicator.world().rank : 0
-        let prefix = MPICommunicator.isActive && MPICommunicator.world().size > 1 ? "rank \(rank): " : ""
-        FileHandle.standardError.write(Data("\(prefix)\(message)\n".utf8))
-        MPICommunicator.abortIfMultiRank(code: 1)
-        shutdown()
     }
 
     /// Threads for our kernels and OpenBLAS: `nCPUs`, capped by the cores this process may use

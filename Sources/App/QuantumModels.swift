@@ -8,7 +8,6 @@ import Foundation
 import Models
 import NN
 import Quantum
-import Storage
 
 enum QuantumModels {
     /// Builds the model of `config.quanType` (HQNN or QNN, or its classical twin) with the
@@ -81,19 +80,12 @@ enum QuantumModels {
         c.trainable ? .trainable : (c.patch ? .fixed : .cached)
     }
 
-    /// Copies every tensor of the file whose name and shape match a network entry (the CNN body's
-    /// torchvision names); returns how many were copied.
+    /// Copies every tensor of the file whose name and shape fit a network entry (the CNN body's
+    /// torchvision names; Models' NamedWeights, so an RGB conv1 is summed for greyscale as the
+    /// Classic loader does); returns how many were copied.
     static func loadBodyWeights(_ network: Network, path: String) throws -> Int {
-        let file = try H5File.open(path)
-        defer { file.close() }
-        var copied = 0
-        for entry in network.entries where file.exists(entry.name) {
-            let (values, shape) = try file.read(entry.name, as: Float.self)
-            guard shape == entry.shape else { continue }
-            _ = network.values(named: entry.name)!.update(fromContentsOf: values)
-            copied += 1
-        }
-        return copied
+        let tensors = try NamedWeights.read(path: path, names: network.entries.map(\.name))
+        return NamedWeights.copyMatching(tensors, into: network).copied.count
     }
 
     /// Per-run setup after the model is built: the statevector memory check (for `ranks` ranks),
