@@ -8,6 +8,7 @@ import Foundation
 import Models
 import NN
 import Quantum
+import Training
 
 enum QuantumModels {
     /// Builds the model of `config.quanType` (HQNN or QNN, or its classical twin) with the

@@ -14,6 +14,7 @@ import Models
 import Quantum
 import Reporting
 import Storage
+import Training
 
 enum QuantumRecords {
     /// Writes quantum_resources.json and <layer>.qasm (quantum parts only) and logs a summary.

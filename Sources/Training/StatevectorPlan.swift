@@ -13,7 +13,7 @@ import Foundation
 import Models
 import Quantum
 
-struct StatevectorPlan: Equatable {
+public struct StatevectorPlan: Equatable {
     /// Ranks per statevector (k) and data-parallel groups (world / k).
     let statevectorRanks: Int
     let groups: Int
@@ -24,7 +24,7 @@ struct StatevectorPlan: Equatable {
     let budgetBytes: Double
 
     /// `statevectorMemoryMB`, or half of the machine's memory when 0.
-    static func budgetBytes(_ config: Config, physicalMemory: UInt64 = ProcessInfo.processInfo.physicalMemory) -> Double {
+    public static func budgetBytes(_ config: Config, physicalMemory: UInt64 = ProcessInfo.processInfo.physicalMemory) -> Double {
         config.statevectorMemoryMB > 0 ? config.statevectorMemoryMB * 1e6 : Double(physicalMemory) / 2
     }
 

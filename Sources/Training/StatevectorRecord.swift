@@ -7,9 +7,9 @@ import Core
 import Foundation
 import Models
 
-enum StatevectorRecord {
+public enum StatevectorRecord {
     /// `groups`: the run's data-parallel groups (the per-rank batch is the global batch's share).
-    static func entry(_ part: QuantumPart, config: Config, groups: Int) -> [String: Any] {
+    public static func entry(_ part: QuantumPart, config: Config, groups: Int) -> [String: Any] {
         let batch = RankBatch.largestShare(global: config.batchSize, ranks: Swift.max(1, groups))
         let step = part.measuredStep()
         return [
