@@ -7,11 +7,13 @@
 // three (conv scatter, BN, ReLU), and a ResNet block's output is written once. The runner keeps
 // no input for a backward pass, has no gradient buffers, and holds its activations in four
 // reused slots (the most a BasicBlock has live: its input, the middle activation, the shortcut,
-// its output); column matrices use the network's shared workspace. Layers it does not know
+// its output) borrowed from the network's shared gradient tensors, and its column matrices in
+// the network's workspace: only the folded weights are new memory. Layers it does not know
 // (pooling, Linear, quantum layers) run as themselves with `training: false`.
 //
 // The folded weights are a copy taken by `refresh()` (called by `init`): after the network's
-// parameters or running statistics change, call `refresh()` again before the next forward.
+// parameters or running statistics change, call `refresh()` again before the next forward. Do not
+// run it between a training forward and its backward (the slots are the backward's gradients).
 
 import Core
 
@@ -19,8 +21,6 @@ public final class FoldedInference {
     public let network: Network
     private let root: InferenceStep
     private let folded: [FoldedConv]
-    /// Activation slots shared by the folded convolutions (grow-only tensors).
-    private let slots: [Tensor]
 
     /// Compiles `network.root` into folded steps and folds the current weights.
     public init(_ network: Network) {
@@ -29,7 +29,6 @@ public final class FoldedInference {
         var out: Int? = nil
         root = compiler.compile(network.root, inputSlot: nil, outputSlot: &out)
         folded = compiler.folded
-        slots = compiler.slots
         refresh()
     }
 
@@ -197,9 +196,14 @@ struct InferenceCompiler {
     let context: NNContext
     let workspace: Workspace
     var folded: [FoldedConv] = []
-    var slots: [Tensor] = (0..<4).map { _ in Tensor(zeros: [0]) }
+    /// The network's shared gradient tensors, free between training steps.
+    let slots: [Tensor]
 
-    init(context: NNContext, workspace: Workspace) { self.context = context; self.workspace = workspace }
+    init(context: NNContext, workspace: Workspace) {
+        self.context = context; self.workspace = workspace
+        slots = workspace.sharedTensors
+        precondition(slots.count >= 4, "FoldedInference needs four activation slots")
+    }
 
     /// A slot none of `busy` uses.
     private func freeSlot(_ busy: [Int?]) -> Int {

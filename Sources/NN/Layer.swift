@@ -77,8 +77,15 @@ public final class Workspace {
     // after that, so instead of every layer keeping its own (as large as its input, all alive at
     // once) the layers share three tensors: each backward writes into one that neither its
     // upstream gradient nor a pinned tensor (a BasicBlock's shortcut gradient, alive across its
-    // main path) occupies. Three suffice: the one read, the one written, one pinned.
-    private let gradientPool: [Tensor] = (0..<3).map { _ in Tensor(zeros: [0]) }
+    // main path) occupies. Three suffice: the one read, the one written, one pinned. A fourth is
+    // for `FoldedInference`, which borrows all four as its activation slots (eval forwards run
+    // between training steps, never between a forward and its backward), so evaluating during
+    // training adds no activation memory.
+    private let gradientPool: [Tensor] = (0..<4).map { _ in Tensor(zeros: [0]) }
+
+    /// The shared tensors, for a forward-only runner's activations (contents unspecified; they
+    /// are overwritten by the next backward).
+    var sharedTensors: [Tensor] { gradientPool }
     private var pinnedGradients: [ObjectIdentifier] = []
 
     /// A shared gradient tensor of `shape` that is neither `reading` nor pinned (contents unspecified).

@@ -98,4 +98,23 @@ final class FoldedInferenceTests: XCTestCase {
         let a = FoldedInference(small).forward(x).copy(), b = FoldedInference(big).forward(x)
         XCTAssertLessThanOrEqual(worstRelativeError(a, b), 1e-6)
     }
+
+    func testInferenceBetweenTrainingStepsLeavesTheirGradientsAlone() {
+        // The runner borrows the network's shared gradient tensors: a training step after an
+        // inference must give exactly the gradients it gives without one.
+        let net = Network(Sequential([("b1", BasicBlock(3, 6, stride: 2)), ("b2", BasicBlock(6, 6))]), seed: 6, context: twoThreads)
+        let x = randomTensor([2, 3, 8, 8], seed: 3), x2 = randomTensor([2, 3, 8, 8], seed: 4)
+        func step() -> ([Float], [Float]) {
+            net.zeroGradients()
+            let y = net.forward(x, training: false)
+            let dx = net.backward(randomTensor(y.shape, seed: 5)).array
+            return (dx, Array(net.gradients))
+        }
+        let before = step()
+        let plan = FoldedInference(net)
+        _ = plan.forward(x2)
+        let after = step()
+        XCTAssertEqual(before.0, after.0)
+        XCTAssertEqual(before.1, after.1)
+    }
 }

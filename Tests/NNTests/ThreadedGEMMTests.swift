@@ -51,7 +51,7 @@ final class ThreadedGEMMTests: XCTestCase {
         let c = ws.inputGradient([6], reading: a)
         XCTAssertFalse(c === a || c === b, "neither the tensor read nor the pinned one")
         let d = ws.inputGradient([6], reading: c)
-        XCTAssertTrue(d === a, "with b pinned and c read, only a is free")
+        XCTAssertTrue(d === a, "with b pinned and c read, the first free one is a")
         ws.unpin(b)
         XCTAssertTrue(ws.inputGradient([1], reading: a) === b, "b is free again after unpin")
     }
