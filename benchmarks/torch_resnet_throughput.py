@@ -83,6 +83,21 @@ def make_step(size, batch, stem="auto"):
     return step
 
 
+def make_eval_step(size, batch, stem="auto"):
+    """Forward only in eval mode (BatchNorm running statistics) under inference_mode: the peer of
+    `bench classic --inference` (our BatchNorm-folded inference path)."""
+    torch.manual_seed(1)
+    model = ResNet18(conv1_stride=conv1_stride(stem, size)).eval()
+    x = torch.randn(batch, 3, size, size)
+
+    def step():
+        with torch.inference_mode():
+            model(x)
+
+    step()  # warm-up
+    return step
+
+
 def timed(step, batch, steps):
     t0 = time.perf_counter()
     for _ in range(steps):
@@ -99,19 +114,22 @@ def main():
     p.add_argument("--steps", type=int, default=10, help="timed steps per repeat (enough for a few seconds)")
     p.add_argument("--repeats", type=int, default=5, help="timed repeats per size, interleaved across sizes")
     p.add_argument("--threads", type=int, default=2)
+    p.add_argument("--mode", choices=["train", "eval"], default="train",
+                   help="train: forward + backward + Adam; eval: forward only in eval mode (inference)")
     a = p.parse_args()
     torch.set_num_threads(a.threads)
     n = sum(t.numel() for t in ResNet18().parameters())
     print(f"torch {torch.__version__}, ResNet-18 with 2 outputs: {n} parameters")
     sizes = list(map(int, a.sizes.split(",")))
-    steps = {s: make_step(s, a.batch, a.stem) for s in sizes}
+    make = make_step if a.mode == "train" else make_eval_step
+    steps = {s: make(s, a.batch, a.stem) for s in sizes}
     runs = {s: [] for s in sizes}
     for _ in range(max(1, a.repeats)):
         for s in sizes:
             runs[s].append(timed(steps[s], a.batch, a.steps))
     for s in sizes:
         v = runs[s]
-        print(f"torch resnet18 {s}x{s} batch {a.batch} threads {a.threads} conv1 stride {conv1_stride(a.stem, s)}: "
+        print(f"torch resnet18 {'eval ' if a.mode == 'eval' else ''}{s}x{s} batch {a.batch} threads {a.threads} conv1 stride {conv1_stride(a.stem, s)}: "
               f"{statistics.median(v):.1f} img/s (median of {len(v)}, min {min(v):.1f}, max {max(v):.1f})")
 
 

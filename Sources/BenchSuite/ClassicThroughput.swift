@@ -35,3 +35,23 @@ public func measureClassicTrainingThroughput(imageSize: Int, batch: Int, steps: 
     let seconds = WallClock.time { for _ in 0..<steps { step() } }
     return Double(batch * steps) / seconds
 }
+
+/// Images per second of eval-mode forward passes of ResNet-18 through the model's inference path
+/// (`makeInference`: BatchNorm folded into the convolutions, no gradients), on the same random
+/// batch as the training measurement; one untimed warm-up forward first.
+/// Peer: benchmarks/torch_resnet_throughput.py --mode eval (model.eval(), torch.inference_mode()).
+public func measureClassicInferenceThroughput(imageSize: Int, batch: Int, steps: Int, threads: Int,
+                                              numChannels: Int = 3, seed: UInt64 = 1, stem: ResNetStem? = nil) -> Double {
+    precondition(steps >= 1 && batch >= 1, "need at least one step and one image")
+    Compute.setThreads(threads)
+    let model = ClassicResNet18(numChannels: numChannels, numClasses: 2, seed: seed,
+                                stem: stem ?? .forImage(height: imageSize, width: imageSize),
+                                context: NNContext(threads: Threads(threads)))
+    var rng = SeededRNG(seed: seed, stream: "throughput")
+    let x = Tensor(zeros: [batch, numChannels, imageSize, imageSize])
+    for i in 0..<x.count { x[i] = Float(rng.normal()) }
+    let infer = model.makeInference()
+    _ = infer(x)
+    let seconds = WallClock.time { for _ in 0..<steps { _ = infer(x) } }
+    return Double(batch * steps) / seconds
+}

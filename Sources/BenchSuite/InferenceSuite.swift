@@ -1,5 +1,5 @@
-// The `inference` suite: forward passes only, in eval mode (BatchNorm running statistics, no
-// gradients), of the real Classic and HQNN models as ModelFactory builds them from a config, on a
+// The `inference` suite: forward passes only, in eval mode (BatchNorm running statistics, folded
+// into the convolutions for Classic; no gradients), of the real Classic and HQNN models as ModelFactory builds them from a config, on a
 // batch of random images at 32, 64, 128 and 224 px: the images/s a deployed detector gets. The
 // (model, size) points are interleaved, one warm-up forward each first.
 
@@ -49,10 +49,12 @@ public enum InferenceSuite {
             for i in 0..<x.count { x[i] = Float(rng.normal()) }
             return x
         }
+        // The models' inference path (Classic: BatchNorm folded into the convolutions), as `-i` runs it.
+        let runners = models.map { $0.makeInference() }
         log("inference suite: \(models.count) configuration(s), batch \(s.batch), \(s.threads) thread(s)")
         let times = s.plan.interleaved(models.count) { i in
             let x = inputs[s.imageSizes.firstIndex(of: labels[i].1)!]
-            return WallClock.time { _ = models[i].forward(x, training: false) }
+            return WallClock.time { _ = runners[i](x) }
         }
         return models.indices.map { i in
             let (m, size) = labels[i]
@@ -62,7 +64,7 @@ public enum InferenceSuite {
                                 model: m.rawValue, dataset: "random", imageSize: size, batchSize: s.batch, threads: s.threads,
                                 throughput: Double(s.batch) / spread.median, throughputUnit: "images/s",
                                 baseline: m == .classic ? "" : "Classic \(size)px b\(s.batch) eval",
-                                note: "forward only, eval mode")
+                                note: models[i] is ClassicResNet18 ? "forward only, eval mode, BatchNorm folded" : "forward only, eval mode")
             r.repeatSeconds = times[i]
             log(String(format: "inference: %@: %.1f images/s (median of %d)", r.row.name, r.throughput, spread.count))
             return r

@@ -75,6 +75,18 @@ public final class ClassicResNet18: ClassifierModel {
         return network.forward(x, training: training)
     }
 
+    /// Eval mode with every BatchNorm folded into its convolution (NN.FoldedInference): the same
+    /// logits as `forward(x, training: false)` up to float rounding, in one pass per convolution.
+    public func makeInference() -> (Tensor) -> Tensor {
+        let plan = FoldedInference(network)
+        let channels = numChannels
+        return { x in
+            precondition(x.shape.count == 4 && x.shape[1] == channels,
+                         "Classic ResNet-18 expects [N, \(channels), H, W] images, got \(x.shape)")
+            return plan.forward(x)
+        }
+    }
+
     public var summary: String {
         """
         Classic: ResNet-18 (torchvision layout), \(numChannels) input channel\(numChannels == 1 ? "" : "s"), \(numClasses) classes

@@ -20,12 +20,17 @@ public protocol ClassifierModel: AnyObject {
     func backward(_ dLogits: Tensor, readiness: GradientReadiness)
     /// A few human-readable lines: architecture, input, parameter counts.
     var summary: String { get }
+    /// An eval-mode, forward-only function for the model's current weights (taken when this is
+    /// called: make a new one after training changes them). Its result is reused by the next call.
+    func makeInference() -> (Tensor) -> Tensor
 }
 
 extension ClassifierModel {
     public func forward(_ x: Tensor, training: Bool) -> Tensor { network.forward(x, training: training) }
     public func backward(_ dLogits: Tensor) { network.backward(dLogits) }
     public func backward(_ dLogits: Tensor, readiness: GradientReadiness) { network.backward(dLogits, readiness: readiness) }
+    /// Default: the model's own forward in eval mode.
+    public func makeInference() -> (Tensor) -> Tensor { { [self] x in forward(x, training: false) } }
 }
 
 /// 11177538 -> "11,177,538".

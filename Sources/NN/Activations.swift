@@ -5,11 +5,11 @@ import Core
 /// y = max(0, x); the gradient passes where the output is positive.
 public final class ReLU: Layer {
     private let output = Tensor(zeros: [0])
-    private let gradInput = Tensor(zeros: [0])
     private var threads = Threads.serial
+    private var workspace: Workspace!
     public init() {}
 
-    public func bind(_ storage: ParameterStorage) { threads = storage.context.threads }
+    public func bind(_ storage: ParameterStorage) { threads = storage.context.threads; workspace = storage.workspace }
 
     public func forward(_ x: Tensor, training: Bool) -> Tensor {
         output.resize(x.shape)
@@ -21,7 +21,7 @@ public final class ReLU: Layer {
     }
 
     public func backward(_ dy: Tensor) -> Tensor {
-        gradInput.resize(output.shape)
+        let gradInput = workspace.inputGradient(output.shape, reading: dy)
         let yp = output.data, gp = dy.data, dx = gradInput.data
         threads.forChunks(dy.count, minPerChunk: 1 << 15) { lo, hi in
             for i in lo..<hi { dx[i] = yp[i] > 0 ? gp[i] : 0 }

@@ -14,11 +14,15 @@ import Glibc
 #endif
 
 public enum Compute {
-    /// OpenBLAS's worker threads: the C library has one pool per process, so this stays a
-    /// process-level setting made by the executables. Our own kernels (NN, Quantum, Datasets) do
-    /// not read it: they run on the `Threads` value they were constructed with.
+    /// Prepares OpenBLAS for a process computing on `n` threads. OpenBLAS itself is kept
+    /// single-threaded whatever `n` is: the NN layers split every GEMM over their own `Threads`
+    /// (`threadedSgemm`), because OpenBLAS's worker pool busy-waits in sched_yield between calls
+    /// and so takes a core from our own threaded loops (im2col, BatchNorm, ...) that run between
+    /// the GEMMs: 21% of a 64 px training step's CPU time on 2 cores (benchmarks/README.md).
+    /// The pool is one per process, so this stays a process-level call made by the executables.
     public static func setThreads(_ n: Int) {
-        openblas_set_num_threads(Int32(Swift.max(1, n)))
+        _ = n
+        openblas_set_num_threads(1)
     }
 
     /// The kernel family OpenBLAS chose at load time, e.g. "SkylakeX", "Haswell", "Prescott".
@@ -83,4 +87,36 @@ func sgemm(transA: Bool = false, transB: Bool = false, m: Int, n: Int, k: Int, a
            beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int) {
     cblas_sgemm(CblasRowMajor, transA ? CblasTrans : CblasNoTrans, transB ? CblasTrans : CblasNoTrans,
                 Int32(m), Int32(n), Int32(k), alpha, a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
+}
+
+/// `sgemm` with the output split over `threads`: by columns (blocks of B's columns, or of B's rows
+/// when B is transposed) when C is wider than tall, else by rows (of A, or A's columns when A is
+/// transposed); each block is an independent single-threaded OpenBLAS call on a worker of
+/// `threads`, so no OpenBLAS thread pool waits between calls. Blocks are multiples of 16
+/// columns or 8 rows (the micro-kernel's tile), and a GEMM too small to share runs inline.
+func threadedSgemm(_ threads: Threads, transA: Bool = false, transB: Bool = false, m: Int, n: Int, k: Int,
+                   a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
+                   beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int) {
+    let workers = threads.count
+    guard workers > 1, m * n * k >= 1 << 18 else {
+        sgemm(transA: transA, transB: transB, m: m, n: n, k: k, a: a, lda: lda, b: b, ldb: ldb, beta: beta, c: c, ldc: ldc)
+        return
+    }
+    if n >= m {
+        let tiles = (n + 15) / 16
+        threads.forChunks(tiles) { lo, hi in
+            let n0 = lo * 16, n1 = Swift.min(n, hi * 16)
+            let bp = transB ? b + n0 * ldb : b + n0
+            sgemm(transA: transA, transB: transB, m: m, n: n1 - n0, k: k, a: a, lda: lda, b: bp, ldb: ldb,
+                  beta: beta, c: c + n0, ldc: ldc)
+        }
+    } else {
+        let tiles = (m + 7) / 8
+        threads.forChunks(tiles) { lo, hi in
+            let m0 = lo * 8, m1 = Swift.min(m, hi * 8)
+            let ap = transA ? a + m0 : a + m0 * lda
+            sgemm(transA: transA, transB: transB, m: m1 - m0, n: n, k: k, a: ap, lda: lda, b: b, ldb: ldb,
+                  beta: beta, c: c + m0 * ldc, ldc: ldc)
+        }
+    }
 }

@@ -8,11 +8,13 @@ import Core
 public final class BasicBlock: Layer {
     public let conv1: Conv2d, bn1: BatchNorm, conv2: Conv2d, bn2: BatchNorm
     public let downsample: Sequential?
-    private let output = Tensor(zeros: [0])
+    /// The block's output: bn2's output tensor, overwritten in place by relu(. + shortcut) (bn2's
+    /// backward does not read its output, so no separate buffer is needed).
+    private var output: Tensor?
     private let gradSum = Tensor(zeros: [0])
-    private let gradInput = Tensor(zeros: [0])
     /// Threads of the residual sum and the final ReLU, from the network's context at bind.
     private var threads = Threads.serial
+    private var workspace: Workspace!
 
     public init(_ inChannels: Int, _ outChannels: Int, stride: Int = 1, weightInit: WeightInit = .kaimingNormalFanOut) {
         conv1 = Conv2d(inChannels, outChannels, kernel: 3, stride: stride, padding: 1, bias: false, weightInit: weightInit)
@@ -38,6 +40,7 @@ public final class BasicBlock: Layer {
     }
     public func bind(_ storage: ParameterStorage) {
         threads = storage.context.threads
+        workspace = storage.workspace
         for (_, l) in children { l.bind(storage) }
     }
     public func resetParameters(rng: inout SeededRNG) { for (_, l) in children { l.resetParameters(rng: &rng) } }
@@ -47,28 +50,33 @@ public final class BasicBlock: Layer {
         let b = bn2.forward(conv2.forward(a, training: training), training: training)
         let shortcut = downsample?.forward(x, training: training) ?? x
         precondition(shortcut.shape == b.shape, "BasicBlock: shortcut \(shortcut.shape) vs main path \(b.shape)")
-        output.resize(b.shape)
-        let bp = b.data, sp = shortcut.data, yp = output.data
+        let bp = b.data, sp = shortcut.data
         threads.forChunks(b.count, minPerChunk: 1 << 15) { lo, hi in
-            for i in lo..<hi { yp[i] = Swift.max(0, bp[i] + sp[i]) }
+            for i in lo..<hi { bp[i] = Swift.max(0, bp[i] + sp[i]) }
         }
-        return output
+        output = b
+        return b
     }
 
     public func backward(_ dy: Tensor) -> Tensor {
+        guard let output else { preconditionFailure("BasicBlock.backward before forward") }
         // Through the final ReLU: one gradient feeds both the main path and the shortcut.
         gradSum.resize(dy.shape)
         let yp = output.data, gp = dy.data, gs = gradSum.data
         threads.forChunks(dy.count, minPerChunk: 1 << 15) { lo, hi in
             for i in lo..<hi { gs[i] = yp[i] > 0 ? gp[i] : 0 }
         }
-        let dMain = conv1.backward(bn1.backward(conv2.backward(bn2.backward(gradSum))))
+        // The shortcut first, its gradient pinned while the main path uses the shared tensors;
+        // the block's input gradient is then summed into the main path's in place.
         let dShort = downsample?.backward(gradSum) ?? gradSum
-        gradInput.resize(dMain.shape)
-        let ap = dMain.data, sp = dShort.data, dx = gradInput.data
+        workspace.pin(dShort)
+        let dMain = conv1.backward(bn1.backward(conv2.backward(bn2.backward(gradSum))))
+        workspace.unpin(dShort)
+        precondition(dMain.shape == dShort.shape && dMain !== dShort, "BasicBlock: gradient buffers overlap")
+        let ap = dMain.data, sp = dShort.data
         threads.forChunks(dMain.count, minPerChunk: 1 << 15) { lo, hi in
-            for i in lo..<hi { dx[i] = ap[i] + sp[i] }
+            for i in lo..<hi { ap[i] += sp[i] }
         }
-        return gradInput
+        return dMain
     }
 }

@@ -19,7 +19,6 @@ public final class BatchNorm: Layer {
     private var input: Tensor?
     private var wasTraining = false
     private let output = Tensor(zeros: [0])
-    private let gradInput = Tensor(zeros: [0])
     private var mean: [Float], invStd: [Float]
     /// Values per channel the last training forward normalised over (all ranks of the group).
     private var groupCount: Float = 0
@@ -46,6 +45,13 @@ public final class BatchNorm: Layer {
         self.storage = storage
         threads = storage.context.threads
         group = storage.context.reductionGroup
+    }
+
+    /// gamma, beta, running mean and running variance [channels] in the bound buffers (inference
+    /// folding reads them).
+    var evalAffine: (gamma: UnsafeMutablePointer<Float>, beta: UnsafeMutablePointer<Float>,
+                     mean: UnsafeMutablePointer<Float>, variance: UnsafeMutablePointer<Float>) {
+        (storage.parameters + gOff, storage.parameters + bOff, storage.state + rmOff, storage.state + rvOff)
     }
 
     public func resetParameters(rng: inout SeededRNG) {
@@ -131,7 +137,7 @@ public final class BatchNorm: Layer {
     public func backward(_ dy: Tensor) -> Tensor {
         guard let x = input else { preconditionFailure("BatchNorm.backward before forward") }
         precondition(dy.shape == x.shape, "BatchNorm.backward: gradient \(dy.shape) for input \(x.shape)")
-        gradInput.resize(x.shape)
+        let gradInput = storage.workspace.inputGradient(x.shape, reading: dy)
         let n = x.shape[0], l = x.count / (n * channels), c = channels, localM = Float(n * l)
         let gamma = storage.parameters + gOff
         let dg = storage.gradients + gOff, db = storage.gradients + bOff

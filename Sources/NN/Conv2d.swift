@@ -3,10 +3,11 @@
 // Layout: for a chunk of samples the column matrix is cols[K, P] with K = C*kh*kw rows (channel
 // major, then kernel row, kernel column) and P = samples*OH*OW columns, so the whole chunk is a
 // single GEMM Y[outC, P] = W[outC, K] * cols, whose rows are scattered back to NCHW. Batching
-// samples into one GEMM matters at small images, where one sample's OH*OW is tiny. The column
-// matrix of a batch that fits one chunk is kept by the layer for backward (saving a second
-// im2col); larger batches use the network's shared workspace and recompute it in backward, so
-// memory stays bounded at large images.
+// samples into one GEMM matters at small images, where one sample's OH*OW is tiny. Column
+// matrices live in the network's shared workspace and are recomputed in backward (with
+// `ConvSettings.cacheColumns` a one-chunk matrix is kept by the layer instead: an im2col saved
+// for kh*kw times the input's memory). Every GEMM is split over the layer's threads
+// (`threadedSgemm`); input gradients go to the network's shared gradient tensors.
 
 import Core
 
@@ -26,7 +27,8 @@ public final class Conv2d: Layer {
     private var wOff = 0, bOff = 0
     private var input: Tensor?
     private let output = Tensor(zeros: [0])
-    private let gradInput = Tensor(zeros: [0])
+    /// Returned by backward when `computeInputGradient` is off (empty).
+    private let noInputGradient = Tensor(zeros: [0])
     private let columnCache = Tensor(zeros: [0])
     /// The kernel flipped and transposed for the stride-1 input gradient.
     private let flipped = Tensor(zeros: [0])
@@ -52,6 +54,11 @@ public final class Conv2d: Layer {
     }
 
     var k: Int { inChannels * kernelH * kernelW }
+
+    /// The kernel [outC, inC, kh, kw] in the bound parameter buffer (inference folding reads it).
+    var weightValues: UnsafeMutablePointer<Float> { storage.parameters + wOff }
+    /// The bias [outC] in the bound parameter buffer, nil without one.
+    var biasValues: UnsafeMutablePointer<Float>? { hasBias ? storage.parameters + bOff : nil }
 
     public func outputSize(_ h: Int, _ w: Int) -> (Int, Int) {
         ((h + 2 * padH - kernelH) / strideH + 1, (w + 2 * padW - kernelW) / strideW + 1)
@@ -99,7 +106,7 @@ public final class Conv2d: Layer {
             let cols = columnsCached ? columnCache.data : storage.workspace.buffer(0, count: kk * p)
             let ycn = storage.workspace.buffer(1, count: oc * p)
             im2col(x.data, h, w, oh, ow, n0, n1, cols)
-            sgemm(m: oc, n: p, k: kk, a: wp, lda: kk, b: cols, ldb: p, beta: 0, c: ycn, ldc: p)
+            threadedSgemm(threads, m: oc, n: p, k: kk, a: wp, lda: kk, b: cols, ldb: p, beta: 0, c: ycn, ldc: p)
             // Scatter rows of Y[oc, (n, pix)] to NCHW, adding the bias on the way.
             let nc = n1 - n0, base = n0
             threads.forChunks(oc * nc, minPerChunk: 8) { lo, hi in
@@ -124,7 +131,7 @@ public final class Conv2d: Layer {
         let n = x.shape[0], h = x.shape[2], w = x.shape[3]
         let oh = dy.shape[2], ow = dy.shape[3], ohw = oh * ow, kk = k, oc = outChannels
         precondition(dy.shape == [n, oc, oh, ow], "Conv2d.backward: gradient shape \(dy.shape)")
-        if computeInputGradient { gradInput.resize(x.shape) }
+        let gradInput = computeInputGradient ? storage.workspace.inputGradient(x.shape, reading: dy) : noInputGradient
         let chunk = chunkSamples(n, ohw)
         let wp = storage.parameters + wOff, dw = storage.gradients + wOff
         let db: UnsafeMutablePointer<Float>? = hasBias ? storage.gradients + bOff : nil
@@ -166,7 +173,7 @@ public final class Conv2d: Layer {
             }
             if !columnsCached { im2col(x.data, h, w, oh, ow, n0, n1, cols) }
             // dW[oc, K] += dY[oc, P] * cols[K, P]^T
-            sgemm(transB: true, m: oc, n: kk, k: p, a: dycn, lda: p, b: cols, ldb: p, beta: 1, c: dw, ldc: kk)
+            threadedSgemm(threads, transB: true, m: oc, n: kk, k: p, a: dycn, lda: p, b: cols, ldb: p, beta: 1, c: dw, ldc: kk)
             if computeInputGradient && transposedGradient {
                 // dX = correlation of dY (padded by k-1-p) with the flipped, transposed kernel: an
                 // im2col of dY and a GEMM with the long K = oc*kh*kw, which beats a short-K GEMM
@@ -177,7 +184,7 @@ public final class Conv2d: Layer {
                 let dcols = storage.workspace.buffer(3, count: kt * pin)
                 im2colKernel(dy.data, g, n0, n1, dcols, threads: threads)
                 let dxcn = storage.workspace.buffer(1, count: cin * pin)  // dycn is spent
-                sgemm(m: cin, n: pin, k: kt, a: flipped.data, lda: kt, b: dcols, ldb: pin, beta: 0, c: dxcn, ldc: pin)
+                threadedSgemm(threads, m: cin, n: pin, k: kt, a: flipped.data, lda: kt, b: dcols, ldb: pin, beta: 0, c: dxcn, ldc: pin)
                 let hw = h * w, dx = gradInput.data
                 threads.forChunks(cin * nc, minPerChunk: 8) { lo, hi in
                     for t in lo..<hi {
@@ -187,7 +194,7 @@ public final class Conv2d: Layer {
                 }
             } else if computeInputGradient {
                 // dCols[K, P] = W[oc, K]^T * dY[oc, P], reusing the column buffer (its columns are spent).
-                sgemm(transA: true, m: kk, n: p, k: oc, a: wp, lda: kk, b: dycn, ldb: p, beta: 0, c: cols, ldc: p)
+                threadedSgemm(threads, transA: true, m: kk, n: p, k: oc, a: wp, lda: kk, b: dycn, ldb: p, beta: 0, c: cols, ldc: p)
                 col2im(cols, h, w, oh, ow, n0, n1, gradInput.data)
             }
             n0 = n1
@@ -205,7 +212,7 @@ public final class Conv2d: Layer {
         return (lo, hi)
     }
 
-    private var geometry: ConvGeometry {
+    var geometry: ConvGeometry {
         ConvGeometry(c: inChannels, h: 0, w: 0, kh: kernelH, kw: kernelW, sh: strideH, sw: strideW, ph: padH, pw: padW, oh: 0, ow: 0)
     }
 

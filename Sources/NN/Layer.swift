@@ -72,6 +72,37 @@ public final class Workspace {
     }
 
     deinit { for b in buffers { b?.deallocate() } }
+
+    // Input gradients. A layer's input gradient is read once, by the layer before it, and is dead
+    // after that, so instead of every layer keeping its own (as large as its input, all alive at
+    // once) the layers share three tensors: each backward writes into one that neither its
+    // upstream gradient nor a pinned tensor (a BasicBlock's shortcut gradient, alive across its
+    // main path) occupies. Three suffice: the one read, the one written, one pinned. A fourth is
+    // for `FoldedInference`, which borrows all four as its activation slots (eval forwards run
+    // between training steps, never between a forward and its backward), so evaluating during
+    // training adds no activation memory.
+    private let gradientPool: [Tensor] = (0..<4).map { _ in Tensor(zeros: [0]) }
+
+    /// The shared tensors, for a forward-only runner's activations (contents unspecified; they
+    /// are overwritten by the next backward).
+    var sharedTensors: [Tensor] { gradientPool }
+    private var pinnedGradients: [ObjectIdentifier] = []
+
+    /// A shared gradient tensor of `shape` that is neither `reading` nor pinned (contents unspecified).
+    public func inputGradient(_ shape: [Int], reading: Tensor) -> Tensor {
+        let avoid = pinnedGradients + [ObjectIdentifier(reading)]
+        guard let t = gradientPool.first(where: { !avoid.contains(ObjectIdentifier($0)) }) else {
+            preconditionFailure("Workspace: every shared gradient tensor is in use (at most one may be pinned)")
+        }
+        t.resize(shape)
+        return t
+    }
+
+    /// Keeps `t` from being handed out by `inputGradient` until `unpin` (no-op for other tensors).
+    public func pin(_ t: Tensor) { pinnedGradients.append(ObjectIdentifier(t)) }
+    public func unpin(_ t: Tensor) {
+        if let i = pinnedGradients.lastIndex(of: ObjectIdentifier(t)) { pinnedGradients.remove(at: i) }
+    }
 }
 
 /// The buffers a bound layer reads its parameters from and accumulates gradients into, and the
@@ -97,7 +128,9 @@ public final class ParameterStorage {
 ///
 /// `forward` returns a tensor the layer owns and reuses on the next call; `backward` must follow
 /// the matching `forward` (the layer keeps references to what it needs), *accumulates* parameter
-/// gradients, and returns the gradient with respect to the input (also layer-owned).
+/// gradients, and returns the gradient with respect to the input (layer-owned, or one of the
+/// network's shared gradient tensors, `Workspace.inputGradient`: valid until the next backward
+/// of a layer of the same network, so read it or copy it before).
 public protocol Layer: AnyObject {
     /// Declares this layer's parameters and state (and its children's) under `prefix`
     /// (e.g. "layer1.0." so a BatchNorm named "bn1" registers "layer1.0.bn1.weight").

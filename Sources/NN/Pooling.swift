@@ -8,15 +8,15 @@ public final class MaxPool2d: Layer {
     /// Index within the input plane of each output's maximum.
     private var argmax: [Int32] = []
     private let output = Tensor(zeros: [0])
-    private let gradInput = Tensor(zeros: [0])
     private var threads = Threads.serial
+    private var workspace: Workspace!
 
     public init(kernel: Int, stride: Int? = nil, padding: Int = 0) {
         precondition(padding * 2 <= kernel, "MaxPool2d: padding must be at most half the kernel")
         self.kernel = kernel; self.stride = stride ?? kernel; self.padding = padding
     }
 
-    public func bind(_ storage: ParameterStorage) { threads = storage.context.threads }
+    public func bind(_ storage: ParameterStorage) { threads = storage.context.threads; workspace = storage.workspace }
 
     public func forward(_ x: Tensor, training: Bool) -> Tensor {
         precondition(x.shape.count == 4, "MaxPool2d expects [N, C, H, W], got \(x.shape)")
@@ -60,7 +60,7 @@ public final class MaxPool2d: Layer {
     }
 
     public func backward(_ dy: Tensor) -> Tensor {
-        gradInput.resize(inputShape)
+        let gradInput = workspace.inputGradient(inputShape, reading: dy)
         let planes = inputShape[0] * inputShape[1], hw = inputShape[2] * inputShape[3]
         let ohw = output.shape[2] * output.shape[3]
         let gp = dy.data, dx = gradInput.data

@@ -153,11 +153,12 @@ public final class Trainer {
         let chunkSize = Swift.max(1, RankBatch(global: batchSize, rank: r, ranks: size).count)
         var pFake: [Double] = [], lossSum = 0.0
         pFake.reserveCapacity(mine.count)
+        let infer = model.makeInference()  // the current weights, BatchNorm folded where the model can
         var lo = 0
         while lo < mine.count {
             let chunk = Array(mine[lo..<Swift.min(lo + chunkSize, mine.count)])
             let labels = assembler.assemble(data, indices: chunk, into: batch, training: false)
-            let logits = model.forward(batch, training: false)
+            let logits = infer(batch)
             let (loss, _, probs) = SoftmaxCrossEntropy.compute(logits: logits, labels: labels.map(Int.init))
             lossSum += Double(loss) * Double(chunk.count)
             for i in 0..<chunk.count { pFake.append(Double(probs[i * 2 + 1])) }

@@ -21,18 +21,22 @@ struct ClassicCommand: ParsableCommand {
     var threads = ProcessInfo.processInfo.activeProcessorCount
     @Option(help: "conv1: auto is the Classic model's rule (stride 1 up to 64 px).")
     var stem: StemChoice = .auto
+    @Flag(help: "Eval-mode forward passes through the inference path (BatchNorm folded) instead of training steps.")
+    var inference = false
 
     func run() {
         print("swift ResNet-18, OpenBLAS kernels \(Compute.openBLASCore)")
         for size in sizes.values {
             let chosen = stem.stem(forImageSize: size)
             let runs = (0..<max(1, repeats)).map { _ in
-                measureClassicTrainingThroughput(imageSize: size, batch: batch, steps: steps, threads: threads, stem: chosen)
+                inference
+                    ? measureClassicInferenceThroughput(imageSize: size, batch: batch, steps: steps, threads: threads, stem: chosen)
+                    : measureClassicTrainingThroughput(imageSize: size, batch: batch, steps: steps, threads: threads, stem: chosen)
             }
             let s = Spread(runs)
             let stride = chosen == .torchvision ? 2 : 1
-            print(String(format: "swift resnet18 %dx%d batch %d threads %d conv1 stride %d: %.1f img/s (median of %d, min %.1f, max %.1f)",
-                         size, size, batch, threads, stride, s.median, s.count, s.min, s.max))
+            print(String(format: "swift resnet18 %@%dx%d batch %d threads %d conv1 stride %d: %.1f img/s (median of %d, min %.1f, max %.1f)",
+                         inference ? "eval " : "", size, size, batch, threads, stride, s.median, s.count, s.min, s.max))
         }
     }
 }
