@@ -4,6 +4,21 @@
 
 import Core
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Asks the kernel for transparent huge pages over a large state buffer (where THP is
+/// "madvise", the default here): the permutation passes jump across the whole state, and with
+/// 4 KiB pages every 8-amplitude run they move costs a TLB miss. Advisory; failures are ignored.
+func adviseHugePages(_ p: UnsafeMutablePointer<Double>, count: Int) {
+    #if canImport(Glibc)
+    let bytes = count * MemoryLayout<Double>.stride, huge = 2 << 20
+    guard bytes >= 2 * huge else { return }
+    let start = (Int(bitPattern: p) + huge - 1) & ~(huge - 1), end = (Int(bitPattern: p) + bytes) & ~(huge - 1)
+    if end > start, let q = UnsafeMutableRawPointer(bitPattern: start) { _ = madvise(q, end - start, MADV_HUGEPAGE) }
+    #endif
+}
 
 extension CircuitExecutor {
     /// Applies every step to one state on the blocked schedule; `ms[s]` is step s's matrix.

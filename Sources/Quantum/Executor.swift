@@ -89,6 +89,7 @@ public final class CircuitExecutor {
             re.deallocate(); im.deallocate()
             capacity = shardAmplitudes(batch: b)
             re = .allocate(capacity: capacity); im = .allocate(capacity: capacity)
+            adviseHugePages(re, count: capacity); adviseHugePages(im, count: capacity)
         }
     }
 
@@ -273,6 +274,7 @@ public final class CircuitExecutor {
         slotAngles.withUnsafeBufferPointer { ang in
             let body: (Int, Int) -> Void = { lo, hi in
                 let pr = UnsafeMutablePointer<Double>.allocate(capacity: self.adjointWorkspaceDoubles)
+                adviseHugePages(pr, count: self.adjointWorkspaceDoubles)
                 workspace.add(self.adjointWorkspaceDoubles * MemoryLayout<Double>.stride)
                 defer { pr.deallocate() }
                 let pi = pr + dim, lr = pr + 2 * dim, li = pr + 3 * dim
