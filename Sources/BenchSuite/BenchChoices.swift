@@ -34,6 +34,8 @@ public enum StemChoice: String, CaseIterable, Sendable {
 /// `bench quantum KIND`: the figures one quantum_*.py peer script reads.
 public enum QuantumFigureKind: String, CaseIterable, Sendable {
     case hqnn, fwd, gate, quanv
+    /// One StronglyEntangling layer on one large state: blocked vs gate by gate, forward and gradient.
+    case layer
 }
 
 extension CaseIterable where Self: RawRepresentable, RawValue == String {

@@ -72,15 +72,42 @@ public enum QuantumBenchmarks {
     }
 
     /// One StronglyEntangling layer on a `qubits`-wire state: (seconds per layer, passes over
-    /// the state after fusion, gates in the layer counting Rot as 3).
+    /// the state per layer as the executor counted them, gates in the layer counting Rot as 3).
     public static func singleStateLayer(qubits: Int = 24, repeats: Int = 2, threads: Threads) -> (seconds: Double, passes: Int, gates: Int) {
         var c = Circuit(nQubits: qubits, nInputs: 0, nWeights: qubits * 3)
         Templates.stronglyEntangling(&c, layers: 1)
-        let ex = CircuitExecutor(circuit: c, settings: ExecutorSettings(threads: threads))
+        // The shard engine at every size (the lane engine counts no passes; at 24 qubits it is the shard engine anyway).
+        let ex = CircuitExecutor(circuit: c, settings: ExecutorSettings(threads: threads, laneMaxQubits: 0))
         let w = randomValues(c.nWeights, seed: 3)
         let t0 = emptyStateSeconds(qubits, repeats, threads: threads)
         let t = median(repeats) { _ = ex.forward(inputs: [], batch: 1, weights: w) }
-        return (t - t0, ex.passes, qubits * 3 + qubits)
+        return (t - t0, ex.counters.statePasses / Swift.max(1, ex.counters.forward), qubits * 3 + qubits)
+    }
+
+    /// One StronglyEntangling layer on one `qubits`-wire state, blocked schedule (`blockQubits`)
+    /// and gate by gate, interleaved: forward, and forward + adjoint gradient of sum_i g_i <Z_i>.
+    /// Keys layer_{n}q_{blocked,pergate}_{fwd,grad}_s (medians over `repeats` after one warm-up)
+    /// and _passes (counted per run: the forward's passes; for grad, forward + adjoint).
+    public static func layerFigures(qubits n: Int, repeats: Int, blockQubits: Int, threads: Threads) -> [(String, Double)] {
+        var c = Circuit(nQubits: n, nInputs: 0, nWeights: n * 3)
+        Templates.stronglyEntangling(&c, layers: 1)
+        let w = randomValues(c.nWeights, seed: 3), g = randomValues(n, seed: 4, scale: 1)
+        var times: [String: [Double]] = [:], passes: [String: Int] = [:]
+        for round in 0...Swift.max(1, repeats) {   // round 0: warm-up, not timed
+            for (name, block) in [("blocked", blockQubits), ("pergate", 0)] {
+                let ex = CircuitExecutor(circuit: c, settings: ExecutorSettings(threads: threads, laneMaxQubits: 0, blockQubits: block))
+                let tf = WallClock.time { _ = ex.forward(inputs: [], batch: 1, weights: w) }
+                let fwdPasses = ex.counters.statePasses
+                let tg = WallClock.time { _ = ex.forward(inputs: [], batch: 1, weights: w); _ = ex.backward(upstream: g) }
+                if round > 0 {
+                    times["\(name)_fwd", default: []].append(tf); times["\(name)_grad", default: []].append(tg)
+                }
+                passes["\(name)_fwd"] = fwdPasses; passes["\(name)_grad"] = ex.counters.statePasses - fwdPasses
+            }
+        }
+        return times.keys.sorted().flatMap { k in
+            [("layer_\(n)q_\(k)_s", Spread(times[k]!).median), ("layer_\(n)q_\(k)_passes", Double(passes[k]!))]
+        }
     }
 
     /// Seconds per image of the quanvolution on `images` random RGB images of size x size.

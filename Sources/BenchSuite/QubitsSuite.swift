@@ -6,7 +6,9 @@
 // for nQubits from 4 to --max-qubits (the batched layer also stops where its states would pass
 // --max-state-mib), templates strong and basic, and 1..L layers. Each row has gates, depth,
 // passes over the state (after fusion, counted by the executor), bytes of state, every repeat's
-// wall time and samples/s. Executors are built inside each measurement (and freed after it) so
+// wall time and samples/s. Passes are counted by the executor (CircuitCounters.statePasses):
+// per sample, the forward's, and for `layer` rows also the adjoint's (adjoint_passes); the lane
+// engine (up to laneMaxQubits) does not count passes, so small rows show the step count instead. Executors are built inside each measurement (and freed after it) so
 // the interleaved grid never holds more than one configuration's states.
 
 import Core
@@ -66,27 +68,32 @@ public enum QubitsSuite {
         return out
     }
 
-    /// One timed run of a point on `threads`; returns (seconds, passes).
-    static func measure(_ p: Point, threads: Threads) -> (Double, Int) {
+    /// One timed run of a point on `threads`; returns (seconds, forward passes per sample, adjoint passes per sample).
+    static func measure(_ p: Point, threads: Threads) -> (Double, Int, Int) {
         let ex = CircuitExecutor(circuit: p.circuit, settings: ExecutorSettings(threads: threads))
         let x = QuantumBenchmarks.randomValues(p.batch * p.circuit.nInputs, seed: 1, scale: 1)
         let w = QuantumBenchmarks.randomValues(p.circuit.nWeights, seed: 2)
         let up = QuantumBenchmarks.randomValues(p.batch * p.qubits, seed: 3, scale: 1)
+        var forwardPasses = 0
         let t = WallClock.time {
             _ = ex.forward(inputs: x, batch: p.batch, weights: w)
+            forwardPasses = ex.counters.statePasses
             if p.kind == .layer { _ = ex.backward(upstream: up) }
         }
-        return (t, ex.passes)
+        let adjointPasses = ex.counters.statePasses - forwardPasses
+        // The lane engine counts no passes: its rows keep the step count (one sweep per step).
+        if forwardPasses == 0 { return (t, ex.passes, p.kind == .layer ? ex.passes : 0) }
+        return (t, forwardPasses / p.batch, adjointPasses / p.batch)
     }
 
     public static func run(_ s: QubitsStudy, log: (String) -> Void = { print($0) }) -> [BenchRecord] {
         Compute.setThreads(s.threads)
         let grid = points(s)
         log("qubits suite: \(grid.count) configuration(s), \(s.plan.warmups) warm-up + \(s.plan.repeats) interleaved repeat(s), \(s.threads) thread(s)")
-        var passes = Array(repeating: 0, count: grid.count)
+        var passes = Array(repeating: 0, count: grid.count), adjointPasses = passes
         let times = s.plan.interleaved(grid.count) { i in
-            let (t, p) = measure(grid[i], threads: Threads(s.threads))
-            passes[i] = p
+            let (t, p, a) = measure(grid[i], threads: Threads(s.threads))
+            passes[i] = p; adjointPasses[i] = a
             return t
         }
         return grid.indices.map { i in
@@ -99,6 +106,7 @@ public enum QubitsSuite {
                                 note: p.kind == .layer ? "forward + adjoint backward of the batch" : "forward of one state")
             r.repeatSeconds = times[i]
             r.figures["passes"] = Double(passes[i])
+            if p.kind == .layer { r.figures["adjoint_passes"] = Double(adjointPasses[i]) }
             r.figures["state_bytes"] = p.stateBytes
             r.figures["layers"] = Double(p.layers)
             r.scaling = "\(p.kind.rawValue) \(p.template.rawValue)"

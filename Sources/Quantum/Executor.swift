@@ -44,6 +44,10 @@ public final class CircuitExecutor {
     /// Whether the last forward used the lane layout / shared non-input matrices.
     private(set) var usedLanes = false
     private(set) var lastForwardShared = false
+    /// The blocked schedule of the shard path (nil: gate by gate, settings.blockQubits = 0).
+    let blockedPlan: BlockedPlan?
+    /// Physical bit of each logical bit in the states of the last forward (nil: canonical).
+    private(set) var forwardPhys: [Int]?
 
     public init(circuit: Circuit, settings: ExecutorSettings, fuse: Bool = true) {
         self.circuit = circuit
@@ -54,6 +58,12 @@ public final class CircuitExecutor {
         let table = program.steps.map(\.table)
         kinds = table.map(\.kind); bitA = table.map(\.bitA); bitB = table.map(\.bitB)
         dependsOnInputs = table.map(\.dependsOnInputs)
+        let hasSlots = program.stepHasSlots
+        blockedPlan = settings.blockQubits > 0
+            ? BlockedPlan(nQubits: circuit.nQubits,
+                          needs: table.indices.map { BlockedPlan.mixingBit(table[$0].kind, table[$0].bitA, table[$0].bitB, hasSlots: hasSlots[$0]) },
+                          blockQubits: settings.blockQubits)
+            : nil
         re = .allocate(capacity: 1); im = .allocate(capacity: 1)
         lanes = .allocate(capacity: 1)
     }
@@ -70,7 +80,8 @@ public final class CircuitExecutor {
         }
     }
 
-    /// Number of passes over the state per circuit execution (after fusion).
+    /// Number of steps after fusion: the passes over the state per circuit gate by gate (the
+    /// blocked schedule's counted passes are in `counters.statePasses`).
     public var passes: Int { kinds.count }
 
     private func reserve(_ b: Int) {
@@ -78,6 +89,7 @@ public final class CircuitExecutor {
             re.deallocate(); im.deallocate()
             capacity = shardAmplitudes(batch: b)
             re = .allocate(capacity: capacity); im = .allocate(capacity: capacity)
+            adviseHugePages(re, count: capacity); adviseHugePages(im, count: capacity)
         }
     }
 
@@ -154,6 +166,11 @@ public final class CircuitExecutor {
         let nSteps = kinds.count, n = circuit.nQubits, ns = program.nSlots, dim = self.dim
         let ampParallel = batch == 1 && n >= settings.amplitudeParallelQubits
         let threads = settings.threads, ampThreads = ampParallel ? threads : .serial
+        let plan = blockedPlan
+        forwardPhys = plan?.finalPhys
+        let physOfLogical = plan?.finalPhys ?? Array(0..<n)
+        let passTally = WorkspaceTally()
+        defer { counters.statePasses += passTally.bytes }
         slotAngles.withUnsafeBufferPointer { ang in
             let shared = shareNonInput && batch > 0
                 ? (0..<nSteps).map { dependsOnInputs[$0] ? Mat2.identity : stepMatrix($0, ang.baseAddress!) } : []
@@ -167,9 +184,15 @@ public final class CircuitExecutor {
                         (r + lo).initialize(repeating: 0, count: hi - lo); (i + lo).initialize(repeating: 0, count: hi - lo)
                     }
                     r[0] = 1
-                    for s in 0..<nSteps {
-                        let m = (!shared.isEmpty && !self.dependsOnInputs[s]) ? shared[s] : self.stepMatrix(s, a)
-                        self.apply(s, m, r, i, threads: ampThreads)
+                    if let plan {
+                        let ms = (0..<nSteps).map { s in (!shared.isEmpty && !self.dependsOnInputs[s]) ? shared[s] : self.stepMatrix(s, a) }
+                        passTally.add(self.blockedForward(plan, ms, r, i, threads: ampThreads))
+                    } else {
+                        for s in 0..<nSteps {
+                            let m = (!shared.isEmpty && !self.dependsOnInputs[s]) ? shared[s] : self.stepMatrix(s, a)
+                            self.apply(s, m, r, i, threads: ampThreads)
+                        }
+                        passTally.add(nSteps)
                     }
                     z.initialize(repeating: 0, count: n)
                     if ampParallel {
@@ -185,7 +208,7 @@ public final class CircuitExecutor {
                     } else {
                         Kernels.accumulateZ(r, i, local: n, base: 0, 0, dim, into: z, bits: n)
                     }
-                    for w in 0..<n { expvals[b * n + w] = z[n - 1 - w] }
+                    for w in 0..<n { expvals[b * n + w] = z[physOfLogical[n - 1 - w]] }
                 }
             }
             if ampParallel { body(0, batch) } else { threads.forChunks(batch, body) }
@@ -245,30 +268,59 @@ public final class CircuitExecutor {
         let ampThreads = ampParallel ? settings.threads : .serial
         let workspace = WorkspaceTally()
         defer { workspacePeakBytes = Swift.max(workspacePeakBytes, workspace.bytes) }
+        let plan = blockedPlan, phys = forwardPhys ?? Array(0..<n)
+        let passTally = WorkspaceTally()
+        defer { counters.statePasses += passTally.bytes }
         slotAngles.withUnsafeBufferPointer { ang in
             let body: (Int, Int) -> Void = { lo, hi in
                 let pr = UnsafeMutablePointer<Double>.allocate(capacity: self.adjointWorkspaceDoubles)
+                adviseHugePages(pr, count: self.adjointWorkspaceDoubles)
                 workspace.add(self.adjointWorkspaceDoubles * MemoryLayout<Double>.stride)
                 defer { pr.deallocate() }
                 let pi = pr + dim, lr = pr + 2 * dim, li = pr + 3 * dim
                 for b in lo..<hi {
                     let a = ang.baseAddress! + b * ns
-                    pr.update(from: self.re + b * dim, count: dim)
-                    pi.update(from: self.im + b * dim, count: dim)
-                    // lambda = H psi with H = sum_i g_i Z_i (diagonal).
+                    // phi = psi, lambda = H psi with H = sum_i g_i Z_i (diagonal), in the forward's
+                    // layout, in one pass: H's diagonal is a sum of per-byte tables of the index.
                     let g = upstream + b * n
-                    for k in 0..<dim {
-                        var h = 0.0
-                        for w in 0..<n { h += (k >> (n - 1 - w)) & 1 == 0 ? g[w] : -g[w] }
-                        lr[k] = h * pr[k]; li[k] = h * pi[k]
+                    let tables = Self.diagonalTables(n: n, phys: phys) { g[$0] }
+                    let sr = self.re + b * dim, si = self.im + b * dim
+                    tables.withUnsafeBufferPointer { tp in
+                        let t = tp.baseAddress!, bytes = (n + 7) / 8
+                        ampThreads.forChunks(dim, minPerChunk: 1 << 14) { lo, hi in
+                            for k in lo..<hi {
+                                var h = 0.0
+                                for c in 0..<bytes { h += t[c << 8 | ((k >> (8 * c)) & 255)] }
+                                let xr = sr[k], xi = si[k]
+                                pr[k] = xr; pi[k] = xi; lr[k] = h * xr; li[k] = h * xi
+                            }
+                        }
                     }
-                    for s in stride(from: nSteps - 1, through: 0, by: -1) {
-                        self.adjointStep(s, a, pr, pi, lr, li, slotGrads + b * ns, threads: ampThreads)
+                    passTally.add(1)
+                    if let plan {
+                        passTally.add(self.blockedAdjoint(plan, a, pr, pi, lr, li, slotGrads + b * ns, threads: ampThreads))
+                    } else {
+                        for s in stride(from: nSteps - 1, through: 0, by: -1) {
+                            self.adjointStep(s, a, pr, pi, lr, li, slotGrads + b * ns, threads: ampThreads)
+                        }
+                        passTally.add(nSteps)
                     }
                 }
             }
             if ampParallel { body(0, batch) } else { settings.threads.forChunks(batch, body) }
         }
+    }
+
+    /// H = sum_w g(w) Z_w as tables over the bytes of a (physical) amplitude index:
+    /// H[k] = sum_c tables[c * 256 + byte c of k]; `phys[l]` is the physical bit of logical bit l.
+    static func diagonalTables(n: Int, phys: [Int], _ g: (Int) -> Double) -> [Double] {
+        let bytes = (n + 7) / 8
+        var t = [Double](repeating: 0, count: bytes * 256)
+        for w in 0..<n {
+            let p = phys[n - 1 - w], c = p / 8, bit = p % 8
+            for v in 0..<256 { t[c * 256 + v] += (v >> bit) & 1 == 0 ? g(w) : -g(w) }
+        }
+        return t
     }
 
     /// Undoes step s on phi and lambda and adds 2 Re <lambda| dU |phi> to each of its slots.
@@ -325,7 +377,11 @@ public final class CircuitExecutor {
             let base = lanes + (b / laneWidth) * 2 * dim, l = b % laneWidth
             return ((0..<dim).map { base[$0][l] }, (0..<dim).map { base[dim + $0][l] })
         }
-        return (Array(UnsafeBufferPointer(start: re + b * dim, count: dim)),
-                Array(UnsafeBufferPointer(start: im + b * dim, count: dim)))
+        let r = re + b * dim, i = im + b * dim
+        guard let phys = forwardPhys, phys != Array(0..<circuit.nQubits) else {
+            return (Array(UnsafeBufferPointer(start: r, count: dim)), Array(UnsafeBufferPointer(start: i, count: dim)))
+        }
+        let at = (0..<dim).map { Self.physicalIndex($0, phys) }
+        return (at.map { r[$0] }, at.map { i[$0] })
     }
 }

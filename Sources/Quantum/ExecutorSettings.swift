@@ -12,11 +12,16 @@ public struct ExecutorSettings: Sendable, Equatable {
     public var laneMaxQubits: Int
     /// Qubit count from which a single state (batch 1) is split over threads by amplitude.
     public var amplitudeParallelQubits: Int
+    /// Shard-path states run on the blocked schedule (BlockedPlan.swift) in blocks of
+    /// 2^blockQubits amplitudes (2^15 x 16 bytes = 512 KiB: half this machine's 1 MiB L2 per
+    /// core); 0 runs them gate by gate (the reference path).
+    public var blockQubits: Int
 
-    public init(threads: Threads, laneMaxQubits: Int = 12, amplitudeParallelQubits: Int = 14) {
+    public init(threads: Threads, laneMaxQubits: Int = 12, amplitudeParallelQubits: Int = 14, blockQubits: Int = 15) {
         self.threads = threads
         self.laneMaxQubits = laneMaxQubits
         self.amplitudeParallelQubits = amplitudeParallelQubits
+        self.blockQubits = blockQubits
     }
 
     /// One thread, default thresholds: for one-off evaluations (fixtures, `qlayer`, unitaries).
@@ -31,9 +36,14 @@ public struct CircuitCounters: Sendable, Equatable, CustomStringConvertible {
     public var shifted = 0
     /// Samples differentiated by an adjoint sweep (one backward pass over the stored state each).
     public var adjointSweeps = 0
+    /// Sweeps over a whole shard-path state that apply gates: one per step gate by gate, one per
+    /// block pass or permutation on the blocked schedule (an adjoint pass sweeps phi and lambda
+    /// together and counts once). Preparing |0> and the <Z> readout are not counted; the lane
+    /// engine (small batched circuits) is not counted.
+    public var statePasses = 0
 
-    public init(forward: Int = 0, shifted: Int = 0, adjointSweeps: Int = 0) {
-        self.forward = forward; self.shifted = shifted; self.adjointSweeps = adjointSweeps
+    public init(forward: Int = 0, shifted: Int = 0, adjointSweeps: Int = 0, statePasses: Int = 0) {
+        self.forward = forward; self.shifted = shifted; self.adjointSweeps = adjointSweeps; self.statePasses = statePasses
     }
 
     /// Circuit evaluations as PennyLane counts them: forward runs plus shifted runs (an adjoint
@@ -41,10 +51,12 @@ public struct CircuitCounters: Sendable, Equatable, CustomStringConvertible {
     public var evaluations: Int { forward + shifted }
 
     public static func + (a: Self, b: Self) -> Self {
-        Self(forward: a.forward + b.forward, shifted: a.shifted + b.shifted, adjointSweeps: a.adjointSweeps + b.adjointSweeps)
+        Self(forward: a.forward + b.forward, shifted: a.shifted + b.shifted, adjointSweeps: a.adjointSweeps + b.adjointSweeps,
+             statePasses: a.statePasses + b.statePasses)
     }
     public static func - (a: Self, b: Self) -> Self {
-        Self(forward: a.forward - b.forward, shifted: a.shifted - b.shifted, adjointSweeps: a.adjointSweeps - b.adjointSweeps)
+        Self(forward: a.forward - b.forward, shifted: a.shifted - b.shifted, adjointSweeps: a.adjointSweeps - b.adjointSweeps,
+             statePasses: a.statePasses - b.statePasses)
     }
 
     public var description: String { "\(forward) forward, \(shifted) shifted, \(adjointSweeps) adjoint sweeps" }

@@ -3,6 +3,7 @@
 import ArgumentParser
 import BenchSuite
 import Foundation
+import Quantum
 
 struct QuantumCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -15,7 +16,20 @@ struct QuantumCommand: ParsableCommand {
     @Option(help: "Compute threads (default: all cores).")
     var threads = ProcessInfo.processInfo.activeProcessorCount
 
-    func run() {
-        for (k, v) in Peers.quantumFigures(kind, threads: threads) { print("\(k) \(v)") }
+    @Option(help: "Qubit counts for `layer`, comma-separated.")
+    var qubits = "24"
+
+    @Option(help: "Timed repeats for `layer` (after one warm-up round).")
+    var repeats = 3
+
+    @Option(help: "Block size (log2 amplitudes) of the blocked schedule for `layer`.")
+    var blockQubits = ExecutorSettings(threads: .serial).blockQubits
+
+    func run() throws {
+        let counts = qubits.split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) }
+        guard !counts.isEmpty, counts.count == qubits.split(separator: ",").count, counts.allSatisfy({ $0 >= 1 && $0 <= 30 }) else {
+            throw ValidationError("--qubits must be comma-separated qubit counts between 1 and 30, e.g. 20,22,24; got \(qubits)")
+        }
+        for (k, v) in Peers.quantumFigures(kind, threads: threads, qubits: counts, repeats: repeats, blockQubits: blockQubits) { print("\(k) \(v)") }
     }
 }

@@ -15,9 +15,15 @@ final class DriverTests: XCTestCase {
         XCTAssertGreaterThan(QuantumBenchmarks.hqnnHead(batch: 5, layers: 1, circuits: 2, qubits: 3, repeats: 1, threads: .serial), 0)
         XCTAssertGreaterThan(QuantumBenchmarks.forwardThroughput(batch: 9, qubits: 3, layers: 1, repeats: 1, threads: .serial), 0)
         XCTAssertGreaterThan(QuantumBenchmarks.quanvolution(images: 2, size: 8, repeats: 1, threads: .serial), 0)
-        XCTAssertEqual(QuantumBenchmarks.singleStateLayer(qubits: 4, repeats: 1, threads: .serial).passes, 5)
+        // 4 qubits fit one block: the whole layer (5 steps gate by gate) in one counted pass.
+        XCTAssertEqual(QuantumBenchmarks.singleStateLayer(qubits: 4, repeats: 1, threads: .serial).passes, 1)
+        let layer = Dictionary(uniqueKeysWithValues: QuantumBenchmarks.layerFigures(qubits: 9, repeats: 1, blockQubits: 5, threads: .serial))
+        XCTAssertEqual(layer["layer_9q_pergate_fwd_passes"], 10)   // Rot(w0); 8 x Rot+CNOT; CNOT(8, 0)
+        XCTAssertLessThan(layer["layer_9q_blocked_fwd_passes"]!, 10)
+        XCTAssertEqual(layer["layer_9q_pergate_grad_passes"], 21)  // forward 10; phi/lambda preparation + 10 steps back
+        XCTAssertGreaterThan(layer["layer_9q_blocked_grad_s"]!, 0)
         XCTAssertEqual(QuantumFigureKind(rawValue: "hqn"), nil)
-        XCTAssertEqual(QuantumFigureKind.choiceList, "hqnn, fwd, gate, quanv")
+        XCTAssertEqual(QuantumFigureKind.choiceList, "hqnn, fwd, gate, quanv, layer")
     }
 
     func testClassicThroughputMeasuresSteps() {

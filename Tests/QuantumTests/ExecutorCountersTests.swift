@@ -25,8 +25,12 @@ final class ExecutorCountersTests: XCTestCase {
             for j in 0..<ga.inputs.count { XCTAssertEqual(gp.inputs[j], ga.inputs[j], accuracy: 1e-10, "input \(j)") }
             XCTAssertTrue(ga.weights.contains { abs($0) > 1e-3 })
             // 4 input + 24 weight angles, two shifted circuits each, per sample; no adjoint sweep.
-            XCTAssertEqual(ps.counters, CircuitCounters(forward: batch, shifted: batch * 2 * 28, adjointSweeps: 0))
-            XCTAssertEqual(adj.counters, CircuitCounters(forward: batch, shifted: 0, adjointSweeps: batch))
+            // Passes over the state: counted on the shard engine only (4 qubits: one block pass per
+            // circuit; the adjoint adds its phi/lambda preparation); the shifted circuits' passes
+            // are the shift executor's.
+            let shard = settings.laneMaxQubits == 0
+            XCTAssertEqual(ps.counters, CircuitCounters(forward: batch, shifted: batch * 2 * 28, adjointSweeps: 0, statePasses: shard ? batch : 0))
+            XCTAssertEqual(adj.counters, CircuitCounters(forward: batch, shifted: 0, adjointSweeps: batch, statePasses: shard ? 3 * batch : 0))
             XCTAssertEqual(ps.counters.evaluations, batch * (1 + 2 * 28))
         }
     }

@@ -1,0 +1,154 @@
+// CircuitExecutor on the blocked schedule (BlockedPlan.swift): the forward and the adjoint sweep
+// of one state, pass by pass, each pass counted. The per-gate path (Executor.swift, settings
+// blockQubits = 0) stays as the reference these must equal.
+
+import Core
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Asks the kernel for transparent huge pages over a large state buffer (where THP is
+/// "madvise", the default here): the permutation passes jump across the whole state, and with
+/// 4 KiB pages every 8-amplitude run they move costs a TLB miss. Advisory; failures are ignored.
+func adviseHugePages(_ p: UnsafeMutablePointer<Double>, count: Int) {
+    #if canImport(Glibc)
+    let bytes = count * MemoryLayout<Double>.stride, huge = 2 << 20
+    guard bytes >= 2 * huge else { return }
+    let start = (Int(bitPattern: p) + huge - 1) & ~(huge - 1), end = (Int(bitPattern: p) + bytes) & ~(huge - 1)
+    if end > start, let q = UnsafeMutableRawPointer(bitPattern: start) { _ = madvise(q, end - start, MADV_HUGEPAGE) }
+    #endif
+}
+
+extension CircuitExecutor {
+    /// Applies every step to one state on the blocked schedule; `ms[s]` is step s's matrix.
+    /// Returns the passes over the state (permutations and block passes).
+    func blockedForward(_ plan: BlockedPlan, _ ms: [Mat2], _ r: UnsafeMutablePointer<Double>,
+                        _ i: UnsafeMutablePointer<Double>, threads: Threads) -> Int {
+        let bq = plan.blockQubits, blocks = dim >> bq
+        for pass in plan.passes {
+            switch pass {
+            case let .permute(pairs):
+                let runBits = BlockedPlan.reservedQubits
+                threads.forChunks(dim >> runBits, minPerChunk: 1 << 10) { lo, hi in
+                    BlockedKernels.permute(r, i, pairs: pairs, runBits: runBits, lo, hi)
+                }
+            case let .block(steps, phys):
+                let a = steps.map { bitA[$0] < 0 ? -1 : phys[bitA[$0]] }, b = steps.map { bitB[$0] < 0 ? -1 : phys[bitB[$0]] }
+                let k = steps.map { kinds[$0] }, m = steps.map { ms[$0] }
+                threads.forChunks(blocks) { lo, hi in
+                    for blk in lo..<hi {
+                        let base = blk << bq
+                        for j in k.indices { BlockedKernels.step(k[j], a[j], b[j], m[j], r + base, i + base, base: base, bq: bq) }
+                    }
+                }
+            }
+        }
+        return plan.passes.count
+    }
+
+    /// The adjoint sweep of one sample on the blocked schedule, walking the passes backwards from
+    /// the forward's final layout: phi and lambda (re, im) start as psi and H psi in that layout.
+    /// Adds 2 Re <lambda| dU |phi> to each slot in `grads`; returns the passes (a pass here
+    /// sweeps both phi and lambda).
+    func blockedAdjoint(_ plan: BlockedPlan, _ angles: UnsafePointer<Double>, _ pr: UnsafeMutablePointer<Double>,
+                        _ pi: UnsafeMutablePointer<Double>, _ lr: UnsafeMutablePointer<Double>,
+                        _ li: UnsafeMutablePointer<Double>, _ grads: UnsafeMutablePointer<Double>, threads: Threads) -> Int {
+        let bq = plan.blockQubits, blocks = dim >> bq
+        for pass in plan.passes.reversed() {
+            switch pass {
+            case let .permute(pairs):
+                // A product of disjoint bit transpositions is its own inverse.
+                let runBits = BlockedPlan.reservedQubits
+                threads.forChunks(dim >> runBits, minPerChunk: 1 << 10) { lo, hi in
+                    BlockedKernels.permute(pr, pi, pairs: pairs, runBits: runBits, lo, hi)
+                    BlockedKernels.permute(lr, li, pairs: pairs, runBits: runBits, lo, hi)
+                }
+            case let .block(steps, phys):
+                let order = Array(steps.reversed())
+                let a = order.map { bitA[$0] < 0 ? -1 : phys[bitA[$0]] }, b = order.map { bitB[$0] < 0 ? -1 : phys[bitB[$0]] }
+                let u = order.map { stepMatrix($0, angles).dagger }
+                let slots = order.map { program.stepHasSlots[$0] }
+                var total = [Mat2](repeating: .zero, count: order.count)
+                let lock = NSLock()
+                threads.forChunks(blocks) { lo, hi in
+                    var part = [Mat2](repeating: .zero, count: order.count)
+                    for blk in lo..<hi {
+                        let base = blk << bq
+                        for j in order.indices {
+                            let c = Self.adjointBlockStep(kinds[order[j]], a[j], b[j], u[j], hasSlots: slots[j],
+                                                          pr + base, pi + base, lr + base, li + base, base: base, bq: bq)
+                            if let c { part[j] = part[j] + c }
+                        }
+                    }
+                    lock.lock(); for j in order.indices { total[j] = total[j] + part[j] }; lock.unlock()
+                }
+                for (j, s) in order.enumerated() where slots[j] {
+                    switch program.steps[s] {
+                    case let .single(_, factors, _, _), let .fusedCNOT(_, _, factors, _):
+                        for (slot, d) in program.derivatives(factors, angles) { grads[slot] += 2 * d.realContraction(total[j]) }
+                    case let .controlled(_, _, f, slot, _):
+                        grads[slot] += 2 * f.derivative(angles[slot]).realContraction(total[j])
+                    default: break
+                    }
+                }
+            }
+        }
+        return plan.passes.count
+    }
+
+    /// Undoes one step on a block of phi and lambda (u: the inverse of the step's matrix) and,
+    /// for a step with angles, returns this block's contraction M_ab = sum conj(lambda_a) phi_b
+    /// (old lambda, new phi; see Kernels.adjointStep); nil where the step has no angles.
+    static func adjointBlockStep(_ kind: StepKind, _ a: Int, _ b: Int, _ u: Mat2, hasSlots: Bool,
+                                 _ pr: UnsafeMutablePointer<Double>, _ pi: UnsafeMutablePointer<Double>,
+                                 _ lr: UnsafeMutablePointer<Double>, _ li: UnsafeMutablePointer<Double>,
+                                 base: Int, bq: Int) -> Mat2? {
+        let size = 1 << bq
+        @inline(__always) func set(_ bit: Int) -> Bool { (base >> bit) & 1 == 1 }
+        if kind == .denseThenCNOT {
+            // V = CNOT (U on b): undo the CNOT on both, then U (with the contraction).
+            BlockedKernels.step(.cnot, a, b, .identity, pr, pi, base: base, bq: bq)
+            BlockedKernels.step(.cnot, a, b, .identity, lr, li, base: base, bq: bq)
+            guard hasSlots else {
+                BlockedKernels.step(.dense, b, -1, u, pr, pi, base: base, bq: bq)
+                BlockedKernels.step(.dense, b, -1, u, lr, li, base: base, bq: bq)
+                return nil
+            }
+            return Kernels.adjointStep(pr, pi, lr, li, control: -1, target: b, u, 0, size >> 1)
+        }
+        guard hasSlots else {
+            BlockedKernels.step(kind, a, b, u, pr, pi, base: base, bq: bq)
+            BlockedKernels.step(kind, a, b, u, lr, li, base: base, bq: bq)
+            return nil
+        }
+        switch kind {
+        case .dense, .diagonal:
+            // Planned with the bit low (BlockedPlan.mixingBit).
+            return Kernels.adjointStep(pr, pi, lr, li, control: -1, target: a, u, 0, size >> 1)
+        case .denseThenCNOT:
+            return nil  // handled above
+        case .controlled:
+            if a < bq { return Kernels.adjointStep(pr, pi, lr, li, control: a, target: b, u, 0, size >> 2) }
+            return set(a) ? Kernels.adjointStep(pr, pi, lr, li, control: -1, target: b, u, 0, size >> 1) : .zero
+        case .cnot, .cz:
+            BlockedKernels.step(kind, a, b, u, pr, pi, base: base, bq: bq)
+            BlockedKernels.step(kind, a, b, u, lr, li, base: base, bq: bq)
+            return nil
+        }
+    }
+
+    /// Index of canonical amplitude k in a state laid out by `phys` (physical bit of each logical bit).
+    static func physicalIndex(_ k: Int, _ phys: [Int]) -> Int {
+        var j = 0
+        for (l, p) in phys.enumerated() where (k >> l) & 1 == 1 { j |= 1 << p }
+        return j
+    }
+}
+
+extension Mat2 {
+    /// Entry-wise sum (for contraction partials).
+    static func + (x: Mat2, y: Mat2) -> Mat2 {
+        Mat2(x.ar + y.ar, x.ai + y.ai, x.br + y.br, x.bi + y.bi, x.cr + y.cr, x.ci + y.ci, x.dr + y.dr, x.di + y.di)
+    }
+}
