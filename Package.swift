@@ -53,7 +53,8 @@ let package = Package(
         // Test-only helpers (a local Kaggle stand-in server, zip fixtures); no executable links them.
         .target(name: "TestSupport", dependencies: ["Core", "ZIPFoundation"], resources: [.copy("Resources")]),
 
-        .target(name: "BenchSuite", dependencies: ["Training", "Core", "Config", "Reporting", "Storage", "NN", "Models", "Quantum", "Datasets"]),
+        .target(name: "BenchSuite", dependencies: ["Training", "Core", "Config", "Reporting", "Storage", "NN", "Models", "Quantum", "Datasets",
+                                                   "Metrics", "Yams"]),
 
         // Thin executables.
         .executableTarget(name: "deepfake", dependencies: ["Training", "NN", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
@@ -66,7 +67,7 @@ let package = Package(
         .testTarget(name: "StorageTests", dependencies: ["Storage", "Core"]),
         .testTarget(name: "ImageIOTests", dependencies: ["ImageIO", "Core"]),
         .testTarget(name: "ConfigTests", dependencies: ["Config", "Core", "TestSupport"]),
-        .testTarget(name: "MetricsTests", dependencies: ["Metrics", "Core"]),
+        .testTarget(name: "MetricsTests", dependencies: ["Metrics", "Core"], resources: [.copy("Fixtures")]),
         .testTarget(name: "ReportingTests", dependencies: ["Reporting", "Metrics", "Core", "Storage", "TestSupport"]),
         .testTarget(name: "DatasetsTests", dependencies: ["Datasets", "ImageIO", "Storage", "Config", "Core"]),
         .testTarget(name: "ModelsTests", dependencies: ["Models", "NN", "Quantum", "Core", "Storage"]),

@@ -6,8 +6,9 @@ import Core
 import Foundation
 
 public enum BenchRunner {
-    /// Every suite, in the order `bench run` runs them by default.
-    public static let suites = BenchSuiteName.allCases
+    /// Every suite, in the order `bench run` runs them by default (the comparison study, hours
+    /// of training, runs only when named).
+    public static let suites = BenchSuiteName.allCases.filter { $0 != .comparison }
 
     public struct Options: Sendable {
         public var suites: [BenchSuiteName]
@@ -20,6 +21,8 @@ public enum BenchRunner {
         public var qubits: QubitsStudy?
         public var sharded: ShardedStudy?
         public var inference: InferenceStudy?
+        /// The comparison study (`--study FILE`, or the quick built-in one); nil = the suite cannot run.
+        public var comparison: ComparisonStudy?
         public var threads: Int
         public var packageRoot: String
         /// Folder of kagglehub caches of the real sets (`--datasets`, $DEEPFAKE_DATASETS); nil = $KAGGLEHUB_CACHE only.
@@ -86,6 +89,18 @@ public enum BenchRunner {
                 var study = o.inference ?? (o.quick ? .quick : InferenceStudy())
                 if o.inference == nil { study.threads = o.threads }
                 records = try InferenceSuite.run(study, log: log)
+            case .comparison:
+                guard let study = o.comparison else {
+                    throw DeepfakeError("the comparison suite needs a study: --study FILE (e.g. configs/bench/comparison.yaml), or --quick for the built-in one")
+                }
+                let (_, points) = try ComparisonSuite.run(study, outDirectory: out, log: log)
+                extra["suite_seconds"] = String(format: "%.1f", WallClock.now() - t0)
+                extra["study"] = study.name
+                let attrs = BenchEnvironment.attributes(suite: suite.rawValue, quick: o.quick, packageRoot: o.packageRoot, extra: extra)
+                let path = try ComparisonResultFile.write(points, directory: out, attributes: attrs)
+                log("\(suite.rawValue): \(points.count) point(s) -> \(path)")
+                written.append(path)
+                continue
             }
             extra["suite_seconds"] = String(format: "%.1f", WallClock.now() - t0)
             let attrs = BenchEnvironment.attributes(suite: suite.rawValue, quick: o.quick, packageRoot: o.packageRoot, extra: extra)

@@ -31,6 +31,9 @@ public struct RunFlags: Sendable {
     // sharded
     public var shardedQubits: [Int] = []
     public var shardedRanks: [Int] = []
+    // comparison
+    public var study: String?
+    public var timeBudget: Double?
 
     public init() {}
 
@@ -96,6 +99,20 @@ public struct RunFlags: Sendable {
         inf.threads = o.threads
         if !models.isEmpty { inf.models = models.filter { $0 != .qnn } }
         o.inference = inf
+
+        if let path = study {
+            var c = try ComparisonStudy.load(path: path)
+            if let t = threads { c.threads = t }
+            o.comparison = c
+        } else if quick {
+            o.comparison = ComparisonStudy.quick
+        }
+        if let b = timeBudget {
+            guard b > 0 else { throw DeepfakeError("--time-budget \(b) must be a positive number of seconds") }
+            o.comparison?.timeBudgetSeconds = b
+        }
+        // Each training runs in a child `bench train-config`: a crash ends the point, not the process.
+        o.comparison?.isolationExecutable = executable
         return o
     }
 }

@@ -13,6 +13,11 @@ final class GoldenTests: XCTestCase {
     static let golden = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Golden").path
 
     func assertGolden(_ text: String, _ name: String, file: StaticString = #filePath, line: UInt = #line) throws {
+        try Self.assertGolden(text, name, file: file, line: line)
+    }
+
+    /// The comparison against Golden/<name>, for any test class.
+    static func assertGolden(_ text: String, _ name: String, file: StaticString = #filePath, line: UInt = #line) throws {
         let path = (Self.golden as NSString).appendingPathComponent(name)
         if ProcessInfo.processInfo.environment["BENCH_UPDATE_GOLDEN"] == "1" {
             try text.write(toFile: path, atomically: true, encoding: .utf8)
