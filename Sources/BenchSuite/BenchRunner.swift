@@ -21,8 +21,10 @@ public enum BenchRunner {
         public var qubits: QubitsStudy?
         public var sharded: ShardedStudy?
         public var inference: InferenceStudy?
-        /// The comparison study (`--study FILE`, or the quick built-in one); nil = the suite cannot run.
+        /// The comparison study (`--study FILE`); nil = the quick built-in one with `quick`, else an error.
         public var comparison: ComparisonStudy?
+        /// `--time-budget`: the comparison study starts no new point after this many seconds.
+        public var comparisonTimeBudget: Double?
         public var threads: Int
         public var packageRoot: String
         /// Folder of kagglehub caches of the real sets (`--datasets`, $DEEPFAKE_DATASETS); nil = $KAGGLEHUB_CACHE only.
@@ -90,9 +92,16 @@ public enum BenchRunner {
                 if o.inference == nil { study.threads = o.threads }
                 records = try InferenceSuite.run(study, log: log)
             case .comparison:
-                guard let study = o.comparison else {
+                var study: ComparisonStudy
+                if let s = o.comparison { study = s } else if o.quick {
+                    study = try ComparisonStudy.quick(dataFolder: (out as NSString).appendingPathComponent(".data-cache"))
+                    study.threads = o.threads
+                } else {
                     throw DeepfakeError("the comparison suite needs a study: --study FILE (e.g. configs/bench/comparison.yaml), or --quick for the built-in one")
                 }
+                study.timeBudgetSeconds = o.comparisonTimeBudget
+                // Each training runs in a child `bench train-config`: a crash ends the point, not the process.
+                study.isolationExecutable = o.executable
                 let (_, points) = try ComparisonSuite.run(study, outDirectory: out, log: log)
                 extra["suite_seconds"] = String(format: "%.1f", WallClock.now() - t0)
                 extra["study"] = study.name

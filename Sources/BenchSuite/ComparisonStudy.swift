@@ -27,6 +27,7 @@
 
 import Config
 import Core
+import Datasets
 import Foundation
 import Yams
 
@@ -123,15 +124,27 @@ public struct ComparisonStudy: Sendable {
     public func entry(_ name: String) -> DatasetEntry? { config.trainData.first { $0.name == name } }
 
     /// The study `bench run --suite comparison --quick` runs (and the tests): the built-in small set
-    /// trained at 16 px for one epoch, tested in-domain and on the built-in default set, two seeds,
+    /// trained at 16 px for one epoch, tested in-domain and on a second generated set (the built-in
+    /// generator with another seed, 60 faces per class, made once under `dataFolder`: the built-in
+    /// variants share their generator seed, so one holds copies of the other's images), two seeds,
     /// Classic, HQNN and its twin.
-    public static var quick: ComparisonStudy {
+    public static func quick(dataFolder: String) throws -> ComparisonStudy {
+        let other = (dataFolder as NSString).appendingPathComponent("comparison-other-16px-seed7")
+        if !FileManager.default.fileExists(atPath: other) {
+            let staging = other + ".partial-\(ProcessInfo.processInfo.processIdentifier)"
+            try? FileManager.default.removeItem(atPath: staging)
+            try BuiltinDataset.generate(into: staging, countPerClass: 60, size: 16, seed: 7)
+            do { try FileManager.default.moveItem(atPath: staging, toPath: other) } catch {
+                guard FileManager.default.fileExists(atPath: other) else { throw DeepfakeError("cannot create \(other): \(error.localizedDescription)") }
+                try? FileManager.default.removeItem(atPath: staging)   // another process made it first
+            }
+        }
         var c = Config(modelType: .classic, trainData: [DatasetEntry(name: "small", source: .builtin(variant: "small")),
-                                                        DatasetEntry(name: "default", source: .builtin(variant: nil))])
+                                                        DatasetEntry(name: "other", source: .localFolder(other))])
         c.valSize = 0.2; c.testSize = 0.5; c.batchSize = 16; c.learningRate = 0.001; c.beta1 = 0.9
         return ComparisonStudy(name: "quick", models: [ComparisonModel.all[0], ComparisonModel.all[1], ComparisonModel.all[2]],
                                seeds: [1, 2], splitSeed: 999, epochs: 1, imageSize: 16, variants: [], warmStart: false,
-                               train: [(name: "small", cross: ["default"])], config: c,
+                               train: [(name: "small", cross: ["other"])], config: c,
                                threads: ProcessInfo.processInfo.activeProcessorCount, isolationExecutable: nil, timeBudgetSeconds: nil)
     }
 

@@ -48,7 +48,7 @@ public enum ComparisonSuite {
             let done = (pointDir as NSString).appendingPathComponent("point.json")
             if FileManager.default.fileExists(atPath: done) {
                 let r = try PointResult.load(path: done)
-                guard r.configYAML == config.toYAML() else {
+                guard try samePoint(r.configYAML, config) else {
                     throw DeepfakeError("study \(study.name): the finished point \(p.id) (\(done)) was run with another config than the study asks "
                                         + "for now; give the changed study another `name` (or --out) instead of mixing the two")
                 }
@@ -72,6 +72,17 @@ public enum ComparisonSuite {
         }
         log("comparison suite: \(results.count - skipped) point(s) run, \(skipped) skipped (finished before), \(unstarted) left")
         return (results.flatMap(\.records), results)
+    }
+
+    /// Whether a finished point's stored config is the one the study asks for now, paths aside (a
+    /// study resumed from another checkout or cache folder is the same study).
+    static func samePoint(_ storedYAML: String, _ config: Config) throws -> Bool {
+        func pathless(_ c: Config) -> Config {
+            var c = c
+            c.outputsPath = ""; c.kagglePath = ""; c.dataPath = ""; c.modelPath = ""
+            return c
+        }
+        return pathless(try Config.parse(yaml: storedYAML, source: "a finished point's config")) == pathless(config)
     }
 
     /// `<out>/comparison-<study name>`.

@@ -104,15 +104,11 @@ public struct RunFlags: Sendable {
             var c = try ComparisonStudy.load(path: path)
             if let t = threads { c.threads = t }
             o.comparison = c
-        } else if quick {
-            o.comparison = ComparisonStudy.quick
         }
         if let b = timeBudget {
             guard b > 0 else { throw DeepfakeError("--time-budget \(b) must be a positive number of seconds") }
-            o.comparison?.timeBudgetSeconds = b
+            o.comparisonTimeBudget = b
         }
-        // Each training runs in a child `bench train-config`: a crash ends the point, not the process.
-        o.comparison?.isolationExecutable = executable
         return o
     }
 }

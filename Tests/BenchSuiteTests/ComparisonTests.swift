@@ -18,7 +18,7 @@ final class ComparisonTests: TemporaryFolderTestCase {
 
     func testTheShippedStudyFileIsTheIssuesGrid() throws {
         let s = try ComparisonStudy.load(path: Self.root + "/configs/bench/comparison.yaml")
-        XCTAssertEqual(s.models.map(\.label), ["Classic", "HQNN", "HQNN-twin", "QNN", "QNN-twin"])
+        XCTAssertEqual(s.models.map(\.label), ["QNN", "QNN-twin", "Classic", "HQNN", "HQNN-twin"])
         XCTAssertEqual(s.seeds, [1, 2, 3, 4, 5])
         XCTAssertEqual(s.splitSeed, 999)
         XCTAssertEqual(s.imageSize, 64)
@@ -28,7 +28,7 @@ final class ComparisonTests: TemporaryFolderTestCase {
         XCTAssertEqual(points.prefix(10).map(\.seed), Array(repeating: 1, count: 10), "seed-major order")
         XCTAssertEqual(points.first { $0.trainSet == "hard1k" }?.crossSets, ["deepfake2k"])
         XCTAssertEqual(points.first { $0.trainSet == "deepfake2k" }?.crossSets, ["hard1k"])
-        let c = try s.config(for: points[2])
+        let c = try s.config(for: points[4])
         XCTAssertEqual(c.modelLabel, "HQNN-twin")
         XCTAssertEqual(c.manualSeed, 1)
         XCTAssertEqual(c.effectiveSplitSeed, 999, "the seed does not move the split")
@@ -134,10 +134,10 @@ final class ComparisonTests: TemporaryFolderTestCase {
     }
 
     /// A real study: HQNN and its twin, one epoch at 16 px on the built-in small set, tested in-domain
-    /// and on the built-in default set. The first run finishes seed 1 only (as a killed study would
+    /// and on a second generated set. The first run finishes seed 1 only (as a killed study would
     /// leave it); the second, with seeds 1 and 2, must skip seed 1's points and run seed 2's.
     func testQuickStudyTrainsResumesAndReports() throws {
-        var study = ComparisonStudy.quick
+        var study = try ComparisonStudy.quick(dataFolder: tmp + "/generated")
         study.models = [ComparisonModel(base: .hqnn, twin: false), ComparisonModel(base: .hqnn, twin: true)]
         study.threads = 2
         study.seeds = [1]
@@ -157,8 +157,8 @@ final class ComparisonTests: TemporaryFolderTestCase {
         XCTAssertEqual(second.points[0], first.points[0])
 
         for p in second.points {
-            XCTAssertEqual(p.tests.map(\.testSet), ["small", "default"])
-            XCTAssertEqual(p.tests[1].labels.count, 1000, "the whole built-in default set is the cross test")
+            XCTAssertEqual(p.tests.map(\.testSet), ["small", "other"])
+            XCTAssertEqual(p.tests[1].labels.count, 120, "the whole generated second set is the cross test")
             XCTAssertEqual(p.epochs.count, 1)
             XCTAssertGreaterThan(p.trainSeconds, 0)
             XCTAssertTrue(FileManager.default.fileExists(atPath: p.bestWeights))
@@ -176,7 +176,7 @@ final class ComparisonTests: TemporaryFolderTestCase {
 
         let path = try ComparisonResultFile.write(second.points, directory: tmp, attributes: ["study": study.name])
         let text = ComparisonReport.markdown(try ComparisonResultFile.read(path: path), title: study.name)
-        XCTAssertTrue(text.contains("HQNN vs HQNN-twin on small->default: "), text)
+        XCTAssertTrue(text.contains("HQNN vs HQNN-twin on small->other: "), text)
         XCTAssertTrue(text.contains("| small | small (in-domain) | HQNN | 2 |"), text)
     }
 }
