@@ -10,7 +10,7 @@ struct RunCommand: ParsableCommand {
         commandName: "run",
         abstract: "Run benchmark suites; each writes <out>/<suite>-<UTC time>-<id>.h5 (never overwriting).")
 
-    @Option(name: .customLong("suite"), help: "Suite to run (repeatable). Default: all.")
+    @Option(name: .customLong("suite"), help: "Suite to run (repeatable). Default: all but comparison.")
     var suites: [BenchSuiteName] = []
     @Option(name: .customLong("out"), help: "Folder for the result files.")
     var out = "results/bench"
