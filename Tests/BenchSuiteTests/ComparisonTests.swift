@@ -179,4 +179,22 @@ final class ComparisonTests: TemporaryFolderTestCase {
         XCTAssertTrue(text.contains("HQNN vs HQNN-twin on small->other: "), text)
         XCTAssertTrue(text.contains("| small | small (in-domain) | HQNN | 2 |"), text)
     }
+
+    /// warmStart: the HQNN head starts from the same seed's trained Classic body (modelPath = its
+    /// best.h5), and the run log says how many tensors it took over.
+    func testWarmStartUsesTheSameSeedsClassicBody() throws {
+        var study = try ComparisonStudy.quick(dataFolder: tmp + "/generated")
+        study.models = [ComparisonModel(base: .classic, twin: false), ComparisonModel(base: .hqnn, twin: false)]
+        study.threads = 2
+        study.seeds = [4]
+        study.warmStart = true
+        study.train = [(name: "small", cross: [])]
+        let r = try ComparisonSuite.run(study, outDirectory: tmp) { _ in }
+        XCTAssertEqual(r.points.map(\.model), ["Classic", "HQNN"])
+        XCTAssertEqual(r.points[0].warmStart, "")
+        XCTAssertEqual(r.points[1].warmStart, r.points[0].bestWeights)
+        let log = try String(contentsOfFile: r.points[1].runFolder + "/run.log", encoding: .utf8)
+        XCTAssertTrue(log.contains("warm start: ") && log.contains(r.points[0].bestWeights), log)
+        XCTAssertEqual(r.points[1].tests.map(\.testSet), ["small"], "no cross set asked for, none tested")
+    }
 }
