@@ -21,7 +21,8 @@ import Training
 
 public enum ComparisonSuite {
     /// Runs (or resumes) `study` under `outDirectory`; returns one record per (point, test set) and
-    /// the finished points, in grid order. Points left unstarted by the time budget are logged.
+    /// the finished points, in grid order. Points that fail, and points the time budget leaves
+    /// unstarted, are logged and left for the next run of the same study.
     public static func run(_ study: ComparisonStudy, outDirectory: String, log: (String) -> Void = { print($0) })
         throws -> (records: [BenchRecord], points: [PointResult]) {
         let folder = studyFolder(study, outDirectory: outDirectory)
@@ -33,6 +34,7 @@ public enum ComparisonSuite {
         let t0 = WallClock.now()
         var results: [PointResult] = []
         var skipped = 0, unstarted = 0
+        var failed: [String] = []
         for (i, p) in points.enumerated() {
             var config = try study.config(for: p)
             let pointDir = (folder as NSString).appendingPathComponent("points/\(p.id)")
@@ -40,10 +42,13 @@ public enum ComparisonSuite {
             config.dataPath = dataDir
             config.modelPath = (pointDir as NSString).appendingPathComponent("no-pretrained-weights")
             if study.warmStart && p.model.base != .classic {
-                guard let body = results.first(where: { $0.model == "Classic" && $0.trainSet == p.trainSet && $0.seed == p.seed }) else {
-                    throw DeepfakeError("study \(study.name): point \(p.id) warm-starts from the Classic point of seed \(p.seed) on \(p.trainSet), which did not finish")
+                if let body = results.first(where: { $0.model == "Classic" && $0.trainSet == p.trainSet && $0.seed == p.seed }) {
+                    config.modelPath = body.bestWeights
+                } else {
+                    failed.append("\(p.id): it warm-starts from the Classic point of seed \(p.seed) on \(p.trainSet), which did not finish")
+                    log("comparison suite: \(failed.last!)")
+                    continue
                 }
-                config.modelPath = body.bestWeights
             }
             let done = (pointDir as NSString).appendingPathComponent("point.json")
             if FileManager.default.fileExists(atPath: done) {
@@ -62,15 +67,23 @@ public enum ComparisonSuite {
             }
             log("comparison suite: [\(i + 1)/\(points.count)] \(p.id): \(p.modelLabel) on \(p.trainSet), seed \(p.seed), "
                 + "tests in-domain" + (p.crossSets.isEmpty ? "" : " and on \(p.crossSets.joined(separator: ", "))"))
-            let r = try runPoint(p, config: config, study: study, pointDir: pointDir, log: log)
-            try r.save(path: done)
-            results.append(r)
+            // A point that fails (a crash in its child, a full disk) is logged and left unfinished:
+            // the study goes on, and the next run of the same command retries it.
+            do {
+                let r = try runPoint(p, config: config, study: study, pointDir: pointDir, log: log)
+                try r.save(path: done)
+                results.append(r)
+            } catch {
+                failed.append("\(p.id): \((error as? DeepfakeError)?.message ?? "\(error)")")
+                log("comparison suite: \(p.id) failed: \(failed.last!)")
+            }
         }
         if unstarted > 0 {
             log("comparison suite: time budget \(Int(study.timeBudgetSeconds ?? 0)) s spent: \(unstarted) point(s) not started; "
                 + "run the same command again to continue (finished points are skipped)")
         }
-        log("comparison suite: \(results.count - skipped) point(s) run, \(skipped) skipped (finished before), \(unstarted) left")
+        log("comparison suite: \(results.count - skipped) point(s) run, \(skipped) skipped (finished before), \(failed.count) failed, \(unstarted) left")
+        for f in failed { log("comparison suite: failed point \(f)") }
         return (results.flatMap(\.records), results)
     }
 

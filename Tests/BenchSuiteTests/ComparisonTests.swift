@@ -197,4 +197,22 @@ final class ComparisonTests: TemporaryFolderTestCase {
         XCTAssertTrue(log.contains("warm start: ") && log.contains(r.points[0].bestWeights), log)
         XCTAssertEqual(r.points[1].tests.map(\.testSet), ["small"], "no cross set asked for, none tested")
     }
+
+    /// A point that fails (here: its training set is a folder that does not exist) is logged and
+    /// left unfinished; the study goes on with the next point.
+    func testAFailedPointDoesNotEndTheStudy() throws {
+        var study = try ComparisonStudy.quick(dataFolder: tmp + "/generated")
+        study.config.trainData.append(DatasetEntry(name: "missing", source: .localFolder(tmp + "/no-such-folder")))
+        study.models = [ComparisonModel(base: .hqnn, twin: true)]
+        study.threads = 2
+        study.seeds = [1]
+        study.train = [(name: "missing", cross: []), (name: "small", cross: [])]
+        var log: [String] = []
+        let r = try ComparisonSuite.run(study, outDirectory: tmp) { log.append($0) }
+        XCTAssertEqual(r.points.map(\.id), ["small-HQNN-twin-s1"])
+        XCTAssertTrue(log.contains { $0.hasPrefix("comparison suite: missing-HQNN-twin-s1 failed: ") && $0.contains("no-such-folder") },
+                      log.joined(separator: "\n"))
+        XCTAssertTrue(log.contains { $0.contains("1 point(s) run, 0 skipped (finished before), 1 failed, 0 left") }, log.joined(separator: "\n"))
+        XCTAssertFalse(FileManager.default.fileExists(atPath: ComparisonSuite.studyFolder(study, outDirectory: tmp) + "/points/missing-HQNN-twin-s1/point.json"))
+    }
 }
