@@ -117,15 +117,24 @@ public enum ComparisonReport {
         let pts = 100 * c.t.meanDifference
         let head = "\(c.a) vs \(c.b) on \(c.train)->\(c.test)\(c.train == c.test ? " (in-domain)" : ""): "
         guard c.t.count >= 2, c.t.lower.isFinite else {
-            return head + String(format: "%+.1f AUC points from %d seed(s): no interval, no test (run more seeds)", pts, c.t.count)
+            // One seed: no spread over seeds to test against; DeLong still tests that seed's AUCs
+            // on the shared images (test-set noise only, not initialisation noise).
+            guard let d = c.deLong.first, d.test.p.isFinite else {
+                return head + String(format: "%+.1f AUC points from %d seed(s): no interval, no test (run more seeds)", pts, c.t.count)
+            }
+            let j = d.test.p < 0.05 ? "evidence that \(d.test.difference > 0 ? c.a : c.b) has the higher AUC on these images" : "no evidence of a difference"
+            return head + String(format: "%+.1f AUC points from 1 seed (no interval over seeds; run more); DeLong on seed %d's %d images: 95%% CI [%+.1f, %+.1f], ",
+                                 pts, d.seed, d.test.positives + d.test.negatives, 100 * d.test.lower, 100 * d.test.upper)
+                + j + " (p=\(pValue(d.test.p)))"
         }
         let p = c.t.p
         let judgement: String
         if p.isNaN { judgement = "no test (every seed gives the same difference)" }
         else if p < 0.05 { judgement = "evidence that \(pts > 0 ? c.a : c.b) has the higher AUC" }
         else { judgement = "no evidence of a difference" }
+        let significant = c.deLong.filter { $0.test.p < 0.05 }.count
         return head + String(format: "%+.1f AUC points, 95%% CI [%+.1f, %+.1f], ", pts, 100 * c.t.lower, 100 * c.t.upper)
-            + judgement + " (paired t p=\(pValue(p)), n=\(c.t.count))"
+            + judgement + " (paired t p=\(pValue(p)), n=\(c.t.count); DeLong p<0.05 on \(significant) of \(c.deLong.count) seed(s))"
     }
 
     /// The report section of the comparison points (Markdown).

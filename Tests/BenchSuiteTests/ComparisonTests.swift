@@ -107,7 +107,12 @@ final class ComparisonTests: TemporaryFolderTestCase {
         XCTAssertEqual(c.deLong.map(\.seed), [1, 2, 3], "DeLong on every seed's shared test images")
         let v = ComparisonReport.verdict(c)
         XCTAssertTrue(v.hasPrefix("HQNN vs HQNN-twin on A->B: " + String(format: "%+.1f AUC points, 95%% CI [%+.1f, %+.1f]", 100 * t.meanDifference, 100 * t.lower, 100 * t.upper)), v)
-        XCTAssertTrue(v.contains("n=3"), v)
+        XCTAssertTrue(v.contains("n=3; DeLong p<0.05 on \(c.deLong.filter { $0.test.p < 0.05 }.count) of 3 seed(s))"), v)
+        // One seed: the verdict is DeLong's on that seed's images.
+        let one = ComparisonReport.comparisons(points.filter { $0.seed == 2 })
+        let v1 = ComparisonReport.verdict(try XCTUnwrap(one.first { $0.a == "HQNN" && $0.b == "HQNN-twin" && $0.train == "A" && $0.test == "B" }))
+        let d = c.deLong[1].test
+        XCTAssertTrue(v1.contains(String(format: "from 1 seed (no interval over seeds; run more); DeLong on seed 2's 40 images: 95%% CI [%+.1f, %+.1f]", 100 * d.lower, 100 * d.upper)), v1)
     }
 
     func testResultFileRoundTripAndReportSection() throws {
