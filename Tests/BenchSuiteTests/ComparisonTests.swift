@@ -220,4 +220,40 @@ final class ComparisonTests: TemporaryFolderTestCase {
         XCTAssertTrue(log.contains { $0.contains("1 point(s) run, 0 skipped (finished before), 1 failed, 0 left") }, log.joined(separator: "\n"))
         XCTAssertFalse(FileManager.default.fileExists(atPath: ComparisonSuite.studyFolder(study, outDirectory: tmp) + "/points/missing-HQNN-twin-s1/point.json"))
     }
+
+    /// The executables end to end: `bench run --suite comparison --study FILE` (each training in a
+    /// child `bench train-config`), then `bench report` with --plots on its folder; and the suite
+    /// without a study is an error that says what to pass.
+    func testBenchRunAndReportAComparisonStudy() throws {
+        let (s0, _, e0) = try GoldenTests.bench(["run", "--suite", "comparison", "--out", tmp + "/none"])
+        XCTAssertEqual(s0, 1)
+        XCTAssertTrue(e0.contains("the comparison suite needs a study: --study FILE"), e0)
+        let file = tmp + "/tiny.yaml"
+        try """
+            study:
+              name: tiny
+              models: [QNN-twin]
+              seeds: [1, 2]
+              epochs: 1
+              imageSize: 16
+            config:
+              modelType: Classic
+              trainData: {small: builtin:small}
+              valSize: 0.2
+              testSize: 0.5
+              batchSize: 16
+            """.write(toFile: file, atomically: true, encoding: .utf8)
+        let (s1, out1, e1) = try GoldenTests.bench(["run", "--suite", "comparison", "--study", file, "--out", tmp + "/out", "--threads", "2"])
+        XCTAssertEqual(s1, 0, e1 + out1)
+        XCTAssertTrue(out1.contains("comparison: 2 point(s) -> "), out1)
+        let (s2, out2, e2) = try GoldenTests.bench(["report", tmp + "/out", "--plots", tmp + "/plots"])
+        XCTAssertEqual(s2, 0, e2)
+        XCTAssertTrue(out2.contains("## comparison: tiny"), out2)
+        XCTAssertTrue(out2.contains("| small | small (in-domain) | QNN-twin | 2 |"), out2)
+        XCTAssertTrue(FileManager.default.fileExists(atPath: tmp + "/plots/comparison-tiny-auc.svg"), e2)
+        // Run again: both points are skipped and a second result file is written from them.
+        let (s3, out3, _) = try GoldenTests.bench(["run", "--suite", "comparison", "--study", file, "--out", tmp + "/out", "--threads", "2"])
+        XCTAssertEqual(s3, 0)
+        XCTAssertEqual(out3.components(separatedBy: "finished before: skipped").count - 1, 2, out3)
+    }
 }

@@ -130,7 +130,10 @@ final class GoldenTests: XCTestCase {
     // MARK: - The bench executable
 
     /// Runs the built `bench` (beside the test bundle) with `args`; returns (status, stdout, stderr).
-    func bench(_ args: [String]) throws -> (Int32, String, String) {
+    func bench(_ args: [String]) throws -> (Int32, String, String) { try Self.bench(args) }
+
+    /// The same, for any test class; `folder` = the child's working folder.
+    static func bench(_ args: [String], in folder: String? = nil) throws -> (Int32, String, String) {
         let dir = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
         let candidates = [dir.appendingPathComponent("bench").path, dir.deletingLastPathComponent().appendingPathComponent("bench").path]
         guard let exe = candidates.first(where: { FileManager.default.isExecutableFile(atPath: $0) }) else {
@@ -139,7 +142,7 @@ final class GoldenTests: XCTestCase {
         }
         // OPENBLAS_CORETYPE set: no re-exec noise.
         return try ChildProcess.run(exe, args, environment: [
-            "COLUMNS": "100", "OPENBLAS_CORETYPE": ProcessInfo.processInfo.environment["OPENBLAS_CORETYPE"] ?? "Haswell"])
+            "COLUMNS": "100", "OPENBLAS_CORETYPE": ProcessInfo.processInfo.environment["OPENBLAS_CORETYPE"] ?? "Haswell"], in: folder)
     }
 
     func testHelpTextsMatchGolden() throws {
