@@ -15,6 +15,7 @@
 //   /comparison/predictions/p_fake                 float64[k]
 //   /comparison/predictions/path                   string[k]
 
+import Config
 import Core
 import Foundation
 import Metrics
@@ -163,12 +164,13 @@ public struct PointResult: Codable, Equatable, Sendable {
 
     /// One bench record per test set: accuracy and AUC in Reporting's columns, the rest as figures.
     public var records: [BenchRecord] {
-        tests.map { t in
+        let config = try? Config.parse(yaml: configYAML, source: "point \(id)")
+        return tests.map { t in
             let m = t.metrics
             var r = BenchRecord(row: BenchmarkRow(name: "\(model) \(trainSet)->\(t.testSet) s\(seed)", accuracy: m.accuracy, loss: .nan,
                                                   auc: m.auc, parameters: circuitParameters + classicalParameters, wallSeconds: trainSeconds),
-                                model: model, dataset: trainSet, imageSize: 0, batchSize: 0, epochs: epochs.count, threads: 0,
-                                note: "")
+                                model: model, dataset: trainSet, imageSize: config?.imageHeight ?? 0, batchSize: config?.batchSize ?? 0,
+                                epochs: epochs.count, threads: config?.nCPUs ?? 0, note: "")
             r.figures = ["f1": m.f1, "eer": m.eer, "precision": m.precision, "recall": m.recall, "seed": Double(seed),
                          "in_domain": t.inDomain ? 1 : 0, "params_circuit": Double(circuitParameters),
                          "params_classical": Double(classicalParameters)]
