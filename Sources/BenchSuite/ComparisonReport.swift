@@ -125,7 +125,7 @@ public enum ComparisonReport {
             let j = d.test.p < 0.05 ? "evidence that \(d.test.difference > 0 ? c.a : c.b) has the higher AUC on these images" : "no evidence of a difference"
             return head + String(format: "%+.1f AUC points from 1 seed (no interval over seeds; run more); DeLong on seed %d's %d images: 95%% CI [%+.1f, %+.1f], ",
                                  pts, d.seed, d.test.positives + d.test.negatives, 100 * d.test.lower, 100 * d.test.upper)
-                + j + " (p=\(pValue(d.test.p)))"
+                + j + " (\(pIs(d.test.p)))"
         }
         let p = c.t.p
         let judgement: String
@@ -134,7 +134,7 @@ public enum ComparisonReport {
         else { judgement = "no evidence of a difference" }
         let significant = c.deLong.filter { $0.test.p < 0.05 }.count
         return head + String(format: "%+.1f AUC points, 95%% CI [%+.1f, %+.1f], ", pts, 100 * c.t.lower, 100 * c.t.upper)
-            + judgement + " (paired t p=\(pValue(p)), n=\(c.t.count); DeLong p<0.05 on \(significant) of \(c.deLong.count) seed(s))"
+            + judgement + " (paired t \(pIs(p)), n=\(c.t.count); DeLong p<0.05 on \(significant) of \(c.deLong.count) seed(s))"
     }
 
     /// The report section of the comparison points (Markdown).
@@ -171,10 +171,10 @@ public enum ComparisonReport {
             o += "| --- | --- | --- | --- | --- | --- | --- | --- | --- |\n"
             for c in comps {
                 let ci = c.t.lower.isFinite ? String(format: "[%+.1f, %+.1f]", 100 * c.t.lower, 100 * c.t.upper) : "n/a"
-                let dl = c.deLong.map { String(format: "s%d: %+.1f, p=", $0.seed, 100 * $0.test.difference) + pValue($0.test.p) }
+                let dl = c.deLong.map { String(format: "s%d: %+.1f, ", $0.seed, 100 * $0.test.difference) + pIs($0.test.p) }
                     .joined(separator: "; ")
                 o += "| \(c.train) | \(c.test) | \(c.a) - \(c.b) | \(c.t.count) | " + String(format: "%+.1f", 100 * c.t.meanDifference)
-                    + " | \(ci) | \(pValue(c.t.p)) | \(pValue(c.wilcoxon.p)) | \(dl.isEmpty ? "n/a" : dl) |\n"
+                    + " | \(ci) | \(pValue(c.t.p)) | \(c.wilcoxon.count >= 2 ? pValue(c.wilcoxon.p) : "n/a") | \(dl.isEmpty ? "n/a" : dl) |\n"
             }
             o += "\nVerdicts (paired t-test over seeds, 5% level):\n\n"
             for c in comps { o += "- " + verdict(c) + "\n" }
@@ -233,6 +233,9 @@ public enum ComparisonReport {
         let iv = Statistics.meanInterval(v)
         return iv.lower.isFinite ? String(format: "%.3f [%.3f, %.3f]", iv.mean, iv.lower, iv.upper) : String(format: "%.3f", iv.mean)
     }
+
+    /// "p=0.52", "p<0.001", "p n/a".
+    static func pIs(_ p: Double) -> String { p.isFinite && p < 0.001 ? "p<0.001" : "p=" + pValue(p) }
 
     /// "0.52", "0.003", "<0.001", "n/a".
     static func pValue(_ p: Double) -> String {
