@@ -153,6 +153,10 @@ final class ComparisonTests: TemporaryFolderTestCase {
         let done = folder + "/points/small-HQNN-s1/point.json"
         let before = try Data(contentsOf: URL(fileURLWithPath: done))
 
+        // A killed run leaves a point folder without point.json: the next run moves it aside and redoes the point.
+        let killed = folder + "/points/small-HQNN-s2"
+        try FileManager.default.createDirectory(atPath: killed, withIntermediateDirectories: true)
+        try "half a run".write(toFile: killed + "/train.yaml", atomically: true, encoding: .utf8)
         study.seeds = [1, 2]
         var log2: [String] = []
         let second = try ComparisonSuite.run(study, outDirectory: tmp) { log2.append($0) }
@@ -160,6 +164,10 @@ final class ComparisonTests: TemporaryFolderTestCase {
         XCTAssertEqual(log2.filter { $0.contains("finished before: skipped") }.count, 2, log2.joined(separator: "\n"))
         XCTAssertEqual(try Data(contentsOf: URL(fileURLWithPath: done)), before, "a finished point is never rewritten")
         XCTAssertEqual(second.points[0], first.points[0])
+        let aside = try FileManager.default.contentsOfDirectory(atPath: folder + "/points").filter { $0.hasPrefix("small-HQNN-s2.unfinished-") }
+        XCTAssertEqual(aside.count, 1, "the killed attempt is kept aside, not deleted")
+        XCTAssertEqual(try String(contentsOfFile: folder + "/points/" + aside[0] + "/train.yaml", encoding: .utf8), "half a run")
+        XCTAssertTrue(FileManager.default.fileExists(atPath: killed + "/point.json"))
 
         for p in second.points {
             XCTAssertEqual(p.tests.map(\.testSet), ["small", "other"])
