@@ -58,7 +58,8 @@ let package = Package(
         // processes, the finite-difference gradient check); no executable links them.
         .target(name: "TestSupport", dependencies: ["Core", "NN", "ZIPFoundation"], resources: [.copy("Resources")]),
 
-        .target(name: "BenchSuite", dependencies: ["App", "Training", "Core", "Config", "Reporting", "Storage", "NN", "Models", "Quantum", "Datasets"]),
+        .target(name: "BenchSuite", dependencies: ["App", "Training", "Core", "Config", "Reporting", "Storage", "NN", "Models", "Quantum", "Datasets",
+                                                   "Metrics", "Yams"]),
 
         // Thin executables.
         .executableTarget(name: "deepfake", dependencies: ["App", "Training", "Core", "NN", "MPIComm", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
@@ -71,7 +72,7 @@ let package = Package(
         .testTarget(name: "StorageTests", dependencies: ["Storage", "Core", "TestSupport"]),
         .testTarget(name: "ImageIOTests", dependencies: ["ImageIO", "Core", "TestSupport"]),
         .testTarget(name: "ConfigTests", dependencies: ["Config", "Core", "TestSupport"]),
-        .testTarget(name: "MetricsTests", dependencies: ["Metrics", "Core"]),
+        .testTarget(name: "MetricsTests", dependencies: ["Metrics", "Core"], resources: [.copy("Fixtures")]),
         .testTarget(name: "ReportingTests", dependencies: ["Reporting", "Metrics", "Core", "Storage", "TestSupport", "ImageIO"]),
         .testTarget(name: "DatasetsTests", dependencies: ["Datasets", "ImageIO", "Storage", "Config", "Core", "TestSupport"]),
         .testTarget(name: "ModelsTests", dependencies: ["Models", "NN", "Quantum", "Core", "Storage", "TestSupport"]),

@@ -6,6 +6,8 @@ import Models
 /// A suite of `bench run`.
 public enum BenchSuiteName: String, CaseIterable, Sendable {
     case training, throughput, preprocess, ranks, qubits, sharded, inference
+    /// Seeds x models x datasets with statistics (ComparisonSuite); only when asked for by name.
+    case comparison
 }
 
 /// A model of the training, ranks and inference suites.

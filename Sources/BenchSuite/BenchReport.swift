@@ -140,6 +140,7 @@ public enum BenchReport {
             }
             var out = "# Benchmark comparison\n"
             for table in t {
+                if table.suite == BenchSuiteName.comparison.rawValue { out += comparisonSection(table.files); continue }
                 out += "\n## \(table.suite)\n\n"
                 for f in table.files { out += "- " + fileLine(f) + "\n" }
                 out += "\n" + line(table.columns) + "\n" + line(table.columns.map { _ in "---" }) + "\n"
@@ -151,6 +152,33 @@ public enum BenchReport {
             }
             return out
         }
+    }
+
+    /// The comparison files' statistics (ComparisonReport), one section per study name.
+    static func comparisonSection(_ files: [BenchResult]) -> String {
+        var out = ""
+        for (study, group) in comparisonStudies(files) {
+            out += ComparisonReport.markdown(group.points, title: study)
+            out += "\n" + group.files.map { "- " + fileLine($0) + "\n" }.joined()
+            for e in group.errors { out += "- \(e)\n" }
+        }
+        return out
+    }
+
+    /// Comparison files grouped by their study attribute, with their points merged (a resumed
+    /// study's later file wins for a point met twice).
+    static func comparisonStudies(_ files: [BenchResult]) -> [(String, (files: [BenchResult], points: [PointResult], errors: [String]))] {
+        var names: [String] = []
+        var groups: [String: (files: [BenchResult], points: [[PointResult]], errors: [String])] = [:]
+        for f in files {
+            let name = f.attributes["study"] ?? "unnamed"
+            if groups[name] == nil { names.append(name); groups[name] = ([], [], []) }
+            groups[name]!.files.append(f)
+            do { groups[name]!.points.append(try ComparisonResultFile.read(path: f.path)) } catch {
+                groups[name]!.errors.append("\(f.path): \((error as? DeepfakeError)?.message ?? "\(error)")")
+            }
+        }
+        return names.map { n in (n, (groups[n]!.files, ComparisonReport.merge(groups[n]!.points), groups[n]!.errors)) }
     }
 
     /// One file's provenance line: name, host, CPU, cores, date, commit, build, BLAS, MPI, Slurm.

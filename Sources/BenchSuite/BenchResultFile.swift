@@ -95,10 +95,12 @@ public struct BenchResult: Sendable {
 
 public enum BenchResultFile {
     /// Writes `records` as a new result file in `directory` (created if needed) and returns its
-    /// path, `<suite>-<UTC stamp>-<hex>.h5`; never replaces an existing file.
+    /// path, `<suite>-<UTC stamp>-<hex>.h5`; never replaces an existing file. `extra` writes a
+    /// suite's own groups (e.g. /comparison) into the file before it is closed and renamed.
     @discardableResult
     public static func write(_ records: [BenchRecord], suite: String, directory: String,
-                             attributes: [String: String] = [:], now: Date = Date()) throws -> String {
+                             attributes: [String: String] = [:], now: Date = Date(),
+                             extra: ((H5File) throws -> Void)? = nil) throws -> String {
         let path = try reserveName(suite: suite, directory: directory, now: now)
         let staging = (directory as NSString).appendingPathComponent(".\((path as NSString).lastPathComponent).partial")
         var file: H5File?
@@ -131,6 +133,7 @@ public enum BenchResultFile {
             for name in Set(records.flatMap(\.figures.keys)).sorted() {
                 try h5.write("results/\(figurePrefix)\(name)", records.map { $0.figure(name) })
             }
+            try extra?(h5)
             try h5.finish()
             guard rename(staging, path) == 0 else {
                 throw DeepfakeError("cannot move \(staging) to \(path): \(String(cString: strerror(errno)))")

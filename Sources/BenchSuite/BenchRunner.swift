@@ -6,8 +6,9 @@ import Core
 import Foundation
 
 public enum BenchRunner {
-    /// Every suite, in the order `bench run` runs them by default.
-    public static let suites = BenchSuiteName.allCases
+    /// Every suite, in the order `bench run` runs them by default (the comparison study, hours
+    /// of training, runs only when named).
+    public static let suites = BenchSuiteName.allCases.filter { $0 != .comparison }
 
     public struct Options: Sendable {
         public var suites: [BenchSuiteName]
@@ -20,6 +21,10 @@ public enum BenchRunner {
         public var qubits: QubitsStudy?
         public var sharded: ShardedStudy?
         public var inference: InferenceStudy?
+        /// The comparison study (`--study FILE`); nil = the quick built-in one with `quick`, else an error.
+        public var comparison: ComparisonStudy?
+        /// `--time-budget`: the comparison study starts no new point after this many seconds.
+        public var comparisonTimeBudget: Double?
         public var threads: Int
         public var packageRoot: String
         /// Folder of kagglehub caches of the real sets (`--datasets`, $DEEPFAKE_DATASETS); nil = $KAGGLEHUB_CACHE only.
@@ -86,6 +91,25 @@ public enum BenchRunner {
                 var study = o.inference ?? (o.quick ? .quick : InferenceStudy())
                 if o.inference == nil { study.threads = o.threads }
                 records = try InferenceSuite.run(study, log: log)
+            case .comparison:
+                var study: ComparisonStudy
+                if let s = o.comparison { study = s } else if o.quick {
+                    study = try ComparisonStudy.quick(dataFolder: (out as NSString).appendingPathComponent(".data-cache"))
+                    study.threads = o.threads
+                } else {
+                    throw DeepfakeError("the comparison suite needs a study: --study FILE (e.g. configs/bench/comparison.yaml), or --quick for the built-in one")
+                }
+                study.timeBudgetSeconds = o.comparisonTimeBudget
+                // Each training runs in a child `bench train-config`: a crash ends the point, not the process.
+                study.isolationExecutable = o.executable
+                let (_, points) = try ComparisonSuite.run(study, outDirectory: out, log: log)
+                extra["suite_seconds"] = String(format: "%.1f", WallClock.now() - t0)
+                extra["study"] = study.name
+                let attrs = BenchEnvironment.attributes(suite: suite.rawValue, quick: o.quick, packageRoot: o.packageRoot, extra: extra)
+                let path = try ComparisonResultFile.write(points, directory: out, attributes: attrs)
+                log("\(suite.rawValue): \(points.count) point(s) -> \(path)")
+                written.append(path)
+                continue
             }
             extra["suite_seconds"] = String(format: "%.1f", WallClock.now() - t0)
             let attrs = BenchEnvironment.attributes(suite: suite.rawValue, quick: o.quick, packageRoot: o.packageRoot, extra: extra)

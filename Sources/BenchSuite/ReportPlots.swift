@@ -34,6 +34,14 @@ public enum ReportPlots {
                                series: eff + [ChartSeries(name: "ideal", x: [1, maxR], y: [1, 1], dashed: true)],
                                yRange: 0...1.2, integerX: true), "ranks-efficiency.svg")
         }
+        for (study, group) in BenchReport.comparisonStudies(results.filter { $0.suite == BenchSuiteName.comparison.rawValue })
+            where !group.points.isEmpty {
+            let path = (directory as NSString).appendingPathComponent("comparison-\(study)-auc.svg")
+            do { try ComparisonReport.chart(group.points, title: study).svg().write(toFile: path, atomically: true, encoding: .utf8) } catch {
+                throw DeepfakeError("cannot write \(path): \(error.localizedDescription)")
+            }
+            written.append(path)
+        }
         let qubits = results.filter { $0.suite == "qubits" }
         if !qubits.isEmpty {
             var groups: [String: [(Double, Double)]] = [:]

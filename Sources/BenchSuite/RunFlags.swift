@@ -31,6 +31,9 @@ public struct RunFlags: Sendable {
     // sharded
     public var shardedQubits: [Int] = []
     public var shardedRanks: [Int] = []
+    // comparison
+    public var study: String?
+    public var timeBudget: Double?
 
     public init() {}
 
@@ -96,6 +99,16 @@ public struct RunFlags: Sendable {
         inf.threads = o.threads
         if !models.isEmpty { inf.models = models.filter { $0 != .qnn } }
         o.inference = inf
+
+        if let path = study {
+            var c = try ComparisonStudy.load(path: path)
+            if let t = threads { c.threads = t }
+            o.comparison = c
+        }
+        if let b = timeBudget {
+            guard b > 0 else { throw DeepfakeError("--time-budget \(b) must be a positive number of seconds") }
+            o.comparisonTimeBudget = b
+        }
         return o
     }
 }

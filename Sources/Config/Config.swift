@@ -20,6 +20,8 @@ public struct Config: Sendable, Equatable {
 
     // MARK: Data
     public var manualSeed = 999
+    /// Ours. Seed of the split alone; 0 = `manualSeed` (the old tool's behaviour). Default 0.
+    public var splitSeed = 0
     public var trainData: [DatasetEntry] = []
     public var testData: [DatasetEntry] = []
     public var valSize = 0.2
@@ -98,6 +100,9 @@ public struct Config: Sendable, Equatable {
         self.modelType = modelType
         self.trainData = trainData
     }
+
+    /// The seed the train/validation/test split is drawn with: `splitSeed`, else `manualSeed`.
+    public var effectiveSplitSeed: Int { splitSeed > 0 ? splitSeed : manualSeed }
 
     /// True when the test set comes from `testData` rather than a split of validation.
     public var testsOnTestData: Bool { testSize == 0 }

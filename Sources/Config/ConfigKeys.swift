@@ -53,6 +53,7 @@ extension Config {
         .path("modelPath", \.modelPath, "where trained weights are kept (torchvision ResNet-18 weights for warm starts)"),
         // Data
         .int("manualSeed", \.manualSeed, .closed(1, 10000), "seed of every random choice (split, shuffle, augmentation, init)"),
+        .int("splitSeed", \.splitSeed, .closed(0, 10000), "seed of the train/validation/test split alone; 0 = manualSeed (so a study can vary manualSeed over one fixed split)"),
         .datasets("trainData", \.trainData, required: true, "training datasets {name: source}, in config order; a source is a Kaggle handle owner/dataset[/versions/N], a local folder (/, ./, ../, ~) or builtin[:variant]"),
         .datasets("testData", \.testData, required: false, "test datasets {name: source}; required when testSize is 0, ignored (with a note) otherwise"),
         .real("valSize", \.valSize, .halfOpen(0, 1), "fraction of the training data held out for validation"),

@@ -34,7 +34,7 @@ public struct ResumeState: Codable, Sendable {
     public var rngStreams: [String: String]
 
     public static let streamRecipe: [String: String] = [
-        "split": "SeededRNG(manualSeed, \"split\")",
+        "split": "SeededRNG(splitSeed, or manualSeed when splitSeed is 0, \"split\")",
         "shuffle": "SeededRNG(manualSeed, \"shuffle\", index: epoch)",
         "augment": "SeededRNG(manualSeed, \"augment\", index: epoch << 32 | image)",
         "init": "SeededRNG(manualSeed, \"init\"): weights (classical and quantum) are stored instead",

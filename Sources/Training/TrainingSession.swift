@@ -112,7 +112,7 @@ public final class TrainingSession {
         let testData = prepared.count > 1 ? prepared[1].data : nil
         let split = try DataSplit.make(labels: trainData.labels, officialSplits: trainData.officialSplits,
                                        valSize: config.valSize, testSize: config.testSize,
-                                       seed: UInt64(config.manualSeed), cacheKey: trainData.cacheKey)
+                                       seed: UInt64(config.effectiveSplitSeed), cacheKey: trainData.cacheKey)
         if comm.isRoot { try split.save(to: folder.file(.split)) }
         log.info("data: \(trainData.count) images (\(trainData.classCounts[0]) real, \(trainData.classCounts[1]) fake) -> "
                  + "train \(split.train.count), validation \(split.val.count), test "

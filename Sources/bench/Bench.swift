@@ -15,9 +15,11 @@ struct Bench: ParsableCommand {
         discussion: """
         Suites: \(BenchSuiteName.choiceList).
         Examples:
-          bench run --out results/bench            every suite
+          bench run --out results/bench            every suite (but comparison)
           bench run --suite ranks --quick          1 and 2 ranks, Classic, seconds
           bench run --suite qubits --max-qubits 22 layer cost, 4 to 22 qubits
+          bench run --suite comparison --study configs/bench/comparison.yaml
+                                                   seeds x models x datasets, resumable
           bench report results/bench --plots results/bench/plots
           bench peers                              the Python peer comparisons
         The multi-rank suites launch with srun inside a Slurm allocation,

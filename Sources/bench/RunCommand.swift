@@ -10,7 +10,7 @@ struct RunCommand: ParsableCommand {
         commandName: "run",
         abstract: "Run benchmark suites; each writes <out>/<suite>-<UTC time>-<id>.h5 (never overwriting).")
 
-    @Option(name: .customLong("suite"), help: "Suite to run (repeatable). Default: all.")
+    @Option(name: .customLong("suite"), help: "Suite to run (repeatable). Default: all but comparison.")
     var suites: [BenchSuiteName] = []
     @Option(name: .customLong("out"), help: "Folder for the result files.")
     var out = "results/bench"
@@ -59,6 +59,11 @@ struct RunCommand: ParsableCommand {
     @Option(help: "Sharded suite: rank counts, powers of two, comma-separated (default 1,2,4).")
     var shardedRanks: IntList?
 
+    @Option(help: "Comparison suite: the study file (models x seeds x datasets; e.g. configs/bench/comparison.yaml).")
+    var study: String?
+    @Option(help: "Comparison suite: start no new point after this many seconds (rerun to continue).")
+    var timeBudget: Double?
+
     func run() throws {
         try reportingErrors {
             var f = RunFlags()
@@ -68,6 +73,7 @@ struct RunCommand: ParsableCommand {
             f.ranks = ranks?.values ?? []; f.modes = modes; f.rankBatch = rankBatch; f.steps = steps; f.threadsPerRank = threadsPerRank
             f.maxQubits = maxQubits; f.maxLayers = maxLayers; f.qubitBatch = qubitBatch
             f.shardedQubits = shardedQubits?.values ?? []; f.shardedRanks = shardedRanks?.values ?? []
+            f.study = study; f.timeBudget = timeBudget
             let files = try BenchRunner.run(try f.options(executable: Bundle.main.executablePath ?? CommandLine.arguments[0]))
             print("wrote \(files.count) result file(s); tabulate with: bench report \(out)")
         }

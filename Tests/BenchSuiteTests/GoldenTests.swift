@@ -13,6 +13,11 @@ final class GoldenTests: XCTestCase {
     static let golden = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Golden").path
 
     func assertGolden(_ text: String, _ name: String, file: StaticString = #filePath, line: UInt = #line) throws {
+        try Self.assertGolden(text, name, file: file, line: line)
+    }
+
+    /// The comparison against Golden/<name>, for any test class.
+    static func assertGolden(_ text: String, _ name: String, file: StaticString = #filePath, line: UInt = #line) throws {
         let path = (Self.golden as NSString).appendingPathComponent(name)
         if ProcessInfo.processInfo.environment["BENCH_UPDATE_GOLDEN"] == "1" {
             try text.write(toFile: path, atomically: true, encoding: .utf8)
@@ -124,11 +129,14 @@ final class GoldenTests: XCTestCase {
     // MARK: - The bench executable
 
     /// Runs the built `bench` (beside the test bundle) with `args`; returns (status, stdout, stderr).
-    func bench(_ args: [String]) throws -> (Int32, String, String) {
+    func bench(_ args: [String]) throws -> (Int32, String, String) { try Self.bench(args) }
+
+    /// The same, for any test class; `folder` = the child's working folder.
+    static func bench(_ args: [String], in folder: String? = nil) throws -> (Int32, String, String) {
         let exe = try ChildProcess.builtExecutable("bench")
         // OPENBLAS_CORETYPE set: no re-exec noise.
         return try ChildProcess.run(exe, args, environment: [
-            "COLUMNS": "100", "OPENBLAS_CORETYPE": ProcessInfo.processInfo.environment["OPENBLAS_CORETYPE"] ?? "Haswell"])
+            "COLUMNS": "100", "OPENBLAS_CORETYPE": ProcessInfo.processInfo.environment["OPENBLAS_CORETYPE"] ?? "Haswell"], in: folder)
     }
 
     func testHelpTextsMatchGolden() throws {

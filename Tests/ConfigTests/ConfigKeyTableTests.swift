@@ -58,7 +58,7 @@ final class ConfigKeyTableTests: XCTestCase {
         XCTAssertEqual(a, b)
         // A change in any one key makes the configs differ: flip every key through its YAML.
         let base = try Config.parse(yaml: minimal())
-        let changed = ["outputsPath: o", "kagglePath: k", "dataPath: d", "modelPath: m", "manualSeed: 5",
+        let changed = ["outputsPath: o", "kagglePath: k", "dataPath: d", "modelPath: m", "manualSeed: 5", "splitSeed: 3",
                        "trainData: {x: builtin}", "testData: {y: builtin}", "valSize: 0.3", "testSize: 0.5",
                        "numWorkers: 3", "batchSize: 7", "imageHeight: 16", "imageWidth: 16", "numChannels: 1",
                        "modelType: Quantum", "quanType: QNN", "nQubits: 3", "qubitType: lightning.qubit",
