@@ -10,6 +10,7 @@
 // point whose folder has no point.json from scratch. The HDF5 result file (ComparisonResultFile)
 // is written when the study ends, from every finished point.
 
+import App
 import Config
 import Core
 import Foundation
