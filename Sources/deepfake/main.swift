@@ -20,9 +20,10 @@ struct Deepfake: ParsableCommand {
           deepfake qlayer circuit.json                  one quantum layer, JSON in/out
           deepfake compare results/RUN_A results/RUN_B  a table and curves of runs
           deepfake keys                                 every config key explained
+          deepfake audit -c Deepfake.conf.yaml -o       shortcut audit of the datasets
 
         """ + DeepfakeApp.configKeyNames(width: 78),
-        subcommands: [Train.self, Prepare.self, QLayer.self, Compare.self, Keys.self],
+        subcommands: [Train.self, Prepare.self, QLayer.self, Compare.self, Keys.self, Audit.self],
         defaultSubcommand: Train.self)
 }
 
