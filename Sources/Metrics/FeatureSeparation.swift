@@ -35,6 +35,8 @@ public struct FeatureSeparation: Equatable, Sendable {
     /// "fake if >= 12.5" or "fake if <= 80"; "undefined" when the AUC is.
     public var rule: String {
         guard !auc.isNaN, !threshold.isNaN else { return "undefined" }
+        // No cut does better than chance (e.g. every image has the same value).
+        guard balancedAccuracy > 0.5 else { return "no useful cut" }
         return "fake if " + (higherMeansFake ? ">= " : "<= ") + FeatureSeparation.short(threshold)
     }
 

@@ -44,10 +44,11 @@ public struct AuditRow: Sendable {
     public var fakeCategories: [String]?
     public var flagged: Bool
 
-    /// The threshold rule in words ("fake if >= 42", "fake if format in {png}").
+    /// The threshold rule in words ("fake if >= 42", "fake if in {png}", "no useful cut").
     public var rule: String {
         guard let cats = fakeCategories else { return separation.rule }
-        return separation.auc.isNaN ? "undefined" : "fake if in {\(cats.joined(separator: ", "))}"
+        if separation.auc.isNaN { return "undefined" }
+        return separation.balancedAccuracy > 0.5 ? "fake if in {\(cats.joined(separator: ", "))}" : "no useful cut"
     }
 }
 
@@ -142,8 +143,9 @@ public struct ShortcutReport: Sendable {
     public var flagLines: [String] {
         let f = flagged
         guard !f.isEmpty else {
-            let sets = Array(Set(rows.map(\.dataset))).sorted().joined(separator: ", ")
-            return ["audit: no property alone separates real from fake above AUC \(flagAUC) in \(sets)"]
+            var sets: [String] = []
+            for r in rows where r.dataset != ShortcutReport.pooledName && !sets.contains(r.dataset) { sets.append(r.dataset) }
+            return ["audit: no property alone separates real from fake above AUC \(flagAUC) in \(sets.joined(separator: ", "))"]
         }
         return f.map { r in
             "audit: likely shortcut in \(r.dataset): \(r.property) alone separates real from fake with AUC "
