@@ -56,7 +56,7 @@ final class DeepfakeCLITests: XCTestCase {
         let r = try run(["-c", config, "-o"], in: dir)
         XCTAssertEqual(r.status, 1)
         XCTAssertEqual(r.out, "")
-        let valid = "outputsPath, kagglePath, dataPath, modelPath, manualSeed, trainData, testData, valSize, testSize, numWorkers, batchSize, imageHeight, imageWidth, numChannels, modelType, quanType, nQubits, qubitType, diffType, nLayers, typeLayers, trainable, patch, nQuantumLayers, classicalTwin, numEpochs, learningRate, beta1, optimizer, momentum, weightDecay, lrSchedule, warmupEpochs, earlyStoppingPatience, earlyStoppingMetric, augment, blurProbability, blurSigmaMax, jpegProbability, jpegQualityMin, jpegQualityMax, cropProbability, cropScaleMin, resampleProbability, resampleScaleMin, colourProbability, colourJitter, checkpointEverySteps, nGPUs, nCPUs"
+        let valid = "outputsPath, kagglePath, dataPath, modelPath, manualSeed, trainData, testData, valSize, testSize, numWorkers, batchSize, imageHeight, imageWidth, numChannels, modelType, quanType, nQubits, qubitType, diffType, nLayers, typeLayers, trainable, patch, nQuantumLayers, classicalTwin, numEpochs, learningRate, beta1, optimizer, momentum, weightDecay, lrSchedule, warmupEpochs, earlyStoppingPatience, earlyStoppingMetric, augment, blurProbability, blurSigmaMax, jpegProbability, jpegQualityMin, jpegQualityMax, cropProbability, cropScaleMin, resampleProbability, resampleScaleMin, colourProbability, colourJitter, checkpointEverySteps, balanceTrainData, nGPUs, nCPUs"
         XCTAssertEqual(r.err, """
             error: config \(config) has 3 problems:
             \(config):3: numEpochs has no value (`numEpochs:` with nothing after it): write a value, or delete the line to use the default (10)
