@@ -12,17 +12,38 @@ import Reporting
 import Glibc
 #endif
 
+/// The audited properties, in table order; the raw value is the report's name (ImageProperties
+/// documents each measure).
+public enum AuditProperty: String, CaseIterable, Sendable {
+    case width, height, format
+    case fileBytes = "file_bytes", jpegQuality = "jpeg_quality", exif
+    case meanRed = "mean_red", meanGreen = "mean_green", meanBlue = "mean_blue"
+    case sharpness, highFrequencyEnergy = "hf_energy"
+
+    /// This property's value of one image.
+    func value(_ p: ImageProperties) -> AuditValue {
+        switch self {
+        case .width: return .number(Double(p.width))
+        case .height: return .number(Double(p.height))
+        case .format: return .category(p.format)
+        case .fileBytes: return .number(Double(p.fileBytes))
+        case .jpegQuality: return p.jpegQuality.map { .number(Double($0)) } ?? .missing
+        case .exif: return .number(p.exif ? 1 : 0)
+        case .meanRed: return .number(p.meanRed)
+        case .meanGreen: return .number(p.meanGreen)
+        case .meanBlue: return .number(p.meanBlue)
+        case .sharpness: return .number(p.sharpness)
+        case .highFrequencyEnergy: return .number(p.highFrequencyEnergy)
+        }
+    }
+}
+
 public enum ShortcutAudit {
-    /// The report's properties, in table order (see ImageProperties for each measure).
-    public static let properties = ["width", "height", "format", "file_bytes", "jpeg_quality", "exif",
-                                    "mean_red", "mean_green", "mean_blue", "sharpness", "hf_energy"]
+    /// The report's property names, in table order.
+    public static let properties = AuditProperty.allCases.map(\.rawValue)
 
     static func sample(_ p: ImageProperties) -> AuditSample {
-        AuditSample(dataset: p.dataset, label: p.label, values: [
-            .number(Double(p.width)), .number(Double(p.height)), .category(p.format), .number(Double(p.fileBytes)),
-            p.jpegQuality.map { .number(Double($0)) } ?? .missing, .number(p.exif ? 1 : 0),
-            .number(p.meanRed), .number(p.meanGreen), .number(p.meanBlue), .number(p.sharpness), .number(p.highFrequencyEnergy),
-        ])
+        AuditSample(dataset: p.dataset, label: p.label, values: AuditProperty.allCases.map { $0.value(p) })
     }
 
     /// Every dataset the config names: trainData, then testData entries of other names.
