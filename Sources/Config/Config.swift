@@ -74,6 +74,9 @@ public struct Config: Sendable, Equatable {
     /// Ours. Also write the resumable `last.h5` every this many optimiser steps; 0 = only at the
     /// end of each epoch. Default 0.
     public var checkpointEverySteps = 0
+    /// Ours. Draw training batches balanced per (dataset, class) instead of a plain shuffle
+    /// (Datasets/BalancedOrder.swift). Default false.
+    public var balanceTrainData = false
 
     // MARK: Resources
     public var nGPUs = 0

@@ -105,6 +105,7 @@ extension Config {
         .real("colourProbability", \.colourProbability, .closed(0, 1), "augment colour: probability of colour jitter per training image"),
         .real("colourJitter", \.colourJitter, .closed(0, 1), "augment colour: brightness, contrast and saturation factors ~ U[1 - colourJitter, 1 + colourJitter]"),
         .int("checkpointEverySteps", \.checkpointEverySteps, .atLeast(0), "also write the resumable last.h5 every this many optimiser steps; 0 = only at the end of each epoch"),
+        .bool("balanceTrainData", \.balanceTrainData, "draw training batches balanced per (dataset, class): every group gets an equal share of each epoch (small groups repeat, large ones are subsampled); an epoch keeps the unbalanced number of images and steps"),
         // Resources
         .int("nGPUs", \.nGPUs, .atLeast(0), "GPUs requested (the old tool's key; recorded, training runs on CPUs)"),
         .int("nCPUs", \.nCPUs, .atLeast(1), "compute threads per process (capped by the cores the process may use)"),

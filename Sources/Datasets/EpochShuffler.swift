@@ -8,11 +8,17 @@ import Core
 public struct EpochShuffler: Sendable {
     public let indices: [Int]
     public let seed: UInt64
+    /// Set: epochs follow this balanced (dataset, class) order instead of a plain permutation.
+    public let balance: BalancedOrder?
 
-    public init(indices: [Int], seed: UInt64) { self.indices = indices; self.seed = seed }
+    public init(indices: [Int], seed: UInt64, balance: BalancedOrder? = nil) {
+        self.indices = indices; self.seed = seed; self.balance = balance
+    }
 
-    /// `indices` in the order of `epoch` (a seeded Fisher-Yates over stream "shuffle", index epoch).
+    /// `indices` in the order of `epoch` (a seeded Fisher-Yates over stream "shuffle", index epoch),
+    /// or the balanced order of `balance` (BalancedOrder.swift).
     public func order(epoch: Int) -> [Int] {
+        if let balance { return balance.order(epoch: epoch, seed: seed) }
         var rng = SeededRNG(seed: seed, stream: "shuffle", index: UInt64(epoch))
         return rng.permutation(indices.count).map { indices[$0] }
     }

@@ -36,6 +36,7 @@ public struct ResumeState: Codable, Sendable {
     public static let streamRecipe: [String: String] = [
         "split": "SeededRNG(splitSeed, or manualSeed when splitSeed is 0, \"split\")",
         "shuffle": "SeededRNG(manualSeed, \"shuffle\", index: epoch)",
+        "balance": "SeededRNG(manualSeed, \"balance\", index: epoch) (balanceTrainData: the epoch order instead of shuffle)",
         "augment": "SeededRNG(manualSeed, \"augment\", index: epoch << 32 | image)",
         "init": "SeededRNG(manualSeed, \"init\"): weights (classical and quantum) are stored instead",
     ]

@@ -108,6 +108,7 @@ public final class TrainingSession {
         comm.barrier()
         if !comm.isRoot { prepared = try inputs.prepareData(log: RunLog(echo: false), cachesReady: true) }
         try FaultInjection.check(.data, rank: comm.rank)
+        if comm.isRoot { ShortcutAudit.logFlags(config: config, log: log, threads: context.threads) }
         let trainData = prepared[0].data
         let testData = prepared.count > 1 ? prepared[1].data : nil
         let split = try DataSplit.make(labels: trainData.labels, officialSplits: trainData.officialSplits,
@@ -163,7 +164,10 @@ public final class TrainingSession {
     /// epoch. Resumes from `last.h5` when the request says so; stops at a step boundary on
     /// SIGTERM/SIGUSR1 after writing `last.h5` (throws TrainingInterrupted).
     func trainLoop(trainer: Trainer, optimizer: Optimizer, data: PreparedData, split: DataSplit) throws -> Int {
-        let shuffler = EpochShuffler(indices: split.train, seed: UInt64(config.manualSeed))
+        let balance = config.balanceTrainData
+            ? BalancedOrder(indices: split.train, datasetNames: data.datasetNames, labels: data.labels) : nil
+        if let balance { log.info(balance.summary) }
+        let shuffler = EpochShuffler(indices: split.train, seed: UInt64(config.manualSeed), balance: balance)
         let metric = config.earlyStoppingMetric
         var stopper = EarlyStopping(mode: metric.lowerIsBetter ? .min : .max, patience: max(1, config.earlyStoppingPatience))
         var state = ResumeState(epoch: 1, batchesDone: 0, finished: false, globalStep: 0, optimizerSteps: 0,
@@ -289,16 +293,20 @@ public final class TrainingSession {
         log.info(String(format: "test: %d images, loss %.4f, accuracy %.4f, precision %.4f, recall %.4f, F1 %.4f, AUC %.4f, AP %.4f, EER %.4f",
                         m.count, result.loss, m.accuracy, m.precision, m.recall, m.f1, m.auc, m.averagePrecision, m.eer))
         log.info("test confusion (fake = positive): TP \(m.confusion.tp) FP \(m.confusion.fp) TN \(m.confusion.tn) FN \(m.confusion.fn)")
+        let rows = zip(indices, result.pFake).map { i, p in
+            Prediction(path: data.paths[i], dataset: data.datasetNames[i], label: data.labels[i], pFake: p)
+        }
+        let trainNames = config.trainData.map(\.name)
+        for line in PerDatasetMetrics.logLines(rows, trainDatasets: trainNames) { log.info(line) }
         guard comm.isRoot else { return }
         let context: [String: Any] = [
             "model": config.modelLabel, "checkpoint_epoch": checkpointEpoch, "loss": result.loss.isFinite ? result.loss : NSNull(),
             "datasets": Array(Set(indices.map { data.datasetNames[$0] })).sorted(),
             "weights": request.inferWeights ?? folder.file(.bestWeights),
         ]
-        try TestOutputs.writeMetricsJSON(m, context: context, to: folder.file(.testMetrics))
-        let rows = zip(indices, result.pFake).map { i, p in
-            Prediction(path: data.paths[i], dataset: data.datasetNames[i], label: data.labels[i], pFake: p)
-        }
+        let perDataset = PerDatasetMetrics.compute(rows, trainDatasets: trainNames)
+        try TestOutputs.writeJSON(PerDatasetMetrics.metricsObject(pooled: m, perDataset: perDataset, context: context),
+                                  to: folder.file(.testMetrics))
         try TestOutputs.writePredictionsCSV(rows, to: folder.file(.testPredictions))
         try Plots.write(Plots.roc(ROCCurve(labels: result.labels, pFake: result.pFake), auc: m.auc), to: folder.file(.rocPlot))
     }

@@ -22,9 +22,10 @@ struct Deepfake: ParsableCommand {
           deepfake compare results/RUN_A results/RUN_B  a table and curves of runs
           deepfake explain results/RUN_A results/RUN_B  Grad-CAM maps, side by side
           deepfake keys                                 every config key explained
+          deepfake audit -c Deepfake.conf.yaml -o       shortcut audit of the datasets
 
         """ + DeepfakeApp.configKeyNames(width: 78),
-        subcommands: [Train.self, Prepare.self, QLayer.self, Compare.self, Explain.self, Keys.self],
+        subcommands: [Train.self, Prepare.self, QLayer.self, Compare.self, Explain.self, Audit.self, Keys.self],
         defaultSubcommand: Train.self)
 }
 

@@ -44,6 +44,14 @@ final class EndToEndTests: TemporaryFolderTestCase {
         // Inference with the saved config and best weights reproduces the test metrics exactly,
         // in a new run folder (the training run is never overwritten).
         let trained = try json(run + "/test_metrics.json")
+        // One test dataset, trained on: per_dataset holds it, in-domain, with the pooled numbers.
+        let demo = try XCTUnwrap((trained["per_dataset"] as? [String: [String: Any]])?["demo"])
+        XCTAssertEqual(demo["in_domain"] as? Bool, true)
+        XCTAssertEqual(demo["count"] as? Int, trained["count"] as? Int)
+        XCTAssertEqual(try XCTUnwrap(demo["auc"] as? Double), try XCTUnwrap(trained["auc"] as? Double), accuracy: 1e-12)
+        let runLog = try String(contentsOfFile: run + "/run.log", encoding: .utf8)
+        XCTAssertTrue(runLog.contains("test on demo (in-domain): "), "the log gives the per-dataset line")
+        XCTAssertTrue(runLog.contains("audit demo: "), "the log gives the shortcut audit at the start")
         let infer = try DeepfakeApp.train(RunRequest(configPath: run + "/config.yaml", offline: true,
                                                      inferWeights: run + "/best.h5"))
         XCTAssertNotEqual(infer, run)
