@@ -50,7 +50,7 @@ public enum ReportPlots {
                     let t = Spread(r.repeatSeconds).median
                     guard t > 0, t.isFinite else { continue }
                     let key = "\(r.scaling) L\(Int(r.figure("layers")))" + (r.batchSize > 1 ? " B\(r.batchSize)" : "")
-                    groups[key, default: []].append((Double(r.row.qubits), log10(t)))
+                    groups[key, default: []].append((Double(r.row.qubits), t))
                 }
             }
             let series = groups.keys.sorted().map { k -> ChartSeries in
@@ -58,7 +58,8 @@ public enum ReportPlots {
                 return ChartSeries(name: k, x: p.map(\.0), y: p.map(\.1))
             }
             try save(LineChart(title: "Quantum layer time against qubits", xLabel: "qubits",
-                               yLabel: "log10 seconds (median)", series: series, integerX: true), "qubits-time.svg")
+                               yLabel: "seconds (median, log scale)", series: series, integerX: true, logY: true),
+                     "qubits-time.svg")
         }
         let sharded = results.filter { $0.suite == "sharded" }
         if !sharded.isEmpty {

@@ -27,13 +27,24 @@ public struct LineChart: Sendable {
     public var yRange: ClosedRange<Double>?
     /// Ticks on whole numbers only (epochs).
     public var integerX = false
+    /// A logarithmic y axis (decades 1, 10, 100 ... with 2x and 5x ticks when few decades show);
+    /// values <= 0 are gaps, like NaN.
+    public var logY = false
     public var width = 720.0
     public var plotHeight = 380.0
 
     public init(title: String, xLabel: String, yLabel: String, series: [ChartSeries],
-                xRange: ClosedRange<Double>? = nil, yRange: ClosedRange<Double>? = nil, integerX: Bool = false) {
+                xRange: ClosedRange<Double>? = nil, yRange: ClosedRange<Double>? = nil, integerX: Bool = false,
+                logY: Bool = false) {
         self.title = title; self.xLabel = xLabel; self.yLabel = yLabel; self.series = series
-        self.xRange = xRange; self.yRange = yRange; self.integerX = integerX
+        self.xRange = xRange; self.yRange = yRange; self.integerX = integerX; self.logY = logY
+    }
+
+    /// A y value as drawn: itself, or its log10 on a log axis (nil = a gap).
+    func plotted(_ y: Double) -> Double? {
+        guard y.isFinite else { return nil }
+        if logY { return y > 0 ? log10(y) : nil }
+        return y
     }
 
     /// Okabe-Ito colours (colour-blind safe); after 8 series they repeat dashed.
@@ -47,9 +58,9 @@ public struct LineChart: Sendable {
         let pw = width - left - right, ph = plotHeight
 
         let xs = series.flatMap { s in zip(s.x, s.y).filter { $0.1.isFinite && $0.0.isFinite }.map { $0.0 } }
-        let ys = series.flatMap { $0.y.filter { $0.isFinite } }
+        let ys = series.flatMap { $0.y.compactMap(plotted) }
         let xTicks = Ticks(range: xRange, data: xs, integer: integerX)
-        let yTicks = Ticks(range: yRange, data: ys, integer: false)
+        let yTicks = logY ? Ticks(logRange: yRange, log10Data: ys) : Ticks(range: yRange, data: ys, integer: false)
         func px(_ x: Double) -> Double { left + (x - xTicks.lo) / (xTicks.hi - xTicks.lo) * pw }
         func py(_ y: Double) -> Double { top + ph - (y - yTicks.lo) / (yTicks.hi - yTicks.lo) * ph }
 
@@ -88,10 +99,10 @@ public struct LineChart: Sendable {
                 run = []
             }
             for i in s.x.indices {
-                guard s.x[i].isFinite && s.y[i].isFinite else { flush(); continue }
-                run.append("\(f(px(s.x[i]))),\(f(py(s.y[i])))")
+                guard s.x[i].isFinite, let y = plotted(s.y[i]) else { flush(); continue }
+                run.append("\(f(px(s.x[i]))),\(f(py(y)))")
                 if s.x.count <= 60 {
-                    o += "<circle cx=\"\(f(px(s.x[i])))\" cy=\"\(f(py(s.y[i])))\" r=\"2.5\" fill=\"\(colour)\" stroke=\"none\"/>\n"
+                    o += "<circle cx=\"\(f(px(s.x[i])))\" cy=\"\(f(py(y)))\" r=\"2.5\" fill=\"\(colour)\" stroke=\"none\"/>\n"
                 }
             }
             flush()
@@ -137,6 +148,8 @@ struct Ticks {
     var lo: Double, hi: Double
     var values: [Double] = []
     var decimals = 0
+    /// Positions are log10 of the values (labels show the values).
+    var isLog = false
 
     init(range: ClosedRange<Double>?, data: [Double], integer: Bool) {
         var a = range?.lowerBound ?? data.min() ?? 0
@@ -163,11 +176,37 @@ struct Ticks {
         }
     }
 
+    /// Log-axis ticks: positions in log10 units spanning whole decades around the data (or
+    /// log10 of a fixed range), a tick at every decade, plus 2x and 5x when at most 3 decades show;
+    /// labels are the values themselves (0.01, 1, 200), never their logarithms.
+    init(logRange: ClosedRange<Double>?, log10Data: [Double]) {
+        var a = logRange.map { log10($0.lowerBound) } ?? (log10Data.min() ?? 0)
+        var b = logRange.map { log10($0.upperBound) } ?? (log10Data.max() ?? 1)
+        if logRange == nil { a = a.rounded(.down); b = b.rounded(.up) }
+        if !(b > a) { b = a + 1 }
+        lo = a; hi = b
+        isLog = true
+        let decades = Int((b - a).rounded(.up))
+        let multiples: [Double] = decades <= 3 ? [1, 2, 5] : [1]
+        var d = a.rounded(.down)
+        while d <= b + 1e-9 {
+            for m in multiples {
+                let t = d + log10(m)
+                if t >= a - 1e-9 && t <= b + 1e-9 { values.append(t) }
+            }
+            d += 1
+        }
+    }
+
     static func niceStep(_ raw: Double) -> Double {
         let p = pow(10, (log10(raw)).rounded(.down))
         let m = raw / p
         return (m <= 1 ? 1 : m <= 2 ? 2 : m <= 5 ? 5 : 10) * p
     }
 
-    func label(_ v: Double) -> String { String(format: "%.\(decimals)f", v) }
+    func label(_ v: Double) -> String {
+        guard isLog else { return String(format: "%.\(decimals)f", v) }
+        let value = pow(10, v)
+        return String(format: "%g", (value * 1e6).rounded() / 1e6)
+    }
 }

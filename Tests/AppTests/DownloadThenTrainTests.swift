@@ -17,12 +17,17 @@ final class DownloadThenTrainTests: XCTestCase {
     var sandbox = ""
     var server: KaggleTestServer?
 
-    override func setUpWithError() throws { sandbox = try makeSandbox("train") }
+    /// The two variables these tests set, as they were before each test (restored in tearDown).
+    var savedEnvironment: [String: String?] = [:]
+
+    override func setUpWithError() throws {
+        sandbox = try makeSandbox("train")
+        savedEnvironment = ScopedEnvironment.save(["KAGGLE_API_ENDPOINT", "KAGGLEHUB_CACHE"])
+    }
 
     override func tearDown() {
         server?.stop()
-        unsetenv("KAGGLE_API_ENDPOINT")
-        unsetenv("KAGGLEHUB_CACHE")
+        ScopedEnvironment.restore(savedEnvironment)
         try? FileManager.default.removeItem(atPath: sandbox)
     }
 

@@ -8,6 +8,7 @@ import Foundation
 import Metrics
 import Reporting
 import Storage
+import TestSupport
 import XCTest
 @testable import App
 @testable import Training
@@ -112,10 +113,11 @@ final class EndToEndTests: TemporaryFolderTestCase {
               hard1k: "hamzaboulahia/hardfakevsrealfaces"
             testSize: 0.5
             """)
-        setenv("KAGGLEHUB_CACHE", "", 1)
-        XCTAssertThrowsError(try DeepfakeApp.train(RunRequest(configPath: config, offline: true))) { error in
-            let text = "\(error)"
-            XCTAssertTrue(text.contains("hard1k") && text.contains("without -o"), text)
+        try ScopedEnvironment.with(["KAGGLEHUB_CACHE": ""]) {
+            XCTAssertThrowsError(try DeepfakeApp.train(RunRequest(configPath: config, offline: true))) { error in
+                let text = "\(error)"
+                XCTAssertTrue(text.contains("hard1k") && text.contains("without -o"), text)
+            }
         }
     }
 }

@@ -122,7 +122,7 @@ final class GoldenTests: XCTestCase {
             XCTAssertTrue(speedup.contains(s), s)
         }
         let q = try String(contentsOfFile: dir + "/qubits-time.svg", encoding: .utf8)
-        XCTAssertTrue(q.contains("log10 seconds"))
+        XCTAssertTrue(q.contains("seconds (median, log scale)"))
         XCTAssertTrue(q.contains("data-name=\"layer strong L1 B8\""))
     }
 

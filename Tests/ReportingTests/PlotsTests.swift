@@ -94,6 +94,37 @@ final class PlotsTests: XCTestCase {
         XCTAssertTrue(flat.hi > flat.lo && flat.values.count >= 2)
     }
 
+    func testLogAxisTicksAreDecadesLabelledByValue() {
+        // Data from 0.003 s to 40 s: the axis spans 1e-3..1e2 (5 decades: decade ticks only).
+        let wide = Ticks(logRange: nil, log10Data: [log10(0.003), log10(40)])
+        XCTAssertEqual(wide.lo, -3); XCTAssertEqual(wide.hi, 2)
+        XCTAssertEqual(wide.values.map { wide.label($0) }, ["0.001", "0.01", "0.1", "1", "10", "100"])
+        // Two decades: 1, 2, 5 per decade.
+        let narrow = Ticks(logRange: nil, log10Data: [log10(1.5), log10(60)])
+        XCTAssertEqual(narrow.values.map { narrow.label($0) }, ["1", "2", "5", "10", "20", "50", "100"])
+    }
+
+    func testLogYChartPlacesValuesByTheirLogarithmAndSkipsNonPositive() throws {
+        let chart = LineChart(title: "t", xLabel: "qubits", yLabel: "seconds", series: [
+            ChartSeries(name: "layer", x: [4, 8, 12, 16], y: [0.001, 0.01, 0, 1])], integerX: true, logY: true)
+        let svg = chart.svg()
+        let probe = try XCTUnwrap(SVGProbe.parse(svg))
+        XCTAssertEqual(probe.seriesNames, ["layer"])
+        XCTAssertTrue(probe.texts.contains("0.001") && probe.texts.contains("1"), "\(probe.texts)")
+        // y = 0 has no logarithm: a gap, so the line breaks into one two-point polyline (the lone
+        // last point is only a marker).
+        XCTAssertEqual(probe.polylines, 1)
+        // Equal ratios are equal distances: 0.001 -> 0.01 spans the same height as 0.01 -> 0.1.
+        let ys = svg.components(separatedBy: "<circle ").dropFirst().compactMap { c -> Double? in
+            guard let r = c.range(of: "cy=\"") else { return nil }
+            return Double(c[r.upperBound...].prefix { $0 != "\"" })
+        }
+        XCTAssertEqual(ys.count, 3)
+        let perDecade = ys[0] - ys[1]
+        XCTAssertGreaterThan(perDecade, 0)
+        XCTAssertEqual(ys[1] - ys[2], 2 * perDecade, accuracy: 0.05)
+    }
+
     func testWriteCreatesTheFile() throws {
         let path = try temporaryFolder(self) + "/loss.svg"
         try Plots.write(Plots.loss(records), to: path)
