@@ -52,7 +52,15 @@ for _ in $(seq 1 1500); do    # up to 300 s
         scontrol update JobId="$job" StartTime=now >/dev/null 2>&1 || true
         released=1
     fi
-    [ "$state" = "COMPLETED" ] || [ "$state" = "FAILED" ] && break
+    # The end: COMPLETED after a restart. The first attempt's own exit (75, after it asked for the
+    # requeue) can show as FAILED for a moment before the requeue lands, so any other end state
+    # counts only once it has held for 5 s.
+    [ "$state" = "COMPLETED" ] && [ "${restarts:-0}" -ge 1 ] && break
+    if [ "$state" = "COMPLETED" ] || [ "$state" = "FAILED" ]; then
+        held=$(( ${held:-0} + 1 )); [ "$held" -ge 25 ] && break
+    else
+        held=0
+    fi
     sleep 0.2
 done
 cat "$work"/requeued-*.out
