@@ -48,13 +48,16 @@ for _ in $(seq 1 1500); do    # up to 300 s
     restarts=$(grep -o 'Restarts=[0-9]*' <<< "$info" | cut -d= -f2 || true)
     # Slurm makes a requeued job eligible only 2 minutes later (its begin time); a test need not
     # wait that out (if the update is refused the job still starts then, within the wait).
+    # Not at once: slurmd refuses a credential made in the same second as the requeue revoked the
+    # old one ("Job credential revoked", the job then ends FAILED), so wait 2 s of PENDING first.
     if [ "$state" = "PENDING" ] && [ "${restarts:-0}" -ge 1 ] && [ -z "$released" ]; then
-        scontrol update JobId="$job" StartTime=now >/dev/null 2>&1 || true
-        released=1
+        pending=$(( ${pending:-0} + 1 ))
+        if [ "$pending" -ge 10 ]; then
+            scontrol update JobId="$job" StartTime=now >/dev/null 2>&1 || true
+            released=1
+        fi
     fi
-    # The end: COMPLETED after a restart. The first attempt's own exit (75, after it asked for the
-    # requeue) can show as FAILED for a moment before the requeue lands, so any other end state
-    # counts only once it has held for 5 s.
+    # The end: COMPLETED after a restart; any other end state counts once it has held for 5 s.
     [ "$state" = "COMPLETED" ] && [ "${restarts:-0}" -ge 1 ] && break
     if [ "$state" = "COMPLETED" ] || [ "$state" = "FAILED" ]; then
         held=$(( ${held:-0} + 1 )); [ "$held" -ge 25 ] && break
@@ -65,7 +68,11 @@ for _ in $(seq 1 1500); do    # up to 300 s
 done
 cat "$work"/requeued-*.out
 run=$(dirname "$log")
-[ "$state" = "COMPLETED" ] || fail "requeued job $job ended $state"
+if [ "$state" != "COMPLETED" ]; then
+    echo "the controller's log of job $job:" >&2
+    grep -iE "JobId=$job([^0-9]|$)|requeue" "$work/cluster/slurmctld.log" | tail -25 >&2 || true
+    fail "requeued job $job ended $state (Restarts=${restarts:-0})"
+fi
 [ "${restarts:-0}" -ge 1 ] || fail "job $job was not requeued (Restarts=${restarts:-0})"
 grep -q "resuming run folder: $run" "$run/run.log" || fail "the restarted job did not resume $run"
 grep -q '"state" : "done"' "$run/status.json" || fail "$run/status.json does not say done"
