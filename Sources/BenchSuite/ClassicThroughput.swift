@@ -15,13 +15,8 @@ import NN
 public func measureClassicTrainingThroughput(imageSize: Int, batch: Int, steps: Int, threads: Int,
                                              numChannels: Int = 3, seed: UInt64 = 1, stem: ResNetStem? = nil) -> Double {
     precondition(steps >= 1 && batch >= 2, "need at least one step and a batch of 2 (BatchNorm)")
-    Compute.setThreads(threads)
-    let model = ClassicResNet18(numChannels: numChannels, numClasses: 2, seed: seed,
-                                stem: stem ?? .forImage(height: imageSize, width: imageSize),
-                                context: NNContext(threads: Threads(threads)))
-    var rng = SeededRNG(seed: seed, stream: "throughput")
-    let x = Tensor(zeros: [batch, numChannels, imageSize, imageSize])
-    for i in 0..<x.count { x[i] = Float(rng.normal()) }
+    let (model, x) = throughputSetup(imageSize: imageSize, batch: batch, threads: threads,
+                                     numChannels: numChannels, seed: seed, stem: stem)
     let labels = (0..<batch).map { $0 % 2 }
     let opt = Adam(learningRate: 2e-4, beta1: 0.5)
     func step() {
@@ -43,6 +38,18 @@ public func measureClassicTrainingThroughput(imageSize: Int, batch: Int, steps: 
 public func measureClassicInferenceThroughput(imageSize: Int, batch: Int, steps: Int, threads: Int,
                                               numChannels: Int = 3, seed: UInt64 = 1, stem: ResNetStem? = nil) -> Double {
     precondition(steps >= 1 && batch >= 1, "need at least one step and one image")
+    let (model, x) = throughputSetup(imageSize: imageSize, batch: batch, threads: threads,
+                                     numChannels: numChannels, seed: seed, stem: stem)
+    let infer = model.makeInference()
+    _ = infer(x)
+    let seconds = WallClock.time { for _ in 0..<steps { _ = infer(x) } }
+    return Double(batch * steps) / seconds
+}
+
+/// The model and random batch both throughput measurements use: the threads set, ResNet-18 with
+/// the stem it trains with at this size (or `stem`), and a seeded normal batch.
+func throughputSetup(imageSize: Int, batch: Int, threads: Int, numChannels: Int, seed: UInt64,
+                     stem: ResNetStem?) -> (ClassicResNet18, Tensor) {
     Compute.setThreads(threads)
     let model = ClassicResNet18(numChannels: numChannels, numClasses: 2, seed: seed,
                                 stem: stem ?? .forImage(height: imageSize, width: imageSize),
@@ -50,8 +57,5 @@ public func measureClassicInferenceThroughput(imageSize: Int, batch: Int, steps:
     var rng = SeededRNG(seed: seed, stream: "throughput")
     let x = Tensor(zeros: [batch, numChannels, imageSize, imageSize])
     for i in 0..<x.count { x[i] = Float(rng.normal()) }
-    let infer = model.makeInference()
-    _ = infer(x)
-    let seconds = WallClock.time { for _ in 0..<steps { _ = infer(x) } }
-    return Double(batch * steps) / seconds
+    return (model, x)
 }
