@@ -70,9 +70,11 @@ public enum PerDatasetMetrics {
     }
 
     /// The log lines: one per dataset (marked in-domain or cross-dataset), then the pooled
-    /// in-domain and cross-dataset numbers when the test set holds both kinds.
-    public static func logLines(_ predictions: [Prediction], trainDatasets: [String], threshold: Double = 0.5) -> [String] {
-        let per = compute(predictions, trainDatasets: trainDatasets, threshold: threshold)
+    /// in-domain and cross-dataset numbers when the test set holds both kinds. `perDataset`: what
+    /// `compute` returned for these predictions, when the caller already has it (nil = compute).
+    public static func logLines(_ predictions: [Prediction], trainDatasets: [String], threshold: Double = 0.5,
+                                perDataset: [DatasetMetrics]? = nil) -> [String] {
+        let per = perDataset ?? compute(predictions, trainDatasets: trainDatasets, threshold: threshold)
         var lines = per.map { logLine(label: "test on \($0.dataset) (\($0.inDomain ? "in-domain" : "cross-dataset"))", $0.metrics) }
         let pooled = pooledByDomain(predictions, trainDatasets: trainDatasets, threshold: threshold)
         if let i = pooled.inDomain, let c = pooled.crossDataset {

@@ -297,14 +297,14 @@ public final class TrainingSession {
             Prediction(path: data.paths[i], dataset: data.datasetNames[i], label: data.labels[i], pFake: p)
         }
         let trainNames = config.trainData.map(\.name)
-        for line in PerDatasetMetrics.logLines(rows, trainDatasets: trainNames) { log.info(line) }
+        let perDataset = PerDatasetMetrics.compute(rows, trainDatasets: trainNames)
+        for line in PerDatasetMetrics.logLines(rows, trainDatasets: trainNames, perDataset: perDataset) { log.info(line) }
         guard comm.isRoot else { return }
         let context: [String: Any] = [
             "model": config.modelLabel, "checkpoint_epoch": checkpointEpoch, "loss": result.loss.isFinite ? result.loss : NSNull(),
             "datasets": Array(Set(indices.map { data.datasetNames[$0] })).sorted(),
             "weights": request.inferWeights ?? folder.file(.bestWeights),
         ]
-        let perDataset = PerDatasetMetrics.compute(rows, trainDatasets: trainNames)
         try TestOutputs.writeJSON(PerDatasetMetrics.metricsObject(pooled: m, perDataset: perDataset, context: context),
                                   to: folder.file(.testMetrics))
         try TestOutputs.writePredictionsCSV(rows, to: folder.file(.testPredictions))
