@@ -7,7 +7,7 @@
 # and rounding differences of 1e-7 grow ~1000x per step, which says nothing about correctness
 # (DEEPFAKE_TRACE_STEPS=1 prints the per-step gradient norms to see it).
 # Then the sharded statevector and its adjoint gradient (`bench sharded`, next to the deepfake binary)
-# on 1, 2 and 4 ranks.
+# on 1, 2 and 4 ranks, and the process grid: HQNN states sharded, trainable-QNN patches shared.
 #   scripts/mpi-check.sh [DEEPFAKE_BINARY]     (default .build/release/deepfake)
 set -euo pipefail
 source "$(dirname "$0")/check-lib.sh"
@@ -90,12 +90,11 @@ echo "sharded statevector: 1, 2 and 4 ranks equal the unsharded state (amplitude
 # that only 2 ranks per state meet (2 states x 2^6/2 amplitudes x 16 B x 2 for exchange buffers =
 # 2048 B). Sharding changes only where amplitudes live, so 1 rank and 1 group of 2 must agree to
 # 1e-6, and 2 groups of 2 (-np 4) with 2 groups holding whole states (-np 2, statevectorRanks 1).
-grid_config() {  # name ranks-setting
+grid_config() {  # name ranks-setting [model lines, default the 6-qubit HQNN]
+    local model=${3:-$'quanType: HQNN\nnQubits: 6\nnQuantumLayers: 1'}
     cat > "$work/grid-$1.yaml" <<YAML
 modelType: Quantum
-quanType: HQNN
-nQubits: 6
-nQuantumLayers: 1
+$model
 trainData:
   demo: "builtin:small"
 valSize: 0.5
@@ -138,3 +137,28 @@ same_losses() {  # reference run, compared run: train_loss (2nd) and val_loss (4
 }
 same_losses one shared
 same_losses groups grid
+
+# The trainable QNN on the process grid: a 4-qubit patch state (16 amplitudes) is too small to
+# split, so the ranks of a state group split the quanvolution's patch circuits instead (each rank
+# simulates whole states of 1/k of them, adjoint gradients) and allgather the features / allreduce
+# the weight gradients over the group. 1 rank and 1 group of 2 must agree to 1e-6, and 2 groups of
+# 2 (-np 4) with 2 groups of 1 (-np 2); the records say the patches were split and no state was.
+qnn=$'quanType: QNN\ntrainable: true\ndiffType: adjoint'
+grid_config qnn-one "" "$qnn"
+grid_config qnn-shared "statevectorRanks: 2" "$qnn"
+grid_config qnn-groups "" "$qnn"
+grid_config qnn-grid "statevectorRanks: 2" "$qnn"
+for run in qnn-one:1 qnn-shared:2 qnn-groups:2 qnn-grid:4; do
+    name=${run%%:*}; np=${run##*:}
+    echo "== process grid, trainable QNN, mpirun -np $np ($name)"
+    mpirun -np "$np" "$BIN" -c "$work/grid-$name.yaml" -o | grep -E "process grid|epoch [0-9]+/"
+done
+grep -q "1 data-parallel group(s) x 2 rank(s) sharing the patch circuits" "$work"/grid-qnn-shared/*/run.log \
+    || { echo "MISMATCH: -np 2 with statevectorRanks 2 did not share the QNN patches over 2 ranks"; exit 1; }
+grep -q "2 data-parallel group(s) x 2 rank(s) sharing the patch circuits" "$work"/grid-qnn-grid/*/run.log \
+    || { echo "MISMATCH: -np 4 with statevectorRanks 2 did not make 2 groups of 2 sharing the QNN patches"; exit 1; }
+grep -q '"ranks_sharing_circuits" : 2' "$work"/grid-qnn-grid/*/quantum_resources.json \
+    && grep -q '"ranks_per_state" : 1' "$work"/grid-qnn-grid/*/quantum_resources.json \
+    || { echo "MISMATCH: quantum_resources.json of the shared QNN run does not say 2 ranks shared the circuits on whole states"; exit 1; }
+same_losses qnn-one qnn-shared
+same_losses qnn-groups qnn-grid

@@ -49,7 +49,8 @@ enum QuantumModels {
             ][mode]! + ")")
             let norm = Normalisation.imageNet(channels: config.numChannels)
             return QNNModel(numChannels: config.numChannels, seed: seed, mode: mode, mean: norm.mean, std: norm.std,
-                            diffMethod: q.diff.method, classicalTwin: config.classicalTwin, context: context)
+                            diffMethod: q.diff.method, classicalTwin: config.classicalTwin, context: context,
+                            stateGroup: stateGroup)
         }
     }
 
@@ -66,7 +67,7 @@ enum QuantumModels {
         guard bytes <= limit else {
             throw DeepfakeError(String(format: "%@ with nQubits %d, nQuantumLayers %d, diffType %@ and %d images per rank per step needs %.1f GB "
                 + "of statevectors but the budget is %.1f GB per rank (statevectorMemoryMB; 0 = half of this machine's memory): lower nQubits (each qubit less halves it), "
-                + "batchSize or nQuantumLayers, use diffType adjoint, or shard HQNN states over more ranks (statevectorRanks)", model.name, config.nQubits, config.nQuantumLayers,
+                + "batchSize or nQuantumLayers, use diffType adjoint, or spread the circuits over more ranks (statevectorRanks: HQNN states sharded, trainable QNN patches shared)", model.name, config.nQubits, config.nQuantumLayers,
                 config.diffType.rawValue, perRankBatch, bytes / 1e9, limit / 1e9))
         }
     }

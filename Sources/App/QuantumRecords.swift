@@ -59,8 +59,9 @@ enum QuantumRecords {
                 entry["measured_training_step"] = [
                     "images": step.images, "forward_circuits": step.counters.forward, "shifted_circuits": step.counters.shifted,
                     "adjoint_sweeps": step.counters.adjointSweeps,
-                    "note": "counted by the circuit executors during the first training step on rank 0, all copies together; "
-                        + "evaluations = forward + shifted circuits (an adjoint sweep reuses its forward's state)",
+                    "note": "counted by the circuit executors during the first training step on rank 0, all copies together"
+                        + (p.circuitRanks > 1 ? " (rank 0's share: the \(p.circuitRanks) ranks of its state group split the circuits)" : "")
+                        + "; evaluations = forward + shifted circuits (an adjoint sweep reuses its forward's state)",
                 ] as [String: Any]
             } else {
                 entry["circuit_evaluations_per_training_step"] = NSNull()

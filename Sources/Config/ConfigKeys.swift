@@ -110,7 +110,7 @@ extension Config {
         .int("nGPUs", \.nGPUs, .atLeast(0), "GPUs requested (the old tool's key; recorded, training runs on CPUs)"),
         .int("nCPUs", \.nCPUs, .atLeast(1), "compute threads per process (capped by the cores the process may use)"),
         ConfigKey(name: "statevectorRanks", type: "integer or auto", valid: "a power of two (1, 2, 4, ...) dividing the rank count, or auto",
-                  doc: "HQNN: ranks sharing each circuit's statevector; the job's ranks form ranks/k data-parallel groups of k (auto = the fewest whose shard fits statevectorMemoryMB)",
+                  doc: "ranks of a state group: HQNN splits each circuit's statevector over them (by amplitudes), a trainable QNN its patch circuits (by patches, whole 4-qubit states); the job's ranks form ranks/k data-parallel groups of k (auto = the fewest whose share fits statevectorMemoryMB)",
                   required: false, readsLast: false,
                   read: { r, c in c.statevectorRanks = r.readStatevectorRanks(c.statevectorRanks) },
                   node: { $0.statevectorRanks == 0 ? ConfigKey.string("auto") : ConfigKey.int($0.statevectorRanks) }),

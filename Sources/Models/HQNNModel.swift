@@ -61,6 +61,9 @@ public struct QuantumPart {
     public var measuredStep: () -> MeasuredStep?
     /// Ranks sharing each of this layer's statevectors (1: whole states in this process).
     public var statevectorRanks: Int = 1
+    /// Ranks of a state group that split this layer's circuits between them, each running whole
+    /// states of its share (the trainable QNN's patches; 1: this process runs every circuit).
+    public var circuitRanks: Int = 1
     /// State memory this rank holds for a batch of (per-rank) images, from the layer's own sizing rules.
     public var stateBytes: ((Int) -> StateBytes)? = nil
 }

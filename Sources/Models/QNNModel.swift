@@ -23,9 +23,11 @@ public final class QNNModel: QuantumCircuitModel {
     public let twin: PatchTwinLayer?
 
     /// `diffMethod`: the quanvolution's gradient method; `context`: the network's threads (also the
-    /// quanvolution's), SyncBatchNorm group and conv settings.
+    /// quanvolution's), SyncBatchNorm group and conv settings; `stateGroup`: the ranks that share
+    /// the trainable quanvolution's patch circuits (ProcessGrid.state; nil or one rank: not shared).
     public init(numChannels: Int, seed: UInt64, mode: QuanvLayer.Mode, mean: [Float], std: [Float],
-                diffMethod: DiffMethod, classicalTwin: Bool = false, context: NNContext = .serial) {
+                diffMethod: DiffMethod, classicalTwin: Bool = false, context: NNContext = .serial,
+                stateGroup: (any Communicator)? = nil) {
         self.numChannels = numChannels
         name = classicalTwin ? "QNN-twin" : "QNN"
         let front: Layer
@@ -36,7 +38,7 @@ public final class QNNModel: QuantumCircuitModel {
             twin = t; quanv = nil; front = t
         } else {
             let q = QuanvLayer(channels: numChannels, seed: seed, mode: mode, mean: mean, std: std,
-                               diffMethod: diffMethod, threads: context.threads)
+                               diffMethod: diffMethod, threads: context.threads, stateGroup: stateGroup)
             quanv = q; twin = nil; front = q
         }
         let stem = Conv2d(4 * numChannels, 32, kernel: 3, stride: 1, padding: 1, bias: false, weightInit: .kaimingNormalFanOut)
@@ -62,13 +64,17 @@ public final class QNNModel: QuantumCircuitModel {
         let mode: String
         switch q.mode {
         case .fixed: mode = "fixed circuit simulated every step (forward only, no gradient)"
-        case .trainable: mode = "trainable: all patches of a batch simulated as one batch, \(q.diffMethod.rawValue) gradients"
+        case .trainable:
+            mode = q.circuitRanks > 1
+                ? "trainable: the patches of a batch split over the \(q.circuitRanks) ranks of a state group (each simulates 1/\(q.circuitRanks) "
+                    + "of them as one batch, whole 4-qubit states), \(q.diffMethod.rawValue) gradients, features gathered and weight gradients summed over the group"
+                : "trainable: all patches of a batch simulated as one batch, \(q.diffMethod.rawValue) gradients"
         case .cached: mode = "fixed circuit, features computed once and read from the HDF5 cache"
         }
         return [QuantumPart(name: "quanv", circuit: q.circuit.circuit, copies: 1,
                             evaluationsPerImage: numChannels * (height / 2) * (width / 2),
                             differentiated: trained, diffMethod: trained ? q.diffMethod : nil, weights: { _ in w }, mode: mode,
-                            cached: q.mode == .cached, measuredStep: { q.firstTrainingStep },
+                            cached: q.mode == .cached, measuredStep: { q.firstTrainingStep }, circuitRanks: q.circuitRanks,
                             stateBytes: { q.stateBytes(images: $0, height: height, width: width) })]
     }
 

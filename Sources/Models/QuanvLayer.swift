@@ -9,14 +9,17 @@
 //               (initialised to the fixed seeded angles); every patch of the batch is one sample of
 //               one batched CircuitExecutor run, and the backward (`diffMethod`: adjoint, or the
 //               parameter-shift rule batched over every patch) gives input and weight gradients
-//               (input gradient scaled by std[c]).
+//               (input gradient scaled by std[c]). With a state group of k ranks
+//               (ProcessGrid.state) the group shares the patch circuits: each rank runs 1/k of
+//               them, whole 4-qubit states, and the group gathers the rest (SampleSharedExecutor).
 //  - cached:    features come from a QuanvFeatureTable (the whole dataset quanvolved once, see the
 //               Training target's HDF5 cache) looked up by image content; a horizontally flipped
 //               image gets the cached map flipped horizontally (an approximation: flipping the
 //               image also swaps the wires of each patch); anything else (rotation augmentation,
 //               images not in the table) is computed with the fixed circuit and counted in `misses`.
-// Every patch circuit that runs is counted (`counters`: the executor's, plus the fixed path's
-// patches in `forward`), and the first training step's runs are kept for the records.
+// Every patch circuit that runs on this rank is counted (`counters`: the executor's, its share when
+// a group shares them, plus the fixed path's patches in `forward`), and the first training step's
+// runs are kept for the records.
 
 import Core
 import Foundation
@@ -33,12 +36,14 @@ public final class QuanvLayer: Layer {
     public let diffMethod: DiffMethod
     /// Threads of the fixed-circuit path and of the trainable executor.
     public let threads: Threads
+    /// Ranks sharing the trainable patch circuits (1: this process runs every patch).
+    public var circuitRanks: Int { executor?.ranks ?? 1 }
     /// Cached features (mode .cached); hits/misses count lookups since creation.
     public var table: QuanvFeatureTable?
     public private(set) var hits = 0, flippedHits = 0, misses = 0
     private var storage: ParameterStorage!
     private var wOff = 0
-    private var executor: CircuitExecutor?
+    private var executor: SampleSharedExecutor?
     /// Patches run by the fixed-circuit path (fixed mode, cache misses).
     private var fixedPatches = 0
     private var meter = StepMeter()
@@ -47,14 +52,20 @@ public final class QuanvLayer: Layer {
     private let output = Tensor(zeros: [0])
     private let gradInput = Tensor(zeros: [0])
 
-    /// - Parameters: `mean`/`std` per channel, the normalisation the batch was built with.
+    /// - Parameters: `mean`/`std` per channel, the normalisation the batch was built with;
+    ///   `stateGroup`: the ranks that share the trainable patch circuits (ProcessGrid.state; every
+    ///   rank of it must run this layer on the same batch). Fixed and cached modes run alone.
     public init(channels: Int, seed: UInt64, mode: Mode, mean: [Float], std: [Float], diffMethod: DiffMethod,
-                threads: Threads) {
+                threads: Threads, stateGroup: (any Communicator)? = nil) {
         precondition(mean.count == channels && std.count == channels, "QuanvLayer: mean/std need \(channels) values")
+        precondition(mode == .trainable || (stateGroup?.size ?? 1) == 1, "QuanvLayer: only the trainable mode shares its circuits over a state group")
         self.channels = channels; self.mode = mode; self.mean = mean; self.std = std
         self.diffMethod = diffMethod; self.threads = threads
         circuit = QuanvolutionCircuit(seed: seed)
-        if mode == .trainable { executor = CircuitExecutor(circuit: circuit.circuit, settings: ExecutorSettings(threads: threads)) }
+        if mode == .trainable {
+            executor = SampleSharedExecutor(circuit: circuit.circuit, settings: ExecutorSettings(threads: threads),
+                                            group: stateGroup ?? SingleProcessCommunicator())
+        }
     }
 
     /// Patch circuits run since creation (executor runs, plus fixed-path patches as forward runs).
@@ -64,10 +75,11 @@ public final class QuanvLayer: Layer {
     /// Circuit runs of the first training step (nil before one ran).
     public var firstTrainingStep: MeasuredStep? { meter.first }
 
-    /// Statevector memory for a batch of `images` of h x w (trainable mode: one state per patch
-    /// and channel; the fixed path holds no statevectors).
-    public func stateBytes(images: Int, height: Int, width: Int) -> StateBytes {
-        executor?.stateBytes(batch: images * channels * (height / 2) * (width / 2), method: diffMethod)
+    /// Statevector memory one rank holds for a batch of `images` of h x w (trainable mode: one
+    /// state per patch and channel of its share, with `ranks` sharing the patches, default this
+    /// layer's group; the fixed path holds no statevectors).
+    public func stateBytes(images: Int, height: Int, width: Int, ranks: Int? = nil) -> StateBytes {
+        executor?.stateBytes(batch: images * channels * (height / 2) * (width / 2), method: diffMethod, ranks: ranks)
             ?? StateBytes(persistent: 0, workspace: 0)
     }
 

@@ -119,7 +119,7 @@ public final class TrainingSession {
                  + "train \(split.train.count), validation \(split.val.count), test "
                  + (testData.map { "\($0.count) from testData \(config.testData.map(\.name))" } ?? "\(split.test.count) from the split"))
 
-        if StatevectorPlan.shardable(config) && (plan.statevectorRanks > 1 || config.statevectorRanks != 1) {
+        if StatevectorPlan.groupWork(config) != .none && (plan.statevectorRanks > 1 || config.statevectorRanks != 1) {
             log.info(GridSetup.describe(plan, worldSize: comm.size))
         }
         let model = try inputs.makeModel(context: context, grid: grid, log: log)

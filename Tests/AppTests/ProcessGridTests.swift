@@ -84,9 +84,10 @@ final class ProcessGridTests: TemporaryFolderTestCase {
         XCTAssertEqual(try StatevectorPlan.resolve(c, worldSize: 2).statevectorRanks, 2)
         // Without a budget problem auto keeps whole states on every rank.
         XCTAssertEqual(try StatevectorPlan.resolve(try hqnn("statevectorRanks: auto"), worldSize: 4).statevectorRanks, 1)
-        // Only HQNN circuits are sharded.
+        // Only HQNN circuits are sharded by amplitudes; a QNN's fixed circuit is not shared at all
+        // (the trainable QNN's patches are split instead: QNNProcessGridTests).
         var qnn = c; qnn.quanType = .qnn; qnn.statevectorRanks = 2
-        XCTAssertThrowsError(try StatevectorPlan.resolve(qnn, worldSize: 2)) { XCTAssertTrue("\($0)".contains("no circuit to shard"), "\($0)") }
+        XCTAssertThrowsError(try StatevectorPlan.resolve(qnn, worldSize: 2)) { XCTAssertTrue("\($0)".contains("no circuit a group of ranks can share"), "\($0)") }
         var few = c; few.statevectorRanks = 16
         XCTAssertThrowsError(try StatevectorPlan.resolve(few, worldSize: 16)) { XCTAssertTrue("\($0)".contains("at least 3 are needed"), "\($0)") }
     }
