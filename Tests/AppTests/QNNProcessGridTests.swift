@@ -119,7 +119,7 @@ final class QNNProcessGridTests: TemporaryFolderTestCase {
         }
     }
 
-    struct Run { var epochs: [EpochRecord], log: String, layer: [String: Any], step: [String: Any] }
+    struct Run { var epochs: [EpochRecord], log: String, layer: [String: Any], step: [String: Any], trained: [Double], initial: [Double] }
 
     /// One trainable-QNN run through DeepfakeApp.train on `ranks` loopback ranks.
     func train(ranks: Int, _ grid: String, diffType: String = "adjoint") throws -> Run {
@@ -151,9 +151,15 @@ final class QNNProcessGridTests: TemporaryFolderTestCase {
         XCTAssertEqual(Set(folders).count, 1)
         let doc = try JSONSerialization.jsonObject(with: try Data(contentsOf: URL(fileURLWithPath: folders[0] + "/quantum_resources.json"))) as! [String: Any]
         let layer = (doc["layers"] as! [[String: Any]])[0]
+        // The circuit angles the run ended with (last.h5), and the seeded ones it started from.
+        let model = try ModelFactory.make(try Config.parse(yaml: try String(contentsOfFile: path, encoding: .utf8)), context: .serial, log: RunLog(echo: false))
+        let quanv = try XCTUnwrap((model as? QNNModel)?.quanv)
+        let initial = quanv.currentWeights
+        _ = try Checkpoint.load(into: model.network, from: folders[0] + "/last.h5")
         return Run(epochs: try EpochCSVWriter.read(path: folders[0] + "/epochs.csv"),
                    log: try String(contentsOfFile: folders[0] + "/run.log", encoding: .utf8),
-                   layer: layer["statevector"] as! [String: Any], step: layer["measured_training_step"] as! [String: Any])
+                   layer: layer["statevector"] as! [String: Any], step: layer["measured_training_step"] as! [String: Any],
+                   trained: quanv.currentWeights, initial: initial)
     }
 
     func assertSameLosses(_ name: String, _ run: Run, _ reference: Run, relative: Double = 0, file: StaticString = #filePath, line: UInt = #line) {
@@ -164,6 +170,14 @@ final class QNNProcessGridTests: TemporaryFolderTestCase {
             XCTAssertEqual(a.trainLoss, b.trainLoss, accuracy: max(1e-6, relative * a.trainLoss), "\(name), epoch \(a.epoch): training loss", file: file, line: line)
             XCTAssertEqual(a.valLoss, b.valLoss, accuracy: max(1e-6, relative * a.valLoss), "\(name), epoch \(a.epoch): validation loss", file: file, line: line)
         }
+        // The circuit's weight gradients, summed over the group, trained the same angles; and they
+        // did move (so the comparison covers the shared backward, not only the forward).
+        print("QNN process grid check, \(name): circuit angles \(reference.initial) -> \(reference.trained) vs \(run.trained)")
+        XCTAssertEqual(run.trained.count, 4, name, file: file, line: line)
+        for (a, b) in zip(reference.trained, run.trained) {
+            XCTAssertEqual(a, b, accuracy: max(1e-6, relative * abs(a)), "\(name): trained circuit angles", file: file, line: line)
+        }
+        XCTAssertGreaterThan(zip(run.trained, run.initial).map { abs($0 - $1) }.max() ?? 0, 1e-5, "\(name): the circuit angles did not train", file: file, line: line)
     }
 
     /// Ranks sharing the patches change only who simulates which patch: 1 rank, 1 group of 2 and
