@@ -1,16 +1,17 @@
 // ProcessGrid: the world's ranks as (data-parallel group) x (statevector rank). With
 // `statevectorRanks` k, world rank r is rank r % k of state group r / k: the k ranks of a state
-// group share every circuit's statevector (ShardedStatevector, ShardedGradients) and see the same
-// images; rank s of every state group together form data-parallel group s, over which the
-// gradients are added and BatchNorm statistics synchronised. So a step runs world / k shards of
-// the global batch, each on k ranks.
+// group see the same images and share the circuits: every HQNN circuit's statevector by amplitudes
+// (ShardedStatevector, ShardedGradients), or the trainable QNN's patch circuits by patches
+// (Models' SampleSharedExecutor); rank s of every state group together form data-parallel group
+// s, over which the gradients are added and BatchNorm statistics synchronised. So a step runs
+// world / k shards of the global batch, each on k ranks.
 
 import Core
 
 public struct ProcessGrid {
     /// The whole job.
     public let world: any Communicator
-    /// The k ranks that share each circuit's statevector (this rank's state group).
+    /// The k ranks that share the circuits (this rank's state group): each statevector, or the patches.
     public let state: any Communicator
     /// One rank of every state group (world / k ranks): the data-parallel group of the trainer.
     public let data: any Communicator

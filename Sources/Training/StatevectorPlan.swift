@@ -79,7 +79,8 @@ public struct StatevectorPlan: Equatable {
             if config.statevectorRanks > 1 {
                 throw DeepfakeError("statevectorRanks is \(config.statevectorRanks) but this \(config.modelLabel) model has no circuit a group of ranks can share "
                     + "(HQNN circuits are sharded by amplitudes and a trainable QNN's patch circuits split between the ranks; "
-                    + "a QNN with trainable: false runs its fixed circuit once per image as it is, or reads cached features, on every rank): "
+                    + "a QNN with trainable: false runs its fixed circuit as a layer without gradients (patch: true) or reads cached features, "
+                    + "whole on every rank): "
                     + "set statevectorRanks: 1 (or auto), or trainable: true to share the QNN's patches")
             }
             return plan(1, 0)  // the model's own memory check (QuantumModels.checkStateMemory) follows

@@ -21,7 +21,7 @@ public final class TrainingSession {
     let folder: RunFolder
     /// Threads (from nCPUs) and data-parallel group every layer and data loader of the run uses.
     let context: NNContext
-    /// The world as data-parallel groups x ranks per statevector (StatevectorPlan, ProcessGrid).
+    /// The world as data-parallel groups x state groups sharing the circuits (StatevectorPlan, ProcessGrid).
     let plan: StatevectorPlan
     let grid: ProcessGrid
     /// status.json: running / interrupted / failed / done, rewritten atomically.
