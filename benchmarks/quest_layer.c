@@ -20,7 +20,8 @@
 //    O = sum_w g_w Z_w (multiplyPauliStrSum), then gate by gate from the last: for a rotation
 //    exp(-i t/2 P), d/dt = Im <lambda| P |phi> (mu = P phi in a third state, calcInnerProduct);
 //    then phi and lambda both get the gate's inverse.
-// One untimed warm-up of each, then --repeats timed runs; the median is printed. Every timed
+// One untimed warm-up forward, then --repeats timed forwards and --repeats timed gradients (no
+// second warm-up: every run makes fresh states anyway, as ours does); medians are printed. Every timed
 // region sits between syncQuESTEnv() barriers, so rank 0's clock spans the slowest rank.
 // States are made with createForcedQureg: plain createQureg would not distribute a state below
 // 26 local qubits (QuEST's auto-deployer) and would run R full copies instead.
@@ -201,7 +202,7 @@ int main(int argc, char** argv) {
             coeffs[w] = upstream[w];
         }
         PauliStrSum observable = createPauliStrSum(strings, coeffs, n);
-        for (int r = -1; r < repeats; r++) {
+        for (int r = 0; r < repeats; r++) {   // warm already: the forward's warm-up started the threads
             syncQuESTEnv();
             double t0 = now();
             adjointGradient(n, g, gates, angles, observable, z, grad);

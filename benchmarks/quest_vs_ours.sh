@@ -111,7 +111,9 @@ for round in $(seq 1 "$REPEATS"); do
             orss=$(awk '$1 == "peak_rss_kib" { if ($2 > m) m = $2 } END { print m }' "$WORK/o.txt")
             echo "$n $r $(key quest_forward_seconds < "$WORK/q.txt") $(key sharded_forward_seconds < "$WORK/o.txt")" \
                  "$(key quest_gradient_seconds < "$WORK/q.txt") $(key sharded_adjoint_seconds < "$WORK/o.txt") $qrss $orss" >> "$WORK/times.txt"
-            echo "round $round/$REPEATS, $n qubits, $r rank(s) x $t thread(s): $(tail -1 "$WORK/times.txt" | cut -d' ' -f3-6) (quest fwd, ours fwd, quest grad, ours grad s)"
+            echo "round $round/$REPEATS, $n qubits, $r rank(s) x $t thread(s): $(tail -1 "$WORK/times.txt" | cut -d' ' -f3-6)" \
+                 "(quest fwd, ours fwd, quest grad, ours grad s; quest multithreaded $(key quest_multithreaded < "$WORK/q.txt")," \
+                 "ours cpus per rank $(key sharded_cpus_per_rank < "$WORK/o.txt"))"
         done
     done
 done
