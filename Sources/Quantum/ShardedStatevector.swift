@@ -124,25 +124,19 @@ public final class ShardedStatevector {
 
     /// Applies every gate of `circuit` for one sample (after `reset()` for a fresh run), from the
     /// current layout. With `remap` (the default) on the blocked schedule, else gate by gate with
-    /// whole-shard swaps for non-diagonal gates on global bits (see the header). `shift` adds
-    /// `delta` to angle `param` of operation `op` (parameter shift).
-    public func apply(_ circuit: Circuit, inputs: [Double] = [], weights: [Double] = [], remap: Bool = true,
-                      shift: (op: Int, param: Int, delta: Double)? = nil) {
+    /// whole-shard swaps for non-diagonal gates on global bits (see the header).
+    public func apply(_ circuit: Circuit, inputs: [Double] = [], weights: [Double] = [], remap: Bool = true) {
         precondition(circuit.nQubits == qubits, "circuit has \(circuit.nQubits) qubits, the state \(qubits)")
         precondition(inputs.count >= circuit.nInputs && weights.count >= circuit.nWeights, "too few inputs or weights")
         if remap {
             let program = Program(circuit)
-            var angles = Self.slotAngles(program, inputs: inputs, weights: weights)
-            if let s = shift { angles[circuit.operations[..<s.op].reduce(s.param) { $0 + $1.params.count }] += s.delta }
-            run(schedule(for: program), angles: angles)
+            run(schedule(for: program), angles: Self.slotAngles(program, inputs: inputs, weights: weights))
             return
         }
         inputs.withUnsafeBufferPointer { ip in
             weights.withUnsafeBufferPointer { wp in
-                for (p, op) in circuit.operations.enumerated() {
-                    var angles = op.params.map { $0.value(inputs: ip.baseAddress, weights: wp.baseAddress) }
-                    if let s = shift, s.op == p { angles[s.param] += s.delta }
-                    apply(op.kind, wires: op.wires, angles: angles)
+                for op in circuit.operations {
+                    apply(op.kind, wires: op.wires, angles: op.params.map { $0.value(inputs: ip.baseAddress, weights: wp.baseAddress) })
                     statePasses += 1
                 }
             }
@@ -343,8 +337,9 @@ public enum ShardedRun {
     }
 
     /// Figures as `<key> <value>` pairs (identical on every rank): ranks, qubits, local qubits,
-    /// gates, seconds, exchanges, passes over the shard, the norm, <Z_w> and, with `check`, the largest amplitude
-    /// difference over all ranks to a full unsharded state simulated on every rank.
+    /// gates, seconds, exchanges, passes over the shard, the norm, <Z_w> and, with `check`, the
+    /// largest amplitude difference over all ranks to a full unsharded state simulated on every
+    /// rank gate by gate.
     public static func figures(qubits: Int, gates: Int, seed: UInt64, communicator: any Communicator,
                                threads: Threads = .serial, remap: Bool = true, check: Bool) throws -> [(String, String)] {
         let circuit = randomCircuit(qubits: qubits, gates: gates, seed: seed)
