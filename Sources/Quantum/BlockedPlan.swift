@@ -67,9 +67,10 @@ struct BlockedPlan {
     init(nQubits n: Int, needs: [Int], blockQubits requested: Int, localQubits: Int? = nil, initialPhys: [Int]? = nil) {
         let local = localQubits ?? n
         precondition(local >= 1 && local <= n, "BlockedPlan: \(local) local qubits of \(n)")
-        // A block never spans rank bits; a shard of 3 qubits keeps 2 bits fixed so that one is free to swap.
+        // A block never spans rank bits. Where the block is the whole shard nothing is permuted,
+        // so no bit needs fixing and exchanges may take any local bit.
         let bq = Swift.min(local, Swift.max(requested, Self.reservedQubits + 1))
-        let reserved = Swift.min(Self.reservedQubits, bq - 1)
+        let reserved = bq == local && local < n ? 0 : Swift.min(Self.reservedQubits, bq - 1)
         blockQubits = bq; self.localQubits = local; runQubits = reserved
         var phys = initialPhys ?? Array(0..<n), logicalAt = [Int](repeating: 0, count: n)
         for (l, p) in phys.enumerated() { logicalAt[p] = l }
