@@ -40,7 +40,8 @@ struct BlockedPlan {
     let blockQubits: Int
     /// Physical bits below this are this process's (local); from it up they are rank bits.
     let localQubits: Int
-    /// The low physical bits never swapped (fewer than `reservedQubits` on a shard of 3 qubits).
+    /// The low physical bits never swapped: `reservedQubits`, or 0 where the block is a whole
+    /// shard of a sharded state (no permutations; exchanges may then take any local bit).
     let runQubits: Int
     let passes: [BlockedPass]
     /// Physical bit of each logical bit (n - 1 - wire) before the first and after the last pass.
@@ -70,7 +71,7 @@ struct BlockedPlan {
         // A block never spans rank bits. Where the block is the whole shard nothing is permuted,
         // so no bit needs fixing and exchanges may take any local bit.
         let bq = Swift.min(local, Swift.max(requested, Self.reservedQubits + 1))
-        let reserved = bq == local && local < n ? 0 : Swift.min(Self.reservedQubits, bq - 1)
+        let reserved = bq == local && local < n ? 0 : Swift.min(Self.reservedQubits, bq)
         blockQubits = bq; self.localQubits = local; runQubits = reserved
         var phys = initialPhys ?? Array(0..<n), logicalAt = [Int](repeating: 0, count: n)
         for (l, p) in phys.enumerated() { logicalAt[p] = l }
