@@ -2,16 +2,17 @@
 // StronglyEntangling layer on it, at several qubit counts. The parent launches
 // `bench sharded-child SPEC OUT` once per (round, R) (Launcher: srun or mpirun), so repeats
 // interleave across rank counts; each child applies one untimed warm-up layer and one timed
-// layer per qubit count and writes its own JSON. A row per (qubits, R): every repeat's seconds
-// per layer (the slowest rank, between barriers), shard exchanges per layer (counted by the
-// state), bytes each rank sent (counted by the state: half a shard per remap swap, a whole shard
-// per unremapped gate swap), and at small sizes the largest amplitude difference to the unsharded state simulated in one
-// process. Efficiency against the 1-rank row is the report's ratio.
+// layer per qubit count (on the blocked schedule: BlockedPlan.swift, on each rank's shard) and
+// writes its own JSON. A row per (qubits, R): every repeat's seconds per layer (the slowest
+// rank, between barriers), passes over each rank's shard and shard exchanges per layer (counted
+// by the state), bytes each rank sent (counted by the state: half a shard per remap swap), and at
+// small sizes the largest amplitude difference to the unsharded state simulated gate by gate in
+// one process. Efficiency against the 1-rank row is the report's ratio.
 //
 // Gradients: each child also times one adjoint gradient of the same layer on the sharded state
 // (ShardedAdjointTiming: Quantum.ShardedGradients.vjp, one untimed warm-up, then one timed; it
 // includes the gradient's own forward); the row keeps the median over the repeats as `gradient_s`
-// and the exchanges and bytes the gradient's sharded states counted (the report shows the
+// and the passes, exchanges and bytes the gradient's sharded states counted (the report shows the
 // columns once any row has them).
 
 import Core
@@ -19,13 +20,16 @@ import Foundation
 import Quantum
 import Reporting
 
-/// What one timed gradient on a sharded state took: seconds on this rank, and the exchanges and
-/// bytes this rank's sharded states sent (counted by the states).
+/// What one timed gradient on a sharded state took: seconds on this rank, the passes over this
+/// rank's shards, and the exchanges and bytes this rank's sharded states sent (counted by the states).
 public struct ShardedGradientFigures: Codable, Sendable, Equatable {
     public var seconds: Double
+    public var passes: Int
     public var exchanges: Int
     public var bytesSent: Int
-    public init(seconds: Double, exchanges: Int, bytesSent: Int) { self.seconds = seconds; self.exchanges = exchanges; self.bytesSent = bytesSent }
+    public init(seconds: Double, passes: Int, exchanges: Int, bytesSent: Int) {
+        self.seconds = seconds; self.passes = passes; self.exchanges = exchanges; self.bytesSent = bytesSent
+    }
 }
 
 /// Times one gradient of `circuit` (weights `weights`) on a state sharded like `state`.
@@ -49,7 +53,7 @@ public struct ShardedAdjointTiming: ShardedGradientTiming {
         let t0 = WallClock.now()
         let v = try once()
         comm.barrier()
-        return ShardedGradientFigures(seconds: WallClock.now() - t0, exchanges: v.exchanges, bytesSent: v.bytesSent)
+        return ShardedGradientFigures(seconds: WallClock.now() - t0, passes: v.statePasses, exchanges: v.exchanges, bytesSent: v.bytesSent)
     }
 }
 
@@ -80,6 +84,7 @@ public enum ShardedChild {
     struct Point: Codable {
         var seconds: Double; var exchanges: Int; var bytesSent: Double; var maxDiff: Double?; var gradientSeconds: Double?
         var gradientExchanges: Int? = nil; var gradientBytesSent: Int? = nil
+        var passes: Int? = nil; var gradientPasses: Int? = nil
     }
     struct Report: Codable { var rank: Int; var placement: String; var points: [String: Point] }
 
@@ -100,7 +105,7 @@ public enum ShardedChild {
             let state = try ShardedStatevector(qubits: n, communicator: comm)
             state.apply(circuit, weights: weights)   // warm-up: first-touch pages of the shard and the peer buffers
             state.reset(); state.resetLayout()       // the timed layer starts from the canonical layout too
-            let before = state.exchanges, sentBefore = state.bytesSent
+            let before = state.exchanges, sentBefore = state.bytesSent, passesBefore = state.statePasses
             comm.barrier()
             let t0 = WallClock.now()
             state.apply(circuit, weights: weights)
@@ -109,11 +114,12 @@ public enum ShardedChild {
             let exchanges = state.exchanges - before
             // Bytes as the state counted them (a remap swap sends half a shard, a whole-shard swap all of it).
             var point = Point(seconds: seconds, exchanges: exchanges,
-                              bytesSent: Double(state.bytesSent - sentBefore), maxDiff: nil, gradientSeconds: nil)
+                              bytesSent: Double(state.bytesSent - sentBefore), maxDiff: nil, gradientSeconds: nil,
+                              passes: state.statePasses - passesBefore)
             if n <= spec.checkMaxQubits {
                 state.restoreLayout()   // remapping leaves wires on other bits: compare in the canonical layout
                 let full = try ShardedStatevector(qubits: n, communicator: SingleProcessCommunicator())
-                full.apply(circuit, weights: weights)
+                full.apply(circuit, weights: weights, remap: false)   // the reference: gate by gate
                 let base = comm.rank << state.localQubits
                 var diff = 0.0
                 for k in 0..<state.re.count {
@@ -127,6 +133,7 @@ public enum ShardedChild {
                 point.gradientSeconds = comm.allreduceMax(f.seconds)
                 point.gradientExchanges = f.exchanges
                 point.gradientBytesSent = f.bytesSent
+                point.gradientPasses = f.passes
             }
             report.points["\(n)"] = point
         }
@@ -184,7 +191,7 @@ public enum ShardedSuite {
                                     model: "Quantum", dataset: "random", batchSize: 1, threads: ranks * s.threadsPerRank,
                                     throughput: 1 / Spread(t).median, throughputUnit: "layers/s",
                                     baseline: ranks == s.rankCounts[0] ? "" : rowName(n, ranks: s.rankCounts[0]),
-                                    note: "\(launcher.binding(threadsPerRank: s.threadsPerRank)); one StronglyEntangling layer, gate by gate; 1 warm-up layer per launch"
+                                    note: "\(launcher.binding(threadsPerRank: s.threadsPerRank)); one StronglyEntangling layer, blocked schedule (2^\(ExecutorSettings.defaultBlockQubits)-amplitude blocks per shard); 1 warm-up layer per launch"
                                         + (gradientSeconds[name] == nil ? "" : "; gradient: sharded adjoint incl. its forward, median of \(gradientSeconds[name]!.count), 1 warm-up"))
                 r.scaling = "strong"
                 r.ranks = ranks
@@ -193,12 +200,14 @@ public enum ShardedSuite {
                 r.hosts = (placements[name] ?? []).joined(separator: "; ")
                 r.repeatSeconds = t
                 r.figures["exchanges_per_layer"] = Double(p.exchanges)
+                if let q = p.passes { r.figures["passes_per_layer"] = Double(q) }
                 r.figures["bytes_sent_per_rank"] = p.bytesSent
                 r.figures["state_bytes"] = Double(1 << n) * 16
                 if let d = p.maxDiff { r.figures["max_amplitude_diff"] = d }
                 if let g = gradientSeconds[name], !g.isEmpty { r.figures["gradient_s"] = Spread(g).median }
                 if let e = p.gradientExchanges { r.figures["gradient_exchanges"] = Double(e) }
                 if let b = p.gradientBytesSent { r.figures["gradient_bytes_sent_per_rank"] = Double(b) }
+                if let q = p.gradientPasses { r.figures["gradient_passes"] = Double(q) }
                 out.append(r)
             }
         }

@@ -7,7 +7,8 @@
 // sharding exists for states too large for one process, where a batch of them would not fit
 // either. The backward recomputes each sample's forward inside ShardedGradients.vjp instead of
 // keeping batch-many sharded states from the forward (memory over time; counted as forward runs).
-// Exchanges and bytes sent are the sharded states' own counts.
+// Exchanges, bytes sent and passes over the shard (counters.statePasses) are the sharded
+// states' own counts.
 
 import Core
 import Quantum
@@ -65,6 +66,7 @@ public final class ShardedCircuitRunner {
             for i in 0..<n { out[b * n + i] = z[i] }
         }
         counters.forward += batch
+        counters.statePasses += s.statePasses
         traffic = traffic + StateTraffic(exchanges: s.exchanges, bytesSent: s.bytesSent)
         return out
     }
@@ -85,6 +87,7 @@ public final class ShardedCircuitRunner {
             for j in 0..<m { gi[b * m + j] = v.inputs[j] }
             for j in 0..<gw.count { gw[j] += v.weights[j] }
             counters.forward += 1
+            counters.statePasses += v.statePasses
             if method == .adjoint { counters.adjointSweeps += 1 } else { counters.shifted += v.forwardRuns - 1 }
             traffic = traffic + StateTraffic(exchanges: v.exchanges, bytesSent: v.bytesSent)
         }

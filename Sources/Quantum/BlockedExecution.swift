@@ -1,7 +1,8 @@
-// CircuitExecutor on the blocked schedule (BlockedPlan.swift): the forward and the adjoint sweep
-// of one state, pass by pass, each pass counted. The per-gate path (Executor.swift, settings
-// blockQubits = 0) stays as the reference these must equal.
-
+// The blocked schedule (BlockedPlan.swift) run pass by pass: BlockedSchedule holds a lowered
+// program's step table and its plan, and runs one permutation or block pass of the forward or of
+// the adjoint sweep on a run of amplitudes. Its two users: CircuitExecutor on one whole state
+// (here; the per-gate path, settings blockQubits = 0, stays as the reference these must equal),
+// and ShardedStatevector on each rank's shard, which also runs the plan's exchange passes.
 import Core
 import Foundation
 #if canImport(Glibc)
@@ -20,81 +21,101 @@ func adviseHugePages(_ p: UnsafeMutablePointer<Double>, count: Int) {
     #endif
 }
 
-extension CircuitExecutor {
-    /// Applies every step to one state on the blocked schedule; `ms[s]` is step s's matrix.
-    /// Returns the passes over the state (permutations and block passes).
-    func blockedForward(_ plan: BlockedPlan, _ ms: [Mat2], _ r: UnsafeMutablePointer<Double>,
-                        _ i: UnsafeMutablePointer<Double>, threads: Threads) -> Int {
-        let bq = plan.blockQubits, blocks = dim >> bq
-        for pass in plan.passes {
-            switch pass {
-            case let .permute(pairs):
-                let runBits = BlockedPlan.reservedQubits
-                threads.forChunks(dim >> runBits, minPerChunk: 1 << 10) { lo, hi in
-                    BlockedKernels.permute(r, i, pairs: pairs, runBits: runBits, lo, hi)
-                }
-            case let .block(steps, phys):
-                let a = steps.map { bitA[$0] < 0 ? -1 : phys[bitA[$0]] }, b = steps.map { bitB[$0] < 0 ? -1 : phys[bitB[$0]] }
-                let k = steps.map { kinds[$0] }, m = steps.map { ms[$0] }
-                threads.forChunks(blocks) { lo, hi in
-                    for blk in lo..<hi {
-                        let base = blk << bq
-                        for j in k.indices { BlockedKernels.step(k[j], a[j], b[j], m[j], r + base, i + base, base: base, bq: bq) }
-                    }
-                }
-            }
-        }
-        return plan.passes.count
+/// A lowered program with its blocked schedule: what runs each pass on a run of amplitudes.
+struct BlockedSchedule {
+    let program: Program
+    let plan: BlockedPlan
+    /// The flat step table (Step.table): kernel and logical bits of every step.
+    let kinds: [StepKind]
+    let bitA: [Int]
+    let bitB: [Int]
+
+    /// - Parameters: localQubits: the physical bits held here (n for one whole state);
+    ///   initialPhys: the layout the first pass starts in (nil: canonical).
+    init(program: Program, blockQubits: Int, localQubits: Int? = nil, initialPhys: [Int]? = nil) {
+        self.program = program
+        let table = program.steps.map(\.table), hasSlots = program.stepHasSlots
+        kinds = table.map(\.kind); bitA = table.map(\.bitA); bitB = table.map(\.bitB)
+        plan = BlockedPlan(nQubits: program.nQubits,
+                           needs: table.indices.map { BlockedPlan.mixingBit(table[$0].kind, table[$0].bitA, table[$0].bitB, hasSlots: hasSlots[$0]) },
+                           blockQubits: blockQubits, localQubits: localQubits, initialPhys: initialPhys)
     }
 
-    /// The adjoint sweep of one sample on the blocked schedule, walking the passes backwards from
-    /// the forward's final layout: phi and lambda (re, im) start as psi and H psi in that layout.
-    /// Adds 2 Re <lambda| dU |phi> to each slot in `grads`; returns the passes (a pass here
-    /// sweeps both phi and lambda).
-    func blockedAdjoint(_ plan: BlockedPlan, _ angles: UnsafePointer<Double>, _ pr: UnsafeMutablePointer<Double>,
-                        _ pi: UnsafeMutablePointer<Double>, _ lr: UnsafeMutablePointer<Double>,
-                        _ li: UnsafeMutablePointer<Double>, _ grads: UnsafeMutablePointer<Double>, threads: Threads) -> Int {
-        let bq = plan.blockQubits, blocks = dim >> bq
-        for pass in plan.passes.reversed() {
-            switch pass {
-            case let .permute(pairs):
-                // A product of disjoint bit transpositions is its own inverse.
-                let runBits = BlockedPlan.reservedQubits
-                threads.forChunks(dim >> runBits, minPerChunk: 1 << 10) { lo, hi in
-                    BlockedKernels.permute(pr, pi, pairs: pairs, runBits: runBits, lo, hi)
-                    BlockedKernels.permute(lr, li, pairs: pairs, runBits: runBits, lo, hi)
-                }
-            case let .block(steps, phys):
-                let order = Array(steps.reversed())
-                let a = order.map { bitA[$0] < 0 ? -1 : phys[bitA[$0]] }, b = order.map { bitB[$0] < 0 ? -1 : phys[bitB[$0]] }
-                let u = order.map { stepMatrix($0, angles).dagger }
-                let slots = order.map { program.stepHasSlots[$0] }
-                var total = [Mat2](repeating: .zero, count: order.count)
-                let lock = NSLock()
-                threads.forChunks(blocks) { lo, hi in
-                    var part = [Mat2](repeating: .zero, count: order.count)
-                    for blk in lo..<hi {
-                        let base = blk << bq
-                        for j in order.indices {
-                            let c = Self.adjointBlockStep(kinds[order[j]], a[j], b[j], u[j], hasSlots: slots[j],
-                                                          pr + base, pi + base, lr + base, li + base, base: base, bq: bq)
-                            if let c { part[j] = part[j] + c }
-                        }
-                    }
-                    lock.lock(); for j in order.indices { total[j] = total[j] + part[j] }; lock.unlock()
-                }
-                for (j, s) in order.enumerated() where slots[j] {
-                    switch program.steps[s] {
-                    case let .single(_, factors, _, _), let .fusedCNOT(_, _, factors, _):
-                        for (slot, d) in program.derivatives(factors, angles) { grads[slot] += 2 * d.realContraction(total[j]) }
-                    case let .controlled(_, _, f, slot, _):
-                        grads[slot] += 2 * f.derivative(angles[slot]).realContraction(total[j])
-                    default: break
-                    }
+    /// Runs one permutation or block pass of the forward on `count` amplitudes at r, i whose
+    /// first has global index `base` (0 for a whole state, rank << localQubits on a shard: a
+    /// block reads its high control and diagonal bits, rank bits included, from its base).
+    /// `ms[s]` is step s's matrix. Exchange passes move amplitudes between ranks: the sharded
+    /// state runs those itself.
+    func forward(_ pass: BlockedPass, _ ms: [Mat2], _ r: UnsafeMutablePointer<Double>, _ i: UnsafeMutablePointer<Double>,
+                 count: Int, base: Int, threads: Threads) {
+        let bq = plan.blockQubits
+        switch pass {
+        case let .permute(pairs):
+            let runBits = plan.runQubits
+            threads.forChunks(count >> runBits, minPerChunk: 1 << 10) { lo, hi in
+                BlockedKernels.permute(r, i, pairs: pairs, runBits: runBits, lo, hi)
+            }
+        case .exchange:
+            preconditionFailure("an exchange pass trades amplitudes with another rank: ShardedStatevector runs it")
+        case let .block(steps, phys):
+            let a = steps.map { bitA[$0] < 0 ? -1 : phys[bitA[$0]] }, b = steps.map { bitB[$0] < 0 ? -1 : phys[bitB[$0]] }
+            let k = steps.map { kinds[$0] }, m = steps.map { ms[$0] }
+            threads.forChunks(count >> bq) { lo, hi in
+                for blk in lo..<hi {
+                    let at = blk << bq
+                    for j in k.indices { BlockedKernels.step(k[j], a[j], b[j], m[j], r + at, i + at, base: base | at, bq: bq) }
                 }
             }
         }
-        return plan.passes.count
+    }
+
+    /// Runs one permutation or block pass of the adjoint sweep (the caller walks the passes
+    /// backwards from the forward's final layout) on `count` amplitudes of phi (pr, pi) and
+    /// lambda (lr, li) whose first has global index `base`. Adds 2 Re <lambda| dU |phi>, this
+    /// run's part of it, to each slot in `grads` (the parts of a sharded state's ranks add up).
+    func adjoint(_ pass: BlockedPass, _ angles: UnsafePointer<Double>, _ pr: UnsafeMutablePointer<Double>,
+                 _ pi: UnsafeMutablePointer<Double>, _ lr: UnsafeMutablePointer<Double>, _ li: UnsafeMutablePointer<Double>,
+                 _ grads: UnsafeMutablePointer<Double>, count: Int, base: Int, threads: Threads) {
+        let bq = plan.blockQubits
+        switch pass {
+        case let .permute(pairs):
+            // A product of disjoint bit transpositions is its own inverse.
+            let runBits = plan.runQubits
+            threads.forChunks(count >> runBits, minPerChunk: 1 << 10) { lo, hi in
+                BlockedKernels.permute(pr, pi, pairs: pairs, runBits: runBits, lo, hi)
+                BlockedKernels.permute(lr, li, pairs: pairs, runBits: runBits, lo, hi)
+            }
+        case .exchange:
+            preconditionFailure("an exchange pass trades amplitudes with another rank: ShardedStatevector runs it")
+        case let .block(steps, phys):
+            let order = Array(steps.reversed())
+            let a = order.map { bitA[$0] < 0 ? -1 : phys[bitA[$0]] }, b = order.map { bitB[$0] < 0 ? -1 : phys[bitB[$0]] }
+            let u = order.map { program.stepMatrix($0, angles).dagger }
+            let slots = order.map { program.stepHasSlots[$0] }
+            var total = [Mat2](repeating: .zero, count: order.count)
+            let lock = NSLock()
+            threads.forChunks(count >> bq) { lo, hi in
+                var part = [Mat2](repeating: .zero, count: order.count)
+                for blk in lo..<hi {
+                    let at = blk << bq
+                    for j in order.indices {
+                        let c = Self.adjointBlockStep(kinds[order[j]], a[j], b[j], u[j], hasSlots: slots[j],
+                                                      pr + at, pi + at, lr + at, li + at, base: base | at, bq: bq)
+                        if let c { part[j] = part[j] + c }
+                    }
+                }
+                lock.lock(); for j in order.indices { total[j] = total[j] + part[j] }; lock.unlock()
+            }
+            for (j, s) in order.enumerated() where slots[j] {
+                switch program.steps[s] {
+                case let .single(_, factors, _, _), let .fusedCNOT(_, _, factors, _):
+                    for (slot, d) in program.derivatives(factors, angles) { grads[slot] += 2 * d.realContraction(total[j]) }
+                case let .controlled(_, _, f, slot, _):
+                    grads[slot] += 2 * f.derivative(angles[slot]).realContraction(total[j])
+                default: break
+                }
+            }
+        }
     }
 
     /// Undoes one step on a block of phi and lambda (u: the inverse of the step's matrix) and,
@@ -136,6 +157,29 @@ extension CircuitExecutor {
             BlockedKernels.step(kind, a, b, u, lr, li, base: base, bq: bq)
             return nil
         }
+    }
+}
+
+extension CircuitExecutor {
+    /// Applies every step to one state on the blocked schedule; `ms[s]` is step s's matrix.
+    /// Returns the passes over the state (permutations and block passes).
+    func blockedForward(_ schedule: BlockedSchedule, _ ms: [Mat2], _ r: UnsafeMutablePointer<Double>,
+                        _ i: UnsafeMutablePointer<Double>, threads: Threads) -> Int {
+        for pass in schedule.plan.passes { schedule.forward(pass, ms, r, i, count: dim, base: 0, threads: threads) }
+        return schedule.plan.passes.count
+    }
+
+    /// The adjoint sweep of one sample on the blocked schedule, walking the passes backwards from
+    /// the forward's final layout: phi and lambda (re, im) start as psi and H psi in that layout.
+    /// Adds 2 Re <lambda| dU |phi> to each slot in `grads`; returns the passes (a pass here
+    /// sweeps both phi and lambda).
+    func blockedAdjoint(_ schedule: BlockedSchedule, _ angles: UnsafePointer<Double>, _ pr: UnsafeMutablePointer<Double>,
+                        _ pi: UnsafeMutablePointer<Double>, _ lr: UnsafeMutablePointer<Double>,
+                        _ li: UnsafeMutablePointer<Double>, _ grads: UnsafeMutablePointer<Double>, threads: Threads) -> Int {
+        for pass in schedule.plan.passes.reversed() {
+            schedule.adjoint(pass, angles, pr, pi, lr, li, grads, count: dim, base: 0, threads: threads)
+        }
+        return schedule.plan.passes.count
     }
 
     /// Index of canonical amplitude k in a state laid out by `phys` (physical bit of each logical bit).

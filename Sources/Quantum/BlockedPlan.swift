@@ -14,6 +14,13 @@
 // Belady's choice (needed furthest ahead). The lowest `reservedQubits` physical bits are never
 // swapped, so a permutation moves contiguous runs of 2^reservedQubits amplitudes (whole cache
 // lines). The final layout is left as is: readout and the adjoint read through the map.
+//
+// The same plan runs on each rank's shard of a sharded state (ShardedStatevector): there the
+// physical bits from `localQubits` up are rank bits, a block's base index carries the rank's
+// value of them (so a high control or diagonal bit may be a rank bit), and a wire a window needs
+// low that sits on a rank bit comes down by an exchange pass (half a shard traded with the partner
+// rank, QubitRemap.swift) instead of a permutation. Such wires take the low bits needed furthest
+// ahead, since sending one back costs another exchange.
 
 import Core
 
@@ -21,6 +28,9 @@ import Core
 enum BlockedPass {
     /// Swaps physical bit positions pairs[k].0 <-> pairs[k].1 (a permutation of amplitudes).
     case permute([(Int, Int)])
+    /// Sharded states only: rank bit pairs[k].0 trades places with local bit pairs[k].1, one
+    /// half-shard exchange with the partner rank each (ShardedStatevector.exchangeBits).
+    case exchange([(Int, Int)])
     /// Steps `steps` applied block by block; `phys[logical bit]` is the layout they run in.
     case block(steps: Range<Int>, phys: [Int])
 }
@@ -28,8 +38,14 @@ enum BlockedPass {
 /// The blocked schedule of a program: passes in order and the layout after the last one.
 struct BlockedPlan {
     let blockQubits: Int
+    /// Physical bits below this are this process's (local); from it up they are rank bits.
+    let localQubits: Int
+    /// The low physical bits never swapped: `reservedQubits`, or 0 where the block is a whole
+    /// shard of a sharded state (no permutations; exchanges may then take any local bit).
+    let runQubits: Int
     let passes: [BlockedPass]
-    /// Physical bit of each logical bit (n - 1 - wire) after the last pass.
+    /// Physical bit of each logical bit (n - 1 - wire) before the first and after the last pass.
+    let initialPhys: [Int]
     let finalPhys: [Int]
 
     /// The low physical bits never swapped by a permutation (runs of 2^3 doubles = one cache line).
@@ -46,11 +62,20 @@ struct BlockedPlan {
         }
     }
 
-    /// - Parameters: needs: per step, the logical bit that must be low (-1: none).
-    init(nQubits n: Int, needs: [Int], blockQubits requested: Int) {
-        let bq = Swift.min(n, Swift.max(requested, Self.reservedQubits + 1))
-        blockQubits = bq
-        var phys = Array(0..<n), logicalAt = Array(0..<n)
+    /// - Parameters: needs: per step, the logical bit that must be low (-1: none); localQubits:
+    ///   the physical bits this process holds (n for one whole state, fewer on a shard);
+    ///   initialPhys: the layout before the first pass (nil: logical bit l at physical bit l).
+    init(nQubits n: Int, needs: [Int], blockQubits requested: Int, localQubits: Int? = nil, initialPhys: [Int]? = nil) {
+        let local = localQubits ?? n
+        precondition(local >= 1 && local <= n, "BlockedPlan: \(local) local qubits of \(n)")
+        // A block never spans rank bits. Where the block is the whole shard nothing is permuted,
+        // so no bit needs fixing and exchanges may take any local bit.
+        let bq = Swift.min(local, Swift.max(requested, Self.reservedQubits + 1))
+        let reserved = bq == local && local < n ? 0 : Swift.min(Self.reservedQubits, bq)
+        blockQubits = bq; self.localQubits = local; runQubits = reserved
+        var phys = initialPhys ?? Array(0..<n), logicalAt = [Int](repeating: 0, count: n)
+        for (l, p) in phys.enumerated() { logicalAt[p] = l }
+        self.initialPhys = phys
         var out: [BlockedPass] = []
         func nextNeed(_ l: Int, from p: Int) -> Int {
             var q = p
@@ -61,7 +86,7 @@ struct BlockedPlan {
         while p < needs.count {
             // The window: steps from p while the set of bits that must be low (reserved bits plus
             // mixing bits) fits in the block.
-            var must = Set((0..<Swift.min(Self.reservedQubits, bq)).map { logicalAt[$0] })
+            var must = Set((0..<reserved).map { logicalAt[$0] })
             if bq == n { must = Set(0..<n) }
             var q = p
             while q < needs.count {
@@ -72,21 +97,29 @@ struct BlockedPlan {
                 }
                 q += 1
             }
-            let incoming = must.filter { phys[$0] >= bq }.sorted { nextNeed($0, from: p) < nextNeed($1, from: p) }
+            // Incoming bits from rank bits first (they take the victims needed furthest ahead),
+            // then by next use; ties by physical bit, so every rank plans the same.
+            let incoming = must.filter { phys[$0] >= bq }.sorted {
+                let gx = phys[$0] >= local, gy = phys[$1] >= local
+                if gx != gy { return gx }
+                let x = nextNeed($0, from: p), y = nextNeed($1, from: p)
+                return x != y ? x < y : phys[$0] < phys[$1]
+            }
             if !incoming.isEmpty {
                 // Victims: low bits outside the window, needed furthest ahead (ties: higher bit first).
-                let candidates = (Self.reservedQubits..<bq).map { logicalAt[$0] }.filter { !must.contains($0) }
+                let candidates = (reserved..<bq).map { logicalAt[$0] }.filter { !must.contains($0) }
                 let victims = candidates.sorted {
                     let x = nextNeed($0, from: q), y = nextNeed($1, from: q)
                     return x != y ? x > y : phys[$0] > phys[$1]
                 }
-                var pairs: [(Int, Int)] = []
+                var exchanged: [(Int, Int)] = [], permuted: [(Int, Int)] = []
                 for (k, l) in incoming.enumerated() {
                     let v = victims[k], hp = phys[l], lp = phys[v]
-                    pairs.append((hp, lp))
+                    if hp >= local { exchanged.append((hp, lp)) } else { permuted.append((hp, lp)) }
                     phys[l] = lp; phys[v] = hp; logicalAt[lp] = l; logicalAt[hp] = v
                 }
-                out.append(.permute(pairs))
+                if !exchanged.isEmpty { out.append(.exchange(exchanged)) }
+                if !permuted.isEmpty { out.append(.permute(permuted)) }
             }
             out.append(.block(steps: p..<q, phys: phys))
             p = q

@@ -45,7 +45,8 @@ public final class CircuitExecutor {
     private(set) var usedLanes = false
     private(set) var lastForwardShared = false
     /// The blocked schedule of the shard path (nil: gate by gate, settings.blockQubits = 0).
-    let blockedPlan: BlockedPlan?
+    let blockedSchedule: BlockedSchedule?
+    var blockedPlan: BlockedPlan? { blockedSchedule?.plan }
     /// Physical bit of each logical bit in the states of the last forward (nil: canonical).
     private(set) var forwardPhys: [Int]?
 
@@ -58,12 +59,7 @@ public final class CircuitExecutor {
         let table = program.steps.map(\.table)
         kinds = table.map(\.kind); bitA = table.map(\.bitA); bitB = table.map(\.bitB)
         dependsOnInputs = table.map(\.dependsOnInputs)
-        let hasSlots = program.stepHasSlots
-        blockedPlan = settings.blockQubits > 0
-            ? BlockedPlan(nQubits: circuit.nQubits,
-                          needs: table.indices.map { BlockedPlan.mixingBit(table[$0].kind, table[$0].bitA, table[$0].bitB, hasSlots: hasSlots[$0]) },
-                          blockQubits: settings.blockQubits)
-            : nil
+        blockedSchedule = settings.blockQubits > 0 ? BlockedSchedule(program: program, blockQubits: settings.blockQubits) : nil
         re = .allocate(capacity: 1); im = .allocate(capacity: 1)
         lanes = .allocate(capacity: 1)
     }
@@ -95,13 +91,7 @@ public final class CircuitExecutor {
 
     /// Matrix of step s at slot angles a (identity for permutation steps).
     @inline(__always)
-    func stepMatrix(_ s: Int, _ a: UnsafePointer<Double>) -> Mat2 {
-        switch program.steps[s] {
-        case let .single(_, factors, _, _), let .fusedCNOT(_, _, factors, _): return program.matrix(factors, a)
-        case let .controlled(_, _, f, slot, _): return f.matrix(a[slot])
-        default: return .identity
-        }
-    }
+    func stepMatrix(_ s: Int, _ a: UnsafePointer<Double>) -> Mat2 { program.stepMatrix(s, a) }
 
     /// Applies step s with matrix m to one state, split over `threads` by amplitude (inline when serial).
     @inline(__always)
@@ -166,9 +156,9 @@ public final class CircuitExecutor {
         let nSteps = kinds.count, n = circuit.nQubits, ns = program.nSlots, dim = self.dim
         let ampParallel = batch == 1 && n >= settings.amplitudeParallelQubits
         let threads = settings.threads, ampThreads = ampParallel ? threads : .serial
-        let plan = blockedPlan
-        forwardPhys = plan?.finalPhys
-        let physOfLogical = plan?.finalPhys ?? Array(0..<n)
+        let schedule = blockedSchedule
+        forwardPhys = schedule?.plan.finalPhys
+        let physOfLogical = schedule?.plan.finalPhys ?? Array(0..<n)
         let passTally = WorkspaceTally()
         defer { counters.statePasses += passTally.bytes }
         slotAngles.withUnsafeBufferPointer { ang in
@@ -184,9 +174,9 @@ public final class CircuitExecutor {
                         (r + lo).initialize(repeating: 0, count: hi - lo); (i + lo).initialize(repeating: 0, count: hi - lo)
                     }
                     r[0] = 1
-                    if let plan {
+                    if let schedule {
                         let ms = (0..<nSteps).map { s in (!shared.isEmpty && !self.dependsOnInputs[s]) ? shared[s] : self.stepMatrix(s, a) }
-                        passTally.add(self.blockedForward(plan, ms, r, i, threads: ampThreads))
+                        passTally.add(self.blockedForward(schedule, ms, r, i, threads: ampThreads))
                     } else {
                         for s in 0..<nSteps {
                             let m = (!shared.isEmpty && !self.dependsOnInputs[s]) ? shared[s] : self.stepMatrix(s, a)
@@ -268,7 +258,7 @@ public final class CircuitExecutor {
         let ampThreads = ampParallel ? settings.threads : .serial
         let workspace = WorkspaceTally()
         defer { workspacePeakBytes = Swift.max(workspacePeakBytes, workspace.bytes) }
-        let plan = blockedPlan, phys = forwardPhys ?? Array(0..<n)
+        let schedule = blockedSchedule, phys = forwardPhys ?? Array(0..<n)
         let passTally = WorkspaceTally()
         defer { counters.statePasses += passTally.bytes }
         slotAngles.withUnsafeBufferPointer { ang in
@@ -297,8 +287,8 @@ public final class CircuitExecutor {
                         }
                     }
                     passTally.add(1)
-                    if let plan {
-                        passTally.add(self.blockedAdjoint(plan, a, pr, pi, lr, li, slotGrads + b * ns, threads: ampThreads))
+                    if let schedule {
+                        passTally.add(self.blockedAdjoint(schedule, a, pr, pi, lr, li, slotGrads + b * ns, threads: ampThreads))
                     } else {
                         for s in stride(from: nSteps - 1, through: 0, by: -1) {
                             self.adjointStep(s, a, pr, pi, lr, li, slotGrads + b * ns, threads: ampThreads)

@@ -16,8 +16,11 @@ public struct ExecutorSettings: Sendable, Equatable {
     /// 2^blockQubits amplitudes (2^15 x 16 bytes = 512 KiB: half this machine's 1 MiB L2 per
     /// core); 0 runs them gate by gate (the reference path).
     public var blockQubits: Int
+    /// The block size both the executor and the sharded statevector default to.
+    public static let defaultBlockQubits = 15
 
-    public init(threads: Threads, laneMaxQubits: Int = 12, amplitudeParallelQubits: Int = 14, blockQubits: Int = 15) {
+    public init(threads: Threads, laneMaxQubits: Int = 12, amplitudeParallelQubits: Int = 14,
+                blockQubits: Int = ExecutorSettings.defaultBlockQubits) {
         self.threads = threads
         self.laneMaxQubits = laneMaxQubits
         self.amplitudeParallelQubits = amplitudeParallelQubits

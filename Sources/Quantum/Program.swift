@@ -147,6 +147,16 @@ struct Program {
         return m
     }
 
+    /// Matrix of step s at slot angles a (identity for permutation steps).
+    @inline(__always)
+    func stepMatrix(_ s: Int, _ a: UnsafePointer<Double>) -> Mat2 {
+        switch steps[s] {
+        case let .single(_, factors, _, _), let .fusedCNOT(_, _, factors, _): return matrix(factors, a)
+        case let .controlled(_, _, f, slot, _): return f.matrix(a[slot])
+        default: return .identity
+        }
+    }
+
     /// Derivatives of a fused block with respect to each factor's angle:
     /// dU/dt_j = F_m ... F_{j+1} dF_j F_{j-1} ... F_1 (only for factors with a slot).
     func derivatives(_ factors: [(Elementary, Int)], _ a: UnsafePointer<Double>) -> [(Int, Mat2)] {

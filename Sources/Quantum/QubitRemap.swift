@@ -1,74 +1,36 @@
 // Qubit remapping for the sharded statevector: instead of one shard exchange per gate on a wire
 // that is split across ranks (a "global" bit), swap that wire's bit with a local bit ONCE (half
 // a shard each way) and run every later gate on the wire locally, until the wire is pushed out
-// again. Which local wire to push out is Belady's choice: the one whose next use that needs
-// locality lies furthest ahead (controls and diagonal gates need no locality: a rank knows its
-// own global bits).
-//
-// This file holds the planner (pure bookkeeping over wire sequences) and the two permutation
-// kernels: the global<->local swap (pack the half that moves, one exchange, unpack in place) and
-// a local<->local swap (no messages), used to restore the canonical layout.
+// again. Which wires move, and when, is the blocked schedule's choice (BlockedPlan.swift: its
+// exchange passes, Belady's choice of the low bit needed furthest ahead); this file holds the
+// moves: the global<->local swap (pack the half that moves, one exchange, unpack in place) and a
+// local<->local swap (no messages), used to restore the canonical layout.
 
 import Core
 
-/// Per-position wire needs of a gate sequence: which wire must be local at each step.
-struct RemapPlanner {
-    /// needs[p]: the wire gate p needs local (-1: none); `other[p]`: a wire of gate p that must
-    /// not be pushed out to make room (its control), -1 if none.
-    let needs: [Int]
-    let other: [Int]
-
-    /// Next position >= p where `wire` must be local (Int.max: never).
-    func nextNeed(_ wire: Int, from p: Int) -> Int {
-        var q = p
-        while q < needs.count { if needs[q] == wire { return q }; q += 1 }
-        return Int.max
-    }
-
-    /// The local wire to push out so that `needs[p]` can come in: the one needed furthest ahead,
-    /// never the gate's own wires. Ties go to the lowest bit position (deterministic on every rank).
-    func victim(at p: Int, state: ShardedStatevector) -> Int {
-        var best = -1, bestNext = -1
-        for b in 0..<state.localQubits {
-            let w = state.wireOfBit[b]
-            if w == needs[p] || w == other[p] { continue }
-            let nx = nextNeed(w, from: p + 1)
-            if nx > bestNext { best = w; bestNext = nx }
-            if nx == Int.max { break }
-        }
-        return best
-    }
-}
-
-extension GateKind {
-    /// Whether the gate's target amplitude pairs mix (a non-diagonal 2x2): such a target must be
-    /// a local bit. Diagonal gates (RZ, PhaseShift, Z, CZ) run on global bits by selecting scales.
-    var mixesTarget: Bool {
-        switch self {
-        case .rz, .phaseShift, .z, .cz: return false
-        default: return true
-        }
-    }
-}
-
 enum RemapKernels {
     /// Local half of a global<->local swap: copies the amplitudes whose bit `local` equals
-    /// `moving` into `buf` (re then im, 2^(l-1) each), in index order.
+    /// `moving` into `buf` (re then im, 2^(l-1) each), in index order; p in lo..<hi counts them.
+    /// They lie in runs of 2^bit consecutive amplitudes, copied run by run.
     static func pack(_ re: UnsafePointer<Double>, _ im: UnsafePointer<Double>, bit: Int, moving: Int,
                      half: Int, into buf: UnsafeMutablePointer<Double>, _ lo: Int, _ hi: Int) {
-        let set = moving << bit
-        for p in lo..<hi {
-            let k = insertZeroBit(p, bit) | set
-            buf[p] = re[k]; buf[half + p] = im[k]
+        let set = moving << bit, run = 1 << bit
+        var p = lo
+        while p < hi {
+            let len = Swift.min(hi - p, run - (p & (run - 1))), k = insertZeroBit(p, bit) | set
+            (buf + p).update(from: re + k, count: len); (buf + half + p).update(from: im + k, count: len)
+            p += len
         }
     }
 
     static func unpack(_ re: UnsafeMutablePointer<Double>, _ im: UnsafeMutablePointer<Double>, bit: Int, moving: Int,
                        half: Int, from buf: UnsafePointer<Double>, _ lo: Int, _ hi: Int) {
-        let set = moving << bit
-        for p in lo..<hi {
-            let k = insertZeroBit(p, bit) | set
-            re[k] = buf[p]; im[k] = buf[half + p]
+        let set = moving << bit, run = 1 << bit
+        var p = lo
+        while p < hi {
+            let len = Swift.min(hi - p, run - (p & (run - 1))), k = insertZeroBit(p, bit) | set
+            (re + k).update(from: buf + p, count: len); (im + k).update(from: buf + half + p, count: len)
+            p += len
         }
     }
 
@@ -87,19 +49,24 @@ enum RemapKernels {
 }
 
 extension ShardedStatevector {
-    /// Remap swap: `wire` (on a global bit G) and `victim` (on a local bit L) trade bit positions.
+    /// Remap swap: `wire` (on a global bit) and `victim` (on a local bit) trade bit positions.
+    public func swapGlobal(wire: Int, withLocal victim: Int) {
+        exchangeBits(global: bitOfWire[wire], local: bitOfWire[victim])
+    }
+
+    /// Global bit position G and local bit position L trade places (the wires on them with it).
     /// An amplitude with (G, L) = (rank's bit, x) moves to (x, rank's bit): the half with
     /// L != rank's bit goes to the partner rank, whose matching half comes back into the same
-    /// local positions. One exchange of 2^(local-1) complex amplitudes each way.
-    public func swapGlobal(wire: Int, withLocal victim: Int) {
-        let g = bitOfWire[wire], l = bitOfWire[victim]
-        precondition(!isLocal(bit: g) && isLocal(bit: l), "swapGlobal needs a global wire and a local one")
-        let mine = rankBit(g), moving = 1 - mine, half = re.count >> 1
+    /// local positions. One exchange of 2^(local-1) complex amplitudes each way, through the
+    /// state's two exchange buffers (allocated once, half a shard each).
+    func exchangeBits(global g: Int, local l: Int) {
+        precondition(!isLocal(bit: g) && isLocal(bit: l), "exchangeBits needs a global bit and a local one")
+        let mine = rankBit(g), moving = 1 - mine, d = re.count, half = d >> 1
         let partner = communicator.rank ^ (1 << (g - localQubits))
-        if peerRe.count != re.count { peerRe = [Double](repeating: 0, count: re.count) }
-        var received = [Double](repeating: 0, count: re.count)
+        if peerRe.count != d { peerRe = [Double](repeating: 0, count: d) }
+        if peerIm.count != d { peerIm = [Double](repeating: 0, count: d) }
         re.withUnsafeMutableBufferPointer { rp in im.withUnsafeMutableBufferPointer { ip in
-            peerRe.withUnsafeMutableBufferPointer { bp in received.withUnsafeMutableBufferPointer { qp in
+            peerRe.withUnsafeMutableBufferPointer { bp in peerIm.withUnsafeMutableBufferPointer { qp in
                 let r = rp.baseAddress!, i = ip.baseAddress!, buf = bp.baseAddress!, got = qp.baseAddress!
                 threads.forChunks(half, minPerChunk: 1 << 14) { lo, hi in
                     RemapKernels.pack(r, i, bit: l, moving: moving, half: half, into: buf, lo, hi)
@@ -110,9 +77,10 @@ extension ShardedStatevector {
                 }
             } }
         } }
-        exchanges += 1; bytesSent += 8 * re.count
-        bitOfWire[wire] = l; bitOfWire[victim] = g
-        wireOfBit[l] = wire; wireOfBit[g] = victim
+        exchanges += 1; bytesSent += 8 * d
+        let wg = wireOfBit[g], wl = wireOfBit[l]
+        bitOfWire[wg] = l; bitOfWire[wl] = g
+        wireOfBit[l] = wg; wireOfBit[g] = wl
     }
 
     /// Two local bits trade places (no messages).

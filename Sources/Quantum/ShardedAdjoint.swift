@@ -3,14 +3,15 @@
 // rule (forward passes only). Both return the same vector-Jacobian product as the single-process
 // `Gradients.vjp`, summed over ranks, identical on every rank.
 //
-// Adjoint on shards: phi = U|0>, lambda = H phi with H = sum_w g_w Z_w (diagonal: every rank
-// scales its own amplitudes, reading global bits from its rank). Walking the gates backwards,
-// each elementary factor F on a bit runs `Kernels.adjointStep` on this rank's shard (undo F on
-// phi, contract with lambda, undo F on lambda); the 2x2 contraction is a sum over amplitude pairs,
-// so per-rank partial sums simply add up: the slot gradients are reduced ONCE at the end. A factor
-// on a global bit is made local first by the same remap swap as the forward (QubitRemap.swift),
-// applied to phi and lambda together so the two keep one layout. A control on a global bit
-// selects ranks: where this rank's control bit is 0 the gate is the identity and contributes 0.
+// Adjoint on shards: phi = U|0> on the blocked schedule (ShardedStatevector.run), lambda = H phi
+// with H = sum_w g_w Z_w (diagonal: every rank scales its own amplitudes, reading global bits from
+// its rank). The schedule's passes then run backwards on phi and lambda together
+// (BlockedSchedule.adjoint, the single-process engine's sweep): a block pass undoes its steps
+// block by block and contracts lambda with phi at each step with angles; the contraction is a
+// sum over amplitude pairs, so per-rank partial sums simply add up and the slot gradients are
+// reduced ONCE at the end. An exchange pass runs on phi and lambda alike, so the two keep one
+// layout. A control on a rank bit reads this rank's value of it from the block's base index:
+// where it is 0 the step is the identity and contributes 0.
 
 import Core
 import Foundation
@@ -25,18 +26,23 @@ public struct ShardedVJP: Sendable {
     /// Exchanges and bytes sent by this rank over the forward and (adjoint) backward sweeps.
     public var exchanges: Int
     public var bytesSent: Int
+    /// Passes over this rank's shard (ShardedStatevector.statePasses) over all of them.
+    public var statePasses: Int
     /// Forward circuit executions (1 for the adjoint, 1 + 2 per shift term for parameter shift).
     public var forwardRuns: Int
 }
 
 public enum ShardedGradients {
-    /// g . d<Z>/d(inputs, weights) for one sample, sharded over `communicator`'s ranks.
+    /// g . d<Z>/d(inputs, weights) for one sample, sharded over `communicator`'s ranks, on the
+    /// blocked schedule in blocks of 2^blockQubits amplitudes.
     public static func vjp(circuit: Circuit, inputs: [Double], weights: [Double], upstream: [Double],
-                           method: DiffMethod, communicator: any Communicator, threads: Threads = .serial) throws -> ShardedVJP {
+                           method: DiffMethod, communicator: any Communicator, threads: Threads = .serial,
+                           blockQubits: Int = ExecutorSettings.defaultBlockQubits) throws -> ShardedVJP {
         precondition(upstream.count == circuit.nQubits, "upstream must have one entry per wire")
+        let state = try ShardedStatevector(qubits: circuit.nQubits, communicator: communicator, threads: threads, blockQubits: blockQubits)
         switch method {
-        case .adjoint: return try adjoint(circuit, inputs, weights, upstream, communicator, threads)
-        case .parameterShift: return try parameterShift(circuit, inputs, weights, upstream, communicator, threads)
+        case .adjoint: return adjoint(circuit, inputs, weights, upstream, state)
+        case .parameterShift: return parameterShift(circuit, inputs, weights, upstream, state)
         }
     }
 
@@ -49,144 +55,88 @@ public enum ShardedGradients {
         }
     }
 
-    static func adjoint(_ circuit: Circuit, _ inputs: [Double], _ weights: [Double], _ upstream: [Double],
-                        _ comm: any Communicator, _ threads: Threads) throws -> ShardedVJP {
-        let n = circuit.nQubits
-        let phi = try ShardedStatevector(qubits: n, communicator: comm, threads: threads)
-        phi.apply(circuit, inputs: inputs, weights: weights)
-        let z = phi.expectationZ()
-        let lambda = ShardedStatevector(copying: phi)
-        lambda.multiplyByObservable(upstream)
-
-        let ops = circuit.operations
-        // Backward order; the factor (or controlled target) of a gate with angles needs its bit
-        // local for the contraction, a fixed non-diagonal gate for the undo.
-        let rev = Array(ops.reversed())
-        let planner = RemapPlanner(needs: rev.map { $0.kind.mixesTarget || !$0.params.isEmpty ? $0.wires[$0.wires.count - 1] : -1 },
-                                   other: rev.map { $0.wires.count == 2 ? $0.wires[0] : -1 })
-        var angleGrads = [[Double]](repeating: [], count: ops.count)  // per op, per angle (this rank's part)
-        let ip = inputs, wp = weights
-        for (q, op) in rev.enumerated() {
-            let p = ops.count - 1 - q
-            let angles = ip.withUnsafeBufferPointer { x in wp.withUnsafeBufferPointer { w in
-                op.params.map { $0.value(inputs: x.baseAddress, weights: w.baseAddress) }
-            } }
-            let w = planner.needs[q]
-            if w >= 0, !phi.isLocal(bit: phi.bitOfWire[w]) {
-                let v = planner.victim(at: q, state: phi)
-                phi.swapGlobal(wire: w, withLocal: v)
-                lambda.swapGlobal(wire: w, withLocal: v)
-            }
-            var grads = [Double](repeating: 0, count: op.params.count)
-            switch op.kind {
-            case .cnot, .cz:
-                phi.apply(op.kind, wires: op.wires, angles: [])
-                lambda.apply(op.kind, wires: op.wires, angles: [])
-            case .crx:
-                let cb = phi.bitOfWire[op.wires[0]], tb = phi.bitOfWire[op.wires[1]]
-                let control: Int
-                if phi.isLocal(bit: cb) { control = cb } else if phi.rankBit(cb) == 1 { control = -1 } else { break }
-                let m = contract(phi, lambda, control: control, target: tb, Elementary.rx.matrix(angles[0]).dagger)
-                grads[0] = 2 * Elementary.rx.derivative(angles[0]).realContraction(m)
-            default:
-                let tb = phi.bitOfWire[op.wires[0]]
-                if op.params.isEmpty && !phi.isLocal(bit: tb) {
-                    // A fixed diagonal gate (Z) on a global bit: undo by scaling, no contraction.
-                    let inv = op.kind.matrix([]).dagger
-                    phi.apply(matrix: inv, wire: op.wires[0]); lambda.apply(matrix: inv, wire: op.wires[0])
-                    break
-                }
-                // Factors in reverse application order; k counts the angle each one reads.
-                var k = op.params.count
-                for f in op.kind.factors.reversed() {
-                    if case .fixed(let mf) = f {
-                        _ = contract(phi, lambda, control: -1, target: tb, mf.dagger)
-                        continue
-                    }
-                    k -= 1
-                    let m = contract(phi, lambda, control: -1, target: tb, f.matrix(angles[k]).dagger)
-                    grads[k] = 2 * f.derivative(angles[k]).realContraction(m)
-                }
-            }
-            angleGrads[p] = grads
-        }
-        // One reduction for every angle of the circuit.
-        var flat = angleGrads.flatMap { $0 }
-        comm.allreduceSum(&flat)
+    /// Per-slot gradients (one per operation angle) mapped to inputs and weights by the chain rule.
+    static func mapSlots(_ program: Program, _ slotGrads: [Double], _ circuit: Circuit) -> (inputs: [Double], weights: [Double]) {
         var gi = [Double](repeating: 0, count: circuit.nInputs), gw = [Double](repeating: 0, count: circuit.nWeights)
-        var at = 0
-        for op in ops {
-            for ref in op.params { accumulate(ref, flat[at], &gi, &gw); at += 1 }
-        }
-        return ShardedVJP(expvals: z, inputs: gi, weights: gw, exchanges: phi.exchanges + lambda.exchanges,
-                          bytesSent: phi.bytesSent + lambda.bytesSent, forwardRuns: 1)
+        for (s, ref) in program.slotRefs.enumerated() { accumulate(ref, slotGrads[s], &gi, &gw) }
+        return (gi, gw)
     }
 
-    /// One adjoint step on this rank's shards of phi and lambda (both local on `target`): returns
-    /// this rank's part of the contraction M (see `Kernels.adjointStep`).
-    static func contract(_ phi: ShardedStatevector, _ lambda: ShardedStatevector, control: Int, target: Int, _ u: Mat2) -> Mat2 {
-        let range = control < 0 ? phi.re.count >> 1 : phi.re.count >> 2
-        let lock = NSLock()
-        var total = Mat2.zero
-        phi.re.withUnsafeMutableBufferPointer { prb in phi.im.withUnsafeMutableBufferPointer { pib in
-            lambda.re.withUnsafeMutableBufferPointer { lrb in lambda.im.withUnsafeMutableBufferPointer { lib in
-                let pr = prb.baseAddress!, pi = pib.baseAddress!, lr = lrb.baseAddress!, li = lib.baseAddress!
-                phi.threads.forChunks(range, minPerChunk: 1 << 12) { lo, hi in
-                    let m = Kernels.adjointStep(pr, pi, lr, li, control: control, target: target, u, lo, hi)
-                    lock.lock()
-                    total = Mat2(total.ar + m.ar, total.ai + m.ai, total.br + m.br, total.bi + m.bi,
-                                 total.cr + m.cr, total.ci + m.ci, total.dr + m.dr, total.di + m.di)
-                    lock.unlock()
-                }
-            } }
-        } }
-        return total
+    /// The adjoint method on `phi` (a fresh |0...0> state): forward, lambda, the passes backwards.
+    static func adjoint(_ circuit: Circuit, _ inputs: [Double], _ weights: [Double], _ upstream: [Double],
+                        _ phi: ShardedStatevector) -> ShardedVJP {
+        let program = Program(circuit)
+        let schedule = phi.schedule(for: program)
+        let angles = ShardedStatevector.slotAngles(program, inputs: inputs, weights: weights)
+        phi.run(schedule, angles: angles)
+        let z = phi.expectationZ()
+        let lambda = ShardedStatevector(observable: upstream, times: phi)
+        phi.statePasses += 1
+        var slotGrads = [Double](repeating: 0, count: angles.count)
+        phi.runAdjoint(schedule, angles: angles, lambda: lambda, into: &slotGrads)
+        // One reduction for every angle of the circuit.
+        phi.communicator.allreduceSum(&slotGrads)
+        let (gi, gw) = mapSlots(program, slotGrads, circuit)
+        return ShardedVJP(expvals: z, inputs: gi, weights: gw, exchanges: phi.exchanges + lambda.exchanges,
+                          bytesSent: phi.bytesSent + lambda.bytesSent, statePasses: phi.statePasses, forwardRuns: 1)
     }
 
     /// Parameter shift: for every angle of every operation, the circuit runs again with the angle
-    /// shifted by each term of its rule (two runs for rotations, four for CRX).
+    /// shifted by each term of its rule (two runs for rotations, four for CRX), each on the blocked
+    /// schedule planned once from the canonical layout.
     static func parameterShift(_ circuit: Circuit, _ inputs: [Double], _ weights: [Double], _ upstream: [Double],
-                               _ comm: any Communicator, _ threads: Threads) throws -> ShardedVJP {
-        let state = try ShardedStatevector(qubits: circuit.nQubits, communicator: comm, threads: threads)
-        state.apply(circuit, inputs: inputs, weights: weights)
+                               _ state: ShardedStatevector) -> ShardedVJP {
+        let program = Program(circuit)
+        let schedule = state.schedule(for: program)
+        let angles = ShardedStatevector.slotAngles(program, inputs: inputs, weights: weights)
+        state.run(schedule, angles: angles)
         let z = state.expectationZ()
         var runs = 1
-        var gi = [Double](repeating: 0, count: circuit.nInputs), gw = [Double](repeating: 0, count: circuit.nWeights)
-        for (p, op) in circuit.operations.enumerated() {
-            for (k, ref) in op.params.enumerated() where ref.source != .constant {
-                var d = 0.0
-                for (s, c) in op.kind.shiftTerms {
-                    for sign in [1.0, -1.0] {
-                        state.reset(); state.resetLayout()
-                        state.apply(circuit, inputs: inputs, weights: weights, shift: (p, k, sign * s))
-                        runs += 1
-                        let zs = state.expectationZ()
-                        for w in 0..<circuit.nQubits { d += sign * c * upstream[w] * zs[w] }
-                    }
+        var slotGrads = [Double](repeating: 0, count: angles.count)
+        for (slot, ref) in program.slotRefs.enumerated() where ref.source != .constant {
+            for (s, c) in program.slotKinds[slot].shiftTerms {
+                for sign in [1.0, -1.0] {
+                    var shifted = angles
+                    shifted[slot] += sign * s
+                    state.reset(); state.resetLayout()
+                    state.run(schedule, angles: shifted)
+                    runs += 1
+                    let zs = state.expectationZ()
+                    for w in 0..<circuit.nQubits { slotGrads[slot] += sign * c * upstream[w] * zs[w] }
                 }
-                accumulate(ref, d, &gi, &gw)
             }
         }
+        let (gi, gw) = mapSlots(program, slotGrads, circuit)
         return ShardedVJP(expvals: z, inputs: gi, weights: gw, exchanges: state.exchanges,
-                          bytesSent: state.bytesSent, forwardRuns: runs)
+                          bytesSent: state.bytesSent, statePasses: state.statePasses, forwardRuns: runs)
     }
 }
 
 extension ShardedStatevector {
-    /// psi <- H psi with H = sum_w g_w Z_w (diagonal), for this rank's amplitudes in the current layout.
-    public func multiplyByObservable(_ g: [Double]) {
-        let base = communicator.rank << localQubits, bits = bitOfWire, d = re.count
-        re.withUnsafeMutableBufferPointer { rp in im.withUnsafeMutableBufferPointer { ip in
-            let r = rp.baseAddress!, i = ip.baseAddress!
-            threads.forChunks(d, minPerChunk: 1 << 14) { lo, hi in
-                for k in lo..<hi {
-                    let idx = base | k
-                    var h = 0.0
-                    for w in 0..<g.count { h += (idx >> bits[w]) & 1 == 0 ? g[w] : -g[w] }
-                    r[k] *= h; i[k] *= h
-                }
+    /// The adjoint sweep of `schedule` (run forward on this state, phi, which holds its final
+    /// layout) with `lambda` = H phi in the same layout: the passes backwards on both, exchange
+    /// passes as messages, the others by BlockedSchedule.adjoint on this rank's shards. Adds this
+    /// rank's part of 2 Re <lambda| dU |phi> to each slot of `grads` (one per angle).
+    func runAdjoint(_ schedule: BlockedSchedule, angles: [Double], lambda: ShardedStatevector, into grads: inout [Double]) {
+        precondition(physicalLayout == schedule.plan.finalPhys && lambda.physicalLayout == physicalLayout,
+                     "the adjoint starts from the forward's final layout")
+        precondition(grads.count >= schedule.program.nSlots && !grads.isEmpty && !angles.isEmpty)
+        let base = communicator.rank << localQubits, d = re.count
+        for pass in schedule.plan.passes.reversed() {
+            switch pass {
+            case let .exchange(pairs):
+                for (g, l) in pairs.reversed() { exchangeBits(global: g, local: l); lambda.exchangeBits(global: g, local: l) }
+            case .permute, .block:
+                angles.withUnsafeBufferPointer { a in grads.withUnsafeMutableBufferPointer { gp in
+                    withShard { pr, pi in lambda.withShard { lr, li in
+                        schedule.adjoint(pass, a.baseAddress!, pr, pi, lr, li, gp.baseAddress!, count: d, base: base, threads: threads)
+                    } }
+                } }
+                if case let .permute(pairs) = pass { swapLayout(pairs); lambda.swapLayout(pairs) }
             }
-        } }
+            statePasses += 1
+        }
+        precondition(physicalLayout == schedule.plan.initialPhys, "the adjoint ends in the forward's first layout")
     }
 
     /// Forgets the layout after `reset()` (the state |0...0> is the same in every layout).
@@ -219,8 +169,9 @@ extension ShardedRun {
         let gradientSeconds = communicator.allreduceMax(WallClock.now() - t0)
         var out: [(String, String)] = [
             ("sharded_gradient_layers", "\(layers)"), ("sharded_forward_seconds", "\(forwardSeconds)"),
-            ("sharded_forward_exchanges", "\(fwd.exchanges)"),
+            ("sharded_forward_exchanges", "\(fwd.exchanges)"), ("sharded_forward_passes", "\(fwd.statePasses)"),
             ("sharded_adjoint_seconds", "\(gradientSeconds)"), ("sharded_adjoint_exchanges", "\(v.exchanges)"),
+            ("sharded_adjoint_passes", "\(v.statePasses)"),
             ("sharded_adjoint_bytes_sent_per_rank", "\(v.bytesSent)"),
         ]
         if check {

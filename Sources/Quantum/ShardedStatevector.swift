@@ -6,14 +6,20 @@
 // significant bit, PennyLane's order), so wires 0..<g start "global" and the rest "local", and
 // remapping (QubitRemap.swift) moves wires between global and local bits. Which bit is which is
 // explicit in `isLocal(bit:)`.
-// - A gate whose qubits are all local runs the same shard kernels as the single-process engine.
-// - A diagonal gate on a global qubit, and any control on a global qubit, needs no messages:
-//   every rank knows its own global bits and scales, or applies the gate, or does nothing.
-// - A non-diagonal gate on a global qubit: with remapping (the default of `apply(_:)`), the wire
-//   first trades bits with a local wire (half a shard each way, once), then this gate and every
-//   later one on it run locally. Without remapping, rank r pairs with r ^ (1 << (bit - local)):
-//   the two swap whole shards and each keeps its row of the 2x2 product (one exchange per gate).
-// Every exchange and its bytes are counted so benchmarks and records can report them.
+// - By default (`apply(_:remap: true)`) a circuit runs on the single-process engine's blocked
+//   schedule (BlockedPlan.swift, BlockedExecution.swift) on this rank's shard: the circuit is
+//   lowered and fused like CircuitExecutor's, gates whose mixing bit is low run block by block
+//   in cache (one pass over the shard per window), high local wires come down by permutation
+//   passes, and a wire needed low that sits on a rank bit trades bits with a low wire by one
+//   half-shard exchange with the partner rank. Controls and diagonal bits may stay on rank bits:
+//   a block reads this rank's value of them from its global base index.
+// - Without remapping (the reference of `bench sharded --no-remap`) every gate is its own pass:
+//   a diagonal gate or a control on a global qubit needs no messages (every rank knows its own
+//   global bits and scales, or applies the gate, or does nothing); a non-diagonal gate on a global
+//   qubit pairs rank r with r ^ (1 << (bit - local)): the two swap whole shards and each keeps its
+//   row of the 2x2 product (one exchange per gate).
+// Every pass over the shard, every exchange and its bytes are counted so benchmarks and records
+// can report them.
 
 import Core
 import Foundation
@@ -26,22 +32,32 @@ public final class ShardedStatevector {
     public let communicator: any Communicator
     /// Worker threads for this rank's kernels.
     public let threads: Threads
+    /// Block size of the blocked schedule: 2^blockQubits amplitudes (at most the shard).
+    public let blockQubits: Int
     /// This rank's amplitudes, split real/imaginary; global index = rank << localQubits + i.
     public internal(set) var re: [Double]
     public internal(set) var im: [Double]
+    /// Exchange buffers (2^local doubles each, allocated on first use): the partner's re and im
+    /// of a whole-shard swap, or the packed half sent and received by a remap swap.
     var peerRe: [Double] = []
-    private var peerIm: [Double] = []
+    var peerIm: [Double] = []
     /// Messages exchanged with a partner rank so far: a whole-shard swap (gate on a global bit
     /// without remapping) or a half-shard remap swap.
     public internal(set) var exchanges = 0
     /// Bytes this rank sent in those exchanges.
     public internal(set) var bytesSent = 0
+    /// Sweeps over this rank's shard that apply gates or move amplitudes: one per block pass,
+    /// permutation pass and exchange on the blocked schedule (an adjoint pass sweeps phi and
+    /// lambda together and counts once, on phi), one per gate without remapping. Preparing |0>
+    /// and the <Z> readout are not counted (as in CircuitCounters.statePasses).
+    public internal(set) var statePasses = 0
     /// Bit position of each wire, and the wire at each bit position (inverse permutations).
     public internal(set) var bitOfWire: [Int]
     public internal(set) var wireOfBit: [Int]
 
     /// - Throws: when the rank count is not a power of two or leaves fewer than 3 local qubits (the <Z> reduction reads bits 0-2 from the shard index).
-    public init(qubits: Int, communicator: any Communicator, threads: Threads = .serial) throws {
+    public init(qubits: Int, communicator: any Communicator, threads: Threads = .serial,
+                blockQubits: Int = ExecutorSettings.defaultBlockQubits) throws {
         let size = communicator.size
         guard size >= 1, size & (size - 1) == 0 else {
             throw DeepfakeError("the sharded statevector needs a power-of-two number of ranks (1, 2, 4, ...), got \(size): change -np / --ntasks")
@@ -53,7 +69,9 @@ public final class ShardedStatevector {
         guard qubits - g <= 34 else {
             throw DeepfakeError("\(qubits) qubits over \(size) ranks is 2^\(qubits - g) amplitudes (\(16 << (qubits - g - 30)) GiB) per rank: use more ranks")
         }
+        guard blockQubits >= 1 else { throw DeepfakeError("blockQubits must be at least 1, got \(blockQubits)") }
         self.qubits = qubits; self.globalQubits = g; self.communicator = communicator; self.threads = threads
+        self.blockQubits = blockQubits
         re = [Double](repeating: 0, count: 1 << (qubits - g))
         im = re
         bitOfWire = (0..<qubits).map { qubits - 1 - $0 }
@@ -61,10 +79,31 @@ public final class ShardedStatevector {
         reset()
     }
 
-    /// A copy of another rank-local state (amplitudes and layout), on the same communicator.
-    public init(copying o: ShardedStatevector) {
-        qubits = o.qubits; globalQubits = o.globalQubits; communicator = o.communicator; threads = o.threads
-        re = o.re; im = o.im; bitOfWire = o.bitOfWire; wireOfBit = o.wireOfBit
+    /// H psi for H = sum_w g_w Z_w (diagonal) and this rank's shard of `psi`, in psi's layout,
+    /// written in one pass (the adjoint's lambda; the pass is counted on the adjoint's phi).
+    public init(observable g: [Double], times psi: ShardedStatevector) {
+        precondition(g.count == psi.qubits, "one observable weight per wire")
+        qubits = psi.qubits; globalQubits = psi.globalQubits; communicator = psi.communicator; threads = psi.threads
+        blockQubits = psi.blockQubits; bitOfWire = psi.bitOfWire; wireOfBit = psi.wireOfBit
+        let n = psi.qubits, d = psi.re.count, base = psi.communicator.rank << psi.localQubits, threads = psi.threads
+        // H's diagonal is a sum over wires of +-g_w: per-byte tables of the index (as the executor's adjoint).
+        let tables = CircuitExecutor.diagonalTables(n: n, phys: psi.physicalLayout) { g[$0] }
+        let bytes = (n + 7) / 8
+        var r = [Double](repeating: 0, count: d), i = r
+        psi.re.withUnsafeBufferPointer { sr in psi.im.withUnsafeBufferPointer { si in
+            r.withUnsafeMutableBufferPointer { rp in i.withUnsafeMutableBufferPointer { ip in tables.withUnsafeBufferPointer { tp in
+                let xr = sr.baseAddress!, xi = si.baseAddress!, lr = rp.baseAddress!, li = ip.baseAddress!, t = tp.baseAddress!
+                threads.forChunks(d, minPerChunk: 1 << 14) { lo, hi in
+                    for k in lo..<hi {
+                        let idx = base | k
+                        var h = 0.0
+                        for c in 0..<bytes { h += t[c << 8 | ((idx >> (8 * c)) & 255)] }
+                        lr[k] = h * xr[k]; li[k] = h * xi[k]
+                    }
+                }
+            } } }
+        } }
+        re = r; im = i
     }
 
     private var dim: Int { re.count }
@@ -83,34 +122,79 @@ public final class ShardedStatevector {
     /// This rank's value of a global bit.
     @inline(__always) public func rankBit(_ bit: Int) -> Int { (communicator.rank >> (bit - localQubits)) & 1 }
 
-    /// Applies every gate of `circuit` for one sample (after `reset()` for a fresh run). With
-    /// `remap` a wire that a non-diagonal gate needs on a global bit first trades places with the
-    /// local wire needed furthest ahead (one half-shard exchange), else every such gate swaps
-    /// whole shards. `shift` adds `delta` to angle `param` of operation `op` (parameter shift).
-    public func apply(_ circuit: Circuit, inputs: [Double] = [], weights: [Double] = [], remap: Bool = true,
-                      shift: (op: Int, param: Int, delta: Double)? = nil) {
+    /// Applies every gate of `circuit` for one sample (after `reset()` for a fresh run), from the
+    /// current layout. With `remap` (the default) on the blocked schedule, else gate by gate with
+    /// whole-shard swaps for non-diagonal gates on global bits (see the header).
+    public func apply(_ circuit: Circuit, inputs: [Double] = [], weights: [Double] = [], remap: Bool = true) {
         precondition(circuit.nQubits == qubits, "circuit has \(circuit.nQubits) qubits, the state \(qubits)")
         precondition(inputs.count >= circuit.nInputs && weights.count >= circuit.nWeights, "too few inputs or weights")
-        let ops = circuit.operations
-        let planner = RemapPlanner(needs: ops.map { $0.kind.mixesTarget ? $0.wires[$0.wires.count - 1] : -1 },
-                                   other: ops.map { $0.wires.count == 2 ? $0.wires[0] : -1 })
+        if remap {
+            let program = Program(circuit)
+            run(schedule(for: program), angles: Self.slotAngles(program, inputs: inputs, weights: weights))
+            return
+        }
         inputs.withUnsafeBufferPointer { ip in
             weights.withUnsafeBufferPointer { wp in
-                for (p, op) in ops.enumerated() {
-                    var angles = op.params.map { $0.value(inputs: ip.baseAddress, weights: wp.baseAddress) }
-                    if let s = shift, s.op == p { angles[s.param] += s.delta }
-                    if remap { localise(at: p, planner) }
-                    apply(op.kind, wires: op.wires, angles: angles)
+                for op in circuit.operations {
+                    apply(op.kind, wires: op.wires, angles: op.params.map { $0.value(inputs: ip.baseAddress, weights: wp.baseAddress) })
+                    statePasses += 1
                 }
             }
         }
     }
 
-    /// Makes the wire that gate p of `planner` needs local, if it is not.
-    func localise(at p: Int, _ planner: RemapPlanner) {
-        let w = planner.needs[p]
-        guard w >= 0, !isLocal(bit: bitOfWire[w]) else { return }
-        swapGlobal(wire: w, withLocal: planner.victim(at: p, state: self))
+    /// The program's slot angles (one per operation angle, in operation order) for one sample;
+    /// at least one entry, so that a circuit without angles still has a buffer to point at.
+    static func slotAngles(_ program: Program, inputs: [Double], weights: [Double]) -> [Double] {
+        var a = [Double](repeating: 0, count: Swift.max(1, program.nSlots))
+        inputs.withUnsafeBufferPointer { x in weights.withUnsafeBufferPointer { w in a.withUnsafeMutableBufferPointer { o in
+            program.angles(inputs: x.baseAddress, weights: w.baseAddress, into: o.baseAddress!)
+        } } }
+        return a
+    }
+
+    /// Physical bit of each logical bit (n - 1 - wire) in the current layout, as BlockedPlan counts bits.
+    var physicalLayout: [Int] { (0..<qubits).map { bitOfWire[qubits - 1 - $0] } }
+
+    /// The blocked schedule of `program` on this state's shards, from the current layout.
+    func schedule(for program: Program) -> BlockedSchedule {
+        BlockedSchedule(program: program, blockQubits: blockQubits, localQubits: localQubits, initialPhys: physicalLayout)
+    }
+
+    /// Runs `schedule` forward (it must start from the current layout) with slot angles `angles`
+    /// (`slotAngles`); the state ends in the schedule's final layout.
+    func run(_ schedule: BlockedSchedule, angles: [Double]) {
+        precondition(physicalLayout == schedule.plan.initialPhys, "the schedule was planned from another layout")
+        precondition(!angles.isEmpty, "slot angles need at least one entry (see slotAngles)")
+        let ms = angles.withUnsafeBufferPointer { a in (0..<schedule.kinds.count).map { schedule.program.stepMatrix($0, a.baseAddress!) } }
+        let base = communicator.rank << localQubits, d = dim
+        for pass in schedule.plan.passes {
+            switch pass {
+            case let .exchange(pairs):
+                for (g, l) in pairs { exchangeBits(global: g, local: l) }
+            case let .permute(pairs):
+                withShard { r, i in schedule.forward(pass, ms, r, i, count: d, base: base, threads: threads) }
+                swapLayout(pairs)
+            case .block:
+                withShard { r, i in schedule.forward(pass, ms, r, i, count: d, base: base, threads: threads) }
+            }
+            statePasses += 1
+        }
+        precondition(physicalLayout == schedule.plan.finalPhys, "the layout after the passes differs from the plan's")
+    }
+
+    /// This rank's amplitudes as raw pointers, for the blocked passes.
+    func withShard(_ body: (UnsafeMutablePointer<Double>, UnsafeMutablePointer<Double>) -> Void) {
+        re.withUnsafeMutableBufferPointer { rp in im.withUnsafeMutableBufferPointer { ip in body(rp.baseAddress!, ip.baseAddress!) } }
+    }
+
+    /// Bookkeeping of a permutation pass: the wires on each pair of bit positions trade places.
+    func swapLayout(_ pairs: [(Int, Int)]) {
+        for (x, y) in pairs {
+            let wx = wireOfBit[x], wy = wireOfBit[y]
+            wireOfBit[x] = wy; wireOfBit[y] = wx
+            bitOfWire[wx] = y; bitOfWire[wy] = x
+        }
     }
 
     private static let pauliX = Mat2(0, 0, 1, 0, 1, 0, 0, 0)
@@ -253,8 +337,9 @@ public enum ShardedRun {
     }
 
     /// Figures as `<key> <value>` pairs (identical on every rank): ranks, qubits, local qubits,
-    /// gates, seconds, exchanges, the norm, <Z_w> and, with `check`, the largest amplitude
-    /// difference over all ranks to a full unsharded state simulated on every rank.
+    /// gates, seconds, exchanges, passes over the shard, the norm, <Z_w> and, with `check`, the
+    /// largest amplitude difference over all ranks to a full unsharded state simulated on every
+    /// rank gate by gate.
     public static func figures(qubits: Int, gates: Int, seed: UInt64, communicator: any Communicator,
                                threads: Threads = .serial, remap: Bool = true, check: Bool) throws -> [(String, String)] {
         let circuit = randomCircuit(qubits: qubits, gates: gates, seed: seed)
@@ -265,19 +350,21 @@ public enum ShardedRun {
         communicator.barrier()
         let seconds = communicator.allreduceMax(WallClock.now() - t0)
         let z = state.expectationZ()
-        let exchanges = state.exchanges, bytes = state.bytesSent
+        let exchanges = state.exchanges, bytes = state.bytesSent, passes = state.statePasses
         var out: [(String, String)] = [
             ("sharded_ranks", "\(communicator.size)"), ("sharded_qubits", "\(qubits)"),
             ("sharded_local_qubits", "\(state.localQubits)"), ("sharded_gates", "\(gates)"),
             ("sharded_remap", "\(remap)"), ("sharded_seconds", "\(seconds)"), ("sharded_exchanges", "\(exchanges)"),
+            ("sharded_passes", "\(passes)"),
             ("sharded_bytes_sent_per_rank", "\(bytes)"),
             ("sharded_norm", "\(state.norm())"),
             ("sharded_expval_z", z.map { String(format: "%.15f", $0) }.joined(separator: ",")),
         ]
         if check {
             state.restoreLayout()
+            // The reference: one process, gate by gate (the shard kernels without the blocked schedule).
             let full = try ShardedStatevector(qubits: qubits, communicator: SingleProcessCommunicator(), threads: threads)
-            full.apply(circuit)
+            full.apply(circuit, remap: false)
             let base = communicator.rank << state.localQubits
             var diff = 0.0
             for k in 0..<state.re.count {

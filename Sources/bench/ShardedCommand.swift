@@ -28,7 +28,7 @@ struct ShardedCommand: ParsableCommand {
     var threads = 1
     @Flag(help: "Skip the unsharded reference (needed once one process cannot hold the whole state).")
     var noCheck = false
-    @Flag(help: "Exchange whole shards per gate on a split wire instead of remapping wires.")
+    @Flag(help: "Run gate by gate, exchanging whole shards per gate on a split wire, instead of the blocked schedule with remapped wires.")
     var noRemap = false
     @Option(help: "Also time forward + adjoint gradient of this many StronglyEntangling layers (0: off).")
     var gradientLayers = 0

@@ -116,7 +116,9 @@ final class ScalingSuiteTests: TemporaryFolderTestCase {
         let p = try XCTUnwrap(reports[0].points["8"])
         XCTAssertGreaterThan(p.seconds, 0)
         XCTAssertEqual(p.exchanges, 0)            // one rank: every qubit is local
-        XCTAssertEqual(p.maxDiff, 0)
+        XCTAssertEqual(p.passes, 1)               // 8 qubits fit one block: the whole layer in one pass
+        XCTAssertLessThan(try XCTUnwrap(p.maxDiff), 1e-12)   // against the gate-by-gate run
+        XCTAssertEqual(p.gradientPasses, 3)       // forward, lambda, backward
         // The adjoint gradient of the same layer is timed too; one rank exchanges nothing.
         XCTAssertGreaterThan(try XCTUnwrap(p.gradientSeconds), 0)
         XCTAssertEqual(p.gradientExchanges, 0)
@@ -142,6 +144,9 @@ final class ScalingSuiteTests: TemporaryFolderTestCase {
             XCTAssertGreaterThan(try XCTUnwrap(p.gradientSeconds), 0)
             XCTAssertGreaterThan(try XCTUnwrap(p.gradientExchanges), 0)
             XCTAssertEqual(p.gradientBytesSent, p.gradientExchanges! * 64 * 16)
+            // The shard (7 qubits) is one block: each pass is a block pass or an exchange.
+            XCTAssertLessThanOrEqual(try XCTUnwrap(p.passes), 2 * p.exchanges + 1)
+            XCTAssertGreaterThan(try XCTUnwrap(p.gradientPasses), try XCTUnwrap(p.passes))
         }
     }
 

@@ -89,6 +89,8 @@ final class BlockedScheduleTests: XCTestCase {
             switch pass {
             case let .permute(pairs):
                 for (h, l) in pairs { XCTAssertGreaterThanOrEqual(min(h, l), BlockedPlan.reservedQubits) }
+            case .exchange:
+                XCTFail("a single-process plan has no rank bits to exchange")
             case let .block(steps, phys):
                 for s in steps {
                     let t = BlockedPlan.mixingBit(ex.kinds[s], ex.bitA[s], ex.bitB[s], hasSlots: ex.program.stepHasSlots[s])

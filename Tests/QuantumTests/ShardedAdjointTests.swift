@@ -1,6 +1,8 @@
 // Gradients on a sharded state (ShardedAdjoint.swift) against the single-process engine and
 // PennyLane's fixtures, on 1, 2, 4 and 8 in-process ranks (threads with a mailbox, see
-// ShardedStatevectorTests), and qubit remapping against gate-by-gate shard exchanges.
+// ShardedStatevectorTests), on the blocked schedule with whole-shard blocks and with small blocks
+// (permutation passes inside each shard), its counted passes and exchanges, and qubit remapping
+// against gate-by-gate shard exchanges.
 
 import Core
 import Foundation
@@ -10,11 +12,11 @@ import XCTest
 final class ShardedAdjointTests: XCTestCase {
     /// Every rank's VJP for one circuit (identical on all ranks when correct).
     func shardedVJP(_ c: Circuit, _ x: [Double], _ w: [Double], _ g: [Double], ranks: Int,
-                    _ method: DiffMethod) -> [Result<ShardedVJP, DeepfakeError>] {
+                    _ method: DiffMethod, block: Int = ExecutorSettings.defaultBlockQubits) -> [Result<ShardedVJP, DeepfakeError>] {
         ThreadRanks(size: ranks).collect { comm in
             do {
                 return .success(try ShardedGradients.vjp(circuit: c, inputs: x, weights: w, upstream: g,
-                                                          method: method, communicator: comm, threads: .serial))
+                                                          method: method, communicator: comm, threads: .serial, blockQubits: block))
             } catch { return .failure(error as! DeepfakeError) }
         }
     }
@@ -36,8 +38,9 @@ final class ShardedAdjointTests: XCTestCase {
                 XCTAssertTrue(ref.weights.contains { abs($0) > 1e-3 }, "the reference gradient should not vanish")
                 for ranks in [1, 2, 4, 8] {
                     for method in DiffMethod.allCases {
-                        let tag = "n \(n) seed \(seed) ranks \(ranks) \(method)"
-                        for (r, res) in shardedVJP(c, x, w, g, ranks: ranks, method).enumerated() {
+                      for block in [ExecutorSettings.defaultBlockQubits, 3] {
+                        let tag = "n \(n) seed \(seed) ranks \(ranks) \(method) block \(block)"
+                        for (r, res) in shardedVJP(c, x, w, g, ranks: ranks, method, block: block).enumerated() {
                             let v = try res.get()
                             assertClose(v.expvals, ref.expvals, 1e-10, "\(tag) rank \(r) expvals")
                             assertClose(v.inputs, ref.inputs, 1e-10, "\(tag) rank \(r) inputs")
@@ -45,6 +48,7 @@ final class ShardedAdjointTests: XCTestCase {
                             if ranks > 1 { XCTAssertGreaterThan(v.exchanges, 0, tag) } else { XCTAssertEqual(v.exchanges, 0, tag) }
                             if method == .parameterShift { XCTAssertGreaterThan(v.forwardRuns, 2 * c.nWeights / 2, tag) }
                         }
+                      }
                     }
                 }
             }
@@ -100,6 +104,122 @@ final class ShardedAdjointTests: XCTestCase {
                 XCTAssertGreaterThan(f.0, 0, "ranks \(ranks): some remap swaps")
                 XCTAssertLessThan(f.1, f.3, "ranks \(ranks) rank \(r): remapping should send fewer bytes (\(f.0) vs \(f.2) exchanges)")
             }
+        }
+    }
+
+    /// Both templates on 10 wires, blocks of 2^4 amplitudes (so every rank count both exchanges
+    /// and permutes), against the single-process engine: values and both Jacobians by the
+    /// adjoint and by parameter shift.
+    func testTemplatesOnSmallBlocksEqualTheSingleProcessEngine() throws {
+        for template in [LayerTemplate.strong, .basic] {
+            let n = 10
+            let c = Templates.layerCircuit(template: template, wires: n, layers: 2, features: n)
+            var rng = TestRNG(s: 17)
+            let x = rng.angles(n), w = rng.angles(c.nWeights), g = rng.angles(n)
+            let ref = Gradients.vjp(circuit: c, inputs: x, batch: 1, weights: w, upstream: g, method: .adjoint)
+            for ranks in [1, 2, 4, 8] {
+                for method in DiffMethod.allCases {
+                    let tag = "\(template) ranks \(ranks) \(method)"
+                    for (r, res) in shardedVJP(c, x, w, g, ranks: ranks, method, block: 4).enumerated() {
+                        let v = try res.get()
+                        assertClose(v.expvals, ref.expvals, 1e-10, "\(tag) rank \(r) expvals")
+                        assertClose(v.inputs, ref.inputs, 1e-10, "\(tag) rank \(r) inputs")
+                        assertClose(v.weights, ref.weights, 1e-10, "\(tag) rank \(r) weights")
+                    }
+                }
+            }
+        }
+    }
+
+    /// Controls on rank bits: CRX, CNOT and CZ whose control wires start global (wires 0 and 1 on
+    /// 4 ranks), and diagonal gates there, with targets both local and global.
+    func testControlsOnRankBitsEqualTheSingleProcessEngine() throws {
+        var c = Circuit(nQubits: 7, nInputs: 2, nWeights: 6)
+        for q in 0..<7 { c.append(.h, wires: [q]) }
+        c.append(.crx, wires: [0, 4], params: [.input(0)])
+        c.append(.cnot, wires: [1, 5])
+        c.append(.crx, wires: [1, 3], params: [.weight(0)])
+        c.append(.rz, wires: [0], params: [.weight(1)])
+        c.append(.cz, wires: [0, 6])
+        c.append(.crx, wires: [0, 1], params: [.weight(2)])   // control and target both on rank bits
+        c.append(.rot, wires: [2], params: [.weight(3), .input(1), .weight(4)])
+        c.append(.cnot, wires: [2, 0])
+        c.append(.crx, wires: [6, 1], params: [.weight(5)])
+        var rng = TestRNG(s: 23)
+        let x = rng.angles(2), w = rng.angles(6), g = rng.angles(7)
+        let ref = Gradients.vjp(circuit: c, inputs: x, batch: 1, weights: w, upstream: g, method: .adjoint)
+        XCTAssertTrue(ref.weights.contains { abs($0) > 1e-3 } && ref.inputs.contains { abs($0) > 1e-3 })
+        for ranks in [2, 4, 8] {
+            for block in [ExecutorSettings.defaultBlockQubits, 3] {
+                for method in DiffMethod.allCases {
+                    let tag = "ranks \(ranks) block \(block) \(method)"
+                    let v = try shardedVJP(c, x, w, g, ranks: ranks, method, block: block)[ranks - 1].get()
+                    assertClose(v.expvals, ref.expvals, 1e-10, tag + " expvals")
+                    assertClose(v.inputs, ref.inputs, 1e-10, tag + " inputs")
+                    assertClose(v.weights, ref.weights, 1e-10, tag + " weights")
+                }
+            }
+        }
+    }
+
+    /// The 24-qubit StronglyEntangling layer of the issue on 2 ranks (planner only: no 128 MiB
+    /// shards): as many shard passes as the single-process blocked engine plus the exchanges,
+    /// and every pass well formed (mixing bits low, exchanges between a rank bit and a low bit,
+    /// permutations inside the shard, above the fixed runs).
+    func testTwentyFourQubitLayerOnTwoRanksPlansLikeOneProcessPlusExchanges() {
+        var c = Circuit(nQubits: 24, nInputs: 0, nWeights: 72)
+        Templates.stronglyEntangling(&c, layers: 1)
+        let program = Program(c)
+        let single = BlockedSchedule(program: program, blockQubits: ExecutorSettings.defaultBlockQubits)
+        let sharded = BlockedSchedule(program: program, blockQubits: ExecutorSettings.defaultBlockQubits, localQubits: 23)
+        let plan = sharded.plan
+        var exchanges = 0
+        for pass in plan.passes {
+            switch pass {
+            case let .exchange(pairs):
+                exchanges += pairs.count
+                for (g, l) in pairs { XCTAssertEqual(g, 23); XCTAssertLessThan(l, plan.blockQubits); XCTAssertGreaterThanOrEqual(l, plan.runQubits) }
+            case let .permute(pairs):
+                for (h, l) in pairs { XCTAssertLessThan(max(h, l), 23); XCTAssertGreaterThanOrEqual(min(h, l), plan.runQubits) }
+            case let .block(steps, phys):
+                for s in steps {
+                    let t = BlockedPlan.mixingBit(sharded.kinds[s], sharded.bitA[s], sharded.bitB[s], hasSlots: program.stepHasSlots[s])
+                    if t >= 0 { XCTAssertLessThan(phys[t], plan.blockQubits) }
+                }
+            }
+        }
+        XCTAssertGreaterThan(exchanges, 0)
+        XCTAssertLessThanOrEqual(exchanges, 2)
+        XCTAssertLessThanOrEqual(plan.passes.count - exchanges, single.plan.passes.count)
+        XCTAssertLessThanOrEqual(single.plan.passes.count, 5)
+    }
+
+    /// What a real sharded run counts: one pass per planned pass (exchanges included), one
+    /// exchange per planned pair, half a shard sent per exchange; the adjoint the lambda
+    /// preparation plus the same passes again.
+    func testPassesAndExchangesAreCountedAsPlanned() {
+        var sel = Circuit(nQubits: 12, nInputs: 0, nWeights: 36 * 2)
+        Templates.stronglyEntangling(&sel, layers: 2)
+        let c = sel
+        var rng = TestRNG(s: 3)
+        let w = rng.angles(c.nWeights), g = rng.angles(12)
+        let figures = ThreadRanks(size: 2).collect { comm -> (Int, Int, Int, Int, Int, Int, Int) in
+            let s = try! ShardedStatevector(qubits: 12, communicator: comm, blockQubits: 6)
+            let sched = s.schedule(for: Program(c))
+            let planned = sched.plan.passes.reduce(0) { n, p in if case let .exchange(x) = p { return n + x.count }; return n }
+            s.apply(c, weights: w)
+            let v = try! ShardedGradients.vjp(circuit: c, inputs: [], weights: w, upstream: g, method: .adjoint,
+                                              communicator: comm, blockQubits: 6)
+            return (sched.plan.passes.count, planned, s.statePasses, s.exchanges, s.bytesSent, v.statePasses, v.exchanges)
+        }
+        for f in figures {
+            XCTAssertGreaterThan(f.1, 0, "the layer should need a wire from the rank bit")
+            XCTAssertEqual(f.2, f.0, "one counted pass per planned pass")
+            XCTAssertEqual(f.3, f.1, "one exchange per planned pair")
+            XCTAssertEqual(f.4, f.3 * (1 << 11) * 8, "half a shard of 2^11 amplitudes (16 B) per exchange")
+            XCTAssertLessThan(f.0, Program(c).steps.count * 2 / 3, "fewer passes than steps, even with 3 free bits per block")
+            XCTAssertEqual(f.5, 2 * f.0 + 1, "adjoint: forward, lambda, the passes backwards")
+            XCTAssertEqual(f.6, 3 * f.1, "adjoint: the forward's exchanges, then phi's and lambda's backwards")
         }
     }
 }

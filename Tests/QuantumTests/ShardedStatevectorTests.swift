@@ -88,16 +88,21 @@ final class ShardedStatevectorTests: XCTestCase {
     let weights = (0..<40).map { sin(Double($0) * 1.7) * 2 }
 
     func testOneRankMatchesTheDenseReference() throws {
-        for n in 3...6 {
+        for n in 3...7 {
             for seed in 1...3 as ClosedRange<UInt64> {
                 let c = randomCircuit(n: n, gates: 40, seed: seed * 11 + UInt64(n))
+                for block in [ExecutorSettings.defaultBlockQubits, 4] {
+                    let s = try ShardedStatevector(qubits: n, communicator: SingleProcessCommunicator(), blockQubits: block)
+                    s.apply(c, inputs: inputs, weights: weights)
+                    s.restoreLayout()   // blocks of 2^4 < 2^n leave wires on other bits
+                    let ref = Dense.state(c, inputs: inputs, weights: weights)
+                    for k in 0..<(1 << n) {
+                        XCTAssertEqual(s.re[k], ref[k].re, accuracy: 1e-12, "n \(n) seed \(seed) block \(block) amplitude \(k)")
+                        XCTAssertEqual(s.im[k], ref[k].im, accuracy: 1e-12, "n \(n) seed \(seed) block \(block) amplitude \(k)")
+                    }
+                }
                 let s = try ShardedStatevector(qubits: n, communicator: SingleProcessCommunicator())
                 s.apply(c, inputs: inputs, weights: weights)
-                let ref = Dense.state(c, inputs: inputs, weights: weights)
-                for k in 0..<(1 << n) {
-                    XCTAssertEqual(s.re[k], ref[k].re, accuracy: 1e-12, "n \(n) seed \(seed) amplitude \(k)")
-                    XCTAssertEqual(s.im[k], ref[k].im, accuracy: 1e-12, "n \(n) seed \(seed) amplitude \(k)")
-                }
                 let z = s.expectationZ(), zRef = Dense.expvals(c, inputs: inputs, weights: weights)
                 for w in 0..<n { XCTAssertEqual(z[w], zRef[w], accuracy: 1e-12) }
                 XCTAssertEqual(s.exchanges, 0)
@@ -105,8 +110,10 @@ final class ShardedStatevectorTests: XCTestCase {
         }
     }
 
+    /// With the default block (the whole shard is one block at these sizes: only exchanges move
+    /// wires) and with blocks of 2^4 amplitudes (permutation passes inside each shard too).
     func testSeveralRanksHoldTheirSliceOfTheDenseStateAndAgreeOnExpectations() {
-        for (n, ranks) in [(4, 2), (5, 4), (6, 8), (7, 4)] {
+        for (n, ranks, block) in [(4, 2, 15), (5, 4, 15), (6, 8, 15), (7, 4, 15), (7, 4, 4), (8, 2, 4), (8, 8, 4)] {
             for seed in 1...2 as ClosedRange<UInt64> {
                 let c = randomCircuit(n: n, gates: 60, seed: seed * 7 + UInt64(n * ranks))
                 let ref = Dense.state(c, inputs: inputs, weights: weights)
@@ -119,7 +126,7 @@ final class ShardedStatevectorTests: XCTestCase {
                 group.run { comm in
                     var bad: [String] = []
                     do {
-                        let s = try ShardedStatevector(qubits: n, communicator: comm)
+                        let s = try ShardedStatevector(qubits: n, communicator: comm, blockQubits: block)
                         s.apply(c, inputs: inputs, weights: weights)
                         let z = s.expectationZ()  // read in the remapped layout
                         s.restoreLayout()
@@ -137,7 +144,7 @@ final class ShardedStatevectorTests: XCTestCase {
                     }
                     lock.lock(); failures += bad; lock.unlock()
                 }
-                XCTAssertEqual(failures, [], "n \(n) ranks \(ranks) seed \(seed)")
+                XCTAssertEqual(failures, [], "n \(n) ranks \(ranks) block \(block) seed \(seed)")
                 XCTAssertGreaterThan(exchanged, 0, "the circuit should touch a global qubit")
             }
         }
