@@ -15,111 +15,79 @@ struct ic_area {
     int src_w, src_h, channels, dst_w, dst_h;
     int rows_in;            // source rows pushed
     int rows_out;           // output rows finished (written to dst)
-    // Vertical taps: output row i reads source rows v_first[i] ..< v_first[i] + v_count[i] with
-    // weights v_weight[v_offset[i] ...], which sum to 1.
-    int *v_first, *v_count, *v_offset;
-    float *v_weight;
-    // Horizontal taps: output x reads source pixels h_first[x] ..< h_first[x] + h_taps with
-    // weights h_weight[x * h_taps ...]; columns with fewer real taps are padded with weight 0.
-    int h_taps;
-    int *h_first;
-    float *h_weight;
+    // Taps, `stride` slots per output, unused slots weight 0: output row i reads source rows
+    // v_first[i] ..< v_first[i] + v_count[i] with weights v_weight[i * v_stride ...]; output
+    // column x reads source pixels h_first[x] ..< h_first[x] + h_taps, weights h_weight[x * h_taps ...].
+    int v_stride, h_taps;
+    int *v_first, *v_count, *h_first;
+    float *v_weight, *h_weight;
     // Accumulators of the output rows still open, in a ring of `slots` rows of `acc_len` floats
-    // (src_w * channels, plus h_taps + 1 zero pixels that padded taps and 4-wide loads may read).
+    // (src_w * channels, plus zero pixels that padded taps and 4-wide loads read past the end).
     int slots, acc_len;
     float *acc;
     float *sums;            // one output row before rounding (dst_w * channels + 1 floats)
     unsigned char *dst;
 };
 
+// Most source pixels one output can touch: an interval of full / dst original pixels covers at
+// most ceil((full / dst) / d) + 1 source pixels of size d.
+static int max_taps(int dst, int d, int full) { return (int)ceil((double)full / dst / d) + 1; }
+
 // The source range and weights of every output index along one axis: output j covers
 // [j * s, (j + 1) * s) of the full-resolution extent, s = full / dst; source pixel i covers
-// [i * d, min((i + 1) * d, full)) and weighs overlap / s. Returns the total number of taps, and
-// the largest count for one output in *max_count. With weight == NULL only counts are computed.
-static int axis_taps(int src, int dst, int d, int full, int *first, int *count, int *offset, float *weight,
-                     int *max_count) {
+// [i * d, min((i + 1) * d, full)) and weighs overlap / s. Weights of output j go to
+// weight[j * stride ...] (stride >= max_taps).
+static void axis_taps(int src, int dst, int d, int full, int stride, int *first, int *count, float *weight) {
     double scale = (double)full / dst;
-    int total = 0, widest = 0;
     for (int j = 0; j < dst; j++) {
         double lo = j * scale, hi = (j + 1) * scale;
-        int i0 = (int)floor(lo / d), i1 = (int)ceil(hi / d);
+        int i0 = (int)(lo / d), i1 = (int)ceil(hi / d);   // lo >= 0: truncation is floor
         if (i0 > src - 1) i0 = src - 1;
         if (i1 > src) i1 = src;
-        if (first) { first[j] = i0; count[j] = i1 - i0; offset[j] = total; }
-        if (weight) {
-            for (int i = i0; i < i1; i++) {
-                double right = (i + 1) * (double)d, left = i * (double)d;
-                if (right > full) right = full;
-                if (right > hi) right = hi;
-                if (left < lo) left = lo;
-                double overlap = right - left;
-                weight[total + i - i0] = (float)(overlap > 0 ? overlap / scale : 0);
-            }
+        first[j] = i0;
+        if (count) count[j] = i1 - i0;
+        for (int i = i0; i < i1; i++) {
+            double right = (i + 1) * (double)d, left = i * (double)d;
+            if (right > full) right = full;
+            if (right > hi) right = hi;
+            if (left < lo) left = lo;
+            double overlap = right - left;
+            weight[j * stride + i - i0] = (float)(overlap > 0 ? overlap / scale : 0);
         }
-        total += i1 - i0;
-        if (i1 - i0 > widest) widest = i1 - i0;
     }
-    *max_count = widest;
-    return total;
 }
+
+// Rounds a float size up to a multiple of 4 floats (16 bytes), so every array in the block is aligned.
+static size_t floats16(size_t n) { return (n + 3) & ~(size_t)3; }
 
 ic_area *ic_area_new(int src_w, int src_h, int channels, int dst_w, int dst_h, int pixel_size, int full_w,
                      int full_h, unsigned char *dst) {
     if (src_w <= 0 || src_h <= 0 || channels <= 0 || dst_w <= 0 || dst_h <= 0 || pixel_size <= 0 || full_w <= 0 ||
         full_h <= 0 || !dst)
         return NULL;
-    int v_max, h_taps;
-    int v_total = axis_taps(src_h, dst_h, pixel_size, full_h, NULL, NULL, NULL, NULL, &v_max);
-    axis_taps(src_w, dst_w, pixel_size, full_w, NULL, NULL, NULL, NULL, &h_taps);
-    int acc_len = (src_w + h_taps + 1) * channels;
-    int *h_count = malloc(sizeof(int) * 2 * (size_t)dst_w);
-    if (!h_count) return NULL;
-    int *h_offset = h_count + dst_w;
-    ic_area *a = calloc(1, sizeof *a);
-    int *ints = malloc(sizeof(int) * (3 * (size_t)dst_h + dst_w));
-    float *v_weight = malloc(sizeof(float) * (size_t)v_total);
-    float *h_weight = calloc((size_t)dst_w * h_taps, sizeof(float));
-    if (!a || !ints || !v_weight || !h_weight) {
-        free(h_count); free(a); free(ints); free(v_weight); free(h_weight);
-        return NULL;
-    }
+    int v_stride = max_taps(dst_h, pixel_size, full_h);
+    // At least 4 horizontal slots: finish_row's 3-channel loop reads 4 taps whenever there are <= 4.
+    int h_taps = max_taps(dst_w, pixel_size, full_w);
+    if (h_taps < 4) h_taps = 4;
+    // Output rows open at once is at most the source rows' widest fan-out, bounded like the taps:
+    // a source row of d original rows meets at most ceil(d / (full / dst)) + 1 output rows.
+    int slots = (int)ceil((double)pixel_size * dst_h / full_h) + 1;
+    int acc_len = (int)floats16((size_t)(src_w + h_taps + 1) * channels);
+    // One zeroed block: floats (weights, accumulators, sums), then ints.
+    size_t n_vw = floats16((size_t)dst_h * v_stride), n_hw = floats16((size_t)dst_w * h_taps),
+           n_acc = (size_t)slots * acc_len, n_sums = floats16((size_t)dst_w * channels + 1);
+    size_t n_floats = n_vw + n_hw + n_acc + n_sums, n_ints = 2 * (size_t)dst_h + dst_w;
+    ic_area *a = calloc(1, sizeof *a + sizeof(float) * n_floats + sizeof(int) * n_ints + 16);
+    if (!a) return NULL;
+    float *f = (float *)(((size_t)(a + 1) + 15) & ~(size_t)15);
+    a->v_weight = f; a->h_weight = f + n_vw; a->acc = a->h_weight + n_hw; a->sums = a->acc + n_acc;
+    int *ints = (int *)(a->sums + n_sums);
+    a->v_first = ints; a->v_count = ints + dst_h; a->h_first = ints + 2 * dst_h;
     a->src_w = src_w; a->src_h = src_h; a->channels = channels; a->dst_w = dst_w; a->dst_h = dst_h;
-    a->v_first = ints; a->v_count = ints + dst_h; a->v_offset = ints + 2 * dst_h; a->h_first = ints + 3 * dst_h;
-    a->v_weight = v_weight;
-    a->h_weight = h_weight;
-    a->h_taps = h_taps;
+    a->v_stride = v_stride; a->h_taps = h_taps; a->slots = slots; a->acc_len = acc_len;
     a->dst = dst;
-    axis_taps(src_h, dst_h, pixel_size, full_h, a->v_first, a->v_count, a->v_offset, v_weight, &v_max);
-    // Horizontal weights are computed compactly into a scratch, then spread to h_taps per column.
-    int h_total = axis_taps(src_w, dst_w, pixel_size, full_w, a->h_first, h_count, h_offset, NULL, &h_taps);
-    float *compact = malloc(sizeof(float) * (size_t)h_total);
-    if (!compact) {
-        free(h_count);
-        ic_area_free(a);
-        return NULL;
-    }
-    axis_taps(src_w, dst_w, pixel_size, full_w, a->h_first, h_count, h_offset, compact, &h_taps);
-    for (int x = 0; x < dst_w; x++)
-        for (int k = 0; k < h_count[x]; k++) h_weight[x * h_taps + k] = compact[h_offset[x] + k];
-    free(compact);
-    free(h_count);
-    // Output rows open at once: those whose source range holds the current row. First and last
-    // rows are non-decreasing in i, so the open rows are consecutive and i % slots never collides.
-    int slots = 1;
-    for (int y = 0, lo = 0; y < src_h; y++) {
-        while (lo < dst_h && a->v_first[lo] + a->v_count[lo] <= y) lo++;
-        int hi = lo;
-        while (hi < dst_h && a->v_first[hi] <= y) hi++;
-        if (hi - lo > slots) slots = hi - lo;
-    }
-    a->slots = slots;
-    a->acc_len = acc_len;
-    a->acc = calloc((size_t)slots * acc_len, sizeof(float));
-    a->sums = malloc(sizeof(float) * ((size_t)dst_w * channels + 1));
-    if (!a->acc || !a->sums) {
-        ic_area_free(a);
-        return NULL;
-    }
+    axis_taps(src_h, dst_h, pixel_size, full_h, v_stride, a->v_first, a->v_count, a->v_weight);
+    axis_taps(src_w, dst_w, pixel_size, full_w, h_taps, a->h_first, NULL, a->h_weight);
     return a;
 }
 
@@ -132,7 +100,19 @@ static void finish_row(const ic_area *a, const float *acc, float *sums, unsigned
         // share its weight. The 4-wide store's last lane lands on the next pixel's R, which that
         // pixel then overwrites (hence the one spare float in `sums`).
         typedef float f4 __attribute__((ext_vector_type(4)));
-        for (int x = 0; x < a->dst_w; x++) {
+        if (n == 4) {   // every shrink up to 3x at d = 1 (150 -> 64 at 1/2 scale): unrolled
+            for (int x = 0; x < a->dst_w; x++) {
+                const float *p = acc + 3 * a->h_first[x];
+                const float *w = a->h_weight + 4 * x;
+                f4 v0, v1, v2, v3;
+                memcpy(&v0, p, sizeof v0);
+                memcpy(&v1, p + 3, sizeof v1);
+                memcpy(&v2, p + 6, sizeof v2);
+                memcpy(&v3, p + 9, sizeof v3);
+                f4 sum = w[0] * v0 + w[1] * v1 + w[2] * v2 + w[3] * v3;
+                memcpy(sums + 3 * x, &sum, sizeof sum);
+            }
+        } else for (int x = 0; x < a->dst_w; x++) {
             const float *p = acc + 3 * a->h_first[x];
             const float *w = a->h_weight + x * n;
             f4 sum = 0;
@@ -175,7 +155,7 @@ void ic_area_push_row(ic_area *a, const unsigned char *restrict row) {
         int k = y - a->v_first[i];
         if (k >= a->v_count[i]) continue;
         float *row_acc = a->acc + (size_t)(i % a->slots) * a->acc_len;
-        float w = a->v_weight[a->v_offset[i] + k];
+        float w = a->v_weight[i * a->v_stride + k];
         if (touched == 8) {   // upscales by more than 7x: add this one on its own
             for (int x = 0; x < len; x++) row_acc[x] += w * (float)row[x];
             continue;
@@ -217,15 +197,7 @@ void ic_area_push_row(ic_area *a, const unsigned char *restrict row) {
 
 int ic_area_rows_in(const ic_area *a) { return a->rows_in; }
 
-void ic_area_free(ic_area *a) {
-    if (!a) return;
-    free(a->v_first);   // the int block (v_first, v_count, v_offset, h_first)
-    free(a->v_weight);
-    free(a->h_weight);
-    free(a->acc);
-    free(a->sums);
-    free(a);
-}
+void ic_area_free(ic_area *a) { free(a); }   // one block
 
 int ic_area_resize(const unsigned char *src, int src_w, int src_h, int channels, unsigned char *dst, int dst_w,
                    int dst_h, int pixel_size, int full_w, int full_h) {
