@@ -1,5 +1,5 @@
-// Streaming area resize (see area_resize.h). Separable, vertical pass first: each incoming source
-// row is added, with its weight, into the float accumulator of every output row it overlaps (a
+// Area resize (see area_resize.h), fed one source row at a time. Separable, vertical pass first:
+// each source row is added, with its weight, into the float accumulator of every output row it overlaps (a
 // contiguous, vectorisable multiply-add over the whole row); when an output row has all its
 // source rows it is resized horizontally from that accumulator, rounded and written out.
 // Vertical first because the bulk of the work (src_h rows) is then the contiguous pass, and the
@@ -10,6 +10,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include "area_resize.h"
+
+/// A resize in progress: src_w x src_h x channels rows in (ic_area_push_row, top to bottom),
+/// dst_w x dst_h x channels (HWC) out, each output row written as soon as its last source row is in.
+typedef struct ic_area ic_area;
 
 struct ic_area {
     int src_w, src_h, channels, dst_w, dst_h;
@@ -60,7 +64,7 @@ static void axis_taps(int src, int dst, int d, int full, int stride, int *first,
 // Rounds a float size up to a multiple of 4 floats (16 bytes), so every array in the block is aligned.
 static size_t floats16(size_t n) { return (n + 3) & ~(size_t)3; }
 
-ic_area *ic_area_new(int src_w, int src_h, int channels, int dst_w, int dst_h, int pixel_size, int full_w,
+static ic_area *ic_area_new(int src_w, int src_h, int channels, int dst_w, int dst_h, int pixel_size, int full_w,
                      int full_h, unsigned char *dst) {
     if (src_w <= 0 || src_h <= 0 || channels <= 0 || dst_w <= 0 || dst_h <= 0 || pixel_size <= 0 || full_w <= 0 ||
         full_h <= 0 || !dst)
@@ -143,7 +147,7 @@ static void finish_row(const ic_area *a, const float *acc, float *sums, unsigned
     }
 }
 
-void ic_area_push_row(ic_area *a, const unsigned char *restrict row) {
+static void ic_area_push_row(ic_area *a, const unsigned char *restrict row) {
     const int y = a->rows_in, len = a->src_w * a->channels;
     if (y >= a->src_h) return;
     // The open output rows this source row falls in, with its weight in each (a downscale by 2x or
@@ -195,9 +199,7 @@ void ic_area_push_row(ic_area *a, const unsigned char *restrict row) {
     }
 }
 
-int ic_area_rows_in(const ic_area *a) { return a->rows_in; }
-
-void ic_area_free(ic_area *a) { free(a); }   // one block
+static void ic_area_free(ic_area *a) { free(a); }   // one block
 
 int ic_area_resize(const unsigned char *src, int src_w, int src_h, int channels, unsigned char *dst, int dst_w,
                    int dst_h, int pixel_size, int full_w, int full_h) {
