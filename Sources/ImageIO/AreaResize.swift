@@ -2,8 +2,8 @@
 // area it covers, with fractional coverage at the edges (like OpenCV's INTER_AREA). Plain bilinear
 // samples only 4 pixels and aliases badly at large reductions (300 -> 32 is 9.4x).
 //
-// The kernel is CImageCodec's streaming resize (area_resize.c), the same code the JPEG pipeline
-// feeds row by row as libjpeg decodes; these are its whole-buffer forms. Output x covers source
+// The kernel is CImageCodec's ic_area_resize (area_resize.c), the same code the JPEG pipeline
+// runs on libjpeg's output (ic_jpeg_decode_resized); these are its Swift forms. Output x covers source
 // [x * sx, (x + 1) * sx) with sx = srcW / dstW; a source pixel i contributes overlap([i, i+1),
 // that interval) / sx. Upscaling works the same way (each output covers a fraction of one or two
 // source pixels).

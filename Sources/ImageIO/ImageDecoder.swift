@@ -80,9 +80,9 @@ public enum ImageDecoder {
         }
     }
 
-    /// Decodes and area-resizes to `width` x `height` x `channels` into `into` in one pass: JPEG
-    /// rows go from libjpeg straight into the resize (no decoded image is stored), at the DCT scale
-    /// `dctScaleDenominator` picks for `oversampling`; PNGs are decoded whole, then resized.
+    /// Decodes and area-resizes to `width` x `height` x `channels` into `into`: JPEGs in one C call
+    /// (one header read, decode at the DCT scale `dctScaleDenominator` picks for `oversampling`,
+    /// resize from the decoder's buffer); PNGs are decoded whole, then resized.
     static func decodeResized(_ bytes: UnsafeBufferPointer<UInt8>, channels: Int, width: Int, height: Int,
                               oversampling: Int, name: String, maxPixels: Int, into: UnsafeMutablePointer<UInt8>) throws {
         var err = [CChar](repeating: 0, count: 256)

@@ -1,6 +1,6 @@
 // ImagePipeline: file -> HWC uint8 of an exact size and channel count, the preprocessing step for
-// every dataset image. Large JPEGs are shrunk in the DCT domain first (cheap), and each decoded row
-// goes straight into the area resize, so no decoded image is stored or copied.
+// every dataset image. Large JPEGs are shrunk in the DCT domain first (cheap), then area-resized
+// inside CImageCodec from libjpeg's own output buffer (no copy of the decoded image).
 
 import Core
 
