@@ -7,6 +7,7 @@
 #include <jerror.h>
 #include <png.h>
 #include "image_codec.h"
+#include "area_resize.h"
 
 static void set_err(char *err, size_t errlen, const char *msg) {
     if (err && errlen) snprintf(err, errlen, "%s", msg);
@@ -59,26 +60,51 @@ static void ic_jpeg_init_error(ic_jpeg_error *e) {
     e->warning[0] = 0;
 }
 
-int ic_jpeg_info(const unsigned char *data, size_t size, int *width, int *height, int *components,
-                 int *progressive, char *err, size_t errlen) {
+// --- JPEG decoding: one header read, then one decode into a full image or through a resize ----
+
+struct ic_jpeg {
     struct jpeg_decompress_struct cinfo;
     ic_jpeg_error jerr;
-    ic_jpeg_init_error(&jerr);
-    cinfo.err = &jerr.pub;
-    if (setjmp(jerr.jump)) {
-        set_err(err, errlen, jerr.truncated ? "JPEG data ends early (truncated file)" : jerr.message);
-        jpeg_destroy_decompress(&cinfo);
-        return jerr.truncated ? IC_ERR_TRUNCATED : IC_ERR_CORRUPT;
+    int used;                       // a decode was started (libjpeg allows one per header read)
+    // Owned while decoding, freed by ic_jpeg_close (also after a longjmp out of libjpeg).
+    unsigned char *pixels;          // the full image (ic_jpeg_decode) until handed to the caller
+    unsigned char *scratch;         // a CMYK row before conversion
+};
+
+int ic_jpeg_open(const unsigned char *data, size_t size, ic_jpeg **out, int *width, int *height, int *components,
+                 int *progressive, char *err, size_t errlen) {
+    *out = NULL;
+    ic_jpeg *j = calloc(1, sizeof *j);
+    if (!j) {
+        set_err(err, errlen, "out of memory reading a JPEG header");
+        return IC_ERR_MEMORY;
     }
-    jpeg_create_decompress(&cinfo);
-    jpeg_mem_src(&cinfo, data, (unsigned long)size);
-    jpeg_read_header(&cinfo, TRUE);
-    *width = (int)cinfo.image_width;
-    *height = (int)cinfo.image_height;
-    *components = cinfo.num_components;
-    *progressive = jpeg_has_multiple_scans(&cinfo) ? 1 : 0;
-    jpeg_destroy_decompress(&cinfo);
+    ic_jpeg_init_error(&j->jerr);
+    j->cinfo.err = &j->jerr.pub;
+    if (setjmp(j->jerr.jump)) {
+        set_err(err, errlen, j->jerr.truncated ? "JPEG data ends early (truncated file)" : j->jerr.message);
+        int code = j->jerr.truncated ? IC_ERR_TRUNCATED : IC_ERR_CORRUPT;
+        jpeg_destroy_decompress(&j->cinfo);
+        free(j);
+        return code;
+    }
+    jpeg_create_decompress(&j->cinfo);
+    jpeg_mem_src(&j->cinfo, data, (unsigned long)size);
+    jpeg_read_header(&j->cinfo, TRUE);
+    *width = (int)j->cinfo.image_width;
+    *height = (int)j->cinfo.image_height;
+    *components = j->cinfo.num_components;
+    *progressive = jpeg_has_multiple_scans(&j->cinfo) ? 1 : 0;
+    *out = j;
     return IC_OK;
+}
+
+void ic_jpeg_close(ic_jpeg *j) {
+    if (!j) return;
+    jpeg_destroy_decompress(&j->cinfo);
+    free(j->pixels);
+    free(j->scratch);
+    free(j);
 }
 
 // CMYK scanline (Adobe files store inverted CMYK) to RGB: R = C' * K' / 255 with C' = 255 - C.
@@ -99,76 +125,97 @@ void ic_rgb_to_luma(const unsigned char *rgb, unsigned char *grey, size_t count)
     }
 }
 
-int ic_jpeg_decode(const unsigned char *data, size_t size, int channels, int scale_denom, ic_image *out,
-                   char *err, size_t errlen) {
+// Rows asked of libjpeg per call (it returns at most an iMCU row: 8 at 1/2 scale of 4:2:0).
+enum { BATCH_ROWS = 8 };
+
+// The one decode loop: into a malloc'd full image (at 1/scale_denom) left in j->pixels. Partial
+// data (truncation, corrupt-data warnings) is an error.
+static int jpeg_run(ic_jpeg *j, int channels, int scale_denom, char *err, size_t errlen) {
     if ((channels != 1 && channels != 3) ||
         (scale_denom != 1 && scale_denom != 2 && scale_denom != 4 && scale_denom != 8)) {
         set_err(err, errlen, "channels must be 1 or 3 and scale_denom 1, 2, 4 or 8");
         return IC_ERR_ARGUMENT;
     }
-    struct jpeg_decompress_struct cinfo;
-    ic_jpeg_error jerr;
-    // volatile: modified between setjmp and a possible longjmp.
-    unsigned char *volatile pixels = NULL;
-    unsigned char *volatile scratch = NULL;
-    ic_jpeg_init_error(&jerr);
-    cinfo.err = &jerr.pub;
-    if (setjmp(jerr.jump)) {
-        // Data ending inside the headers shows up as a warning then an error ("missing SOS").
-        set_err(err, errlen, jerr.truncated ? "JPEG data ends early (truncated file)" : jerr.message);
-        jpeg_destroy_decompress(&cinfo);
-        free(pixels);
-        free(scratch);
-        return jerr.truncated ? IC_ERR_TRUNCATED : IC_ERR_CORRUPT;
+    if (j->used) {
+        set_err(err, errlen, "a JPEG handle decodes once: open the data again");
+        return IC_ERR_ARGUMENT;
     }
-    jpeg_create_decompress(&cinfo);
-    jpeg_mem_src(&cinfo, data, (unsigned long)size);
-    jpeg_read_header(&cinfo, TRUE);
-    int cmyk = cinfo.jpeg_color_space == JCS_CMYK || cinfo.jpeg_color_space == JCS_YCCK;
-    if (cmyk) cinfo.out_color_space = JCS_CMYK;
-    else cinfo.out_color_space = channels == 1 ? JCS_GRAYSCALE : JCS_RGB;
-    cinfo.scale_num = 1;
-    cinfo.scale_denom = (unsigned)scale_denom;
-    cinfo.dct_method = JDCT_ISLOW;
-    jpeg_start_decompress(&cinfo);
-    int w = (int)cinfo.output_width, h = (int)cinfo.output_height;
-    pixels = malloc((size_t)w * h * channels);
-    if (cmyk) scratch = malloc((size_t)w * 4 + (size_t)w * 3);
-    if (!pixels || (cmyk && !scratch)) {
+    j->used = 1;
+    struct jpeg_decompress_struct *cinfo = &j->cinfo;
+    if (setjmp(j->jerr.jump)) {
+        // Data ending inside the headers shows up as a warning then an error ("missing SOS").
+        set_err(err, errlen, j->jerr.truncated ? "JPEG data ends early (truncated file)" : j->jerr.message);
+        return j->jerr.truncated ? IC_ERR_TRUNCATED : IC_ERR_CORRUPT;
+    }
+    int cmyk = cinfo->jpeg_color_space == JCS_CMYK || cinfo->jpeg_color_space == JCS_YCCK;
+    if (cmyk) cinfo->out_color_space = JCS_CMYK;
+    else cinfo->out_color_space = channels == 1 ? JCS_GRAYSCALE : JCS_RGB;
+    cinfo->scale_num = 1;
+    cinfo->scale_denom = (unsigned)scale_denom;
+    cinfo->dct_method = JDCT_ISLOW;
+    jpeg_start_decompress(cinfo);
+    int w = (int)cinfo->output_width, h = (int)cinfo->output_height;
+    size_t stride = (size_t)w * channels;
+    j->pixels = malloc((size_t)h * stride);
+    // CMYK rows are decoded into a scratch row (w * 4), then converted (via a w * 3 RGB row for grey).
+    if (cmyk) j->scratch = malloc((size_t)w * 4 + (size_t)w * 3);
+    if (!j->pixels || (cmyk && !j->scratch)) {
         set_err(err, errlen, "out of memory decoding JPEG");
-        jpeg_destroy_decompress(&cinfo);
-        free(pixels);
-        free(scratch);
         return IC_ERR_MEMORY;
     }
-    while (cinfo.output_scanline < cinfo.output_height) {
-        unsigned char *row = pixels + (size_t)cinfo.output_scanline * w * channels;
+    while (cinfo->output_scanline < cinfo->output_height) {
+        int y0 = (int)cinfo->output_scanline, want = h - y0 < BATCH_ROWS ? h - y0 : BATCH_ROWS;
+        JSAMPROW rows[BATCH_ROWS];
         if (cmyk) {
-            JSAMPROW r = scratch;
-            jpeg_read_scanlines(&cinfo, &r, 1);
-            unsigned char *rgb = scratch + (size_t)w * 4;
-            cmyk_to_rgb(scratch, channels == 3 ? row : rgb, w, cinfo.saw_Adobe_marker);
-            if (channels == 1) ic_rgb_to_luma(rgb, row, (size_t)w);
+            want = 1;
+            rows[0] = j->scratch;
         } else {
-            JSAMPROW r = row;
-            jpeg_read_scanlines(&cinfo, &r, 1);
+            for (int k = 0; k < want; k++) rows[k] = j->pixels + (size_t)(y0 + k) * stride;
         }
-        if (jerr.truncated || jerr.corrupt) break;
+        int got = (int)jpeg_read_scanlines(cinfo, rows, (JDIMENSION)want);
+        if (j->jerr.truncated || j->jerr.corrupt) break;
+        if (cmyk && got == 1) {
+            unsigned char *row = j->pixels + (size_t)y0 * stride, *rgb = j->scratch + (size_t)w * 4;
+            cmyk_to_rgb(j->scratch, channels == 3 ? row : rgb, w, cinfo->saw_Adobe_marker);
+            if (channels == 1) ic_rgb_to_luma(rgb, row, (size_t)w);
+        }
     }
-    if (!jerr.truncated && !jerr.corrupt) jpeg_finish_decompress(&cinfo);   // may warn too
-    if (jerr.truncated || jerr.corrupt) {
-        set_err(err, errlen, jerr.truncated ? "JPEG data ends early (truncated file)" : jerr.warning);
-        jpeg_destroy_decompress(&cinfo);
-        free(pixels);
-        free(scratch);
-        return jerr.truncated ? IC_ERR_TRUNCATED : IC_ERR_CORRUPT;
+    if (!j->jerr.truncated && !j->jerr.corrupt) jpeg_finish_decompress(cinfo);   // may warn too
+    if (j->jerr.truncated || j->jerr.corrupt) {
+        set_err(err, errlen, j->jerr.truncated ? "JPEG data ends early (truncated file)" : j->jerr.warning);
+        return j->jerr.truncated ? IC_ERR_TRUNCATED : IC_ERR_CORRUPT;
     }
-    jpeg_destroy_decompress(&cinfo);
-    free(scratch);
-    out->width = w;
-    out->height = h;
+    return IC_OK;
+}
+
+int ic_jpeg_decode(ic_jpeg *j, int channels, int scale_denom, ic_image *out, char *err, size_t errlen) {
+    int status = jpeg_run(j, channels, scale_denom, err, errlen);
+    if (status != IC_OK) return status;
+    out->width = (int)j->cinfo.output_width;
+    out->height = (int)j->cinfo.output_height;
     out->channels = channels;
-    out->pixels = pixels;
+    out->pixels = j->pixels;
+    j->pixels = NULL;
+    return IC_OK;
+}
+
+// The resize runs after the whole decode rather than on each batch of rows as libjpeg returns it:
+// interleaved, the two evict each other's working set from L1 and the resize reads rows libjpeg
+// has only just stored; measured on hard1k at 1/2 scale (AMD EPYC, best of 15 x 300 images),
+// decode + resize took 242-282 us per image interleaved vs 207 us one after the other.
+int ic_jpeg_decode_resized(ic_jpeg *j, int channels, int scale_denom, unsigned char *dst, int width, int height,
+                           char *err, size_t errlen) {
+    if (!dst || width <= 0 || height <= 0) {
+        set_err(err, errlen, "a resized JPEG decode needs an output buffer and a positive size");
+        return IC_ERR_ARGUMENT;
+    }
+    int status = jpeg_run(j, channels, scale_denom, err, errlen);
+    if (status != IC_OK) return status;
+    if (ic_area_resize(j->pixels, (int)j->cinfo.output_width, (int)j->cinfo.output_height, channels, dst, width, height,
+                       scale_denom, (int)j->cinfo.image_width, (int)j->cinfo.image_height) != 0) {
+        set_err(err, errlen, "out of memory resizing JPEG");
+        return IC_ERR_MEMORY;
+    }
     return IC_OK;
 }
 

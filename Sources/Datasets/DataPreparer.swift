@@ -127,7 +127,9 @@ public enum DataPreparer {
         // decode threads deflate every chunk whose rows are all there (in parallel: deflate inside
         // HDF5 is serial), and a writer thread stores those pre-filtered chunks (H5Dwrite_chunk)
         // while the threads decode the next block. Uncompressed caches append rows instead.
-        var images = [UInt8](repeating: 0, count: n * imageSize)
+        // Not zero-filled: every byte kept is written by a decode (failed images are compacted
+        // away, the unused tail removed), and zeroing 16-25 MB cost 2.5% of the run.
+        var images = [UInt8](unsafeUninitializedCapacity: n * imageSize) { _, count in count = n * imageSize }
         var labels: [Int32] = [], paths: [String] = [], names: [String] = [], splits: [Int32] = []
         // Names the scan found but never opened (FIFOs, non-UTF-8 names) are skipped like unreadable files.
         var skipped: [(path: String, reason: String)] = scan.rejected.map { (path: $0.path, reason: $0.reason) }

@@ -59,41 +59,97 @@ public enum ImageDecoder {
         var fullHeight: Int
     }
 
-    /// Decodes to a malloc'd C image (the caller frees `image.pixels` with `ic_free`): used by the
-    /// pipeline to resize straight from the decoder's buffer without an extra copy.
+    /// Decodes to a malloc'd C image (the caller frees `image.pixels` with `ic_free`).
     static func decodeRaw(_ bytes: UnsafeBufferPointer<UInt8>, channels: Int?, targetWidth: Int?,
                           targetHeight: Int?, oversampling: Int = 1, name: String,
                           maxPixels: Int = defaultMaxPixels) throws -> RawImage {
-        guard let format = ImageFormat.sniff(bytes) else {
-            let head = bytes.prefix(8).map { String(format: "%02x", $0) }.joined(separator: " ")
-            throw DeepfakeError("\(name) is not a JPEG or PNG image (first bytes: \(head.isEmpty ? "none, the file is empty" : head)): remove it from the dataset or convert it")
-        }
         var err = [CChar](repeating: 0, count: 256)
         var out = ic_image()
-        let base = bytes.baseAddress!
-        let status: Int32
-        var scale = 1, fullW = 0, fullH = 0
-        switch format {
+        switch try sniff(bytes, name: name) {
         case .jpeg:
-            var w: Int32 = 0, h: Int32 = 0, comps: Int32 = 0, progressive: Int32 = 0
-            let info = ic_jpeg_info(base, bytes.count, &w, &h, &comps, &progressive, &err, err.count)
-            if info != IC_OK { throw corrupt(name, "JPEG", err, truncated: info == IC_ERR_TRUNCATED) }
-            let ch = Int32(channels ?? (comps == 1 ? 1 : 3))
-            scale = dctScaleDenominator(width: Int(w), height: Int(h), targetWidth: targetWidth, targetHeight: targetHeight,
-                                        oversampling: oversampling)
-            (fullW, fullH) = (Int(w), Int(h))
-            let decoded = ((fullW + scale - 1) / scale) * ((fullH + scale - 1) / scale)
-            try checkPixels(name, "JPEG", fullW, fullH, decoded: progressive != 0 ? fullW * fullH : decoded,
-                            limit: maxPixels, note: progressive != 0 ? " (progressive: decoded at full size)" : "")
-            status = ic_jpeg_decode(base, bytes.count, ch, Int32(scale), &out, &err, err.count)
+            let jpeg = try JPEGHeader(bytes, name: name)
+            defer { ic_jpeg_close(jpeg.handle) }
+            let scale = try jpeg.scale(targetWidth: targetWidth, targetHeight: targetHeight, oversampling: oversampling,
+                                       maxPixels: maxPixels, name: name)
+            let status = ic_jpeg_decode(jpeg.handle, jpeg.channels(channels), Int32(scale), &out, &err, err.count)
+            if status != IC_OK { throw corrupt(name, "JPEG", err, truncated: status == IC_ERR_TRUNCATED) }
+            return RawImage(image: out, scale: scale, fullWidth: jpeg.width, fullHeight: jpeg.height)
         case .png:
-            if let (w, h) = pngSize(bytes) { try checkPixels(name, "PNG", w, h, decoded: w * h, limit: maxPixels, note: "") }
-            // Without a requested channel count, grey PNGs (IHDR colour type 0 or 4) decode to 1.
-            status = ic_png_decode(base, bytes.count, Int32(channels ?? pngChannels(bytes)), &out, &err, err.count)
+            try decodePNG(bytes, channels: channels, name: name, maxPixels: maxPixels, into: &out)
+            return RawImage(image: out, scale: 1, fullWidth: Int(out.width), fullHeight: Int(out.height))
         }
-        if status != IC_OK { throw corrupt(name, format == .jpeg ? "JPEG" : "PNG", err, truncated: status == IC_ERR_TRUNCATED) }
-        if format == .png { (fullW, fullH) = (Int(out.width), Int(out.height)) }
-        return RawImage(image: out, scale: scale, fullWidth: fullW, fullHeight: fullH)
+    }
+
+    /// Decodes and area-resizes to `width` x `height` x `channels` into `into`: JPEGs in one C call
+    /// (one header read, decode at the DCT scale `dctScaleDenominator` picks for `oversampling`,
+    /// resize from the decoder's buffer); PNGs are decoded whole, then resized.
+    static func decodeResized(_ bytes: UnsafeBufferPointer<UInt8>, channels: Int, width: Int, height: Int,
+                              oversampling: Int, name: String, maxPixels: Int, into: UnsafeMutablePointer<UInt8>) throws {
+        var err = [CChar](repeating: 0, count: 256)
+        switch try sniff(bytes, name: name) {
+        case .jpeg:
+            let jpeg = try JPEGHeader(bytes, name: name)
+            defer { ic_jpeg_close(jpeg.handle) }
+            let scale = try jpeg.scale(targetWidth: width, targetHeight: height, oversampling: oversampling,
+                                       maxPixels: maxPixels, name: name)
+            let status = ic_jpeg_decode_resized(jpeg.handle, Int32(channels), Int32(scale), into, Int32(width), Int32(height),
+                                                &err, err.count)
+            if status != IC_OK { throw corrupt(name, "JPEG", err, truncated: status == IC_ERR_TRUNCATED) }
+        case .png:
+            var out = ic_image()
+            try decodePNG(bytes, channels: channels, name: name, maxPixels: maxPixels, into: &out)
+            defer { ic_free(out.pixels) }
+            areaResize(out.pixels, width: Int(out.width), height: Int(out.height), channels: channels,
+                       into: into, width: width, height: height)
+        }
+    }
+
+    /// The format of `bytes`, or an error naming the file and its first bytes.
+    static func sniff(_ bytes: UnsafeBufferPointer<UInt8>, name: String) throws -> ImageFormat {
+        if let format = ImageFormat.sniff(bytes) { return format }
+        let head = bytes.prefix(8).map { String(format: "%02x", $0) }.joined(separator: " ")
+        throw DeepfakeError("\(name) is not a JPEG or PNG image (first bytes: \(head.isEmpty ? "none, the file is empty" : head)): remove it from the dataset or convert it")
+    }
+
+    /// An open libjpeg decoder with its header read (close `handle` with `ic_jpeg_close`).
+    struct JPEGHeader {
+        let handle: OpaquePointer
+        let width: Int, height: Int, components: Int, progressive: Bool
+
+        init(_ bytes: UnsafeBufferPointer<UInt8>, name: String) throws {
+            var err = [CChar](repeating: 0, count: 256)
+            var handle: OpaquePointer?
+            var w: Int32 = 0, h: Int32 = 0, comps: Int32 = 0, progressive: Int32 = 0
+            let status = ic_jpeg_open(bytes.baseAddress, bytes.count, &handle, &w, &h, &comps, &progressive, &err, err.count)
+            guard status == IC_OK, let handle else { throw corrupt(name, "JPEG", err, truncated: status == IC_ERR_TRUNCATED) }
+            self.handle = handle
+            (width, height, components, self.progressive) = (Int(w), Int(h), Int(comps), progressive != 0)
+        }
+
+        /// The channel count to decode to: `requested`, else the source's (1 for grey, else 3).
+        func channels(_ requested: Int?) -> Int32 { Int32(requested ?? (components == 1 ? 1 : 3)) }
+
+        /// The DCT scale for a target size, after refusing a decode over `maxPixels` (progressive
+        /// JPEGs count at full size: libjpeg buffers them whole).
+        func scale(targetWidth: Int?, targetHeight: Int?, oversampling: Int, maxPixels: Int, name: String) throws -> Int {
+            let scale = dctScaleDenominator(width: width, height: height, targetWidth: targetWidth, targetHeight: targetHeight,
+                                            oversampling: oversampling)
+            let decoded = ((width + scale - 1) / scale) * ((height + scale - 1) / scale)
+            try checkPixels(name, "JPEG", width, height, decoded: progressive ? width * height : decoded,
+                            limit: maxPixels, note: progressive ? " (progressive: decoded at full size)" : "")
+            return scale
+        }
+    }
+
+    /// Decodes a PNG into `out` (pixels malloc'd, free with `ic_free`), refusing it from its header
+    /// when over `maxPixels`. Without a requested channel count, grey PNGs (IHDR colour type 0 or 4)
+    /// decode to 1.
+    static func decodePNG(_ bytes: UnsafeBufferPointer<UInt8>, channels: Int?, name: String, maxPixels: Int,
+                          into out: inout ic_image) throws {
+        if let (w, h) = pngSize(bytes) { try checkPixels(name, "PNG", w, h, decoded: w * h, limit: maxPixels, note: "") }
+        var err = [CChar](repeating: 0, count: 256)
+        let status = ic_png_decode(bytes.baseAddress, bytes.count, Int32(channels ?? pngChannels(bytes)), &out, &err, err.count)
+        if status != IC_OK { throw corrupt(name, "PNG", err, truncated: status == IC_ERR_TRUNCATED) }
     }
 
     /// The largest DCT scale denominator d in {8, 4, 2, 1} with ceil(width / d) >= oversampling *
@@ -132,8 +188,8 @@ public enum ImageDecoder {
         return DeepfakeError("\(name) is a \(truncated ? "truncated" : "corrupt") \(format) file (\(reason)): re-download it or remove it from the dataset")
     }
 
-    /// Reads a whole file into memory (one read into an exactly sized array) with a clear error
-    /// when it is missing or unreadable.
+    /// Reads a whole file into memory (one read into an exactly sized array: open, fstat, read,
+    /// close) with a clear error when it is missing or unreadable.
     /// Only regular files are read: the file is opened non-blocking and checked with fstat before
     /// any read, so a FIFO or device named like an image is refused instead of blocking forever.
     public static func readFile(_ path: String) throws -> [UInt8] {
@@ -142,26 +198,26 @@ public enum ImageDecoder {
             let reason = String(cString: strerror(errno))
             throw DeepfakeError("cannot read image \(path): \(reason); check the path and permissions")
         }
+        defer { close(fd) }
         var st = stat()
         guard fstat(fd, &st) == 0, st.st_mode & S_IFMT == S_IFREG else {
-            close(fd)
             throw DeepfakeError("\(path) is not a regular file (a FIFO, socket or device named like an image): remove it from the dataset")
         }
-        guard let fp = fdopen(fd, "rb") else {
-            close(fd)
-            throw DeepfakeError("cannot read image \(path): \(String(cString: strerror(errno)))")
-        }
-        defer { fclose(fp) }
-        fseek(fp, 0, SEEK_END)
-        let size = max(0, ftell(fp))
-        fseek(fp, 0, SEEK_SET)
-        var got = 0
+        let size = max(0, Int(st.st_size))
+        var got = 0, failure: Int32 = 0
         let result = [UInt8](unsafeUninitializedCapacity: size) { buf, count in
-            got = size > 0 ? fread(buf.baseAddress, 1, size, fp) : 0
+            while got < size {
+                let n = read(fd, buf.baseAddress! + got, size - got)
+                if n > 0 { got += n; continue }
+                if n < 0 && errno == EINTR { continue }
+                if n < 0 { failure = errno }
+                break   // 0: the file shrank since fstat
+            }
             count = got
         }
-        if got < size || ferror(fp) != 0 {
-            throw DeepfakeError("error reading image \(path): read \(got) of \(size) bytes (\(String(cString: strerror(errno))))")
+        if got < size {
+            let reason = failure != 0 ? String(cString: strerror(failure)) : "the file is shorter than its size"
+            throw DeepfakeError("error reading image \(path): read \(got) of \(size) bytes (\(reason))")
         }
         return result
     }

@@ -1,7 +1,7 @@
 // ImagePipeline: file -> HWC uint8 of an exact size and channel count, the preprocessing step for
-// every dataset image. Large JPEGs are shrunk in the DCT domain first (cheap), then area-resized.
+// every dataset image. Large JPEGs are shrunk in the DCT domain first (cheap), then area-resized
+// inside CImageCodec from libjpeg's own output buffer (no copy of the decoded image).
 
-import CImageCodec
 import Core
 
 public enum ImagePipeline {
@@ -33,13 +33,9 @@ public enum ImagePipeline {
             throw DeepfakeError("image target \(width)x\(height)x\(channels) is invalid: use a positive size and 1 or 3 channels")
         }
         let bytes = try ImageDecoder.readFile(path)
-        let raw = try bytes.withUnsafeBufferPointer {
-            try ImageDecoder.decodeRaw($0, channels: channels, targetWidth: width, targetHeight: height,
-                                       oversampling: max(1, oversampling), name: path, maxPixels: maxPixels)
+        try bytes.withUnsafeBufferPointer {
+            try ImageDecoder.decodeResized($0, channels: channels, width: width, height: height, oversampling: max(1, oversampling),
+                                           name: path, maxPixels: maxPixels, into: into)
         }
-        defer { ic_free(raw.image.pixels) }
-        areaResize(raw.image.pixels, width: Int(raw.image.width), height: Int(raw.image.height), channels: channels,
-                   into: into, width: width, height: height,
-                   pixelSize: raw.scale, fullWidth: raw.fullWidth, fullHeight: raw.fullHeight)
     }
 }

@@ -32,19 +32,32 @@ public struct FilteredChunk: Sendable {
     /// to the full chunk, which HDF5 stores whole) compressed at deflate `level`.
     public init(rows: UnsafeBufferPointer<UInt8>, chunkBytes: Int, level: Int, strategy: DeflateStrategy) {
         precondition(rows.count <= chunkBytes && (0...9).contains(level), "a chunk holds at most chunkBytes bytes; deflate levels are 0...9")
-        var raw = [UInt8](repeating: 0, count: chunkBytes)
-        raw.withUnsafeMutableBufferPointer { _ = $0.initialize(from: rows) }
-        var out = [UInt8](repeating: 0, count: chunkBytes)
-        let n = raw.withUnsafeBufferPointer { src in
-            out.withUnsafeMutableBufferPointer { dst in
-                df_deflate_chunk(src.baseAddress, chunkBytes, dst.baseAddress, chunkBytes, Int32(level), strategy.zlibValue)
-            }
+        // A full chunk is compressed where it lies; only a short last one is copied, to pad it.
+        var padded: [UInt8]?
+        if rows.count < chunkBytes {
+            padded = [UInt8](repeating: 0, count: chunkBytes)
+            padded!.withUnsafeMutableBufferPointer { _ = $0.initialize(from: rows) }
+        }
+        // Deflate writes straight into the (uninitialised) result; n == 0: it would not shrink.
+        var n = 0
+        let compressed = [UInt8](unsafeUninitializedCapacity: chunkBytes) { out, count in
+            n = Self.deflate(padded, rows, into: out, chunkBytes: chunkBytes, level: level, strategy: strategy)
+            count = n
         }
         if n == 0 {
-            bytes = raw; filterMask = 0b10
+            bytes = padded ?? Array(rows); filterMask = 0b10
         } else {
-            out.removeLast(chunkBytes - n)
-            bytes = out; filterMask = 0
+            bytes = compressed; filterMask = 0
+        }
+    }
+
+    private static func deflate(_ padded: [UInt8]?, _ rows: UnsafeBufferPointer<UInt8>, into out: UnsafeMutableBufferPointer<UInt8>,
+                                chunkBytes: Int, level: Int, strategy: DeflateStrategy) -> Int {
+        guard let padded else {
+            return df_deflate_chunk(rows.baseAddress, chunkBytes, out.baseAddress, chunkBytes, Int32(level), strategy.zlibValue)
+        }
+        return padded.withUnsafeBufferPointer {
+            df_deflate_chunk($0.baseAddress, chunkBytes, out.baseAddress, chunkBytes, Int32(level), strategy.zlibValue)
         }
     }
 }

@@ -40,10 +40,8 @@ final class CodecTests: XCTestCase {
     }
 
     func testCMYKJPEGWrittenByPillow() throws {
-        // 16x16 Adobe CMYK JPEG from Pillow 13: quadrants red, green, blue and K=128 grey
-        // (Pillow decodes them to (255,0,0), (0,255,0), (0,0,255), (127,127,127)).
-        let b64 = "/9j/7gAOQWRvYmUAZAAAAAAA/9sAQwACAQEBAQECAQEBAgICAgIEAwICAgIFBAQDBAYFBgYGBQYGBgcJCAYHCQcGBggLCAkKCgoKCgYICwwLCgwJCgoK/8AAFAgAEAAQBEMRAE0RAFkRAEsRAP/EAB8AAAEFAQEBAQEBAAAAAAAAAAABAgMEBQYHCAkKC//EALUQAAIBAwMCBAMFBQQEAAABfQECAwAEEQUSITFBBhNRYQcicRQygZGhCCNCscEVUtHwJDNicoIJChYXGBkaJSYnKCkqNDU2Nzg5OkNERUZHSElKU1RVVldYWVpjZGVmZ2hpanN0dXZ3eHl6g4SFhoeIiYqSk5SVlpeYmZqio6Slpqeoqaqys7S1tre4ubrCw8TFxsfIycrS09TV1tfY2drh4uPk5ebn6Onq8fLz9PX29/j5+v/aAA4EQwBNAFkASwAAPwD9/K/n/r+f+v38r+AOv7/KKKK/gDr+/wAor+/yv7/KK/n/AK//2Q=="
-        let bytes = [UInt8](Data(base64Encoded: b64)!)
+        // Pillow decodes the quadrants to (255,0,0), (0,255,0), (0,0,255), (127,127,127).
+        let bytes = adobeCMYKJPEG
         let img = try bytes.withUnsafeBufferPointer { try ImageDecoder.decode($0) }
         XCTAssertEqual([img.width, img.height, img.channels], [16, 16, 3])
         let expect: [(Int, Int, [Int])] = [(4, 4, [255, 0, 0]), (12, 4, [0, 255, 0]), (4, 12, [0, 0, 255]), (12, 12, [127, 127, 127])]

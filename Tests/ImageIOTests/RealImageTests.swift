@@ -7,9 +7,13 @@ import ImageIO
 import XCTest
 
 final class RealImageTests: XCTestCase {
+    /// hard1k under $DEEPFAKE_DATASETS (a kagglehub cache, as benchmarks/preprocess_vs_pillow.sh
+    /// takes it) when set, else under ../shared/datasets/kagglehub beside the repository.
     static var hard1k: String {
+        let handle = "/datasets/hamzaboulahia/hardfakevsrealfaces/versions/1"
+        if let root = ProcessInfo.processInfo.environment["DEEPFAKE_DATASETS"], !root.isEmpty { return root + handle }
         let repo = URL(fileURLWithPath: #filePath).resolvingSymlinksInPath().deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-        return repo.deletingLastPathComponent().path + "/shared/datasets/kagglehub/datasets/hamzaboulahia/hardfakevsrealfaces/versions/1"
+        return repo.deletingLastPathComponent().path + "/shared/datasets/kagglehub" + handle
     }
 
     func hard1kOrSkip() throws -> String {

@@ -21,6 +21,9 @@ func smoothImage(width: Int, height: Int, channels: Int) -> Image {
     return Image(width: width, height: height, channels: channels, pixels: px)
 }
 
+/// A 16x16 Adobe CMYK JPEG from Pillow 13: quadrants red, green, blue and K=128 grey.
+let adobeCMYKJPEG = [UInt8](Data(base64Encoded: "/9j/7gAOQWRvYmUAZAAAAAAA/9sAQwACAQEBAQECAQEBAgICAgIEAwICAgIFBAQDBAYFBgYGBQYGBgcJCAYHCQcGBggLCAkKCgoKCgYICwwLCgwJCgoK/8AAFAgAEAAQBEMRAE0RAFkRAEsRAP/EAB8AAAEFAQEBAQEBAAAAAAAAAAABAgMEBQYHCAkKC//EALUQAAIBAwMCBAMFBQQEAAABfQECAwAEEQUSITFBBhNRYQcicRQygZGhCCNCscEVUtHwJDNicoIJChYXGBkaJSYnKCkqNDU2Nzg5OkNERUZHSElKU1RVVldYWVpjZGVmZ2hpanN0dXZ3eHl6g4SFhoeIiYqSk5SVlpeYmZqio6Slpqeoqaqys7S1tre4ubrCw8TFxsfIycrS09TV1tfY2drh4uPk5ebn6Onq8fLz9PX29/j5+v/aAA4EQwBNAFkASwAAPwD9/K/n/r+f+v38r+AOv7/KKKK/gDr+/wAor+/yv7/KK/n/AK//2Q==")!)
+
 /// Mean and max absolute difference of two equally sized byte arrays.
 func pixelDifference(_ a: [UInt8], _ b: [UInt8]) -> (mean: Double, max: Int) {
     precondition(a.count == b.count, "size mismatch \(a.count) vs \(b.count)")

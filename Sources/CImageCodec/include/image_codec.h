@@ -22,17 +22,30 @@ typedef struct {
     unsigned char *pixels;
 } ic_image;
 
-/// Reads a JPEG header: full-size width/height, the source colour components (1 grey, 3 YCbCr/RGB,
-/// 4 CMYK/YCCK), and whether it is progressive (libjpeg then buffers the whole full-size image).
-int ic_jpeg_info(const unsigned char *data, size_t size, int *width, int *height, int *components,
+/// A JPEG whose header has been read, ready for ONE decode (ic_jpeg_decode or
+/// ic_jpeg_decode_resized); free it with ic_jpeg_close whatever happened. Reading the header once
+/// serves both the caller's checks (size limits, DCT scale choice) and the decode.
+typedef struct ic_jpeg ic_jpeg;
+
+/// Reads the header of the JPEG in `data` (which must outlive the handle): full-size width/height,
+/// the source colour components (1 grey, 3 YCbCr/RGB, 4 CMYK/YCCK), and whether it is progressive
+/// (libjpeg then buffers the whole full-size image). On success `*out` is the handle.
+int ic_jpeg_open(const unsigned char *data, size_t size, ic_jpeg **out, int *width, int *height, int *components,
                  int *progressive, char *err, size_t errlen);
 
-/// Decodes a JPEG to `channels` (1 = luma, 3 = RGB) with DCT-domain downscaling by 1/`scale_denom`
+/// Decodes to `channels` (1 = luma, 3 = RGB) with DCT-domain downscaling by 1/`scale_denom`
 /// (1, 2, 4 or 8; output size is ceil(size / denom)). Grey, RGB, YCbCr, CMYK and YCCK sources work.
 /// A truncated file (libjpeg's "premature end of JPEG file" warning) is an error, not grey padding,
 /// and so is any corrupt-data warning (IC_ERR_CORRUPT with libjpeg's message).
-int ic_jpeg_decode(const unsigned char *data, size_t size, int channels, int scale_denom, ic_image *out,
-                   char *err, size_t errlen);
+int ic_jpeg_decode(ic_jpeg *j, int channels, int scale_denom, ic_image *out, char *err, size_t errlen);
+
+/// As ic_jpeg_decode, then an area resize (area_resize.h) to `width` x `height` x `channels` into
+/// `dst`, with the DCT-scaled pixels weighted by the original area they cover. The decoded image
+/// stays inside the handle (freed by ic_jpeg_close). On an error `dst` is untouched.
+int ic_jpeg_decode_resized(ic_jpeg *j, int channels, int scale_denom, unsigned char *dst, int width, int height,
+                           char *err, size_t errlen);
+
+void ic_jpeg_close(ic_jpeg *j);
 
 /// Decodes a PNG (any bit depth/colour type) to 8-bit `channels` (1 or 3). Alpha is DROPPED, not
 /// composited (as Pillow's convert("RGB") does); grey output is BT.601 luma of the RGB pixels,
