@@ -39,6 +39,9 @@ public final class FoldedInference {
     /// Number of convolutions run by the folded kernel (with or without a BatchNorm).
     public var convolutionCount: Int { folded.count }
 
+    /// Number of convolutions run by Winograd F(2x2, 3x3).
+    public var winogradCount: Int { folded.filter(\.usesWinograd).count }
+
     /// Re-reads every folded convolution's weights, bias and BatchNorm statistics from the network.
     public func refresh() { for f in folded { f.fold() } }
 
@@ -109,9 +112,9 @@ final class FoldedConv: InferenceStep {
     private var bias: [Float]
     /// Winograd-transformed W' [16, outC, C] for a 3x3 stride-1 pad-1 kernel (else empty).
     private var winograd: [Float] = []
-    private var usesWinograd: Bool {
+    var usesWinograd: Bool {
         settings.winogradInference && conv.kernelH == 3 && conv.kernelW == 3 && conv.strideH == 1 && conv.strideW == 1
-            && conv.padH == 1 && conv.padW == 1
+            && conv.padH == 1 && conv.padW == 1 && conv.inChannels >= settings.winogradMinChannels
     }
 
     init(conv: Conv2d, batchNorm: BatchNorm?, relu: Bool, output: Tensor, context: NNContext, workspace: Workspace) {

@@ -33,9 +33,15 @@ public struct ConvSettings: Sendable, Equatable {
     /// Eval-mode 3x3 stride-1 pad-1 convolutions by Winograd F(2x2, 3x3) (2.25x fewer
     /// multiply-adds; Winograd.swift) instead of im2col + GEMM.
     public var winogradInference: Bool
+    /// Input channels below which Winograd is not used: its transforms cost about as much per
+    /// (tile, channel) as 16 x outC multiply-adds of the GEMM, so with 64 channels (layer1) they
+    /// eat the saving (measured: a 64 px forward took more CPU than the im2col tiles), while from
+    /// 128 channels on (layer2-4) the GEMM dominates.
+    public var winogradMinChannels: Int
 
     public init(maxColumnElements: Int = 1 << 24, cacheColumns: Bool = false, transposedInputGradient: Bool = true,
-                tileColumnFloats: Int = 1 << 17, minTileColumns: Int = 256, winogradInference: Bool = true) {
+                tileColumnFloats: Int = 1 << 17, minTileColumns: Int = 256, winogradInference: Bool = true,
+                winogradMinChannels: Int = 128) {
         precondition(maxColumnElements >= 1, "maxColumnElements must be positive")
         precondition(tileColumnFloats >= 1 && minTileColumns >= 1, "tileColumnFloats and minTileColumns must be positive")
         self.maxColumnElements = maxColumnElements
@@ -44,6 +50,7 @@ public struct ConvSettings: Sendable, Equatable {
         self.tileColumnFloats = tileColumnFloats
         self.minTileColumns = minTileColumns
         self.winogradInference = winogradInference
+        self.winogradMinChannels = winogradMinChannels
     }
 
     /// The settings training and benchmarks use.

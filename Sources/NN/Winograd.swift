@@ -55,12 +55,14 @@ struct WinogradPass {
     var tileCols: Int { (w + 1) / 2 }
 
     /// Tiles per work item: wide enough for the GEMMs (`ConvSettings.minTileColumns / 4` tiles,
-    /// i.e. that many output pixels), at most what fits the cache budget, and never so wide that a
-    /// worker is left without two items.
+    /// i.e. that many output pixels) or what fills the cache budget, and never so wide that a
+    /// worker is left without an item. One item per worker at the least (not two, as the im2col
+    /// tiles take): every item repacks all 16 transformed kernels, which at layer4's 512 x 512
+    /// channels costs more than a slightly unbalanced end.
     func itemTiles(workers: Int, settings: ConvSettings) -> Int {
         let total = batch * tileRows * tileCols
         let wanted = Swift.max(settings.minTileColumns / 4, settings.tileColumnFloats / (16 * Swift.max(inChannels, outChannels)))
-        let balanced = workers > 1 ? (total + 2 * workers - 1) / (2 * workers) : total
+        let balanced = (total + workers - 1) / workers
         return Swift.max(1, Swift.min(wanted, balanced))
     }
 
@@ -75,76 +77,93 @@ struct WinogradPass {
         let counter = WinogradCounter()
         let body = { (worker: Int) in
             let v = vAll + worker * 16 * c * width, m = mAll + worker * 16 * oc * width
+            let tiles = UnsafeMutablePointer<Int>.allocate(capacity: 3 * width)
+            defer { tiles.deallocate() }
             while true {
                 let item = counter.next.wrappingAdd(1, ordering: .relaxed).oldValue
                 if item >= items { return }
                 let t0 = item * width, t1 = Swift.min(total, t0 + width)
-                self.item(t0, t1, v, m)
+                self.item(t0, t1, v, m, tiles)
             }
         }
         if workers == 1 { body(0) } else { DispatchQueue.concurrentPerform(iterations: workers, execute: body) }
     }
 
     /// Tiles t0..<t1 of the batch: input transform into V [16, C, n], 16 GEMMs into M [16, outC, n],
-    /// output transform with the fused bias, residual and ReLU.
-    private func item(_ t0: Int, _ t1: Int, _ v: UnsafeMutablePointer<Float>, _ m: UnsafeMutablePointer<Float>) {
+    /// output transform with the fused bias, residual and ReLU. The transforms loop over tiles
+    /// innermost, so each of the 16 planes of V and M is read or written as one sequential stream.
+    /// `tiles` is the worker's scratch for the tiles' positions (3 per tile).
+    private func item(_ t0: Int, _ t1: Int, _ v: UnsafeMutablePointer<Float>, _ m: UnsafeMutablePointer<Float>,
+                      _ tiles: UnsafeMutablePointer<Int>) {
         let c = inChannels, oc = outChannels, n = t1 - t0, perSample = tileRows * tileCols, tw = tileCols
         let plane = h * w
+        // (sample, top row, left column) of each tile's 4x4 input window (1 above and left of its output).
         for j in 0..<n {
             let t = t0 + j, s = t / perSample, r = t % perSample
-            let y0 = (r / tw) * 2 - 1, x0 = (r % tw) * 2 - 1
-            let interior = y0 >= 0 && x0 >= 0 && y0 + 4 <= h && x0 + 4 <= w
-            for ch in 0..<c {
+            tiles[3 * j] = s; tiles[3 * j + 1] = (r / tw) * 2 - 1; tiles[3 * j + 2] = (r % tw) * 2 - 1
+        }
+        let vStep = c * n
+        for ch in 0..<c {
+            let vc = v + ch * n
+            for j in 0..<n {
+                let s = tiles[3 * j], y0 = tiles[3 * j + 1], x0 = tiles[3 * j + 2]
                 let xp = x + (s * c + ch) * plane
-                var d = (SIMD4<Float>(), SIMD4<Float>(), SIMD4<Float>(), SIMD4<Float>())
-                if interior {
+                var d0 = SIMD4<Float>(), d1 = SIMD4<Float>(), d2 = SIMD4<Float>(), d3 = SIMD4<Float>()
+                if y0 >= 0 && x0 >= 0 && y0 + 4 <= h && x0 + 4 <= w {
                     let p = xp + y0 * w + x0
-                    d.0 = SIMD4(p[0], p[1], p[2], p[3])
-                    d.1 = SIMD4(p[w], p[w + 1], p[w + 2], p[w + 3])
-                    d.2 = SIMD4(p[2 * w], p[2 * w + 1], p[2 * w + 2], p[2 * w + 3])
-                    d.3 = SIMD4(p[3 * w], p[3 * w + 1], p[3 * w + 2], p[3 * w + 3])
+                    d0 = UnsafeRawPointer(p).loadUnaligned(as: SIMD4<Float>.self)
+                    d1 = UnsafeRawPointer(p + w).loadUnaligned(as: SIMD4<Float>.self)
+                    d2 = UnsafeRawPointer(p + 2 * w).loadUnaligned(as: SIMD4<Float>.self)
+                    d3 = UnsafeRawPointer(p + 3 * w).loadUnaligned(as: SIMD4<Float>.self)
                 } else {
-                    func row(_ i: Int) -> SIMD4<Float> {
+                    @inline(__always) func row(_ i: Int) -> SIMD4<Float> {
                         let yy = y0 + i
                         var out = SIMD4<Float>()
                         if yy < 0 || yy >= h { return out }
                         for k in 0..<4 { let xx = x0 + k; if xx >= 0 && xx < w { out[k] = xp[yy * w + xx] } }
                         return out
                     }
-                    d = (row(0), row(1), row(2), row(3))
+                    d0 = row(0); d1 = row(1); d2 = row(2); d3 = row(3)
                 }
                 // B^T d (rows), then (B^T d) B (columns): V[ξ = 4i + k].
-                let rows = (d.0 - d.2, d.1 + d.2, d.2 - d.1, d.1 - d.3)
                 @inline(__always) func put(_ i: Int, _ rr: SIMD4<Float>) {
-                    let base = v + (i * 4 * c + ch) * n + j, step = c * n
-                    base[0] = rr[0] - rr[2]; base[step] = rr[1] + rr[2]; base[2 * step] = rr[2] - rr[1]; base[3 * step] = rr[1] - rr[3]
+                    let base = vc + 4 * i * vStep + j
+                    base[0] = rr[0] - rr[2]; base[vStep] = rr[1] + rr[2]; base[2 * vStep] = rr[2] - rr[1]; base[3 * vStep] = rr[1] - rr[3]
                 }
-                put(0, rows.0); put(1, rows.1); put(2, rows.2); put(3, rows.3)
+                put(0, d0 - d2); put(1, d1 + d2); put(2, d2 - d1); put(3, d1 - d3)
             }
         }
         for xi in 0..<16 {
             sgemm(m: oc, n: n, k: c, a: u + xi * oc * c, lda: c, b: v + xi * c * n, ldb: n, beta: 0, c: m + xi * oc * n, ldc: n)
         }
-        for j in 0..<n {
-            let t = t0 + j, s = t / perSample, r = t % perSample
-            let oy = (r / tw) * 2, ox = (r % tw) * 2
-            let rows = Swift.min(2, h - oy), cols = Swift.min(2, w - ox)
-            for o in 0..<oc {
-                let p = m + o * n + j, step = oc * n
+        let mStep = oc * n
+        for o in 0..<oc {
+            let mo = m + o * n, b = bias[o]
+            for j in 0..<n {
+                let s = tiles[3 * j], oy = tiles[3 * j + 1] + 1, ox = tiles[3 * j + 2] + 1
+                let p = mo + j
                 @inline(__always) func row(_ i: Int) -> SIMD4<Float> {
-                    SIMD4(p[4 * i * step], p[(4 * i + 1) * step], p[(4 * i + 2) * step], p[(4 * i + 3) * step])
+                    SIMD4(p[4 * i * mStep], p[(4 * i + 1) * mStep], p[(4 * i + 2) * mStep], p[(4 * i + 3) * mStep])
                 }
                 // A^T M (2 x 4), then (A^T M) A (2 x 2).
                 let m0 = row(0), m1 = row(1), m2 = row(2), m3 = row(3)
                 let a0 = m0 + m1 + m2, a1 = m1 - m2 - m3
-                let off = (s * oc + o) * plane + oy * w + ox, b = bias[o]
-                let y = (SIMD2(a0[0] + a0[1] + a0[2], a0[1] - a0[2] - a0[3]), SIMD2(a1[0] + a1[1] + a1[2], a1[1] - a1[2] - a1[3]))
-                for i in 0..<rows {
-                    let yr = i == 0 ? y.0 : y.1
-                    for k in 0..<cols {
-                        var val = yr[k] + b
-                        if let residual { val += residual[off + i * w + k] }
-                        output[off + i * w + k] = relu ? Swift.max(0, val) : val
+                var y0 = SIMD2(a0[0] + a0[1] + a0[2], a0[1] - a0[2] - a0[3]) + b
+                var y1 = SIMD2(a1[0] + a1[1] + a1[2], a1[1] - a1[2] - a1[3]) + b
+                let off = (s * oc + o) * plane + oy * w + ox
+                if oy + 2 <= h && ox + 2 <= w {
+                    if let residual {
+                        y0 += SIMD2(residual[off], residual[off + 1]); y1 += SIMD2(residual[off + w], residual[off + w + 1])
+                    }
+                    if relu { y0 = y0.replacing(with: 0, where: y0 .< 0); y1 = y1.replacing(with: 0, where: y1 .< 0) }
+                    output[off] = y0[0]; output[off + 1] = y0[1]; output[off + w] = y1[0]; output[off + w + 1] = y1[1]
+                } else {
+                    for i in 0..<Swift.min(2, h - oy) {
+                        for k in 0..<Swift.min(2, w - ox) {
+                            var val = i == 0 ? y0[k] : y1[k]
+                            if let residual { val += residual[off + i * w + k] }
+                            output[off + i * w + k] = relu ? Swift.max(0, val) : val
+                        }
                     }
                 }
             }

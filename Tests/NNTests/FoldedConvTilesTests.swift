@@ -10,7 +10,8 @@ import Core
 final class FoldedConvTilesTests: XCTestCase {
     /// Winograd off unless asked: the im2col tiles are what most of these tests check.
     private func context(threads: Int, tile: Int, minColumns: Int, winograd: Bool = false) -> NNContext {
-        NNContext(threads: Threads(threads), conv: ConvSettings(tileColumnFloats: tile, minTileColumns: minColumns, winogradInference: winograd))
+        NNContext(threads: Threads(threads), conv: ConvSettings(tileColumnFloats: tile, minTileColumns: minColumns, winogradInference: winograd,
+                                                                winogradMinChannels: 1))
     }
 
     func testTilePlans() {
@@ -83,6 +84,20 @@ final class FoldedConvTilesTests: XCTestCase {
             checkAgainstReference(inC: 2, outC: 3, kernel: 3, stride: 1, padding: 1, n: 4, h: 1, w: 1, context: ctx, expectTiles: true)
             checkAgainstReference(inC: 16, outC: 8, kernel: 3, stride: 1, padding: 1, n: 5, h: 8, w: 8, context: ctx, expectTiles: true)
         }
+    }
+
+    func testWinogradIsOnlyUsedFromTheChannelThreshold() {
+        // Below `winogradMinChannels` the im2col tiles run; both must give the same output.
+        func plan(minChannels: Int) -> FoldedInference {
+            FoldedInference(Network(Conv2d(4, 3, kernel: 3, padding: 1), seed: 2,
+                                    context: NNContext(threads: Threads(2), conv: ConvSettings(winogradMinChannels: minChannels))))
+        }
+        let narrow = plan(minChannels: 5), wide = plan(minChannels: 4)
+        XCTAssertEqual(narrow.winogradCount, 0)
+        XCTAssertEqual(wide.winogradCount, 1)
+        let x = randomTensor([2, 4, 6, 6], seed: 8)
+        let a = narrow.forward(x).copy(), b = wide.forward(x)
+        for i in 0..<a.count { XCTAssertEqual(b[i], a[i], accuracy: 1e-5, "element \(i)") }
     }
 
     func testWinogradWeightTransformOfADeltaKernel() {
