@@ -10,8 +10,10 @@
 // its output) borrowed from the network's shared gradient tensors, and its column matrices in
 // the network's workspace: only the folded weights are new memory. Max pooling writes its values
 // (no argmax) into a slot; layers it does not know (average pooling, Linear, quantum layers) run
-// as themselves with `training: false`. Convolutions run in cache-sized tiles taken by the
-// workers dynamically where the batch has enough of them (FoldedConvTiles.swift).
+// as themselves with `training: false`. 3x3 stride-1 convolutions with 128 or more input channels
+// run by Winograd F(2x2, 3x3) (Winograd.swift); the others in cache-sized im2col tiles taken by
+// the workers dynamically where the batch has enough of them (FoldedConvTiles.swift), else as one
+// batched GEMM.
 //
 // The folded weights are a copy taken by `refresh()` (called by `init`): after the network's
 // parameters or running statistics change, call `refresh()` again before the next forward. Do not
@@ -96,9 +98,11 @@ final class BlockStep: InferenceStep {
     }
 }
 
-/// Conv2d (+ BatchNorm) (+ ReLU) (+ residual add): cache-sized tiles, one per worker at a time
-/// (`TiledConvPass`), when the batch gives every worker two or more; else one im2col + GEMM over
-/// the whole batch (in chunks bounded by `ConvSettings.maxColumnElements`) with a fused output pass.
+/// Conv2d (+ BatchNorm) (+ ReLU) (+ residual add), with the bias, residual and ReLU in the output
+/// pass: Winograd (`WinogradPass`) for a 3x3 stride-1 pad-1 kernel from
+/// `ConvSettings.winogradMinChannels` input channels; else cache-sized im2col tiles, one per worker
+/// at a time (`TiledConvPass`), when the batch gives every worker two or more; else one im2col +
+/// GEMM over the whole batch (in chunks bounded by `ConvSettings.maxColumnElements`).
 final class FoldedConv: InferenceStep {
     let conv: Conv2d
     let batchNorm: BatchNorm?

@@ -10,7 +10,9 @@
 //   input   V = B^T d B, B^T = [1 0 -1 0; 0 1 1 0; 0 -1 1 0; 0 1 0 -1]
 //   output  Y = A^T M A, A^T = [1 1 1 0; 0 1 -1 -1]
 // F(2x2, 3x3)'s transforms only add, subtract and halve, so float rounding stays close to the
-// direct convolution's (the tests compare with the naive reference at 1e-4).
+// direct convolution's (the tests compare with the naive reference at 1e-4). Used from
+// `ConvSettings.winogradMinChannels` (128) input channels: the transforms are scalar per (tile,
+// channel), which at layer1's 64 channels costs about what the 2.25x saves.
 //
 // The tiles of the whole batch, numbered (sample, tile row, tile column), are cut into work items
 // of consecutive tiles that one worker transforms, multiplies and writes back start to finish (the
