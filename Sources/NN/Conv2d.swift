@@ -266,32 +266,48 @@ struct ConvGeometry {
 /// cols[r, (s, oh, ow)] = x[n0 + s, c, oh*sh - ph + i, ow*sw - pw + j] (0 outside), r = (c, i, j).
 func im2colKernel(_ x: UnsafeMutablePointer<Float>, _ g: ConvGeometry, _ n0: Int, _ n1: Int, _ cols: UnsafeMutablePointer<Float>,
                   threads: Threads) {
-    let kh = g.kh, kw = g.kw, sh = g.sh, sw = g.sw, ph = g.ph, pw = g.pw, c = g.c, h = g.h, w = g.w, oh = g.oh, ow = g.ow
+    let kh = g.kh, kw = g.kw, c = g.c, h = g.h, w = g.w, oh = g.oh, ow = g.ow
     let ohw = oh * ow, p = (n1 - n0) * ohw
     threads.forChunks(c * kh * kw, minPerChunk: 4) { lo, hi in
         for r in lo..<hi {
-            let ch = r / (kh * kw), i = (r / kw) % kh, j = r % kw
-            // Output columns whose input column is inside the image (for stride 1 a contiguous copy).
-            let (owLo, owHi) = Conv2d.validRange(out: ow, size: w, stride: sw, pad: pw, offset: j)
             for s in n0..<n1 {
-                let xp = x + (s * c + ch) * h * w
-                let dst = cols + r * p + (s - n0) * ohw
-                for y in 0..<oh {
-                    let ih = y * sh - ph + i
-                    let d = dst + y * ow
-                    // Rows are short (often 8-32 floats): inline loops beat memcpy/memset calls.
-                    if ih < 0 || ih >= h { for o in 0..<ow { d[o] = 0 }; continue }
-                    let xrow = xp + ih * w
-                    for o in 0..<owLo { d[o] = 0 }
-                    if sw == 1 {
-                        if owHi > owLo { copyFloats(d + owLo, xrow + (owLo - pw + j), owHi - owLo) }
-                    } else {
-                        var iw = owLo * sw - pw + j
-                        for o in owLo..<owHi { d[o] = xrow[iw]; iw += sw }
-                    }
-                    for o in owHi..<ow { d[o] = 0 }
-                }
+                im2colRowBand(x + (s * c + r / (kh * kw)) * h * w, g, row: r, y0: 0, y1: oh, cols + r * p + (s - n0) * ohw)
             }
         }
+    }
+}
+
+/// One sample's column matrix for output rows y0..<y1: cols[r, (y - y0, ow)] with rows r = (c, i, j)
+/// `ld` floats apart (serial; a worker of the folded inference's tile pipeline calls it).
+func im2colSampleBand(_ x: UnsafeMutablePointer<Float>, _ g: ConvGeometry, sample s: Int, y0: Int, y1: Int,
+                      _ cols: UnsafeMutablePointer<Float>, ld: Int) {
+    let khw = g.kh * g.kw, plane = g.h * g.w
+    for r in 0..<(g.c * khw) {
+        im2colRowBand(x + (s * g.c + r / khw) * plane, g, row: r, y0: y0, y1: y1, cols + r * ld)
+    }
+}
+
+/// Row r = (c, i, j) of the column matrix of one input plane `xp` (channel c of one sample), output
+/// rows y0..<y1, written contiguously to `dst` ((y1 - y0) * ow floats, 0 outside the image).
+@inline(__always)
+func im2colRowBand(_ xp: UnsafeMutablePointer<Float>, _ g: ConvGeometry, row r: Int, y0: Int, y1: Int, _ dst: UnsafeMutablePointer<Float>) {
+    let kh = g.kh, kw = g.kw, sh = g.sh, sw = g.sw, ph = g.ph, pw = g.pw, h = g.h, w = g.w, ow = g.ow
+    let i = (r / kw) % kh, j = r % kw
+    // Output columns whose input column is inside the image (for stride 1 a contiguous copy).
+    let (owLo, owHi) = Conv2d.validRange(out: ow, size: w, stride: sw, pad: pw, offset: j)
+    for y in y0..<y1 {
+        let ih = y * sh - ph + i
+        let d = dst + (y - y0) * ow
+        // Rows are short (often 8-32 floats): inline loops beat memcpy/memset calls.
+        if ih < 0 || ih >= h { for o in 0..<ow { d[o] = 0 }; continue }
+        let xrow = xp + ih * w
+        for o in 0..<owLo { d[o] = 0 }
+        if sw == 1 {
+            if owHi > owLo { copyFloats(d + owLo, xrow + (owLo - pw + j), owHi - owLo) }
+        } else {
+            var iw = owLo * sw - pw + j
+            for o in owLo..<owHi { d[o] = xrow[iw]; iw += sw }
+        }
+        for o in owHi..<ow { d[o] = 0 }
     }
 }

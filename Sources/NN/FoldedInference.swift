@@ -8,8 +8,12 @@
 // no input for a backward pass, has no gradient buffers, and holds its activations in four
 // reused slots (the most a BasicBlock has live: its input, the middle activation, the shortcut,
 // its output) borrowed from the network's shared gradient tensors, and its column matrices in
-// the network's workspace: only the folded weights are new memory. Layers it does not know
-// (pooling, Linear, quantum layers) run as themselves with `training: false`.
+// the network's workspace: only the folded weights are new memory. Max pooling writes its values
+// (no argmax) into a slot; layers it does not know (average pooling, Linear, quantum layers) run
+// as themselves with `training: false`. 3x3 stride-1 convolutions with 128 or more input channels
+// run by Winograd F(2x2, 3x3) (Winograd.swift); the others in cache-sized im2col tiles taken by
+// the workers dynamically where the batch has enough of them (FoldedConvTiles.swift), else as one
+// batched GEMM.
 //
 // The folded weights are a copy taken by `refresh()` (called by `init`): after the network's
 // parameters or running statistics change, call `refresh()` again before the next forward. Do not
@@ -37,6 +41,9 @@ public final class FoldedInference {
     /// Number of convolutions run by the folded kernel (with or without a BatchNorm).
     public var convolutionCount: Int { folded.count }
 
+    /// Number of convolutions run by Winograd F(2x2, 3x3).
+    public var winogradCount: Int { folded.filter(\.usesWinograd).count }
+
     /// Re-reads every folded convolution's weights, bias and BatchNorm statistics from the network.
     public func refresh() { for f in folded { f.fold() } }
 
@@ -47,6 +54,17 @@ public final class FoldedInference {
 /// One compiled piece of the forward pass.
 protocol InferenceStep: AnyObject {
     func run(_ x: Tensor) -> Tensor
+}
+
+/// Max pooling into an activation slot, values only (`MaxPool2d.forwardValues`).
+final class MaxPoolStep: InferenceStep {
+    let pool: MaxPool2d
+    let output: Tensor
+    init(_ pool: MaxPool2d, output: Tensor) { self.pool = pool; self.output = output }
+    func run(_ x: Tensor) -> Tensor {
+        pool.forwardValues(x, into: output)
+        return output
+    }
 }
 
 /// A layer the runner does not fold, run as itself in eval mode.
@@ -80,8 +98,11 @@ final class BlockStep: InferenceStep {
     }
 }
 
-/// Conv2d (+ BatchNorm) (+ ReLU) (+ residual add) as one im2col + GEMM over the whole batch (in
-/// chunks bounded by `ConvSettings.maxColumnElements`) with a fused output pass.
+/// Conv2d (+ BatchNorm) (+ ReLU) (+ residual add), with the bias, residual and ReLU in the output
+/// pass: Winograd (`WinogradPass`) for a 3x3 stride-1 pad-1 kernel from
+/// `ConvSettings.winogradMinChannels` input channels; else cache-sized im2col tiles, one per worker
+/// at a time (`TiledConvPass`), when the batch gives every worker two or more; else one im2col +
+/// GEMM over the whole batch (in chunks bounded by `ConvSettings.maxColumnElements`).
 final class FoldedConv: InferenceStep {
     let conv: Conv2d
     let batchNorm: BatchNorm?
@@ -93,6 +114,12 @@ final class FoldedConv: InferenceStep {
     /// W * scale, [outC, K]; bias' = shift + bias * scale, [outC].
     private var weights: [Float]
     private var bias: [Float]
+    /// Winograd-transformed W' [16, outC, C] for a 3x3 stride-1 pad-1 kernel (else empty).
+    private var winograd: [Float] = []
+    var usesWinograd: Bool {
+        settings.winogradInference && conv.kernelH == 3 && conv.kernelW == 3 && conv.strideH == 1 && conv.strideW == 1
+            && conv.padH == 1 && conv.padW == 1 && conv.inChannels >= settings.winogradMinChannels
+    }
 
     init(conv: Conv2d, batchNorm: BatchNorm?, relu: Bool, output: Tensor, context: NNContext, workspace: Workspace) {
         self.conv = conv; self.batchNorm = batchNorm; self.relu = relu; self.output = output
@@ -113,6 +140,14 @@ final class FoldedConv: InferenceStep {
             }
             for i in 0..<kk { weights[o * kk + i] = Float(Double(w[o * kk + i]) * scale) }
             bias[o] = Float(shift + Double(b?[o] ?? 0) * scale)
+        }
+        if usesWinograd {
+            winograd = [Float](repeating: 0, count: 16 * oc * conv.inChannels)
+            weights.withUnsafeBufferPointer { wb in
+                winograd.withUnsafeMutableBufferPointer { ub in
+                    winogradWeights(wb.baseAddress!, outChannels: oc, inChannels: conv.inChannels, into: ub.baseAddress!)
+                }
+            }
         }
     }
 
@@ -135,6 +170,29 @@ final class FoldedConv: InferenceStep {
         let pointwise = conv.kernelH == 1 && conv.kernelW == 1 && conv.strideH == 1 && conv.strideW == 1
             && conv.padH == 0 && conv.padW == 0
         let y = output.data, r = residual?.data, act = relu
+        // A 1-pixel-wide image would spend 16 products on one output where the GEMM spends 9.
+        if usesWinograd && h >= 2 && w >= 2 {
+            winograd.withUnsafeBufferPointer { ub in
+                bias.withUnsafeBufferPointer { bb in
+                    WinogradPass(x: x.data, batch: n, inChannels: conv.inChannels, outChannels: oc, h: h, w: w, u: ub.baseAddress!,
+                                 bias: bb.baseAddress!, output: y, residual: r, relu: act)
+                        .run(threads: threads, workspace: workspace, settings: settings)
+                }
+            }
+            return output
+        }
+        if let plan = ConvTilePlan.make(n: n, oh: oh, ow: ow, k: kk, workers: threads.count, settings: settings) {
+            weights.withUnsafeBufferPointer { wb in
+                bias.withUnsafeBufferPointer { bb in
+                    TiledConvPass(x: x.data, geometry: g, batch: n, outChannels: oc, k: kk, weights: wb.baseAddress!,
+                                  bias: bb.baseAddress!, output: y, residual: r, relu: act, pointwise: pointwise)
+                        .run(plan, threads: threads, workspace: workspace)
+                }
+            }
+            return output
+        }
+        // Too few tiles for the workers (small outputs, e.g. layer4 at 32-64 px): one GEMM over the
+        // chunk's N*OH*OW columns, split over the threads (`threadedSgemm`).
         weights.withUnsafeBufferPointer { wb in
             bias.withUnsafeBufferPointer { bb in
                 let wp = wb.baseAddress!, bp = bb.baseAddress!
@@ -158,7 +216,7 @@ final class FoldedConv: InferenceStep {
                             let o = t / nc, s = t % nc
                             let src = pointwise ? ycn + (s * oc + o) * ohw : ycn + o * p + s * ohw
                             let off = ((base + s) * oc + o) * ohw
-                            epilogue(y + off, src, r.map { $0 + off }, ohw, bp[o], act)
+                            foldedEpilogue(y + off, src, r.map { $0 + off }, ohw, bp[o], act)
                         }
                     }
                     n0 = n1
@@ -166,27 +224,6 @@ final class FoldedConv: InferenceStep {
             }
         }
         return output
-    }
-}
-
-/// dst = act(src + b (+ res)) over one plane (dst may equal src).
-@inline(__always)
-private func epilogue(_ dst: UnsafeMutablePointer<Float>, _ src: UnsafeMutablePointer<Float>, _ res: UnsafeMutablePointer<Float>?,
-                      _ l: Int, _ b: Float, _ relu: Bool) {
-    let vb = V8(repeating: b), zero = V8(repeating: 0)
-    var i = 0
-    while i + 8 <= l {
-        var v = load8(src, i) + vb
-        if let res { v += load8(res, i) }
-        if relu { v = v.replacing(with: zero, where: v .< zero) }
-        store8(dst, i, v)
-        i += 8
-    }
-    while i < l {
-        var v = src[i] + b
-        if let res { v += res[i] }
-        dst[i] = relu ? Swift.max(0, v) : v
-        i += 1
     }
 }
 
@@ -261,6 +298,11 @@ struct InferenceCompiler {
             let (f, s) = fold(conv, nil, relu: false, busy: [inputSlot])
             outputSlot = s
             return f
+        }
+        if let pool = layer as? MaxPool2d {
+            let s = freeSlot([inputSlot])
+            outputSlot = s
+            return MaxPoolStep(pool, output: slots[s])
         }
         outputSlot = nil  // the layer's own tensor
         return LayerStep(layer)

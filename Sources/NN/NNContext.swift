@@ -21,12 +21,36 @@ public struct ConvSettings: Sendable, Equatable {
     /// For stride-1 convolutions, compute dX as a convolution of dY with the flipped kernel
     /// instead of a short-K GEMM + col2im.
     public var transposedInputGradient: Bool
+    /// Eval-mode (`FoldedInference`) tiles: the floats of one worker's column block. Small enough
+    /// that the im2col writes, OpenBLAS's packing reads and the fused output pass stay in a core's
+    /// L2 cache (1 MiB on this project's EPYC VMs) instead of streaming a whole-batch matrix
+    /// through memory.
+    public var tileColumnFloats: Int
+    /// The fewest GEMM columns of one tile: a single-threaded OpenBLAS call narrower than this
+    /// spends too much in packing the weights; layers whose batch gives too few tiles this wide
+    /// for every worker run as one batched, thread-split GEMM instead.
+    public var minTileColumns: Int
+    /// Eval-mode 3x3 stride-1 pad-1 convolutions by Winograd F(2x2, 3x3) (2.25x fewer
+    /// multiply-adds; Winograd.swift) instead of im2col + GEMM.
+    public var winogradInference: Bool
+    /// Input channels below which Winograd is not used: its transforms cost about as much per
+    /// (tile, channel) as 16 x outC multiply-adds of the GEMM, so with 64 channels (layer1) they
+    /// eat the saving (measured: a 64 px forward took more CPU than the im2col tiles), while from
+    /// 128 channels on (layer2-4) the GEMM dominates.
+    public var winogradMinChannels: Int
 
-    public init(maxColumnElements: Int = 1 << 24, cacheColumns: Bool = false, transposedInputGradient: Bool = true) {
+    public init(maxColumnElements: Int = 1 << 24, cacheColumns: Bool = false, transposedInputGradient: Bool = true,
+                tileColumnFloats: Int = 1 << 17, minTileColumns: Int = 256, winogradInference: Bool = true,
+                winogradMinChannels: Int = 128) {
         precondition(maxColumnElements >= 1, "maxColumnElements must be positive")
+        precondition(tileColumnFloats >= 1 && minTileColumns >= 1, "tileColumnFloats and minTileColumns must be positive")
         self.maxColumnElements = maxColumnElements
         self.cacheColumns = cacheColumns
         self.transposedInputGradient = transposedInputGradient
+        self.tileColumnFloats = tileColumnFloats
+        self.minTileColumns = minTileColumns
+        self.winogradInference = winogradInference
+        self.winogradMinChannels = winogradMinChannels
     }
 
     /// The settings training and benchmarks use.

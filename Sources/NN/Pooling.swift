@@ -59,6 +59,36 @@ public final class MaxPool2d: Layer {
         return output
     }
 
+    /// Eval-mode values only, into `out` (no argmax, nothing kept for a backward): what
+    /// `FoldedInference` runs. Each output row is the horizontal window max of the vertical max of
+    /// its input rows, so the inner loop is a vectorised max over whole rows.
+    func forwardValues(_ x: Tensor, into out: Tensor) {
+        precondition(x.shape.count == 4, "MaxPool2d expects [N, C, H, W], got \(x.shape)")
+        let planes = x.shape[0] * x.shape[1], h = x.shape[2], w = x.shape[3]
+        let oh = (h + 2 * padding - kernel) / stride + 1, ow = (w + 2 * padding - kernel) / stride + 1
+        precondition(oh > 0 && ow > 0, "MaxPool2d: input \(h)x\(w) too small")
+        out.resize([x.shape[0], x.shape[1], oh, ow])
+        let xp = x.data, yp = out.data, k = kernel, s = stride, pad = padding
+        threads.forChunks(planes) { lo, hi in
+            let rowMax = UnsafeMutablePointer<Float>.allocate(capacity: w)
+            defer { rowMax.deallocate() }
+            for pl in lo..<hi {
+                let src = xp + pl * h * w, dst = yp + pl * oh * ow
+                for y in 0..<oh {
+                    let h0 = Swift.max(0, y * s - pad), h1 = Swift.min(h, y * s - pad + k)
+                    copyFloats(rowMax, src + h0 * w, w)
+                    for r in (h0 + 1)..<Swift.max(h0 + 1, h1) { maxInPlace(rowMax, src + r * w, w) }
+                    for xx in 0..<ow {
+                        let w0 = Swift.max(0, xx * s - pad), w1 = Swift.min(w, xx * s - pad + k)
+                        var best = rowMax[w0]
+                        for q in (w0 + 1)..<Swift.max(w0 + 1, w1) { best = Swift.max(best, rowMax[q]) }
+                        dst[y * ow + xx] = best
+                    }
+                }
+            }
+        }
+    }
+
     public func backward(_ dy: Tensor) -> Tensor {
         let gradInput = workspace.inputGradient(inputShape, reading: dy)
         let planes = inputShape[0] * inputShape[1], hw = inputShape[2] * inputShape[3]

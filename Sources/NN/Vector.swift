@@ -24,3 +24,15 @@ func copyFloats(_ dst: UnsafeMutablePointer<Float>, _ src: UnsafeMutablePointer<
     while i + 8 <= n { store8(dst, i, load8(src, i)); i += 8 }
     while i < n { dst[i] = src[i]; i += 1 }
 }
+
+/// dst[i] = max(dst[i], src[i]) for i in 0..<n (NaN handling: Swift.max's).
+@inline(__always)
+func maxInPlace(_ dst: UnsafeMutablePointer<Float>, _ src: UnsafeMutablePointer<Float>, _ n: Int) {
+    var i = 0
+    while i + 8 <= n {
+        let a = load8(dst, i), b = load8(src, i)
+        store8(dst, i, a.replacing(with: b, where: b .> a))
+        i += 8
+    }
+    while i < n { dst[i] = Swift.max(dst[i], src[i]); i += 1 }
+}
