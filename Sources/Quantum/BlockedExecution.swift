@@ -36,10 +36,15 @@ extension CircuitExecutor {
             case let .block(steps, phys):
                 let a = steps.map { bitA[$0] < 0 ? -1 : phys[bitA[$0]] }, b = steps.map { bitB[$0] < 0 ? -1 : phys[bitB[$0]] }
                 let k = steps.map { kinds[$0] }, m = steps.map { ms[$0] }
+                let forms = k.indices.map { BlockedKernels.targetForm(k[$0], a[$0], b[$0], m[$0]) }
+                let groups = BlockedKernels.pairSchedule(forms)
                 threads.forChunks(blocks) { lo, hi in
                     for blk in lo..<hi {
                         let base = blk << bq
-                        for j in k.indices { BlockedKernels.step(k[j], a[j], b[j], m[j], r + base, i + base, base: base, bq: bq) }
+                        for (j, paired) in groups {
+                            if paired { BlockedKernels.applyPair(forms[j]!, forms[j + 1]!, r + base, i + base, base: base, bq: bq) }
+                            else { BlockedKernels.step(k[j], a[j], b[j], m[j], r + base, i + base, base: base, bq: bq) }
+                        }
                     }
                 }
             }
@@ -115,7 +120,7 @@ extension CircuitExecutor {
                 BlockedKernels.step(.dense, b, -1, u, lr, li, base: base, bq: bq)
                 return nil
             }
-            return Kernels.adjointStep(pr, pi, lr, li, control: -1, target: b, u, 0, size >> 1)
+            return BlockedKernels.adjointStep(pr, pi, lr, li, control: -1, target: b, u, 0, size >> 1)
         }
         guard hasSlots else {
             BlockedKernels.step(kind, a, b, u, pr, pi, base: base, bq: bq)
@@ -125,12 +130,12 @@ extension CircuitExecutor {
         switch kind {
         case .dense, .diagonal:
             // Planned with the bit low (BlockedPlan.mixingBit).
-            return Kernels.adjointStep(pr, pi, lr, li, control: -1, target: a, u, 0, size >> 1)
+            return BlockedKernels.adjointStep(pr, pi, lr, li, control: -1, target: a, u, 0, size >> 1)
         case .denseThenCNOT:
             return nil  // handled above
         case .controlled:
-            if a < bq { return Kernels.adjointStep(pr, pi, lr, li, control: a, target: b, u, 0, size >> 2) }
-            return set(a) ? Kernels.adjointStep(pr, pi, lr, li, control: -1, target: b, u, 0, size >> 1) : .zero
+            if a < bq { return BlockedKernels.adjointStep(pr, pi, lr, li, control: a, target: b, u, 0, size >> 2) }
+            return set(a) ? BlockedKernels.adjointStep(pr, pi, lr, li, control: -1, target: b, u, 0, size >> 1) : .zero
         case .cnot, .cz:
             BlockedKernels.step(kind, a, b, u, pr, pi, base: base, bq: bq)
             BlockedKernels.step(kind, a, b, u, lr, li, base: base, bq: bq)
