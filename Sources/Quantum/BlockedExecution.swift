@@ -111,6 +111,10 @@ extension CircuitExecutor {
                                  base: Int, bq: Int) -> Mat2? {
         let size = 1 << bq
         @inline(__always) func set(_ bit: Int) -> Bool { (base >> bit) & 1 == 1 }
+        if hasSlots && (kind == .dense || kind == .controlled || kind == .denseThenCNOT) {
+            // One sweep of phi and lambda per step, CNOT included (BlockedFusion.swift).
+            return BlockedKernels.adjointTargetStep(kind, a, b, u, pr, pi, lr, li, base: base, bq: bq)
+        }
         if kind == .denseThenCNOT {
             // V = CNOT (U on b): undo the CNOT on both, then U (with the contraction).
             BlockedKernels.step(.cnot, a, b, .identity, pr, pi, base: base, bq: bq)

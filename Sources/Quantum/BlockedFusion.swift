@@ -141,3 +141,81 @@ extension BlockedKernels {
         return Mat2(m00r.sum(), m00i.sum(), m01r.sum(), m01i.sum(), m10r.sum(), m10i.sum(), m11r.sum(), m11i.sum())
     }
 }
+
+/// Eight 4-wide partial sums of a 2x2 contraction M_ab = sum conj(lambda_a) phi_b.
+private struct LaneContraction {
+    var m00r = Lane(), m00i = Lane(), m01r = Lane(), m01i = Lane(), m10r = Lane(), m10i = Lane(), m11r = Lane(), m11i = Lane()
+    var total: Mat2 { Mat2(m00r.sum(), m00i.sum(), m01r.sum(), m01i.sum(), m10r.sum(), m10i.sum(), m11r.sum(), m11i.sum()) }
+}
+
+extension BlockedKernels {
+    /// The adjoint of one dense / controlled / dense-then-CNOT step with angles on a block, in ONE
+    /// sweep of phi and lambda (the reference undoes a fused CNOT in two sweeps of its own first).
+    /// `u` is the inverse of the step's 2x2 (m^dagger). Per pair, by the control bit: the inverse
+    /// of the whole step, m^dagger where clear and m^dagger X where the CNOT swapped (identity
+    /// where a controlled step's control is clear); phi <- that phi, the contraction with the
+    /// untouched lambda, lambda <- that lambda. Returns the step's contraction as
+    /// adjointBlockStep defines it (with the CNOT-undone lambda, so the swapped class's rows are
+    /// exchanged; a controlled step counts only where its control is set).
+    static func adjointTargetStep(_ kind: StepKind, _ a: Int, _ b: Int, _ u: Mat2, _ pr: UnsafeMutablePointer<Double>,
+                                  _ pi: UnsafeMutablePointer<Double>, _ lr: UnsafeMutablePointer<Double>,
+                                  _ li: UnsafeMutablePointer<Double>, base: Int, bq: Int) -> Mat2 {
+        let target = kind == .dense ? a : b, control = kind == .dense ? -1 : a
+        if kind == .controlled && control >= bq && (base >> control) & 1 == 0 { return .zero }   // identity here
+        let uX = Mat2(u.br, u.bi, u.ar, u.ai, u.dr, u.di, u.cr, u.ci)   // u X: columns swapped
+        let clear = kind == .controlled ? Mat2.identity : u, set = kind == .denseThenCNOT ? uX : u
+        let t = 1 << target
+        var low = target
+        if control >= 0 && control < bq { low = Swift.min(low, control) }
+        let run = 1 << low, pairs = 1 << (bq - 1)
+        var acc = (LaneContraction(), LaneContraction())   // control clear, control set
+        var scalar = (Mat2.zero, Mat2.zero)
+        let lanes = (clear: LaneMat(clear), set: LaneMat(set))
+        var q = 0
+        while q < pairs {
+            let i = insertZeroBit(q, target)
+            let isSet = control >= 0 && ((base | i) >> control) & 1 == 1
+            let xr = pr + i, xi = pi + i, yr = pr + (i | t), yi = pi + (i | t)
+            let ur = lr + i, ui = li + i, vr = lr + (i | t), vi = li + (i | t)
+            if run >= 4 {
+                let v = isSet ? lanes.set : lanes.clear
+                var c = isSet ? acc.1 : acc.0
+                var j = 0
+                while j < run {
+                    let n = LaneKernels.mix(v, load(xr + j), load(xi + j), load(yr + j), load(yi + j))
+                    store(xr + j, n.0); store(xi + j, n.1); store(yr + j, n.2); store(yi + j, n.3)
+                    let lar = load(ur + j), lai = load(ui + j), lbr = load(vr + j), lbi = load(vi + j)
+                    c.m00r += lar * n.0 + lai * n.1; c.m00i += lar * n.1 - lai * n.0
+                    c.m01r += lar * n.2 + lai * n.3; c.m01i += lar * n.3 - lai * n.2
+                    c.m10r += lbr * n.0 + lbi * n.1; c.m10i += lbr * n.1 - lbi * n.0
+                    c.m11r += lbr * n.2 + lbi * n.3; c.m11i += lbr * n.3 - lbi * n.2
+                    let l = LaneKernels.mix(v, lar, lai, lbr, lbi)
+                    store(ur + j, l.0); store(ui + j, l.1); store(vr + j, l.2); store(vi + j, l.3)
+                    j += 4
+                }
+                if isSet { acc.1 = c } else { acc.0 = c }
+            } else {
+                let m = isSet ? set : clear
+                var s = isSet ? scalar.1 : scalar.0
+                for j in 0..<run {
+                    let (nar, nai, nbr, nbi) = m.apply(xr[j], xi[j], yr[j], yi[j])
+                    xr[j] = nar; xi[j] = nai; yr[j] = nbr; yi[j] = nbi
+                    let lar = ur[j], lai = ui[j], lbr = vr[j], lbi = vi[j]
+                    s.ar += lar * nar + lai * nai; s.ai += lar * nai - lai * nar
+                    s.br += lar * nbr + lai * nbi; s.bi += lar * nbi - lai * nbr
+                    s.cr += lbr * nar + lbi * nai; s.ci += lbr * nai - lbi * nar
+                    s.dr += lbr * nbr + lbi * nbi; s.di += lbr * nbi - lbi * nbr
+                    (ur[j], ui[j], vr[j], vi[j]) = m.apply(lar, lai, lbr, lbi)
+                }
+                if isSet { scalar.1 = s } else { scalar.0 = s }
+            }
+            q += run
+        }
+        let m0 = acc.0.total + scalar.0, m1 = acc.1.total + scalar.1
+        switch kind {
+        case .controlled: return m1
+        case .denseThenCNOT: return m0 + Mat2(m1.cr, m1.ci, m1.dr, m1.di, m1.ar, m1.ai, m1.br, m1.bi)   // rows of the swapped class exchanged
+        default: return m0 + m1
+        }
+    }
+}

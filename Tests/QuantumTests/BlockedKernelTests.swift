@@ -99,3 +99,52 @@ final class BlockedKernelTests: XCTestCase {
         }
     }
 }
+
+extension BlockedKernelTests {
+    /// The reference adjoint of a step with angles on a block, built from the per-step kernels
+    /// as adjointBlockStep did before: undo a fused CNOT on phi and lambda, then Kernels.adjointStep.
+    func referenceAdjoint(_ kind: StepKind, _ a: Int, _ b: Int, _ u: Mat2, _ p: UnsafeMutablePointer<Double>, size: Int, base: Int, bq: Int) -> Mat2 {
+        let pr = p, pi = p + size, lr = p + 2 * size, li = p + 3 * size
+        switch kind {
+        case .dense: return Kernels.adjointStep(pr, pi, lr, li, control: -1, target: a, u, 0, size >> 1)
+        case .controlled:
+            if a < bq { return Kernels.adjointStep(pr, pi, lr, li, control: a, target: b, u, 0, size >> 2) }
+            return (base >> a) & 1 == 1 ? Kernels.adjointStep(pr, pi, lr, li, control: -1, target: b, u, 0, size >> 1) : .zero
+        default:
+            BlockedKernels.step(.cnot, a, b, .identity, pr, pi, base: base, bq: bq)
+            BlockedKernels.step(.cnot, a, b, .identity, lr, li, base: base, bq: bq)
+            return Kernels.adjointStep(pr, pi, lr, li, control: -1, target: b, u, 0, size >> 1)
+        }
+    }
+
+    func testOneSweepAdjointEqualsReference() {
+        var rng = TestRNG(s: 13)
+        var checked = 0
+        for bq in [4, 6] {
+            let size = 1 << bq
+            for base in [0, 1 << bq, 3 << bq] {
+                for t in 0..<bq {
+                    for (kind, a, b) in pairableSteps(target: t, bq: bq) {
+                        let u = randomMat(&rng)
+                        var ref = (0..<(4 * size)).map { _ in rng.next() - 0.5 }
+                        var one = ref
+                        let m0 = ref.withUnsafeMutableBufferPointer { referenceAdjoint(kind, a, b, u, $0.baseAddress!, size: size, base: base, bq: bq) }
+                        let m1 = one.withUnsafeMutableBufferPointer { p -> Mat2 in
+                            let q = p.baseAddress!
+                            return BlockedKernels.adjointTargetStep(kind, a, b, u, q, q + size, q + 2 * size, q + 3 * size, base: base, bq: bq)
+                        }
+                        var diff = 0.0
+                        for k in ref.indices { diff = max(diff, abs(ref[k] - one[k])) }
+                        XCTAssertLessThan(diff, 1e-12, "bq \(bq) base \(base) \(kind) \(a) \(b) states")
+                        for (x, y) in [(m0.ar, m1.ar), (m0.ai, m1.ai), (m0.br, m1.br), (m0.bi, m1.bi),
+                                       (m0.cr, m1.cr), (m0.ci, m1.ci), (m0.dr, m1.dr), (m0.di, m1.di)] {
+                            XCTAssertEqual(x, y, accuracy: 1e-12, "bq \(bq) base \(base) \(kind) \(a) \(b) contraction")
+                        }
+                        checked += 1
+                    }
+                }
+            }
+        }
+        XCTAssertEqual(checked, 3 * (4 * (1 + 2 * 5) + 6 * (1 + 2 * 7)))
+    }
+}
