@@ -1,6 +1,7 @@
 // CircuitExecutor on the blocked schedule (BlockedPlan.swift): the forward and the adjoint sweep
 // of one state, pass by pass, each pass counted. The per-gate path (Executor.swift, settings
-// blockQubits = 0) stays as the reference these must equal.
+// blockQubits = 0) stays as the reference these must equal. Inside a block, consecutive 2x2 steps
+// run in pairs and the adjoint undoes a step (CNOT included) in one sweep (BlockedFusion.swift).
 
 import Core
 import Foundation
