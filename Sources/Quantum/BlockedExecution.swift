@@ -3,6 +3,9 @@
 // the adjoint sweep on a run of amplitudes. Its two users: CircuitExecutor on one whole state
 // (here; the per-gate path, settings blockQubits = 0, stays as the reference these must equal),
 // and ShardedStatevector on each rank's shard, which also runs the plan's exchange passes.
+// Inside a block, consecutive 2x2 steps run in pairs and the adjoint undoes a step (CNOT
+// included) in one sweep (BlockedFusion.swift).
+
 import Core
 import Foundation
 #if canImport(Glibc)
@@ -60,10 +63,15 @@ struct BlockedSchedule {
         case let .block(steps, phys):
             let a = steps.map { bitA[$0] < 0 ? -1 : phys[bitA[$0]] }, b = steps.map { bitB[$0] < 0 ? -1 : phys[bitB[$0]] }
             let k = steps.map { kinds[$0] }, m = steps.map { ms[$0] }
+            let forms = k.indices.map { BlockedKernels.targetForm(k[$0], a[$0], b[$0], m[$0]) }
+            let groups = BlockedKernels.pairSchedule(forms)
             threads.forChunks(count >> bq) { lo, hi in
                 for blk in lo..<hi {
                     let at = blk << bq
-                    for j in k.indices { BlockedKernels.step(k[j], a[j], b[j], m[j], r + at, i + at, base: base | at, bq: bq) }
+                    for (j, paired) in groups {
+                        if paired { BlockedKernels.applyPair(forms[j]!, forms[j + 1]!, r + at, i + at, base: base | at, bq: bq) }
+                        else { BlockedKernels.step(k[j], a[j], b[j], m[j], r + at, i + at, base: base | at, bq: bq) }
+                    }
                 }
             }
         }
@@ -127,6 +135,10 @@ struct BlockedSchedule {
                                  base: Int, bq: Int) -> Mat2? {
         let size = 1 << bq
         @inline(__always) func set(_ bit: Int) -> Bool { (base >> bit) & 1 == 1 }
+        if hasSlots && (kind == .dense || kind == .controlled || kind == .denseThenCNOT) {
+            // One sweep of phi and lambda per step, CNOT included (BlockedFusion.swift).
+            return BlockedKernels.adjointTargetStep(kind, a, b, u, pr, pi, lr, li, base: base, bq: bq)
+        }
         if kind == .denseThenCNOT {
             // V = CNOT (U on b): undo the CNOT on both, then U (with the contraction).
             BlockedKernels.step(.cnot, a, b, .identity, pr, pi, base: base, bq: bq)
@@ -136,7 +148,7 @@ struct BlockedSchedule {
                 BlockedKernels.step(.dense, b, -1, u, lr, li, base: base, bq: bq)
                 return nil
             }
-            return Kernels.adjointStep(pr, pi, lr, li, control: -1, target: b, u, 0, size >> 1)
+            return BlockedKernels.adjointStep(pr, pi, lr, li, control: -1, target: b, u, 0, size >> 1)
         }
         guard hasSlots else {
             BlockedKernels.step(kind, a, b, u, pr, pi, base: base, bq: bq)
@@ -146,12 +158,12 @@ struct BlockedSchedule {
         switch kind {
         case .dense, .diagonal:
             // Planned with the bit low (BlockedPlan.mixingBit).
-            return Kernels.adjointStep(pr, pi, lr, li, control: -1, target: a, u, 0, size >> 1)
+            return BlockedKernels.adjointStep(pr, pi, lr, li, control: -1, target: a, u, 0, size >> 1)
         case .denseThenCNOT:
             return nil  // handled above
         case .controlled:
-            if a < bq { return Kernels.adjointStep(pr, pi, lr, li, control: a, target: b, u, 0, size >> 2) }
-            return set(a) ? Kernels.adjointStep(pr, pi, lr, li, control: -1, target: b, u, 0, size >> 1) : .zero
+            if a < bq { return BlockedKernels.adjointStep(pr, pi, lr, li, control: a, target: b, u, 0, size >> 2) }
+            return set(a) ? BlockedKernels.adjointStep(pr, pi, lr, li, control: -1, target: b, u, 0, size >> 1) : .zero
         case .cnot, .cz:
             BlockedKernels.step(kind, a, b, u, pr, pi, base: base, bq: bq)
             BlockedKernels.step(kind, a, b, u, lr, li, base: base, bq: bq)

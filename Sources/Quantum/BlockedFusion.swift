@@ -1,0 +1,221 @@
+// In-block kernels of the blocked schedule that beat the per-step kernels where a block sits in
+// L2 (BlockedPlan.swift): once the passes over the whole state are few, each block pass is bound
+// by its sweeps of the 2^blockQubits amplitudes in L2 and by arithmetic, not by memory.
+//
+// - Step pairs: two consecutive steps that are each "a 2x2 on a target bit, chosen by a control
+//   bit" (dense, controlled, dense-then-CNOT) run in ONE sweep: the four amplitudes spanned by
+//   the two targets are loaded once, both 2x2s applied in registers, stored once. Half the L2
+//   traffic of two sweeps, the same arithmetic in the same order as two calls of `step`.
+// - The adjoint's contraction with explicit 4-wide accumulators: the compiler does not
+//   vectorise a floating-point sum (reassociation), so Kernels.adjointStep runs scalar (it was
+//   half the time of a 24-qubit gradient); here each lane keeps its own partial sums.
+//
+// The per-step kernels (Kernels.swift) stay the reference these are tested against.
+
+import Core
+
+/// A step as "a 2x2 on `target`, `clear` where the control bit is 0, `set` where it is 1"
+/// (control -1: none, `clear` everywhere). A control may lie above the block: then its value is
+/// read from the block's base index, as in BlockedKernels.step.
+struct TargetStep {
+    let target: Int
+    let control: Int
+    let clear: Mat2
+    let set: Mat2
+}
+
+@inline(__always) private func load(_ p: UnsafeMutablePointer<Double>) -> Lane { UnsafeRawPointer(p).loadUnaligned(as: Lane.self) }
+@inline(__always) private func store(_ p: UnsafeMutablePointer<Double>, _ v: Lane) { UnsafeMutableRawPointer(p).storeBytes(of: v, as: Lane.self) }
+
+extension BlockedKernels {
+    /// The TargetStep form of a step in physical bits (a: only bit / control, b: target), or nil
+    /// for the kinds that stay on their own kernel (diagonal, CNOT, CZ: cheaper than a 2x2).
+    static func targetForm(_ kind: StepKind, _ a: Int, _ b: Int, _ m: Mat2) -> TargetStep? {
+        switch kind {
+        case .dense: return TargetStep(target: a, control: -1, clear: m, set: m)
+        case .controlled: return TargetStep(target: b, control: a, clear: .identity, set: m)
+        // The CNOT after the 2x2 swaps the pair's results where the control is set: the 2x2
+        // with its rows swapped (X m, exact).
+        case .denseThenCNOT: return TargetStep(target: b, control: a, clear: m, set: Mat2(m.cr, m.ci, m.dr, m.di, m.ar, m.ai, m.br, m.bi))
+        case .diagonal, .cnot, .cz: return nil
+        }
+    }
+
+    /// How the steps of a block pass run: per group, its first step and whether it is a pair
+    /// (steps j and j+1 through `applyPair`) or a single step (through `step`).
+    static func pairSchedule(_ forms: [TargetStep?]) -> [(first: Int, paired: Bool)] {
+        var out: [(first: Int, paired: Bool)] = []
+        var j = 0
+        while j < forms.count {
+            if j + 1 < forms.count, let f = forms[j], let g = forms[j + 1], f.target != g.target {
+                out.append((j, true)); j += 2
+            } else {
+                out.append((j, false)); j += 1
+            }
+        }
+        return out
+    }
+
+    /// Step s then step u on one block of 2^bq amplitudes (global index of the first: `base`),
+    /// in one sweep. Both targets are < bq and differ. Equal, operation for operation, to
+    /// `step` for s then for u.
+    static func applyPair(_ s: TargetStep, _ u: TargetStep, _ re: UnsafeMutablePointer<Double>,
+                          _ im: UnsafeMutablePointer<Double>, base: Int, bq: Int) {
+        let s1 = 1 << s.target, s2 = 1 << u.target
+        let lo = Swift.min(s.target, u.target), hi = Swift.max(s.target, u.target)
+        // Runs of consecutive amplitudes along which every matrix choice is constant: below
+        // both targets and every in-block control.
+        var low = lo
+        for c in [s.control, u.control] where c >= 0 && c < bq { low = Swift.min(low, c) }
+        let run = 1 << low, quads = 1 << (bq - 2)
+        @inline(__always) func pick(_ t: TargetStep, _ k: Int) -> Mat2 {
+            t.control >= 0 && ((base | k) >> t.control) & 1 == 1 ? t.set : t.clear
+        }
+        var q = 0
+        while q < quads {
+            let i = insertTwoZeroBits(q, lo, hi)
+            // s on the pairs along s's target, u on those along u's, each pair's matrix chosen by
+            // its control bit at the pair's first index.
+            let ma = pick(s, i), mb = pick(s, i | s2), mc = pick(u, i), md = pick(u, i | s1)
+            let r0 = re + i, i0 = im + i, r1 = re + (i | s1), i1 = im + (i | s1)
+            let r2 = re + (i | s2), i2 = im + (i | s2), r3 = re + (i | s1 | s2), i3 = im + (i | s1 | s2)
+            if run >= 4 {
+                let va = LaneMat(ma), vb = LaneMat(mb), vc = LaneMat(mc), vd = LaneMat(md)
+                var j = 0
+                while j < run {
+                    let a = LaneKernels.mix(va, load(r0 + j), load(i0 + j), load(r1 + j), load(i1 + j))
+                    let b = LaneKernels.mix(vb, load(r2 + j), load(i2 + j), load(r3 + j), load(i3 + j))
+                    let c = LaneKernels.mix(vc, a.0, a.1, b.0, b.1)
+                    let d = LaneKernels.mix(vd, a.2, a.3, b.2, b.3)
+                    store(r0 + j, c.0); store(i0 + j, c.1); store(r2 + j, c.2); store(i2 + j, c.3)
+                    store(r1 + j, d.0); store(i1 + j, d.1); store(r3 + j, d.2); store(i3 + j, d.3)
+                    j += 4
+                }
+            } else {
+                for j in 0..<run {
+                    let a = ma.apply(r0[j], i0[j], r1[j], i1[j]), b = mb.apply(r2[j], i2[j], r3[j], i3[j])
+                    (r0[j], i0[j], r2[j], i2[j]) = mc.apply(a.0, a.1, b.0, b.1)
+                    (r1[j], i1[j], r3[j], i3[j]) = md.apply(a.2, a.3, b.2, b.3)
+                }
+            }
+            q += run
+        }
+    }
+
+    /// Kernels.adjointStep (same arguments, same result up to the order of the sums) with the
+    /// contraction in 4-wide partial sums. Falls back to it where runs are shorter than 4
+    /// (target or control on bit 0 or 1) or the range is not in whole vectors.
+    static func adjointStep(_ pr: UnsafeMutablePointer<Double>, _ pi: UnsafeMutablePointer<Double>,
+                            _ lr: UnsafeMutablePointer<Double>, _ li: UnsafeMutablePointer<Double>,
+                            control: Int, target: Int, _ u: Mat2, _ lo: Int, _ hi: Int) -> Mat2 {
+        let bl = control < 0 ? target : Swift.min(control, target)
+        guard bl >= 2, (lo | hi) & 3 == 0 else {
+            return Kernels.adjointStep(pr, pi, lr, li, control: control, target: target, u, lo, hi)
+        }
+        let t = 1 << target, run = 1 << bl
+        let cmask = control < 0 ? 0 : 1 << control
+        let v = LaneMat(u)
+        var m00r = Lane(), m00i = Lane(), m01r = Lane(), m01i = Lane(), m10r = Lane(), m10i = Lane(), m11r = Lane(), m11i = Lane()
+        var q = lo
+        while q < hi {
+            let i = control < 0 ? insertZeroBit(q, target) : insertTwoZeroBits(q, bl, Swift.max(control, target)) | cmask
+            let len = Swift.min(hi - q, run - (q & (run - 1)))
+            let xr = pr + i, xi = pi + i, yr = pr + (i | t), yi = pi + (i | t)
+            let ur = lr + i, ui = li + i, vr = lr + (i | t), vi = li + (i | t)
+            var j = 0
+            while j < len {
+                let n = LaneKernels.mix(v, load(xr + j), load(xi + j), load(yr + j), load(yi + j))
+                store(xr + j, n.0); store(xi + j, n.1); store(yr + j, n.2); store(yi + j, n.3)
+                let lar = load(ur + j), lai = load(ui + j), lbr = load(vr + j), lbi = load(vi + j)
+                // conj(l) * p = (lr p_r + li p_i) + i (lr p_i - li p_r)
+                m00r += lar * n.0 + lai * n.1; m00i += lar * n.1 - lai * n.0
+                m01r += lar * n.2 + lai * n.3; m01i += lar * n.3 - lai * n.2
+                m10r += lbr * n.0 + lbi * n.1; m10i += lbr * n.1 - lbi * n.0
+                m11r += lbr * n.2 + lbi * n.3; m11i += lbr * n.3 - lbi * n.2
+                let l = LaneKernels.mix(v, lar, lai, lbr, lbi)
+                store(ur + j, l.0); store(ui + j, l.1); store(vr + j, l.2); store(vi + j, l.3)
+                j += 4
+            }
+            q += len
+        }
+        return Mat2(m00r.sum(), m00i.sum(), m01r.sum(), m01i.sum(), m10r.sum(), m10i.sum(), m11r.sum(), m11i.sum())
+    }
+}
+
+/// Eight 4-wide partial sums of a 2x2 contraction M_ab = sum conj(lambda_a) phi_b.
+private struct LaneContraction {
+    var m00r = Lane(), m00i = Lane(), m01r = Lane(), m01i = Lane(), m10r = Lane(), m10i = Lane(), m11r = Lane(), m11i = Lane()
+    var total: Mat2 { Mat2(m00r.sum(), m00i.sum(), m01r.sum(), m01i.sum(), m10r.sum(), m10i.sum(), m11r.sum(), m11i.sum()) }
+}
+
+extension BlockedKernels {
+    /// The adjoint of one dense / controlled / dense-then-CNOT step with angles on a block, in ONE
+    /// sweep of phi and lambda (the reference undoes a fused CNOT in two sweeps of its own first).
+    /// `u` is the inverse of the step's 2x2 (m^dagger). Per pair, by the control bit: the inverse
+    /// of the whole step, m^dagger where clear and m^dagger X where the CNOT swapped (identity
+    /// where a controlled step's control is clear); phi <- that phi, the contraction with the
+    /// untouched lambda, lambda <- that lambda. Returns the step's contraction as
+    /// adjointBlockStep defines it (with the CNOT-undone lambda, so the swapped class's rows are
+    /// exchanged; a controlled step counts only where its control is set).
+    static func adjointTargetStep(_ kind: StepKind, _ a: Int, _ b: Int, _ u: Mat2, _ pr: UnsafeMutablePointer<Double>,
+                                  _ pi: UnsafeMutablePointer<Double>, _ lr: UnsafeMutablePointer<Double>,
+                                  _ li: UnsafeMutablePointer<Double>, base: Int, bq: Int) -> Mat2 {
+        let target = kind == .dense ? a : b, control = kind == .dense ? -1 : a
+        if kind == .controlled && control >= bq && (base >> control) & 1 == 0 { return .zero }   // identity here
+        let uX = Mat2(u.br, u.bi, u.ar, u.ai, u.dr, u.di, u.cr, u.ci)   // u X: columns swapped
+        let clear = kind == .controlled ? Mat2.identity : u, set = kind == .denseThenCNOT ? uX : u
+        let t = 1 << target
+        var low = target
+        if control >= 0 && control < bq { low = Swift.min(low, control) }
+        let run = 1 << low, pairs = 1 << (bq - 1)
+        var acc = (LaneContraction(), LaneContraction())   // control clear, control set
+        var scalar = (Mat2.zero, Mat2.zero)
+        let lanes = (clear: LaneMat(clear), set: LaneMat(set))
+        var q = 0
+        while q < pairs {
+            let i = insertZeroBit(q, target)
+            let isSet = control >= 0 && ((base | i) >> control) & 1 == 1
+            let xr = pr + i, xi = pi + i, yr = pr + (i | t), yi = pi + (i | t)
+            let ur = lr + i, ui = li + i, vr = lr + (i | t), vi = li + (i | t)
+            if run >= 4 {
+                let v = isSet ? lanes.set : lanes.clear
+                var c = isSet ? acc.1 : acc.0
+                var j = 0
+                while j < run {
+                    let n = LaneKernels.mix(v, load(xr + j), load(xi + j), load(yr + j), load(yi + j))
+                    store(xr + j, n.0); store(xi + j, n.1); store(yr + j, n.2); store(yi + j, n.3)
+                    let lar = load(ur + j), lai = load(ui + j), lbr = load(vr + j), lbi = load(vi + j)
+                    c.m00r += lar * n.0 + lai * n.1; c.m00i += lar * n.1 - lai * n.0
+                    c.m01r += lar * n.2 + lai * n.3; c.m01i += lar * n.3 - lai * n.2
+                    c.m10r += lbr * n.0 + lbi * n.1; c.m10i += lbr * n.1 - lbi * n.0
+                    c.m11r += lbr * n.2 + lbi * n.3; c.m11i += lbr * n.3 - lbi * n.2
+                    let l = LaneKernels.mix(v, lar, lai, lbr, lbi)
+                    store(ur + j, l.0); store(ui + j, l.1); store(vr + j, l.2); store(vi + j, l.3)
+                    j += 4
+                }
+                if isSet { acc.1 = c } else { acc.0 = c }
+            } else {
+                let m = isSet ? set : clear
+                var s = isSet ? scalar.1 : scalar.0
+                for j in 0..<run {
+                    let (nar, nai, nbr, nbi) = m.apply(xr[j], xi[j], yr[j], yi[j])
+                    xr[j] = nar; xi[j] = nai; yr[j] = nbr; yi[j] = nbi
+                    let lar = ur[j], lai = ui[j], lbr = vr[j], lbi = vi[j]
+                    s.ar += lar * nar + lai * nai; s.ai += lar * nai - lai * nar
+                    s.br += lar * nbr + lai * nbi; s.bi += lar * nbi - lai * nbr
+                    s.cr += lbr * nar + lbi * nai; s.ci += lbr * nai - lbi * nar
+                    s.dr += lbr * nbr + lbi * nbi; s.di += lbr * nbi - lbi * nbr
+                    (ur[j], ui[j], vr[j], vi[j]) = m.apply(lar, lai, lbr, lbi)
+                }
+                if isSet { scalar.1 = s } else { scalar.0 = s }
+            }
+            q += run
+        }
+        let m0 = acc.0.total + scalar.0, m1 = acc.1.total + scalar.1
+        switch kind {
+        case .controlled: return m1
+        case .denseThenCNOT: return m0 + Mat2(m1.cr, m1.ci, m1.dr, m1.di, m1.ar, m1.ai, m1.br, m1.bi)   // rows of the swapped class exchanged
+        default: return m0 + m1
+        }
+    }
+}

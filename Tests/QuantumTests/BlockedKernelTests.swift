@@ -1,0 +1,150 @@
+// The fused in-block kernels (BlockedFusion.swift) against the per-step kernels they replace:
+// a step pair against two `step` calls, the vectorised adjoint step against Kernels.adjointStep,
+// on random blocks, for every target/control placement (low, in-block, above the block).
+
+import Core
+@testable import Quantum
+import XCTest
+
+final class BlockedKernelTests: XCTestCase {
+    func randomMat(_ rng: inout TestRNG) -> Mat2 {
+        Mat2(rng.next() - 0.5, rng.next() - 0.5, rng.next() - 0.5, rng.next() - 0.5,
+             rng.next() - 0.5, rng.next() - 0.5, rng.next() - 0.5, rng.next() - 0.5)
+    }
+
+    /// (kind, a, b) for every pairable kind on target t: dense on t, and controlled /
+    /// dense-then-CNOT with each control in the block or above it (bq, bq + 1).
+    func pairableSteps(target t: Int, bq: Int) -> [(StepKind, Int, Int)] {
+        var out: [(StepKind, Int, Int)] = [(.dense, t, -1)]
+        for c in Array(0..<bq) + [bq, bq + 1] where c != t {
+            out.append((.controlled, c, t)); out.append((.denseThenCNOT, c, t))
+        }
+        return out
+    }
+
+    func testStepPairEqualsTwoSteps() {
+        var rng = TestRNG(s: 11)
+        var checked = 0, changed = 0
+        for bq in [4, 6] {
+            let size = 1 << bq
+            for base in [0, 1 << bq, 3 << bq] {   // controls above the block: clear, set, both set
+                for t1 in 0..<bq { for t2 in 0..<bq where t2 != t1 {
+                    let first = pairableSteps(target: t1, bq: bq), second = pairableSteps(target: t2, bq: bq)
+                    for _ in 0..<4 {
+                        let s = first[rng.below(first.count)], u = second[rng.below(second.count)]
+                        let ms = randomMat(&rng), mu = randomMat(&rng)
+                        let r0 = (0..<size).map { _ in rng.next() - 0.5 }, i0 = (0..<size).map { _ in rng.next() - 0.5 }
+                        var rr = r0, ri = i0, pr = r0, pi = i0
+                        rr.withUnsafeMutableBufferPointer { r in ri.withUnsafeMutableBufferPointer { i in
+                            BlockedKernels.step(s.0, s.1, s.2, ms, r.baseAddress!, i.baseAddress!, base: base, bq: bq)
+                            BlockedKernels.step(u.0, u.1, u.2, mu, r.baseAddress!, i.baseAddress!, base: base, bq: bq)
+                        } }
+                        pr.withUnsafeMutableBufferPointer { r in pi.withUnsafeMutableBufferPointer { i in
+                            BlockedKernels.applyPair(BlockedKernels.targetForm(s.0, s.1, s.2, ms)!, BlockedKernels.targetForm(u.0, u.1, u.2, mu)!,
+                                                     r.baseAddress!, i.baseAddress!, base: base, bq: bq)
+                        } }
+                        var diff = 0.0
+                        for k in 0..<size { diff = max(diff, abs(rr[k] - pr[k]), abs(ri[k] - pi[k])) }
+                        XCTAssertLessThan(diff, 1e-12, "bq \(bq) base \(base) \(s) then \(u)")
+                        // (Controlled steps whose control is clear above the block leave it alone.)
+                        if zip(rr, r0).map({ abs($0 - $1) }).max()! > 1e-3 { changed += 1 }
+                        checked += 1
+                    }
+                } }
+            }
+        }
+        XCTAssertEqual(checked, 3 * 4 * (12 + 30))
+        XCTAssertGreaterThan(changed, checked * 3 / 4, "most cases must change the block")
+    }
+
+    func testPairScheduleFusesOnlyPairableNeighboursOnDistinctTargets() {
+        let m = Mat2.identity
+        let forms = [BlockedKernels.targetForm(.dense, 3, -1, m), BlockedKernels.targetForm(.denseThenCNOT, 3, 4, m),
+                     BlockedKernels.targetForm(.cnot, 4, 5, m), BlockedKernels.targetForm(.dense, 5, -1, m),
+                     BlockedKernels.targetForm(.controlled, 2, 5, m), BlockedKernels.targetForm(.dense, 6, -1, m)]
+        XCTAssertNil(forms[2])
+        let groups = BlockedKernels.pairSchedule(forms)
+        XCTAssertEqual(groups.map(\.first), [0, 2, 3, 4])   // 3 and 4 share target 5
+        XCTAssertEqual(groups.map(\.paired), [true, false, false, true])
+    }
+
+    func testVectorisedAdjointStepEqualsReference() {
+        var rng = TestRNG(s: 12)
+        let n = 7, dim = 1 << n
+        for target in 0..<n {
+            for control in [-1] + Array(0..<n) where control != target {
+                let u = randomMat(&rng)
+                let count = control < 0 ? dim >> 1 : dim >> 2
+                var ref = (0..<(4 * dim)).map { _ in rng.next() - 0.5 }
+                var vec = ref
+                let m0 = ref.withUnsafeMutableBufferPointer { p -> Mat2 in
+                    let b = p.baseAddress!
+                    return Kernels.adjointStep(b, b + dim, b + 2 * dim, b + 3 * dim, control: control, target: target, u, 0, count)
+                }
+                // Two halves, as threads split the range.
+                let m1 = vec.withUnsafeMutableBufferPointer { p -> Mat2 in
+                    let b = p.baseAddress!
+                    return BlockedKernels.adjointStep(b, b + dim, b + 2 * dim, b + 3 * dim, control: control, target: target, u, 0, count / 2)
+                         + BlockedKernels.adjointStep(b, b + dim, b + 2 * dim, b + 3 * dim, control: control, target: target, u, count / 2, count)
+                }
+                var diff = 0.0
+                for k in ref.indices { diff = max(diff, abs(ref[k] - vec[k])) }
+                XCTAssertLessThan(diff, 1e-12, "target \(target) control \(control) states")
+                for (x, y) in [(m0.ar, m1.ar), (m0.ai, m1.ai), (m0.br, m1.br), (m0.bi, m1.bi),
+                               (m0.cr, m1.cr), (m0.ci, m1.ci), (m0.dr, m1.dr), (m0.di, m1.di)] {
+                    XCTAssertEqual(x, y, accuracy: 1e-12, "target \(target) control \(control) contraction")
+                }
+                XCTAssertGreaterThan(abs(m0.ar) + abs(m0.dr), 1e-3)
+            }
+        }
+    }
+}
+
+extension BlockedKernelTests {
+    /// The reference adjoint of a step with angles on a block, built from the per-step kernels
+    /// as adjointBlockStep did before: undo a fused CNOT on phi and lambda, then Kernels.adjointStep.
+    func referenceAdjoint(_ kind: StepKind, _ a: Int, _ b: Int, _ u: Mat2, _ p: UnsafeMutablePointer<Double>, size: Int, base: Int, bq: Int) -> Mat2 {
+        let pr = p, pi = p + size, lr = p + 2 * size, li = p + 3 * size
+        switch kind {
+        case .dense: return Kernels.adjointStep(pr, pi, lr, li, control: -1, target: a, u, 0, size >> 1)
+        case .controlled:
+            if a < bq { return Kernels.adjointStep(pr, pi, lr, li, control: a, target: b, u, 0, size >> 2) }
+            return (base >> a) & 1 == 1 ? Kernels.adjointStep(pr, pi, lr, li, control: -1, target: b, u, 0, size >> 1) : .zero
+        default:
+            BlockedKernels.step(.cnot, a, b, .identity, pr, pi, base: base, bq: bq)
+            BlockedKernels.step(.cnot, a, b, .identity, lr, li, base: base, bq: bq)
+            return Kernels.adjointStep(pr, pi, lr, li, control: -1, target: b, u, 0, size >> 1)
+        }
+    }
+
+    func testOneSweepAdjointEqualsReference() {
+        var rng = TestRNG(s: 13)
+        var checked = 0
+        for bq in [4, 6] {
+            let size = 1 << bq
+            for base in [0, 1 << bq, 3 << bq] {
+                for t in 0..<bq {
+                    for (kind, a, b) in pairableSteps(target: t, bq: bq) {
+                        let u = randomMat(&rng)
+                        var ref = (0..<(4 * size)).map { _ in rng.next() - 0.5 }
+                        var one = ref
+                        let m0 = ref.withUnsafeMutableBufferPointer { referenceAdjoint(kind, a, b, u, $0.baseAddress!, size: size, base: base, bq: bq) }
+                        let m1 = one.withUnsafeMutableBufferPointer { p -> Mat2 in
+                            let q = p.baseAddress!
+                            return BlockedKernels.adjointTargetStep(kind, a, b, u, q, q + size, q + 2 * size, q + 3 * size, base: base, bq: bq)
+                        }
+                        var diff = 0.0
+                        for k in ref.indices { diff = max(diff, abs(ref[k] - one[k])) }
+                        XCTAssertLessThan(diff, 1e-12, "bq \(bq) base \(base) \(kind) \(a) \(b) states")
+                        for (x, y) in [(m0.ar, m1.ar), (m0.ai, m1.ai), (m0.br, m1.br), (m0.bi, m1.bi),
+                                       (m0.cr, m1.cr), (m0.ci, m1.ci), (m0.dr, m1.dr), (m0.di, m1.di)] {
+                            XCTAssertEqual(x, y, accuracy: 1e-12, "bq \(bq) base \(base) \(kind) \(a) \(b) contraction")
+                        }
+                        checked += 1
+                    }
+                }
+            }
+        }
+        XCTAssertEqual(checked, 3 * (4 * (1 + 2 * 5) + 6 * (1 + 2 * 7)))
+    }
+}
