@@ -107,8 +107,8 @@ for round in $(seq 1 "$REPEATS"); do
             launch "$r" "$t" "$BENCH" sharded --qubits "$n" --gates 8 --gradient-layers 1 --no-check --threads "$t" > "$WORK/o.txt" ||
                 { cat "$WORK/o.txt" >&2; fail "bench sharded failed at $n qubits on $r rank(s)"; }
             [ "$(key quest_distributed < "$WORK/q.txt")" = 1 ] || [ "$r" = 1 ] || fail "QuEST did not distribute its state on $r ranks"
-            qrss=$(awk '$1 == "peak_rss_kib" { if ($2 > m) m = $2 } END { print m }' "$WORK/q.txt")
-            orss=$(awk '$1 == "peak_rss_kib" { if ($2 > m) m = $2 } END { print m }' "$WORK/o.txt")
+            qrss=$(awk '$1 == "peak_rss_kib" { if ($2 > m) m = $2 } END { print m + 0 }' "$WORK/q.txt")
+            orss=$(awk '$1 == "peak_rss_kib" { if ($2 > m) m = $2 } END { print m + 0 }' "$WORK/o.txt")
             echo "$n $r $(key quest_forward_seconds < "$WORK/q.txt") $(key sharded_forward_seconds < "$WORK/o.txt")" \
                  "$(key quest_gradient_seconds < "$WORK/q.txt") $(key sharded_adjoint_seconds < "$WORK/o.txt") $qrss $orss" >> "$WORK/times.txt"
             echo "round $round/$REPEATS, $n qubits, $r rank(s) x $t thread(s): $(tail -1 "$WORK/times.txt" | cut -d' ' -f3-6)" \
