@@ -44,6 +44,8 @@ public final class SampleSharedExecutor {
         precondition(inputs.count == batch * m && weights.count == circuit.nWeights, "SampleSharedExecutor.forward: bad input sizes")
         self.batch = batch
         share = RankBatch(global: batch, rank: group.rank, ranks: group.size).range
+        // Alone (the default: no state group), the share is the whole batch: no copy, no gather.
+        if group.size == 1 { return executor.forward(inputs: inputs, batch: batch, weights: weights) }
         let mine = share.isEmpty ? [] : executor.forward(inputs: Array(inputs[(share.lowerBound * m)..<(share.upperBound * m)]),
                                                          batch: share.count, weights: weights)
         return group.allgather(mine)
@@ -55,6 +57,7 @@ public final class SampleSharedExecutor {
     public func backward(upstream: [Double], method: DiffMethod) -> (inputs: [Double], weights: [Double]) {
         let n = circuit.nQubits
         precondition(upstream.count == batch * n, "SampleSharedExecutor.backward: upstream has \(upstream.count) values, expected \(batch * n)")
+        if group.size == 1 { return executor.backward(upstream: upstream, method: method) }
         var gi: [Double] = [], gw = [Double](repeating: 0, count: circuit.nWeights)
         if !share.isEmpty {
             (gi, gw) = executor.backward(upstream: Array(upstream[(share.lowerBound * n)..<(share.upperBound * n)]), method: method)
