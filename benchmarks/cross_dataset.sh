@@ -8,6 +8,8 @@
 #   full ([hflip, blur, jpeg, crop, resample, colour] with their default keys).
 # PARALLEL: 1 runs the two directions one after the other, 2 side by side.
 # Data: the kagglehub-layout copies under $KAGGLE (default /work/shared/datasets/kagglehub), offline.
+# NCPUS (environment, optional): compute threads per run (the nCPUs key), e.g. 1 when another study
+#   shares the machine; unset leaves the default (every core the process may use).
 # OUT_DIR must not exist: every run folder, config and log of this measurement goes there.
 set -euo pipefail
 BIN=${1:-.build/debug/deepfake}; OUT=${2:-results/cross_dataset_$(date -u +%Y%m%d-%H%M%S)}
@@ -49,7 +51,8 @@ numEpochs: $EPOCHS
 learningRate: 0.0002
 beta1: 0.5
 manualSeed: $seed
-$(augment_yaml "$aug")
+$(augment_yaml "$aug")${NCPUS:+
+nCPUs: $NCPUS}
 kagglePath: $KAGGLE
 dataPath: $dir/data
 outputsPath: $dir/runs/$aug-seed$seed

@@ -49,6 +49,11 @@ public final class CircuitExecutor {
     var blockedPlan: BlockedPlan? { blockedSchedule?.plan }
     /// Physical bit of each logical bit in the states of the last forward (nil: canonical).
     private(set) var forwardPhys: [Int]?
+    /// Adjoint worker buffers (adjointWorkspaceDoubles each) kept from one backward to the next:
+    /// a training run differentiates every step, and a fresh 4 x 2^n buffer each time paid its
+    /// page faults again (at 24 qubits, 512 MiB zeroed by the kernel: a quarter of the gradient).
+    private var adjointPool: [UnsafeMutablePointer<Double>] = []
+    private let adjointPoolLock = NSLock()
 
     public init(circuit: Circuit, settings: ExecutorSettings, fuse: Bool = true) {
         self.circuit = circuit
@@ -64,7 +69,23 @@ public final class CircuitExecutor {
         lanes = .allocate(capacity: 1)
     }
 
-    deinit { re.deallocate(); im.deallocate(); lanes.deallocate() }
+    deinit {
+        re.deallocate(); im.deallocate(); lanes.deallocate()
+        for b in adjointPool { b.deallocate() }
+    }
+
+    /// An adjoint worker's buffer set: one kept from an earlier backward, else a new one.
+    private func takeAdjointBuffer() -> UnsafeMutablePointer<Double> {
+        adjointPoolLock.lock(); defer { adjointPoolLock.unlock() }
+        if let b = adjointPool.popLast() { return b }
+        let b = UnsafeMutablePointer<Double>.allocate(capacity: adjointWorkspaceDoubles)
+        adviseHugePages(b, count: adjointWorkspaceDoubles)
+        return b
+    }
+
+    private func returnAdjointBuffer(_ b: UnsafeMutablePointer<Double>) {
+        adjointPoolLock.lock(); adjointPool.append(b); adjointPoolLock.unlock()
+    }
 
     /// Lane-layout states for `batch` samples (ceil(batch / laneWidth) chunks).
     func reserveLanes(batch: Int) {
@@ -263,10 +284,9 @@ public final class CircuitExecutor {
         defer { counters.statePasses += passTally.bytes }
         slotAngles.withUnsafeBufferPointer { ang in
             let body: (Int, Int) -> Void = { lo, hi in
-                let pr = UnsafeMutablePointer<Double>.allocate(capacity: self.adjointWorkspaceDoubles)
-                adviseHugePages(pr, count: self.adjointWorkspaceDoubles)
+                let pr = self.takeAdjointBuffer()
                 workspace.add(self.adjointWorkspaceDoubles * MemoryLayout<Double>.stride)
-                defer { pr.deallocate() }
+                defer { self.returnAdjointBuffer(pr) }
                 let pi = pr + dim, lr = pr + 2 * dim, li = pr + 3 * dim
                 for b in lo..<hi {
                     let a = ang.baseAddress! + b * ns

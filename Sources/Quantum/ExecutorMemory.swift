@@ -7,7 +7,8 @@ import Core
 import Foundation
 
 /// Bytes an executor holds: `persistent` (states, angles, kept between steps) and `workspace`
-/// (the largest transient buffer set of a backward pass, freed when it returns).
+/// (the largest buffer set of a backward pass: parameter-shift readouts are freed when it returns,
+/// the adjoint's buffers are kept for the next backward, so a step does not page-fault them again).
 public struct StateBytes: Sendable, Equatable, CustomStringConvertible {
     public var persistent: Int
     public var workspace: Int

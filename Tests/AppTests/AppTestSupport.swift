@@ -25,3 +25,28 @@ func demoSettingsYAML(epochs: Int, learningRate: Double = 0.001, augment: Bool =
     nCPUs: 2
     """ + (augment ? "\naugment: [hflip]" : "")
 }
+
+/// The process-grid tests' run config (ProcessGridTests, QNNProcessGridTests; scripts/mpi-check.sh
+/// writes the same one in shell): `model` (the quantum model's lines), the built-in small set at
+/// 16 px split half and half, one epoch of SGD in batches of 32, one thread, then `grid` (the
+/// statevectorRanks/memory-budget lines under test) and the paths.
+func processGridConfigYAML(model: String, grid: String, dataPath: String, outputsPath: String) -> String {
+    """
+    modelType: Quantum
+    \(model)
+    trainData: {demo: "builtin:small"}
+    valSize: 0.5
+    testSize: 0.5
+    batchSize: 32
+    imageHeight: 16
+    imageWidth: 16
+    numEpochs: 1
+    optimizer: sgd
+    learningRate: 0.0005
+    augment: []
+    nCPUs: 1
+    \(grid)
+    dataPath: \(dataPath)
+    outputsPath: \(outputsPath)
+    """
+}

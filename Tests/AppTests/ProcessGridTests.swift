@@ -131,27 +131,8 @@ final class ProcessGridTests: TemporaryFolderTestCase {
     func train(ranks: Int, _ grid: String) throws -> Run {
         let name = "r\(ranks)-\(UUID().uuidString.prefix(6))"
         let path = tmp + "/\(name).yaml"
-        try """
-            modelType: Quantum
-            quanType: HQNN
-            nQubits: 6
-            nQuantumLayers: 1
-            nLayers: 1
-            trainData: {demo: "builtin:small"}
-            valSize: 0.5
-            testSize: 0.5
-            batchSize: 32
-            imageHeight: 16
-            imageWidth: 16
-            numEpochs: 1
-            optimizer: sgd
-            learningRate: 0.0005
-            augment: []
-            nCPUs: 1
-            \(grid)
-            dataPath: \(tmp)/data
-            outputsPath: \(tmp)/\(name)
-            """.write(toFile: path, atomically: true, encoding: .utf8)
+        try processGridConfigYAML(model: "quanType: HQNN\nnQubits: 6\nnQuantumLayers: 1\nnLayers: 1", grid: grid, dataPath: "\(tmp)/data", outputsPath: "\(tmp)/\(name)")
+            .write(toFile: path, atomically: true, encoding: .utf8)
         let folders = try LoopbackGroup(size: ranks).run { comm in
             try DeepfakeApp.train(RunRequest(configPath: path, offline: true), communicator: comm)
         }

@@ -125,26 +125,8 @@ final class QNNProcessGridTests: TemporaryFolderTestCase {
     func train(ranks: Int, _ grid: String, diffType: String = "adjoint") throws -> Run {
         let name = "q\(ranks)-\(UUID().uuidString.prefix(6))"
         let path = tmp + "/\(name).yaml"
-        try """
-            modelType: Quantum
-            quanType: QNN
-            trainable: true
-            diffType: \(diffType)
-            trainData: {demo: "builtin:small"}
-            valSize: 0.5
-            testSize: 0.5
-            batchSize: 32
-            imageHeight: 16
-            imageWidth: 16
-            numEpochs: 1
-            optimizer: sgd
-            learningRate: 0.0005
-            augment: []
-            nCPUs: 1
-            \(grid)
-            dataPath: \(tmp)/data
-            outputsPath: \(tmp)/\(name)
-            """.write(toFile: path, atomically: true, encoding: .utf8)
+        try processGridConfigYAML(model: "quanType: QNN\ntrainable: true\ndiffType: \(diffType)", grid: grid, dataPath: "\(tmp)/data", outputsPath: "\(tmp)/\(name)")
+            .write(toFile: path, atomically: true, encoding: .utf8)
         let folders = try LoopbackGroup(size: ranks).run { comm in
             try DeepfakeApp.train(RunRequest(configPath: path, offline: true), communicator: comm)
         }

@@ -147,4 +147,39 @@ extension BlockedKernelTests {
         }
         XCTAssertEqual(checked, 3 * (4 * (1 + 2 * 5) + 6 * (1 + 2 * 7)))
     }
+
+    /// The folding readout (Kernels.accumulateZ) against a direct per-amplitude sum of
+    /// |psi_k|^2 (1 - 2 bit_k): whole states smaller and larger than its 2^10 runs, ranges whose
+    /// ends are not run-aligned (how threads split a state), and shards whose high bits come from
+    /// `base`; and against the per-run path it keeps for unaligned ends.
+    func testFoldingReadoutEqualsTheDirectSum() {
+        var rng = TestRNG(s: 23)
+        var checked = 0
+        for (local, bits) in [(2, 2), (5, 5), (10, 10), (13, 13), (12, 14), (11, 13)] {
+            let dim = 1 << local
+            let r0 = (0..<dim).map { _ in rng.next() - 0.5 }, i0 = (0..<dim).map { _ in rng.next() - 0.5 }
+            let norm = (zip(r0, i0).map { $0 * $0 + $1 * $1 }.reduce(0, +)).squareRoot()   // a state: probabilities sum to 1
+            let re = r0.map { $0 / norm }, im = i0.map { $0 / norm }
+            let bases = bits > local ? [0, 1 << local, 3 << local] : [0]
+            let cuts = [(0, dim), (0, dim / 3), (dim / 3, dim), (7, dim - 5), (dim / 2, dim / 2 + 1)]
+            for base in bases { for (lo, hi) in cuts where hi >= lo {
+                var direct = [Double](repeating: 0, count: bits)
+                for k in lo..<hi {
+                    let p = re[k] * re[k] + im[k] * im[k], g = base + k
+                    for b in 0..<bits { direct[b] += (g >> b) & 1 == 0 ? p : -p }
+                }
+                var folded = [Double](repeating: 0, count: bits), perRun = [Double](repeating: 0, count: bits)
+                re.withUnsafeBufferPointer { r in im.withUnsafeBufferPointer { i in
+                    Kernels.accumulateZ(r.baseAddress!, i.baseAddress!, local: local, base: base, lo, hi, into: &folded, bits: bits)
+                    Kernels.accumulateZPerRun(r.baseAddress!, i.baseAddress!, base: base, lo, hi, into: &perRun, bits: bits)
+                } }
+                for b in 0..<bits {
+                    XCTAssertEqual(folded[b], direct[b], accuracy: 1e-12, "local \(local) bits \(bits) base \(base) [\(lo), \(hi)) bit \(b)")
+                    XCTAssertEqual(perRun[b], direct[b], accuracy: 1e-12)
+                }
+                checked += 1
+            } }
+        }
+        XCTAssertEqual(checked, 49)
+    }
 }

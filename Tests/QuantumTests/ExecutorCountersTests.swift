@@ -55,4 +55,30 @@ final class ExecutorCountersTests: XCTestCase {
             }
         }
     }
+
+    /// The adjoint keeps its worker buffers for the next backward (no page faults each step): a
+    /// second step on the same executor, with other angles, must give exactly what a fresh
+    /// executor gives (nothing left in a reused buffer leaks into the next sweep), on one large
+    /// amplitude-parallel state (the blocked schedule) and on a batch split over threads, and the
+    /// workspace it reports must not grow with the steps.
+    func testReusedAdjointBuffersGiveTheSameGradientsAsFreshOnes() {
+        let big = Templates.layerCircuit(template: .strong, wires: 16, layers: 1, features: 16)   // 2 blocks of 2^15
+        for (c, batch) in [(big, 1), (circuit, 6)] {
+            let settings = ExecutorSettings(threads: Threads(2), laneMaxQubits: 0)
+            let reused = CircuitExecutor(circuit: c, settings: settings)
+            func run(_ ex: CircuitExecutor, seed: UInt64) -> [Double] {
+                var rng = TestRNG(s: seed)
+                _ = ex.forward(inputs: rng.angles(batch * c.nInputs), batch: batch, weights: rng.angles(c.nWeights))
+                let g = ex.backward(upstream: rng.angles(batch * c.nQubits), method: .adjoint)
+                return g.inputs + g.weights
+            }
+            _ = run(reused, seed: 1)
+            let workspace = reused.reservedBytes.workspace
+            for seed: UInt64 in [2, 3] {
+                XCTAssertEqual(run(reused, seed: seed), run(CircuitExecutor(circuit: c, settings: settings), seed: seed),
+                               "\(c.nQubits) qubits, batch \(batch), seed \(seed)")
+            }
+            XCTAssertEqual(reused.reservedBytes.workspace, workspace)
+        }
+    }
 }
