@@ -174,24 +174,63 @@ struct BlockedSchedule {
 
 extension CircuitExecutor {
     /// Applies every step to one state on the blocked schedule; `ms[s]` is step s's matrix.
-    /// Returns the passes over the state (permutations and block passes).
+    /// Returns the passes that swept the whole state (permutations and block passes).
+    ///
+    /// fromZeroState: the state is |0> (as every forward starts). Until the first block pass it
+    /// stays |0>: a permutation of index bits fixes amplitude 0, so leading permutations are
+    /// skipped; and in that first block pass every block but block 0 is zero and stays zero
+    /// (its steps act inside blocks; a high control only picks the matrix), so it runs on block 0
+    /// alone: at 24 qubits, one of the two block passes' arithmetic is 1/512 of a sweep. Such a
+    /// pass is not counted as a sweep unless block 0 is the whole state.
     func blockedForward(_ schedule: BlockedSchedule, _ ms: [Mat2], _ r: UnsafeMutablePointer<Double>,
-                        _ i: UnsafeMutablePointer<Double>, threads: Threads) -> Int {
-        for pass in schedule.plan.passes { schedule.forward(pass, ms, r, i, count: dim, base: 0, threads: threads) }
-        return schedule.plan.passes.count
+                        _ i: UnsafeMutablePointer<Double>, fromZeroState: Bool, threads: Threads) -> Int {
+        var zero = fromZeroState, sweeps = 0
+        let blockSize = 1 << schedule.plan.blockQubits
+        for pass in schedule.plan.passes {
+            if zero {
+                if case .permute = pass { continue }
+                if case .block = pass {
+                    schedule.forward(pass, ms, r, i, count: Swift.min(dim, blockSize), base: 0, threads: threads)
+                    zero = false
+                    if blockSize >= dim { sweeps += 1 }
+                    continue
+                }
+            }
+            schedule.forward(pass, ms, r, i, count: dim, base: 0, threads: threads)
+            sweeps += 1
+        }
+        return sweeps
     }
 
     /// The adjoint sweep of one sample on the blocked schedule, walking the passes backwards from
     /// the forward's final layout: phi and lambda (re, im) start as psi and H psi in that layout.
     /// Adds 2 Re <lambda| dU |phi> to each slot in `grads`; returns the passes (a pass here
     /// sweeps both phi and lambda).
+    ///
+    /// fromZeroState: the forward started from |0> (blockedForward's fromZeroState). Then phi, as
+    /// the sweep rewinds the forward's first block pass, is again nonzero in block 0 alone: the
+    /// other blocks add nothing to the contractions and lambda is not read afterwards, so that
+    /// pass runs on block 0 and the permutations before it (phi is |0> there) are skipped, as in
+    /// the forward. Returns the passes that swept the whole state.
     func blockedAdjoint(_ schedule: BlockedSchedule, _ angles: UnsafePointer<Double>, _ pr: UnsafeMutablePointer<Double>,
                         _ pi: UnsafeMutablePointer<Double>, _ lr: UnsafeMutablePointer<Double>,
-                        _ li: UnsafeMutablePointer<Double>, _ grads: UnsafeMutablePointer<Double>, threads: Threads) -> Int {
-        for pass in schedule.plan.passes.reversed() {
+                        _ li: UnsafeMutablePointer<Double>, _ grads: UnsafeMutablePointer<Double>,
+                        fromZeroState: Bool, threads: Threads) -> Int {
+        let passes = schedule.plan.passes, blockSize = 1 << schedule.plan.blockQubits
+        let firstBlock = fromZeroState ? passes.firstIndex { if case .block = $0 { return true } else { return false } } : nil
+        var sweeps = 0
+        for (k, pass) in passes.enumerated().reversed() {
+            if let f = firstBlock, k <= f {
+                if k == f {
+                    schedule.adjoint(pass, angles, pr, pi, lr, li, grads, count: Swift.min(dim, blockSize), base: 0, threads: threads)
+                    if blockSize >= dim { sweeps += 1 }
+                }
+                continue
+            }
             schedule.adjoint(pass, angles, pr, pi, lr, li, grads, count: dim, base: 0, threads: threads)
+            sweeps += 1
         }
-        return schedule.plan.passes.count
+        return sweeps
     }
 
     /// Index of canonical amplitude k in a state laid out by `phys` (physical bit of each logical bit).

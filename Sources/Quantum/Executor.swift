@@ -197,7 +197,7 @@ public final class CircuitExecutor {
                     r[0] = 1
                     if let schedule {
                         let ms = (0..<nSteps).map { s in (!shared.isEmpty && !self.dependsOnInputs[s]) ? shared[s] : self.stepMatrix(s, a) }
-                        passTally.add(self.blockedForward(schedule, ms, r, i, threads: ampThreads))
+                        passTally.add(self.blockedForward(schedule, ms, r, i, fromZeroState: true, threads: ampThreads))
                     } else {
                         for s in 0..<nSteps {
                             let m = (!shared.isEmpty && !self.dependsOnInputs[s]) ? shared[s] : self.stepMatrix(s, a)
@@ -308,7 +308,7 @@ public final class CircuitExecutor {
                     }
                     passTally.add(1)
                     if let schedule {
-                        passTally.add(self.blockedAdjoint(schedule, a, pr, pi, lr, li, slotGrads + b * ns, threads: ampThreads))
+                        passTally.add(self.blockedAdjoint(schedule, a, pr, pi, lr, li, slotGrads + b * ns, fromZeroState: true, threads: ampThreads))
                     } else {
                         for s in stride(from: nSteps - 1, through: 0, by: -1) {
                             self.adjointStep(s, a, pr, pi, lr, li, slotGrads + b * ns, threads: ampThreads)
