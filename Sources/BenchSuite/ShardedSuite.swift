@@ -104,11 +104,11 @@ public enum ShardedChild {
             let (circuit, weights) = layer(n, seed: spec.seed)
             let state = try ShardedStatevector(qubits: n, communicator: comm)
             state.apply(circuit, weights: weights)   // warm-up: first-touch pages of the shard and the peer buffers
-            state.reset(); state.resetLayout()       // the timed layer starts from the canonical layout too
+            state.reset(); state.resetLayout()       // the timed layer starts from |0> in the canonical layout too
             let before = state.exchanges, sentBefore = state.bytesSent, passesBefore = state.statePasses
             comm.barrier()
             let t0 = WallClock.now()
-            state.apply(circuit, weights: weights)
+            state.apply(circuit, weights: weights, fromZeroState: true)
             comm.barrier()
             let seconds = comm.allreduceMax(WallClock.now() - t0)
             let exchanges = state.exchanges - before

@@ -61,7 +61,7 @@ public final class ShardedCircuitRunner {
         let s = state()
         for b in 0..<batch {
             if b > 0 { s.reset(); s.resetLayout() }
-            s.apply(circuit, inputs: Array(inputs[(b * m)..<((b + 1) * m)]), weights: weights)
+            s.apply(circuit, inputs: Array(inputs[(b * m)..<((b + 1) * m)]), weights: weights, fromZeroState: true)   // fresh or reset
             let z = s.expectationZ()
             for i in 0..<n { out[b * n + i] = z[i] }
         }

@@ -68,12 +68,12 @@ public enum ShardedGradients {
         let program = Program(circuit)
         let schedule = phi.schedule(for: program)
         let angles = ShardedStatevector.slotAngles(program, inputs: inputs, weights: weights)
-        phi.run(schedule, angles: angles)
+        phi.run(schedule, angles: angles, fromZeroState: true)
         let z = phi.expectationZ()
         let lambda = ShardedStatevector(observable: upstream, times: phi)
         phi.statePasses += 1
         var slotGrads = [Double](repeating: 0, count: angles.count)
-        phi.runAdjoint(schedule, angles: angles, lambda: lambda, into: &slotGrads)
+        phi.runAdjoint(schedule, angles: angles, lambda: lambda, into: &slotGrads, fromZeroState: true)
         // One reduction for every angle of the circuit.
         phi.communicator.allreduceSum(&slotGrads)
         let (gi, gw) = mapSlots(program, slotGrads, circuit)
@@ -89,7 +89,7 @@ public enum ShardedGradients {
         let program = Program(circuit)
         let schedule = state.schedule(for: program)
         let angles = ShardedStatevector.slotAngles(program, inputs: inputs, weights: weights)
-        state.run(schedule, angles: angles)
+        state.run(schedule, angles: angles, fromZeroState: true)
         let z = state.expectationZ()
         var runs = 1
         var slotGrads = [Double](repeating: 0, count: angles.count)
@@ -99,7 +99,7 @@ public enum ShardedGradients {
                     var shifted = angles
                     shifted[slot] += sign * s
                     state.reset(); state.resetLayout()
-                    state.run(schedule, angles: shifted)
+                    state.run(schedule, angles: shifted, fromZeroState: true)
                     runs += 1
                     let zs = state.expectationZ()
                     for w in 0..<circuit.nQubits { slotGrads[slot] += sign * c * upstream[w] * zs[w] }
@@ -117,12 +117,39 @@ extension ShardedStatevector {
     /// layout) with `lambda` = H phi in the same layout: the passes backwards on both, exchange
     /// passes as messages, the others by BlockedSchedule.adjoint on this rank's shards. Adds this
     /// rank's part of 2 Re <lambda| dU |phi> to each slot of `grads` (one per angle).
-    func runAdjoint(_ schedule: BlockedSchedule, angles: [Double], lambda: ShardedStatevector, into grads: inout [Double]) {
+    ///
+    /// fromZeroState: the forward ran from |0> (`run`'s fromZeroState). Rewinding its first block
+    /// pass, phi is again nonzero in block 0 of rank 0 alone: that pass runs there only (the other
+    /// blocks add nothing to the contractions, and lambda is not read afterwards) and the passes
+    /// before it only restore the layout, as in the forward.
+    func runAdjoint(_ schedule: BlockedSchedule, angles: [Double], lambda: ShardedStatevector, into grads: inout [Double],
+                    fromZeroState: Bool = false) {
         precondition(physicalLayout == schedule.plan.finalPhys && lambda.physicalLayout == physicalLayout,
                      "the adjoint starts from the forward's final layout")
         precondition(grads.count >= schedule.program.nSlots && !grads.isEmpty && !angles.isEmpty)
         let base = communicator.rank << localQubits, d = re.count
-        for pass in schedule.plan.passes.reversed() {
+        let passes = schedule.plan.passes
+        let firstBlock = fromZeroState ? passes.firstIndex { if case .block = $0 { return true } else { return false } } : nil
+        for (k, pass) in passes.enumerated().reversed() {
+            if let f = firstBlock, k <= f {
+                switch pass {
+                case let .exchange(pairs), let .permute(pairs):
+                    let back = Array(pairs.reversed())
+                    swapLayout(back); lambda.swapLayout(back)
+                case .block:
+                    let blockSize = 1 << schedule.plan.blockQubits
+                    if communicator.rank == 0 {
+                        angles.withUnsafeBufferPointer { a in grads.withUnsafeMutableBufferPointer { gp in
+                            withShard { pr, pi in lambda.withShard { lr, li in
+                                schedule.adjoint(pass, a.baseAddress!, pr, pi, lr, li, gp.baseAddress!, count: Swift.min(d, blockSize),
+                                                 base: base, threads: threads)
+                            } }
+                        } }
+                    }
+                    if blockSize >= 1 << qubits { statePasses += 1 }
+                }
+                continue
+            }
             switch pass {
             case let .exchange(pairs):
                 for (g, l) in pairs.reversed() { exchangeBits(global: g, local: l); lambda.exchangeBits(global: g, local: l) }

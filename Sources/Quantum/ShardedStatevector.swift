@@ -124,13 +124,16 @@ public final class ShardedStatevector {
 
     /// Applies every gate of `circuit` for one sample (after `reset()` for a fresh run), from the
     /// current layout. With `remap` (the default) on the blocked schedule, else gate by gate with
-    /// whole-shard swaps for non-diagonal gates on global bits (see the header).
-    public func apply(_ circuit: Circuit, inputs: [Double] = [], weights: [Double] = [], remap: Bool = true) {
+    /// whole-shard swaps for non-diagonal gates on global bits (see the header). fromZeroState:
+    /// the caller guarantees the state is |0...0> (fresh or reset), which lets the blocked schedule
+    /// skip what cannot change it (`run`).
+    public func apply(_ circuit: Circuit, inputs: [Double] = [], weights: [Double] = [], remap: Bool = true,
+                      fromZeroState: Bool = false) {
         precondition(circuit.nQubits == qubits, "circuit has \(circuit.nQubits) qubits, the state \(qubits)")
         precondition(inputs.count >= circuit.nInputs && weights.count >= circuit.nWeights, "too few inputs or weights")
         if remap {
             let program = Program(circuit)
-            run(schedule(for: program), angles: Self.slotAngles(program, inputs: inputs, weights: weights))
+            run(schedule(for: program), angles: Self.slotAngles(program, inputs: inputs, weights: weights), fromZeroState: fromZeroState)
             return
         }
         inputs.withUnsafeBufferPointer { ip in
@@ -163,12 +166,32 @@ public final class ShardedStatevector {
 
     /// Runs `schedule` forward (it must start from the current layout) with slot angles `angles`
     /// (`slotAngles`); the state ends in the schedule's final layout.
-    func run(_ schedule: BlockedSchedule, angles: [Double]) {
+    ///
+    /// fromZeroState: the caller guarantees the state is |0...0> (fresh or `reset()`). Until the
+    /// first block pass it stays so: a bit exchange or permutation fixes amplitude 0, so those
+    /// passes only update the layout (no messages, not counted); that block pass runs on block 0
+    /// of rank 0 alone (every other block is zero and stays zero, as CircuitExecutor.blockedForward
+    /// explains) and counts as a sweep only where block 0 is the whole state.
+    func run(_ schedule: BlockedSchedule, angles: [Double], fromZeroState: Bool = false) {
         precondition(physicalLayout == schedule.plan.initialPhys, "the schedule was planned from another layout")
         precondition(!angles.isEmpty, "slot angles need at least one entry (see slotAngles)")
         let ms = angles.withUnsafeBufferPointer { a in (0..<schedule.kinds.count).map { schedule.program.stepMatrix($0, a.baseAddress!) } }
         let base = communicator.rank << localQubits, d = dim
+        var zero = fromZeroState
         for pass in schedule.plan.passes {
+            if zero {
+                switch pass {
+                case let .exchange(pairs), let .permute(pairs): swapLayout(pairs)
+                case .block:
+                    let blockSize = 1 << schedule.plan.blockQubits
+                    if communicator.rank == 0 {
+                        withShard { r, i in schedule.forward(pass, ms, r, i, count: Swift.min(d, blockSize), base: base, threads: threads) }
+                    }
+                    if blockSize >= 1 << qubits { statePasses += 1 }
+                    zero = false
+                }
+                continue
+            }
             switch pass {
             case let .exchange(pairs):
                 for (g, l) in pairs { exchangeBits(global: g, local: l) }

@@ -195,22 +195,30 @@ final class ShardedAdjointTests: XCTestCase {
     }
 
     /// What a real sharded run counts: one pass per planned pass (exchanges included), one
-    /// exchange per planned pair, half a shard sent per exchange; the adjoint the lambda
-    /// preparation plus the same passes again.
+    /// exchange per planned pair, half a shard sent per exchange; the adjoint (which runs from
+    /// |0>, so the passes up to its first block pass cost nothing and are not counted) the lambda
+    /// preparation plus its forward's passes again.
     func testPassesAndExchangesAreCountedAsPlanned() {
         var sel = Circuit(nQubits: 12, nInputs: 0, nWeights: 36 * 2)
         Templates.stronglyEntangling(&sel, layers: 2)
         let c = sel
         var rng = TestRNG(s: 3)
         let w = rng.angles(c.nWeights), g = rng.angles(12)
-        let figures = ThreadRanks(size: 2).collect { comm -> (Int, Int, Int, Int, Int, Int, Int) in
+        let figures = ThreadRanks(size: 2).collect { comm -> (Int, Int, Int, Int, Int, Int, Int, Int, Int) in
             let s = try! ShardedStatevector(qubits: 12, communicator: comm, blockQubits: 6)
             let sched = s.schedule(for: Program(c))
-            let planned = sched.plan.passes.reduce(0) { n, p in if case let .exchange(x) = p { return n + x.count }; return n }
+            func pairs(_ passes: ArraySlice<BlockedPass>) -> Int {
+                passes.reduce(0) { n, p in if case let .exchange(x) = p { return n + x.count }; return n }
+            }
+            let planned = pairs(sched.plan.passes[...])
+            // From |0>: the passes after the first block pass, and their exchanges.
+            let first = sched.plan.passes.firstIndex { if case .block = $0 { return true } else { return false } }!
+            let fromZero = sched.plan.passes.count - first - 1, fromZeroPairs = pairs(sched.plan.passes[(first + 1)...])
             s.apply(c, weights: w)
             let v = try! ShardedGradients.vjp(circuit: c, inputs: [], weights: w, upstream: g, method: .adjoint,
                                               communicator: comm, blockQubits: 6)
-            return (sched.plan.passes.count, planned, s.statePasses, s.exchanges, s.bytesSent, v.statePasses, v.exchanges)
+            return (sched.plan.passes.count, planned, s.statePasses, s.exchanges, s.bytesSent, v.statePasses, v.exchanges,
+                    fromZero, fromZeroPairs)
         }
         for f in figures {
             XCTAssertGreaterThan(f.1, 0, "the layer should need a wire from the rank bit")
@@ -218,8 +226,9 @@ final class ShardedAdjointTests: XCTestCase {
             XCTAssertEqual(f.3, f.1, "one exchange per planned pair")
             XCTAssertEqual(f.4, f.3 * (1 << 11) * 8, "half a shard of 2^11 amplitudes (16 B) per exchange")
             XCTAssertLessThan(f.0, Program(c).steps.count * 2 / 3, "fewer passes than steps, even with 3 free bits per block")
-            XCTAssertEqual(f.5, 2 * f.0 + 1, "adjoint: forward, lambda, the passes backwards")
-            XCTAssertEqual(f.6, 3 * f.1, "adjoint: the forward's exchanges, then phi's and lambda's backwards")
+            XCTAssertGreaterThan(f.7, 0)
+            XCTAssertEqual(f.5, 2 * f.7 + 1, "adjoint from |0>: forward, lambda, the same passes backwards")
+            XCTAssertEqual(f.6, 3 * f.8, "adjoint from |0>: the forward's exchanges, then phi's and lambda's backwards")
         }
     }
 }
