@@ -61,18 +61,29 @@ struct BlockedSchedule {
         case .exchange:
             preconditionFailure("an exchange pass trades amplitudes with another rank: ShardedStatevector runs it")
         case let .block(steps, phys):
-            let a = steps.map { bitA[$0] < 0 ? -1 : phys[bitA[$0]] }, b = steps.map { bitB[$0] < 0 ? -1 : phys[bitB[$0]] }
-            let k = steps.map { kinds[$0] }, m = steps.map { ms[$0] }
-            let forms = k.indices.map { BlockedKernels.targetForm(k[$0], a[$0], b[$0], m[$0]) }
-            let groups = BlockedKernels.pairSchedule(forms)
+            let run = blockRunner(steps, phys, ms)
             threads.forChunks(count >> bq) { lo, hi in
                 for blk in lo..<hi {
                     let at = blk << bq
-                    for (j, paired) in groups {
-                        if paired { BlockedKernels.applyPair(forms[j]!, forms[j + 1]!, r + at, i + at, base: base | at, bq: bq) }
-                        else { BlockedKernels.step(k[j], a[j], b[j], m[j], r + at, i + at, base: base | at, bq: bq) }
-                    }
+                    run(r + at, i + at, base | at)
                 }
+            }
+        }
+    }
+
+    /// The steps of a block pass as one closure over a block of 2^bq amplitudes at (r, i) whose
+    /// first has plan index `base` (high control and diagonal bits are read from it).
+    func blockRunner(_ steps: Range<Int>, _ phys: [Int], _ ms: [Mat2])
+        -> (UnsafeMutablePointer<Double>, UnsafeMutablePointer<Double>, Int) -> Void {
+        let bq = plan.blockQubits
+        let a = steps.map { bitA[$0] < 0 ? -1 : phys[bitA[$0]] }, b = steps.map { bitB[$0] < 0 ? -1 : phys[bitB[$0]] }
+        let k = steps.map { kinds[$0] }, m = steps.map { ms[$0] }
+        let forms = k.indices.map { BlockedKernels.targetForm(k[$0], a[$0], b[$0], m[$0]) }
+        let groups = BlockedKernels.pairSchedule(forms)
+        return { r, i, base in
+            for (j, paired) in groups {
+                if paired { BlockedKernels.applyPair(forms[j]!, forms[j + 1]!, r, i, base: base, bq: bq) }
+                else { BlockedKernels.step(k[j], a[j], b[j], m[j], r, i, base: base, bq: bq) }
             }
         }
     }
@@ -102,26 +113,43 @@ struct BlockedSchedule {
             let slots = order.map { program.stepHasSlots[$0] }
             var total = [Mat2](repeating: .zero, count: order.count)
             let lock = NSLock()
+            let kindsInOrder = order.map { kinds[$0] }
             threads.forChunks(count >> bq) { lo, hi in
                 var part = [Mat2](repeating: .zero, count: order.count)
                 for blk in lo..<hi {
                     let at = blk << bq
-                    for j in order.indices {
-                        let c = Self.adjointBlockStep(kinds[order[j]], a[j], b[j], u[j], hasSlots: slots[j],
-                                                      pr + at, pi + at, lr + at, li + at, base: base | at, bq: bq)
-                        if let c { part[j] = part[j] + c }
-                    }
+                    Self.adjointBlock(kindsInOrder, a, b, u, slots, pr + at, pi + at, lr + at, li + at, base: base | at, bq: bq, into: &part)
                 }
                 lock.lock(); for j in order.indices { total[j] = total[j] + part[j] }; lock.unlock()
             }
-            for (j, s) in order.enumerated() where slots[j] {
-                switch program.steps[s] {
-                case let .single(_, factors, _, _), let .fusedCNOT(_, _, factors, _):
-                    for (slot, d) in program.derivatives(factors, angles) { grads[slot] += 2 * d.realContraction(total[j]) }
-                case let .controlled(_, _, f, slot, _):
-                    grads[slot] += 2 * f.derivative(angles[slot]).realContraction(total[j])
-                default: break
-                }
+            addGradients(order, slots, total, angles, grads)
+        }
+    }
+
+    /// Undoes a block pass's steps (in `kinds` order, already reversed) on one block of phi and
+    /// lambda, adding each step's contraction to `part`.
+    @inline(__always)
+    static func adjointBlock(_ kinds: [StepKind], _ a: [Int], _ b: [Int], _ u: [Mat2], _ slots: [Bool],
+                             _ pr: UnsafeMutablePointer<Double>, _ pi: UnsafeMutablePointer<Double>,
+                             _ lr: UnsafeMutablePointer<Double>, _ li: UnsafeMutablePointer<Double>,
+                             base: Int, bq: Int, into part: inout [Mat2]) {
+        for j in kinds.indices {
+            let c = adjointBlockStep(kinds[j], a[j], b[j], u[j], hasSlots: slots[j], pr, pi, lr, li, base: base, bq: bq)
+            if let c { part[j] = part[j] + c }
+        }
+    }
+
+    /// Adds 2 Re <lambda| dU |phi> of a block pass's steps (`order`, reversed) from their summed
+    /// contractions `total` to their slots.
+    func addGradients(_ order: [Int], _ slots: [Bool], _ total: [Mat2], _ angles: UnsafePointer<Double>,
+                      _ grads: UnsafeMutablePointer<Double>) {
+        for (j, s) in order.enumerated() where slots[j] {
+            switch program.steps[s] {
+            case let .single(_, factors, _, _), let .fusedCNOT(_, _, factors, _):
+                for (slot, d) in program.derivatives(factors, angles) { grads[slot] += 2 * d.realContraction(total[j]) }
+            case let .controlled(_, _, f, slot, _):
+                grads[slot] += 2 * f.derivative(angles[slot]).realContraction(total[j])
+            default: break
             }
         }
     }
@@ -173,66 +201,6 @@ struct BlockedSchedule {
 }
 
 extension CircuitExecutor {
-    /// Applies every step to one state on the blocked schedule; `ms[s]` is step s's matrix.
-    /// Returns the passes that swept the whole state (permutations and block passes).
-    ///
-    /// fromZeroState: the state is |0> (as every forward starts). Until the first block pass it
-    /// stays |0>: a permutation of index bits fixes amplitude 0, so leading permutations are
-    /// skipped; and in that first block pass every block but block 0 is zero and stays zero
-    /// (its steps act inside blocks; a high control only picks the matrix), so it runs on block 0
-    /// alone: at 24 qubits, one of the two block passes' arithmetic is 1/512 of a sweep. Such a
-    /// pass is not counted as a sweep unless block 0 is the whole state.
-    func blockedForward(_ schedule: BlockedSchedule, _ ms: [Mat2], _ r: UnsafeMutablePointer<Double>,
-                        _ i: UnsafeMutablePointer<Double>, fromZeroState: Bool, threads: Threads) -> Int {
-        var zero = fromZeroState, sweeps = 0
-        let blockSize = 1 << schedule.plan.blockQubits
-        for pass in schedule.plan.passes {
-            if zero {
-                if case .permute = pass { continue }
-                if case .block = pass {
-                    schedule.forward(pass, ms, r, i, count: Swift.min(dim, blockSize), base: 0, threads: threads)
-                    zero = false
-                    if blockSize >= dim { sweeps += 1 }
-                    continue
-                }
-            }
-            schedule.forward(pass, ms, r, i, count: dim, base: 0, threads: threads)
-            sweeps += 1
-        }
-        return sweeps
-    }
-
-    /// The adjoint sweep of one sample on the blocked schedule, walking the passes backwards from
-    /// the forward's final layout: phi and lambda (re, im) start as psi and H psi in that layout.
-    /// Adds 2 Re <lambda| dU |phi> to each slot in `grads`; returns the passes (a pass here
-    /// sweeps both phi and lambda).
-    ///
-    /// fromZeroState: the forward started from |0> (blockedForward's fromZeroState). Then phi, as
-    /// the sweep rewinds the forward's first block pass, is again nonzero in block 0 alone: the
-    /// other blocks add nothing to the contractions and lambda is not read afterwards, so that
-    /// pass runs on block 0 and the permutations before it (phi is |0> there) are skipped, as in
-    /// the forward. Returns the passes that swept the whole state.
-    func blockedAdjoint(_ schedule: BlockedSchedule, _ angles: UnsafePointer<Double>, _ pr: UnsafeMutablePointer<Double>,
-                        _ pi: UnsafeMutablePointer<Double>, _ lr: UnsafeMutablePointer<Double>,
-                        _ li: UnsafeMutablePointer<Double>, _ grads: UnsafeMutablePointer<Double>,
-                        fromZeroState: Bool, threads: Threads) -> Int {
-        let passes = schedule.plan.passes, blockSize = 1 << schedule.plan.blockQubits
-        let firstBlock = fromZeroState ? passes.firstIndex { if case .block = $0 { return true } else { return false } } : nil
-        var sweeps = 0
-        for (k, pass) in passes.enumerated().reversed() {
-            if let f = firstBlock, k <= f {
-                if k == f {
-                    schedule.adjoint(pass, angles, pr, pi, lr, li, grads, count: Swift.min(dim, blockSize), base: 0, threads: threads)
-                    if blockSize >= dim { sweeps += 1 }
-                }
-                continue
-            }
-            schedule.adjoint(pass, angles, pr, pi, lr, li, grads, count: dim, base: 0, threads: threads)
-            sweeps += 1
-        }
-        return sweeps
-    }
-
     /// Index of canonical amplitude k in a state laid out by `phys` (physical bit of each logical bit).
     static func physicalIndex(_ k: Int, _ phys: [Int]) -> Int {
         var j = 0

@@ -47,6 +47,8 @@ public final class CircuitExecutor {
     /// The blocked schedule of the shard path (nil: gate by gate, settings.blockQubits = 0).
     let blockedSchedule: BlockedSchedule?
     var blockedPlan: BlockedPlan? { blockedSchedule?.plan }
+    /// How this executor runs it: permutations composed, blocks gathered (BlockedGather.swift).
+    let gatheredSchedule: GatheredSchedule?
     /// Physical bit of each logical bit in the states of the last forward (nil: canonical).
     private(set) var forwardPhys: [Int]?
     /// Adjoint worker buffers (adjointWorkspaceDoubles each) kept from one backward to the next:
@@ -65,6 +67,7 @@ public final class CircuitExecutor {
         kinds = table.map(\.kind); bitA = table.map(\.bitA); bitB = table.map(\.bitB)
         dependsOnInputs = table.map(\.dependsOnInputs)
         blockedSchedule = settings.blockQubits > 0 ? BlockedSchedule(program: program, blockQubits: settings.blockQubits) : nil
+        gatheredSchedule = blockedSchedule.map(GatheredSchedule.init)
         re = .allocate(capacity: 1); im = .allocate(capacity: 1)
         lanes = .allocate(capacity: 1)
     }
@@ -177,9 +180,9 @@ public final class CircuitExecutor {
         let nSteps = kinds.count, n = circuit.nQubits, ns = program.nSlots, dim = self.dim
         let ampParallel = batch == 1 && n >= settings.amplitudeParallelQubits
         let threads = settings.threads, ampThreads = ampParallel ? threads : .serial
-        let schedule = blockedSchedule
-        forwardPhys = schedule?.plan.finalPhys
-        let physOfLogical = schedule?.plan.finalPhys ?? Array(0..<n)
+        let schedule = gatheredSchedule
+        forwardPhys = schedule?.finalMemoryPhys
+        let physOfLogical = schedule?.finalMemoryPhys ?? Array(0..<n)
         let passTally = WorkspaceTally()
         defer { counters.statePasses += passTally.bytes }
         slotAngles.withUnsafeBufferPointer { ang in
@@ -197,7 +200,7 @@ public final class CircuitExecutor {
                     r[0] = 1
                     if let schedule {
                         let ms = (0..<nSteps).map { s in (!shared.isEmpty && !self.dependsOnInputs[s]) ? shared[s] : self.stepMatrix(s, a) }
-                        passTally.add(self.blockedForward(schedule, ms, r, i, fromZeroState: true, threads: ampThreads))
+                        passTally.add(self.blockedForward(schedule, ms, r, i, threads: ampThreads))
                     } else {
                         for s in 0..<nSteps {
                             let m = (!shared.isEmpty && !self.dependsOnInputs[s]) ? shared[s] : self.stepMatrix(s, a)
@@ -279,7 +282,7 @@ public final class CircuitExecutor {
         let ampThreads = ampParallel ? settings.threads : .serial
         let workspace = WorkspaceTally()
         defer { workspacePeakBytes = Swift.max(workspacePeakBytes, workspace.bytes) }
-        let schedule = blockedSchedule, phys = forwardPhys ?? Array(0..<n)
+        let schedule = gatheredSchedule, phys = forwardPhys ?? Array(0..<n)
         let passTally = WorkspaceTally()
         defer { counters.statePasses += passTally.bytes }
         slotAngles.withUnsafeBufferPointer { ang in
@@ -308,7 +311,7 @@ public final class CircuitExecutor {
                     }
                     passTally.add(1)
                     if let schedule {
-                        passTally.add(self.blockedAdjoint(schedule, a, pr, pi, lr, li, slotGrads + b * ns, fromZeroState: true, threads: ampThreads))
+                        passTally.add(self.blockedAdjoint(schedule, a, pr, pi, lr, li, slotGrads + b * ns, threads: ampThreads))
                     } else {
                         for s in stride(from: nSteps - 1, through: 0, by: -1) {
                             self.adjointStep(s, a, pr, pi, lr, li, slotGrads + b * ns, threads: ampThreads)

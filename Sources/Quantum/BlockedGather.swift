@@ -1,0 +1,184 @@
+// One whole state on the blocked schedule without permutation passes (CircuitExecutor).
+//
+// A permutation pass swept the whole state to move amplitude runs of 8 (64 bytes) across it, a
+// pass with little arithmetic and poor locality: at 24 qubits it cost about what a block pass
+// does. The executor therefore never moves data for one. It composes each permutation into a
+// map from the plan's physical bits to memory bits (`GatheredSchedule.memoryBits`), and a block
+// pass gathers each block from where its amplitudes lie (runs of 2^runBits contiguous
+// amplitudes: the block's lowest bits the permutations left alone, at least the plan's 3
+// reserved ones), applies its steps on the gathered copy in L2, and scatters it back: the same
+// block pass, one sweep, and no permutation sweep. A block whose bits all sit in place runs in
+// memory directly. The state ends in the memory layout `finalMemoryPhys`, which the readout, the
+// adjoint's lambda and `amplitudes(sample:)` read through. The sharded state keeps moving data
+// (its exchanges already do, ShardedStatevector.run).
+//
+// From |0> (every forward): until the first block pass the state is |0> and in that pass every
+// block but block 0 is zero and stays zero (its steps act inside blocks; a high control only
+// picks the matrix), so that pass runs on block 0 alone; the adjoint, rewinding it, finds phi
+// nonzero in block 0 alone again (the other blocks add nothing to the contractions and lambda is
+// not read afterwards). Such a pass is not counted as a sweep unless block 0 is the whole state.
+
+import Core
+import Foundation
+
+/// Where a block pass's blocks lie in memory when the plan's physical bit p is memory bit
+/// memoryBit[p].
+struct BlockGather {
+    let blockQubits: Int
+    /// The block's lowest bits that are their own memory bits: its runs of contiguous amplitudes.
+    let runBits: Int
+    /// Memory offset inside a block of each run (its index's bits at their memory bits).
+    let runOffsets: [Int]
+    /// Memory bit of each plan-physical bit from blockQubits up.
+    let highBits: [Int]
+
+    init(memoryBit v: [Int], blockQubits bq: Int) {
+        blockQubits = bq
+        var l = 0
+        while l < bq && v[l] == l { l += 1 }
+        runBits = l
+        runOffsets = (0..<(1 << (bq - l))).map { j in
+            var off = 0
+            for k in 0..<(bq - l) where (j >> k) & 1 == 1 { off |= 1 << v[l + k] }
+            return off
+        }
+        highBits = Array(v[bq...])
+    }
+
+    /// Whether every block is contiguous in memory (it runs in place).
+    var inPlace: Bool { runBits >= blockQubits }
+
+    /// Memory index of block blk's first amplitude.
+    @inline(__always) func memoryBase(_ blk: Int) -> Int {
+        var off = 0, b = blk, k = 0
+        while b != 0 {
+            if b & 1 == 1 { off |= 1 << highBits[k] }
+            b >>= 1; k += 1
+        }
+        return off
+    }
+
+    @inline(__always) func gather(_ src: UnsafeMutablePointer<Double>, at base: Int, into dst: UnsafeMutablePointer<Double>) {
+        let len = 1 << runBits
+        for (j, off) in runOffsets.enumerated() { (dst + (j << runBits)).update(from: src + base + off, count: len) }
+    }
+
+    @inline(__always) func scatter(_ src: UnsafeMutablePointer<Double>, into dst: UnsafeMutablePointer<Double>, at base: Int) {
+        let len = 1 << runBits
+        for (j, off) in runOffsets.enumerated() { (dst + base + off).update(from: src + (j << runBits), count: len) }
+    }
+}
+
+/// A blocked schedule as the executor runs it: per pass, the memory map in force (nil for
+/// permutation passes, which it only composes), and the layout the state ends in.
+struct GatheredSchedule {
+    let schedule: BlockedSchedule
+    /// Per pass: the gather of a block pass, nil for a permutation pass.
+    let gathers: [BlockGather?]
+    /// Memory bit of each logical bit after the last pass.
+    let finalMemoryPhys: [Int]
+    /// Index of the first block pass (the one that runs on block 0 alone from |0>).
+    let firstBlock: Int?
+
+    init(_ schedule: BlockedSchedule) {
+        self.schedule = schedule
+        let plan = schedule.plan, n = schedule.program.nQubits
+        precondition(plan.localQubits == n, "the executor holds whole states (no rank bits)")
+        var memoryBit = Array(0..<n)
+        var gathers: [BlockGather?] = []
+        for pass in plan.passes {
+            switch pass {
+            case let .permute(pairs):
+                for (h, l) in pairs { memoryBit.swapAt(h, l) }
+                gathers.append(nil)
+            case .block:
+                gathers.append(BlockGather(memoryBit: memoryBit, blockQubits: plan.blockQubits))
+            case .exchange:
+                preconditionFailure("a single-process plan has no exchanges")
+            }
+        }
+        self.gathers = gathers
+        finalMemoryPhys = plan.finalPhys.map { memoryBit[$0] }
+        firstBlock = gathers.firstIndex { $0 != nil }
+    }
+}
+
+extension CircuitExecutor {
+    /// Applies every step to one state (which is |0>) on the blocked schedule; `ms[s]` is step s's
+    /// matrix. Returns the passes that swept the whole state; the state ends in the layout
+    /// `gathered.finalMemoryPhys`.
+    func blockedForward(_ gathered: GatheredSchedule, _ ms: [Mat2], _ r: UnsafeMutablePointer<Double>,
+                        _ i: UnsafeMutablePointer<Double>, threads: Threads) -> Int {
+        let schedule = gathered.schedule, bq = schedule.plan.blockQubits
+        var sweeps = 0
+        for (k, pass) in schedule.plan.passes.enumerated() {
+            guard case let .block(steps, phys) = pass, let g = gathered.gathers[k] else { continue }
+            let run = schedule.blockRunner(steps, phys, ms)
+            let fromZero = k == gathered.firstBlock
+            let blocks = fromZero ? 1 : dim >> bq
+            threads.forChunks(blocks) { lo, hi in
+                if g.inPlace {
+                    for blk in lo..<hi { let at = g.memoryBase(blk); run(r + at, i + at, blk << bq) }
+                    return
+                }
+                let size = 1 << bq, buf = UnsafeMutablePointer<Double>.allocate(capacity: 2 * size)
+                defer { buf.deallocate() }
+                for blk in lo..<hi {
+                    let at = g.memoryBase(blk)
+                    g.gather(r, at: at, into: buf); g.gather(i, at: at, into: buf + size)
+                    run(buf, buf + size, blk << bq)
+                    g.scatter(buf, into: r, at: at); g.scatter(buf + size, into: i, at: at)
+                }
+            }
+            if !fromZero || dim >> bq == 1 { sweeps += 1 }
+        }
+        return sweeps
+    }
+
+    /// The adjoint sweep of one sample on the blocked schedule, walking the block passes backwards
+    /// from the forward's final layout: phi and lambda (re, im) start as psi and H psi in that
+    /// layout (`finalMemoryPhys`). Adds 2 Re <lambda| dU |phi> to each slot in `grads`; returns
+    /// the passes that swept the whole state (a pass here sweeps both phi and lambda).
+    func blockedAdjoint(_ gathered: GatheredSchedule, _ angles: UnsafePointer<Double>, _ pr: UnsafeMutablePointer<Double>,
+                        _ pi: UnsafeMutablePointer<Double>, _ lr: UnsafeMutablePointer<Double>,
+                        _ li: UnsafeMutablePointer<Double>, _ grads: UnsafeMutablePointer<Double>, threads: Threads) -> Int {
+        let schedule = gathered.schedule, program = schedule.program, bq = schedule.plan.blockQubits
+        var sweeps = 0
+        for (k, pass) in schedule.plan.passes.enumerated().reversed() {
+            guard case let .block(steps, phys) = pass, let g = gathered.gathers[k] else { continue }
+            let order = Array(steps.reversed())
+            let a = order.map { schedule.bitA[$0] < 0 ? -1 : phys[schedule.bitA[$0]] }
+            let b = order.map { schedule.bitB[$0] < 0 ? -1 : phys[schedule.bitB[$0]] }
+            let u = order.map { program.stepMatrix($0, angles).dagger }
+            let slots = order.map { program.stepHasSlots[$0] }, kinds = order.map { schedule.kinds[$0] }
+            let fromZero = k == gathered.firstBlock
+            let blocks = fromZero ? 1 : dim >> bq
+            var total = [Mat2](repeating: .zero, count: order.count)
+            let lock = NSLock()
+            threads.forChunks(blocks) { lo, hi in
+                var part = [Mat2](repeating: .zero, count: order.count)
+                if g.inPlace {
+                    for blk in lo..<hi {
+                        let at = g.memoryBase(blk)
+                        BlockedSchedule.adjointBlock(kinds, a, b, u, slots, pr + at, pi + at, lr + at, li + at, base: blk << bq, bq: bq, into: &part)
+                    }
+                } else {
+                    let size = 1 << bq, buf = UnsafeMutablePointer<Double>.allocate(capacity: 4 * size)
+                    defer { buf.deallocate() }
+                    let arrays = [pr, pi, lr, li]
+                    for blk in lo..<hi {
+                        let at = g.memoryBase(blk)
+                        for (j, x) in arrays.enumerated() { g.gather(x, at: at, into: buf + j * size) }
+                        BlockedSchedule.adjointBlock(kinds, a, b, u, slots, buf, buf + size, buf + 2 * size, buf + 3 * size,
+                                                     base: blk << bq, bq: bq, into: &part)
+                        for (j, x) in arrays.enumerated() { g.scatter(buf + j * size, into: x, at: at) }
+                    }
+                }
+                lock.lock(); for j in order.indices { total[j] = total[j] + part[j] }; lock.unlock()
+            }
+            schedule.addGradients(order, slots, total, angles, grads)
+            if !fromZero || dim >> bq == 1 { sweeps += 1 }
+        }
+        return sweeps
+    }
+}
