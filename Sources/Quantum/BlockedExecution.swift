@@ -1,8 +1,10 @@
 // The blocked schedule (BlockedPlan.swift) run pass by pass: BlockedSchedule holds a lowered
 // program's step table and its plan, and runs one permutation or block pass of the forward or of
-// the adjoint sweep on a run of amplitudes. Its two users: CircuitExecutor on one whole state
-// (here; the per-gate path, settings blockQubits = 0, stays as the reference these must equal),
-// and ShardedStatevector on each rank's shard, which also runs the plan's exchange passes.
+// the adjoint sweep on a run of amplitudes. Its two users: ShardedStatevector on each rank's
+// shard, which also runs the plan's exchange passes, and CircuitExecutor on one whole state,
+// which runs the block bodies (blockRunner, adjointBlock) on blocks it gathers instead of
+// permuting (BlockedGather.swift; the per-gate path, settings blockQubits = 0, stays as the
+// reference both must equal).
 // Inside a block, consecutive 2x2 steps run in pairs and the adjoint undoes a step (CNOT
 // included) in one sweep (BlockedFusion.swift).
 

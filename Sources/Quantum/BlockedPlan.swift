@@ -13,7 +13,9 @@
 // bit pairs at once, and a logical-to-physical map follows. Which low bits to push out is
 // Belady's choice (needed furthest ahead). The lowest `reservedQubits` physical bits are never
 // swapped, so a permutation moves contiguous runs of 2^reservedQubits amplitudes (whole cache
-// lines). The final layout is left as is: readout and the adjoint read through the map.
+// lines). The final layout is left as is: readout and the adjoint read through the map. The
+// sharded state runs the permutations on its shard; one whole state (CircuitExecutor) moves no
+// data for them but gathers each later block from where it lies (BlockedGather.swift).
 //
 // The same plan runs on each rank's shard of a sharded state (ShardedStatevector): there the
 // physical bits from `localQubits` up are rank bits, a block's base index carries the rank's

@@ -186,7 +186,7 @@ extension ShardedRun {
         communicator.barrier()
         var t0 = WallClock.now()
         let fwd = try ShardedStatevector(qubits: qubits, communicator: communicator, threads: threads)
-        fwd.apply(c, inputs: x, weights: w)
+        fwd.apply(c, inputs: x, weights: w, fromZeroState: true)   // a fresh state
         _ = fwd.expectationZ()
         let forwardSeconds = communicator.allreduceMax(WallClock.now() - t0)
         communicator.barrier()
