@@ -109,53 +109,24 @@ struct BlockedSchedule {
         case .exchange:
             preconditionFailure("an exchange pass trades amplitudes with another rank: ShardedStatevector runs it")
         case let .block(steps, phys):
-            let order = Array(steps.reversed())
-            let a = order.map { bitA[$0] < 0 ? -1 : phys[bitA[$0]] }, b = order.map { bitB[$0] < 0 ? -1 : phys[bitB[$0]] }
-            let u = order.map { program.stepMatrix($0, angles).dagger }
-            let slots = order.map { program.stepHasSlots[$0] }
-            var total = [Mat2](repeating: .zero, count: order.count)
-            let lock = NSLock()
-            let kindsInOrder = order.map { kinds[$0] }
-            threads.forChunks(count >> bq) { lo, hi in
-                var part = [Mat2](repeating: .zero, count: order.count)
+            let undo = adjointPass(steps, phys, angles)
+            undo.sweep(blocks: count >> bq, threads: threads, angles: angles, grads: grads) { lo, hi, part in
                 for blk in lo..<hi {
                     let at = blk << bq
-                    Self.adjointBlock(kindsInOrder, a, b, u, slots, pr + at, pi + at, lr + at, li + at, base: base | at, bq: bq, into: &part)
+                    undo.run(pr + at, pi + at, lr + at, li + at, base: base | at, into: &part)
                 }
-                lock.lock(); for j in order.indices { total[j] = total[j] + part[j] }; lock.unlock()
-            }
-            addGradients(order, slots, total, angles, grads)
-        }
-    }
-
-    /// Undoes a block pass's steps (in `kinds` order, already reversed) on one block of phi and
-    /// lambda, adding each step's contraction to `part`.
-    @inline(__always)
-    static func adjointBlock(_ kinds: [StepKind], _ a: [Int], _ b: [Int], _ u: [Mat2], _ slots: [Bool],
-                             _ pr: UnsafeMutablePointer<Double>, _ pi: UnsafeMutablePointer<Double>,
-                             _ lr: UnsafeMutablePointer<Double>, _ li: UnsafeMutablePointer<Double>,
-                             base: Int, bq: Int, into part: inout [Mat2]) {
-        for j in kinds.indices {
-            let c = adjointBlockStep(kinds[j], a[j], b[j], u[j], hasSlots: slots[j], pr, pi, lr, li, base: base, bq: bq)
-            if let c { part[j] = part[j] + c }
-        }
-    }
-
-    /// Adds 2 Re <lambda| dU |phi> of a block pass's steps (`order`, reversed) from their summed
-    /// contractions `total` to their slots.
-    func addGradients(_ order: [Int], _ slots: [Bool], _ total: [Mat2], _ angles: UnsafePointer<Double>,
-                      _ grads: UnsafeMutablePointer<Double>) {
-        for (j, s) in order.enumerated() where slots[j] {
-            switch program.steps[s] {
-            case let .single(_, factors, _, _), let .fusedCNOT(_, _, factors, _):
-                for (slot, d) in program.derivatives(factors, angles) { grads[slot] += 2 * d.realContraction(total[j]) }
-            case let .controlled(_, _, f, slot, _):
-                grads[slot] += 2 * f.derivative(angles[slot]).realContraction(total[j])
-            default: break
             }
         }
     }
 
+    /// A block pass of the adjoint sweep with its steps prepared (reversed, in `phys`, inverse
+    /// matrices at `angles`), for this schedule's passes and for the executor's gathered blocks.
+    func adjointPass(_ steps: Range<Int>, _ phys: [Int], _ angles: UnsafePointer<Double>) -> BlockAdjointPass {
+        let order = Array(steps.reversed())
+        return BlockAdjointPass(schedule: self, order: order, kinds: order.map { kinds[$0] },
+                                a: order.map { bitA[$0] < 0 ? -1 : phys[bitA[$0]] }, b: order.map { bitB[$0] < 0 ? -1 : phys[bitB[$0]] },
+                                u: order.map { program.stepMatrix($0, angles).dagger }, slots: order.map { program.stepHasSlots[$0] })
+    }
     /// Undoes one step on a block of phi and lambda (u: the inverse of the step's matrix) and,
     /// for a step with angles, returns this block's contraction M_ab = sum conj(lambda_a) phi_b
     /// (old lambda, new phi; see Kernels.adjointStep); nil where the step has no angles.
@@ -198,6 +169,55 @@ struct BlockedSchedule {
             BlockedKernels.step(kind, a, b, u, pr, pi, base: base, bq: bq)
             BlockedKernels.step(kind, a, b, u, lr, li, base: base, bq: bq)
             return nil
+        }
+    }
+}
+
+/// One block pass of the adjoint sweep, its steps prepared once (BlockedSchedule.adjointPass).
+struct BlockAdjointPass {
+    let schedule: BlockedSchedule
+    /// The pass's steps, last first, with their kinds, physical bits, inverse matrices and
+    /// whether they have angles.
+    let order: [Int]
+    let kinds: [StepKind]
+    let a: [Int]
+    let b: [Int]
+    let u: [Mat2]
+    let slots: [Bool]
+
+    /// Undoes the steps on one block of phi and lambda whose first amplitude has plan index
+    /// `base`, adding each step's contraction to `part`.
+    @inline(__always)
+    func run(_ pr: UnsafeMutablePointer<Double>, _ pi: UnsafeMutablePointer<Double>, _ lr: UnsafeMutablePointer<Double>,
+             _ li: UnsafeMutablePointer<Double>, base: Int, into part: inout [Mat2]) {
+        let bq = schedule.plan.blockQubits
+        for j in kinds.indices {
+            let c = BlockedSchedule.adjointBlockStep(kinds[j], a[j], b[j], u[j], hasSlots: slots[j], pr, pi, lr, li, base: base, bq: bq)
+            if let c { part[j] = part[j] + c }
+        }
+    }
+
+    /// Runs `chunk(lo, hi, &part)` over blocks 0..<blocks split across threads, each chunk with
+    /// its own partial contractions, then adds 2 Re <lambda| dU |phi> of the summed contractions
+    /// to each step's slots in `grads`.
+    func sweep(blocks: Int, threads: Threads, angles: UnsafePointer<Double>, grads: UnsafeMutablePointer<Double>,
+               _ chunk: (Int, Int, inout [Mat2]) -> Void) {
+        var total = [Mat2](repeating: .zero, count: order.count)
+        let lock = NSLock()
+        threads.forChunks(blocks) { lo, hi in
+            var part = [Mat2](repeating: .zero, count: order.count)
+            chunk(lo, hi, &part)
+            lock.lock(); for j in order.indices { total[j] = total[j] + part[j] }; lock.unlock()
+        }
+        let program = schedule.program
+        for (j, s) in order.enumerated() where slots[j] {
+            switch program.steps[s] {
+            case let .single(_, factors, _, _), let .fusedCNOT(_, _, factors, _):
+                for (slot, d) in program.derivatives(factors, angles) { grads[slot] += 2 * d.realContraction(total[j]) }
+            case let .controlled(_, _, f, slot, _):
+                grads[slot] += 2 * f.derivative(angles[slot]).realContraction(total[j])
+            default: break
+            }
         }
     }
 }

@@ -99,7 +99,7 @@ struct GatheredSchedule {
         }
         self.gathers = gathers
         finalMemoryPhys = plan.finalPhys.map { memoryBit[$0] }
-        firstBlock = gathers.firstIndex { $0 != nil }
+        firstBlock = plan.firstBlockPass
     }
 }
 
@@ -142,41 +142,30 @@ extension CircuitExecutor {
     func blockedAdjoint(_ gathered: GatheredSchedule, _ angles: UnsafePointer<Double>, _ pr: UnsafeMutablePointer<Double>,
                         _ pi: UnsafeMutablePointer<Double>, _ lr: UnsafeMutablePointer<Double>,
                         _ li: UnsafeMutablePointer<Double>, _ grads: UnsafeMutablePointer<Double>, threads: Threads) -> Int {
-        let schedule = gathered.schedule, program = schedule.program, bq = schedule.plan.blockQubits
+        let schedule = gathered.schedule, bq = schedule.plan.blockQubits
         var sweeps = 0
         for (k, pass) in schedule.plan.passes.enumerated().reversed() {
             guard case let .block(steps, phys) = pass, let g = gathered.gathers[k] else { continue }
-            let order = Array(steps.reversed())
-            let a = order.map { schedule.bitA[$0] < 0 ? -1 : phys[schedule.bitA[$0]] }
-            let b = order.map { schedule.bitB[$0] < 0 ? -1 : phys[schedule.bitB[$0]] }
-            let u = order.map { program.stepMatrix($0, angles).dagger }
-            let slots = order.map { program.stepHasSlots[$0] }, kinds = order.map { schedule.kinds[$0] }
+            let undo = schedule.adjointPass(steps, phys, angles)
             let fromZero = k == gathered.firstBlock
-            let blocks = fromZero ? 1 : dim >> bq
-            var total = [Mat2](repeating: .zero, count: order.count)
-            let lock = NSLock()
-            threads.forChunks(blocks) { lo, hi in
-                var part = [Mat2](repeating: .zero, count: order.count)
+            undo.sweep(blocks: fromZero ? 1 : dim >> bq, threads: threads, angles: angles, grads: grads) { lo, hi, part in
                 if g.inPlace {
                     for blk in lo..<hi {
                         let at = g.memoryBase(blk)
-                        BlockedSchedule.adjointBlock(kinds, a, b, u, slots, pr + at, pi + at, lr + at, li + at, base: blk << bq, bq: bq, into: &part)
+                        undo.run(pr + at, pi + at, lr + at, li + at, base: blk << bq, into: &part)
                     }
-                } else {
-                    let size = 1 << bq, buf = UnsafeMutablePointer<Double>.allocate(capacity: 4 * size)
-                    defer { buf.deallocate() }
-                    let arrays = [pr, pi, lr, li]
-                    for blk in lo..<hi {
-                        let at = g.memoryBase(blk)
-                        for (j, x) in arrays.enumerated() { g.gather(x, at: at, into: buf + j * size) }
-                        BlockedSchedule.adjointBlock(kinds, a, b, u, slots, buf, buf + size, buf + 2 * size, buf + 3 * size,
-                                                     base: blk << bq, bq: bq, into: &part)
-                        for (j, x) in arrays.enumerated() { g.scatter(buf + j * size, into: x, at: at) }
-                    }
+                    return
                 }
-                lock.lock(); for j in order.indices { total[j] = total[j] + part[j] }; lock.unlock()
+                let size = 1 << bq, buf = UnsafeMutablePointer<Double>.allocate(capacity: 4 * size)
+                defer { buf.deallocate() }
+                let arrays = [pr, pi, lr, li]
+                for blk in lo..<hi {
+                    let at = g.memoryBase(blk)
+                    for (j, x) in arrays.enumerated() { g.gather(x, at: at, into: buf + j * size) }
+                    undo.run(buf, buf + size, buf + 2 * size, buf + 3 * size, base: blk << bq, into: &part)
+                    for (j, x) in arrays.enumerated() { g.scatter(buf + j * size, into: x, at: at) }
+                }
             }
-            schedule.addGradients(order, slots, total, angles, grads)
             if !fromZero || dim >> bq == 1 { sweeps += 1 }
         }
         return sweeps

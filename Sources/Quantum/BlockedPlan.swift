@@ -50,6 +50,11 @@ struct BlockedPlan {
     let initialPhys: [Int]
     let finalPhys: [Int]
 
+    /// Index of the first block pass. A run from |0> finds the state still |0> before it (a bit
+    /// permutation or exchange fixes amplitude 0), and in it every block but block 0 stays zero
+    /// (BlockedGather.swift, ShardedStatevector.run).
+    var firstBlockPass: Int? { passes.firstIndex { if case .block = $0 { return true } else { return false } } }
+
     /// The low physical bits never swapped by a permutation (runs of 2^3 doubles = one cache line).
     static let reservedQubits = 3
 

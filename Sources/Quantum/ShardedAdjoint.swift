@@ -128,9 +128,8 @@ extension ShardedStatevector {
                      "the adjoint starts from the forward's final layout")
         precondition(grads.count >= schedule.program.nSlots && !grads.isEmpty && !angles.isEmpty)
         let base = communicator.rank << localQubits, d = re.count
-        let passes = schedule.plan.passes
-        let firstBlock = fromZeroState ? passes.firstIndex { if case .block = $0 { return true } else { return false } } : nil
-        for (k, pass) in passes.enumerated().reversed() {
+        let firstBlock = fromZeroState ? schedule.plan.firstBlockPass : nil
+        for (k, pass) in schedule.plan.passes.enumerated().reversed() {
             if let f = firstBlock, k <= f {
                 switch pass {
                 case let .exchange(pairs), let .permute(pairs):

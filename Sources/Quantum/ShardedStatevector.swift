@@ -170,8 +170,8 @@ public final class ShardedStatevector {
     /// fromZeroState: the caller guarantees the state is |0...0> (fresh or `reset()`). Until the
     /// first block pass it stays so: a bit exchange or permutation fixes amplitude 0, so those
     /// passes only update the layout (no messages, not counted); that block pass runs on block 0
-    /// of rank 0 alone (every other block is zero and stays zero, as CircuitExecutor.blockedForward
-    /// explains) and counts as a sweep only where block 0 is the whole state.
+    /// of rank 0 alone (every other block is zero and stays zero, BlockedPlan.firstBlockPass) and
+    /// counts as a sweep only where block 0 is the whole state.
     func run(_ schedule: BlockedSchedule, angles: [Double], fromZeroState: Bool = false) {
         precondition(physicalLayout == schedule.plan.initialPhys, "the schedule was planned from another layout")
         precondition(!angles.isEmpty, "slot angles need at least one entry (see slotAngles)")
