@@ -6,7 +6,7 @@ fusion, versus layer_24q_gates gates).
 
     OMP_NUM_THREADS=2 /work/venv-quantum/bin/python benchmarks/quantum_gates.py --swift-cmd "<driver> gate"
 
-With --layer-qubits 20,22,24 it measures instead one StronglyEntangling layer per qubit count,
+With --layer-qubits 20,22,24 it measures instead one StronglyEntangling layer (--layers L: L of them) per qubit count,
 forward and adjoint gradient of sum_i g_i <Z_i>, against qulacs (update_quantum_state;
 ParametricQuantumCircuit.backprop) and PennyLane lightning.qubit (diff_method None / "adjoint"),
 in --rounds interleaved rounds (per round: the Swift command once, then each peer's median of
@@ -21,21 +21,26 @@ import numpy as np
 from quantum_common import median_of, parser, report, swift_figures
 
 
-def layer_peers(n, repeats, peers):
-    """Peer seconds for one StronglyEntangling layer on n qubits: {(peer, 'fwd'|'grad'): median}."""
+def layer_peers(n, repeats, peers, layers=1):
+    """Peer seconds for `layers` StronglyEntangling layers on n qubits: {(peer, 'fwd'|'grad'): median}."""
     rng = np.random.default_rng(0)
-    w = rng.uniform(0, 2 * np.pi, (1, n, 3))
+    w = rng.uniform(0, 2 * np.pi, (layers, n, 3))
     g = rng.uniform(0, 1, n)
     out = {}
     if "qulacs" in peers:
         from qulacs import Observable, ParametricQuantumCircuit, QuantumState
         c = ParametricQuantumCircuit(n)
-        for i in range(n):
-            # PennyLane wire i is the most significant bit; qulacs qubit 0 the least: wire i -> n-1-i.
-            q = n - 1 - i
-            c.add_parametric_RZ_gate(q, w[0, i, 0]); c.add_parametric_RY_gate(q, w[0, i, 1]); c.add_parametric_RZ_gate(q, w[0, i, 2])
-        for i in range(n):
-            c.add_CNOT_gate(n - 1 - i, n - 1 - ((i + 1) % n))
+        for l in range(layers):
+            for i in range(n):
+                # PennyLane wire i is the most significant bit; qulacs qubit 0 the least: wire i -> n-1-i.
+                # qulacs' rotations are exp(+i theta/2 P), PennyLane's exp(-i theta/2 P): angles negated
+                # (checked against default.qubit at 6 qubits, 3 layers).
+                q = n - 1 - i
+                c.add_parametric_RZ_gate(q, -w[l, i, 0]); c.add_parametric_RY_gate(q, -w[l, i, 1]); c.add_parametric_RZ_gate(q, -w[l, i, 2])
+            # PennyLane's ranges: CNOT(i, i + r) with r = (l mod (n - 1)) + 1.
+            r = (l % (n - 1)) + 1
+            for i in range(n):
+                c.add_CNOT_gate(n - 1 - i, n - 1 - ((i + r) % n))
         obs = Observable(n)
         for i in range(n):
             obs.add_operator(float(g[i]), f"Z {n - 1 - i}")
@@ -75,10 +80,10 @@ def layers_main(args):
     rounds = {}
     for r in range(args.rounds):
         for n in counts:
-            figs = swift_figures(f"{args.swift_cmd} {n}") if args.swift_cmd else {}
+            figs = swift_figures(f"{args.swift_cmd} {n} --layers {args.layers}") if args.swift_cmd else {}
             for k, v in figs.items():
                 rounds.setdefault(("swift", k), []).append(v)
-            for k, v in layer_peers(n, args.repeats, peers).items():
+            for k, v in layer_peers(n, args.repeats, peers, args.layers).items():
                 rounds.setdefault((k[0], f"layer_{n}q_{k[1]}"), []).append(v)
             print(f"round {r + 1}/{args.rounds}, {n} qubits done", flush=True)
     med = {k: statistics.median(v) for k, v in rounds.items()}
@@ -89,7 +94,7 @@ def layers_main(args):
             passes = med.get(("swift", f"layer_{n}q_blocked_{kind}_passes"))
             gpasses = med.get(("swift", f"layer_{n}q_pergate_{kind}_passes"))
             if ours is not None:
-                print(f"layer_{n}q_{kind}: swift blocked {ours:.4g} s ({passes:.0f} passes), gate by gate {gate:.4g} s ({gpasses:.0f} passes)")
+                print(f"layer_{n}q_{kind} ({args.layers} layers): swift blocked {ours:.4g} s ({passes:.0f} passes), gate by gate {gate:.4g} s ({gpasses:.0f} passes)")
             for peer in ["qulacs", "lightning.qubit"]:
                 t = med.get((peer, f"layer_{n}q_{kind}"))
                 if t is None:
@@ -102,6 +107,9 @@ def main():
     p = parser(__doc__)
     p.add_argument("--qubits", type=int, default=24)
     p.add_argument("--layer-qubits", default=None, help="comma-separated qubit counts: the layer study (see above)")
+    p.add_argument("--layers", type=int, default=1,
+                   help="StronglyEntangling layers in the layer study's circuit (ours and the peers'); a layer deep in a "
+                        "circuit costs the difference between the figures at 2 layers and at 1 (our first layer from |0> is cheaper)")
     p.add_argument("--rounds", type=int, default=3, help="interleaved rounds of the layer study")
     p.add_argument("--peers", default="qulacs,lightning", help="layer-study peers: qulacs, lightning")
     args = p.parse_args()

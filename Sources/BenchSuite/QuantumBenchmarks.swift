@@ -84,13 +84,16 @@ public enum QuantumBenchmarks {
         return (t - t0, ex.counters.statePasses / Swift.max(1, ex.counters.forward), qubits * 3 + qubits)
     }
 
-    /// One StronglyEntangling layer on one `qubits`-wire state, blocked schedule (`blockQubits`)
-    /// and gate by gate, interleaved: forward, and forward + adjoint gradient of sum_i g_i <Z_i>.
+    /// `layers` StronglyEntangling layers (default one) on one `qubits`-wire state, blocked
+    /// schedule (`blockQubits`) and gate by gate, interleaved: forward, and forward + adjoint
+    /// gradient of sum_i g_i <Z_i>. The first layer from |0> is cheaper than any later one (the
+    /// blocked forward skips the zero blocks of its first pass), so the cost of a layer deep in a
+    /// circuit is the difference between the figures at 2 layers and at 1.
     /// Keys layer_{n}q_{blocked,pergate}_{fwd,grad}_s (medians over `repeats` after one warm-up)
     /// and _passes (counted per run: the forward's passes; for grad, forward + adjoint).
-    public static func layerFigures(qubits n: Int, repeats: Int, blockQubits: Int, threads: Threads) -> [(String, Double)] {
-        var c = Circuit(nQubits: n, nInputs: 0, nWeights: n * 3)
-        Templates.stronglyEntangling(&c, layers: 1)
+    public static func layerFigures(qubits n: Int, layers: Int = 1, repeats: Int, blockQubits: Int, threads: Threads) -> [(String, Double)] {
+        var c = Circuit(nQubits: n, nInputs: 0, nWeights: layers * n * 3)
+        Templates.stronglyEntangling(&c, layers: layers)
         let w = randomValues(c.nWeights, seed: 3), g = randomValues(n, seed: 4, scale: 1)
         var times: [String: [Double]] = [:], passes: [String: Int] = [:]
         // One executor per schedule for all rounds, as a training run keeps its executor across

@@ -19,6 +19,9 @@ struct QuantumCommand: ParsableCommand {
     @Option(help: "Qubit counts for `layer`, comma-separated.")
     var qubits = "24"
 
+    @Option(help: "StronglyEntangling layers in the `layer` circuit (a later layer costs more than the first from |0>).")
+    var layers = 1
+
     @Option(help: "Timed repeats for `layer` (after one warm-up round).")
     var repeats = 3
 
@@ -30,6 +33,7 @@ struct QuantumCommand: ParsableCommand {
         guard !counts.isEmpty, counts.count == qubits.split(separator: ",").count, counts.allSatisfy({ $0 >= 1 && $0 <= 30 }) else {
             throw ValidationError("--qubits must be comma-separated qubit counts between 1 and 30, e.g. 20,22,24; got \(qubits)")
         }
-        for (k, v) in Peers.quantumFigures(kind, threads: threads, qubits: counts, repeats: repeats, blockQubits: blockQubits) { print("\(k) \(v)") }
+        guard layers >= 1 && layers <= 64 else { throw ValidationError("--layers must be between 1 and 64; got \(layers)") }
+        for (k, v) in Peers.quantumFigures(kind, threads: threads, qubits: counts, layers: layers, repeats: repeats, blockQubits: blockQubits) { print("\(k) \(v)") }
     }
 }

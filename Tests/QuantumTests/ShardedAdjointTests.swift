@@ -202,10 +202,11 @@ final class ShardedAdjointTests: XCTestCase {
         var sel = Circuit(nQubits: 12, nInputs: 0, nWeights: 36 * 2)
         Templates.stronglyEntangling(&sel, layers: 2)
         let c = sel
+        let bq = BlockedPlan.reservedQubits + 3   // 3 free bits per block
         var rng = TestRNG(s: 3)
         let w = rng.angles(c.nWeights), g = rng.angles(12)
         let figures = ThreadRanks(size: 2).collect { comm -> (Int, Int, Int, Int, Int, Int, Int, Int, Int) in
-            let s = try! ShardedStatevector(qubits: 12, communicator: comm, blockQubits: 6)
+            let s = try! ShardedStatevector(qubits: 12, communicator: comm, blockQubits: bq)
             let sched = s.schedule(for: Program(c))
             func pairs(_ passes: ArraySlice<BlockedPass>) -> Int {
                 passes.reduce(0) { n, p in if case let .exchange(x) = p { return n + x.count }; return n }
@@ -216,7 +217,7 @@ final class ShardedAdjointTests: XCTestCase {
             let fromZero = sched.plan.passes.count - first - 1, fromZeroPairs = pairs(sched.plan.passes[(first + 1)...])
             s.apply(c, weights: w)
             let v = try! ShardedGradients.vjp(circuit: c, inputs: [], weights: w, upstream: g, method: .adjoint,
-                                              communicator: comm, blockQubits: 6)
+                                              communicator: comm, blockQubits: bq)
             return (sched.plan.passes.count, planned, s.statePasses, s.exchanges, s.bytesSent, v.statePasses, v.exchanges,
                     fromZero, fromZeroPairs)
         }
