@@ -41,13 +41,19 @@ extension BlockedKernels {
         }
     }
 
+    /// Whether a step's target or control is bit 0 or 1: along those the runs of equal matrix
+    /// choice are shorter than a vector, so `step` and `applyPair` would run scalar; `applyLow`
+    /// runs it alone in vectors instead.
+    static func isLow(_ f: TargetStep) -> Bool { f.target < 2 || (f.control >= 0 && f.control < 2) }
+
     /// How the steps of a block pass run: per group, its first step and whether it is a pair
-    /// (steps j and j+1 through `applyPair`) or a single step (through `step`).
+    /// (steps j and j+1 through `applyPair`) or a single step (through `applyLow` where `isLow`,
+    /// else `step`).
     static func pairSchedule(_ forms: [TargetStep?]) -> [(first: Int, paired: Bool)] {
         var out: [(first: Int, paired: Bool)] = []
         var j = 0
         while j < forms.count {
-            if j + 1 < forms.count, let f = forms[j], let g = forms[j + 1], f.target != g.target {
+            if j + 1 < forms.count, let f = forms[j], let g = forms[j + 1], f.target != g.target, !isLow(f), !isLow(g) {
                 out.append((j, true)); j += 2
             } else {
                 out.append((j, false)); j += 1
@@ -99,6 +105,53 @@ extension BlockedKernels {
                 }
             }
             q += run
+        }
+    }
+
+    /// One step whose target or control is bit 0 or 1 (`isLow`) on a block of 2^bq amplitudes
+    /// (bq >= 2), in 4-wide vectors of consecutive amplitudes with a matrix per element: equal to
+    /// `step` up to rounding (the same products, summed in another order). Target on bit 0 or 1: the partner of element e is element
+    /// e ^ (1 << target) of the same vector (a lane shuffle), and out_e = A_e x_e + B_e x_partner
+    /// with (A_e, B_e) the row of e's matrix; target higher (so the control is low): pairs of
+    /// vectors, each element with its own control's matrix.
+    static func applyLow(_ t: TargetStep, _ re: UnsafeMutablePointer<Double>, _ im: UnsafeMutablePointer<Double>, base: Int, bq: Int) {
+        let c = t.control, size = 1 << bq
+        @inline(__always) func mat(_ k: Int) -> Mat2 { c >= 0 && ((base | k) >> c) & 1 == 1 ? t.set : t.clear }
+        if t.target < 2 {
+            let tb = t.target
+            // Row coefficients per element for the vectors at k, with a control bit >= 2 at its value in k.
+            func rows(_ k: Int) -> (ar: Lane, ai: Lane, br: Lane, bi: Lane) {
+                var ar = Lane(), ai = Lane(), br = Lane(), bi = Lane()
+                for e in 0..<4 {
+                    let m = mat(k | e), upper = (e >> tb) & 1 == 1
+                    ar[e] = upper ? m.dr : m.ar; ai[e] = upper ? m.di : m.ai
+                    br[e] = upper ? m.cr : m.br; bi[e] = upper ? m.ci : m.bi
+                }
+                return (ar, ai, br, bi)
+            }
+            let highControl = c >= 2 && c < bq
+            let clear = rows(0), set = highControl ? rows(1 << c) : clear
+            @inline(__always) func partner(_ x: Lane) -> Lane { tb == 0 ? Lane(x[1], x[0], x[3], x[2]) : Lane(x[2], x[3], x[0], x[1]) }
+            var k = 0
+            while k < size {
+                let m = highControl && (k >> c) & 1 == 1 ? set : clear
+                let xr = load(re + k), xi = load(im + k), pr = partner(xr), pi = partner(xi)
+                var nr = m.ar * xr; nr -= m.ai * xi; nr += m.br * pr; nr -= m.bi * pi
+                var ni = m.ar * xi; ni += m.ai * xr; ni += m.br * pi; ni += m.bi * pr
+                store(re + k, nr); store(im + k, ni)
+                k += 4
+            }
+        } else {
+            var lm = LaneMat(t.clear)
+            for e in 0..<4 { lm.set(e, mat(e)) }   // the control is bit 0 or 1 of the element
+            let s = 1 << t.target
+            var k = 0
+            while k < size {
+                if k & s != 0 { k += s; continue }
+                let n = LaneKernels.mix(lm, load(re + k), load(im + k), load(re + k + s), load(im + k + s))
+                store(re + k, n.0); store(im + k, n.1); store(re + k + s, n.2); store(im + k + s, n.3)
+                k += 4
+            }
         }
     }
 
@@ -167,6 +220,10 @@ extension BlockedKernels {
         let t = 1 << target
         var low = target
         if control >= 0 && control < bq { low = Swift.min(low, control) }
+        if low < 2 && bq >= 2 {   // (a block of fewer than 4 amplitudes stays scalar)
+            let (m0, m1) = adjointLow(target: target, control: control, clear: clear, set: set, pr, pi, lr, li, base: base, bq: bq)
+            return combine(kind, m0, m1)
+        }
         let run = 1 << low, pairs = 1 << (bq - 1)
         var acc = (LaneContraction(), LaneContraction())   // control clear, control set
         var scalar = (Mat2.zero, Mat2.zero)
@@ -211,11 +268,98 @@ extension BlockedKernels {
             }
             q += run
         }
-        let m0 = acc.0.total + scalar.0, m1 = acc.1.total + scalar.1
+        return combine(kind, acc.0.total + scalar.0, acc.1.total + scalar.1)
+    }
+
+    /// A step's contraction from those of its control-clear (m0) and control-set (m1) pairs.
+    private static func combine(_ kind: StepKind, _ m0: Mat2, _ m1: Mat2) -> Mat2 {
         switch kind {
         case .controlled: return m1
         case .denseThenCNOT: return m0 + Mat2(m1.cr, m1.ci, m1.dr, m1.di, m1.ar, m1.ai, m1.br, m1.bi)   // rows of the swapped class exchanged
         default: return m0 + m1
         }
+    }
+
+    /// adjointTargetStep's sweep where the target or an in-block control is bit 0 or 1, in 4-wide
+    /// vectors with a matrix per element (as applyLow): phi <- m phi, the contraction of the old
+    /// lambda with the new phi, lambda <- m lambda, with m `set` where the control bit is 1 and
+    /// `clear` elsewhere. Returns the contractions of the control-clear and control-set pairs.
+    private static func adjointLow(target: Int, control c: Int, clear: Mat2, set: Mat2,
+                                   _ pr: UnsafeMutablePointer<Double>, _ pi: UnsafeMutablePointer<Double>,
+                                   _ lr: UnsafeMutablePointer<Double>, _ li: UnsafeMutablePointer<Double>,
+                                   base: Int, bq: Int) -> (Mat2, Mat2) {
+        let size = 1 << bq
+        @inline(__always) func mat(_ k: Int) -> Mat2 { c >= 0 && ((base | k) >> c) & 1 == 1 ? set : clear }
+        // The control class of element e of the vector at k.
+        @inline(__always) func isSet(_ k: Int, _ e: Int) -> Bool { c >= 0 && ((base | k | e) >> c) & 1 == 1 }
+        var out = (Mat2.zero, Mat2.zero)
+        @inline(__always) func add(_ set: Bool, _ m: Mat2) { if set { out.1 = out.1 + m } else { out.0 = out.0 + m } }
+        if target < 2 {
+            let tb = target
+            func rows(_ k: Int) -> (ar: Lane, ai: Lane, br: Lane, bi: Lane) {
+                var ar = Lane(), ai = Lane(), br = Lane(), bi = Lane()
+                for e in 0..<4 {
+                    let m = mat(k | e), upper = (e >> tb) & 1 == 1
+                    ar[e] = upper ? m.dr : m.ar; ai[e] = upper ? m.di : m.ai
+                    br[e] = upper ? m.cr : m.br; bi[e] = upper ? m.ci : m.bi
+                }
+                return (ar, ai, br, bi)
+            }
+            let highControl = c >= 2 && c < bq
+            let rowsClear = rows(0), rowsSet = highControl ? rows(1 << c) : rowsClear
+            @inline(__always) func partner(_ x: Lane) -> Lane { tb == 0 ? Lane(x[1], x[0], x[3], x[2]) : Lane(x[2], x[3], x[0], x[1]) }
+            // Per vector class (the high control's value): sums of conj(l_e) n_e (s) and conj(l_e) n_partner (p).
+            var sr = (Lane(), Lane()), si = (Lane(), Lane()), qr = (Lane(), Lane()), qi = (Lane(), Lane())
+            var k = 0
+            while k < size {
+                let hi = highControl && (k >> c) & 1 == 1
+                let m = hi ? rowsSet : rowsClear
+                let xr = load(pr + k), xi = load(pi + k), xpr = partner(xr), xpi = partner(xi)
+                var nr = m.ar * xr; nr -= m.ai * xi; nr += m.br * xpr; nr -= m.bi * xpi
+                var ni = m.ar * xi; ni += m.ai * xr; ni += m.br * xpi; ni += m.bi * xpr
+                store(pr + k, nr); store(pi + k, ni)
+                let npr = partner(nr), npi = partner(ni)
+                let ar = load(lr + k), ai = load(li + k), apr = partner(ar), api = partner(ai)
+                let dsr = ar * nr + ai * ni, dsi = ar * ni - ai * nr, dqr = ar * npr + ai * npi, dqi = ar * npi - ai * npr
+                if hi { sr.1 += dsr; si.1 += dsi; qr.1 += dqr; qi.1 += dqi } else { sr.0 += dsr; si.0 += dsi; qr.0 += dqr; qi.0 += dqi }
+                var mr = m.ar * ar; mr -= m.ai * ai; mr += m.br * apr; mr -= m.bi * api
+                var mi = m.ar * ai; mi += m.ai * ar; mi += m.br * api; mi += m.bi * apr
+                store(lr + k, mr); store(li + k, mi)
+                k += 4
+            }
+            for v in 0..<2 {
+                let (s_r, s_i, q_r, q_i) = v == 0 ? (sr.0, si.0, qr.0, qi.0) : (sr.1, si.1, qr.1, qi.1)
+                for e in 0..<4 {
+                    // Element e is the pair's lower (a) or upper (b) amplitude: conj(l_a) n_a -> M00,
+                    // conj(l_a) n_b -> M01, conj(l_b) n_a -> M10, conj(l_b) n_b -> M11.
+                    let upper = (e >> tb) & 1 == 1
+                    let m = upper ? Mat2(0, 0, 0, 0, q_r[e], q_i[e], s_r[e], s_i[e]) : Mat2(s_r[e], s_i[e], q_r[e], q_i[e], 0, 0, 0, 0)
+                    add(isSet(v == 1 ? 1 << c : 0, e), m)
+                }
+            }
+        } else {
+            var lm = LaneMat(clear)
+            for e in 0..<4 { lm.set(e, mat(e)) }   // the control is bit 0 or 1 of the element
+            let t = 1 << target
+            var acc = LaneContraction()
+            var k = 0
+            while k < size {
+                if k & t != 0 { k += t; continue }
+                let n = LaneKernels.mix(lm, load(pr + k), load(pi + k), load(pr + k + t), load(pi + k + t))
+                store(pr + k, n.0); store(pi + k, n.1); store(pr + k + t, n.2); store(pi + k + t, n.3)
+                let lar = load(lr + k), lai = load(li + k), lbr = load(lr + k + t), lbi = load(li + k + t)
+                acc.m00r += lar * n.0 + lai * n.1; acc.m00i += lar * n.1 - lai * n.0
+                acc.m01r += lar * n.2 + lai * n.3; acc.m01i += lar * n.3 - lai * n.2
+                acc.m10r += lbr * n.0 + lbi * n.1; acc.m10i += lbr * n.1 - lbi * n.0
+                acc.m11r += lbr * n.2 + lbi * n.3; acc.m11i += lbr * n.3 - lbi * n.2
+                let l = LaneKernels.mix(lm, lar, lai, lbr, lbi)
+                store(lr + k, l.0); store(li + k, l.1); store(lr + k + t, l.2); store(li + k + t, l.3)
+                k += 4
+            }
+            for e in 0..<4 {
+                add(isSet(0, e), Mat2(acc.m00r[e], acc.m00i[e], acc.m01r[e], acc.m01i[e], acc.m10r[e], acc.m10i[e], acc.m11r[e], acc.m11i[e]))
+            }
+        }
+        return out
     }
 }

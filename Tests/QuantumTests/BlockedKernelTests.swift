@@ -57,6 +57,40 @@ final class BlockedKernelTests: XCTestCase {
         XCTAssertGreaterThan(changed, checked * 3 / 4, "most cases must change the block")
     }
 
+    func testLowStepEqualsStep() {
+        var rng = TestRNG(s: 13)
+        var checked = 0
+        for bq in [4, 6] {
+            let size = 1 << bq
+            for base in [0, 1 << bq, 3 << bq] {
+                for t in 0..<bq {
+                    for (kind, a, b) in pairableSteps(target: t, bq: bq) {
+                        let m = randomMat(&rng)
+                        let form = BlockedKernels.targetForm(kind, a, b, m)!
+                        guard BlockedKernels.isLow(form) else { continue }
+                        let r0 = (0..<size).map { _ in rng.next() - 0.5 }, i0 = (0..<size).map { _ in rng.next() - 0.5 }
+                        var rr = r0, ri = i0, lr = r0, li = i0
+                        rr.withUnsafeMutableBufferPointer { r in ri.withUnsafeMutableBufferPointer { i in
+                            BlockedKernels.step(kind, a, b, m, r.baseAddress!, i.baseAddress!, base: base, bq: bq)
+                        } }
+                        lr.withUnsafeMutableBufferPointer { r in li.withUnsafeMutableBufferPointer { i in
+                            BlockedKernels.applyLow(form, r.baseAddress!, i.baseAddress!, base: base, bq: bq)
+                        } }
+                        var diff = 0.0
+                        for k in 0..<size { diff = max(diff, abs(rr[k] - lr[k]), abs(ri[k] - li[k])) }
+                        XCTAssertLessThan(diff, 1e-12, "bq \(bq) base \(base) \(kind) on \(a), \(b)")
+                        checked += 1
+                    }
+                }
+            }
+        }
+        // Per bq and base: dense on 0, 1; controlled and dense-then-CNOT with target 0 or 1
+        // (each other control) or control 0 or 1 (each other target).
+        XCTAssertEqual(checked, 3 * (2 + 2 * (2 * 5 + 2 * 2)) + 3 * (2 + 2 * (2 * 7 + 2 * 4)))
+        XCTAssertFalse(BlockedKernels.isLow(BlockedKernels.targetForm(.controlled, 2, 3, .identity)!))
+        XCTAssertTrue(BlockedKernels.isLow(BlockedKernels.targetForm(.controlled, 1, 3, .identity)!))
+    }
+
     func testPairScheduleFusesOnlyPairableNeighboursOnDistinctTargets() {
         let m = Mat2.identity
         let forms = [BlockedKernels.targetForm(.dense, 3, -1, m), BlockedKernels.targetForm(.denseThenCNOT, 3, 4, m),
