@@ -110,34 +110,18 @@ extension BlockedKernels {
 
     /// One step whose target or control is bit 0 or 1 (`isLow`) on a block of 2^bq amplitudes
     /// (bq >= 2), in 4-wide vectors of consecutive amplitudes with a matrix per element: equal to
-    /// `step` up to rounding (the same products, summed in another order). Target on bit 0 or 1: the partner of element e is element
-    /// e ^ (1 << target) of the same vector (a lane shuffle), and out_e = A_e x_e + B_e x_partner
-    /// with (A_e, B_e) the row of e's matrix; target higher (so the control is low): pairs of
-    /// vectors, each element with its own control's matrix.
+    /// `step` up to rounding (the same products, summed in another order). Target on bit 0 or 1:
+    /// each element's pair partner is in the same vector (LowRows); target higher (so the control
+    /// is low): pairs of vectors, each element with its own control's matrix.
     static func applyLow(_ t: TargetStep, _ re: UnsafeMutablePointer<Double>, _ im: UnsafeMutablePointer<Double>, base: Int, bq: Int) {
         let c = t.control, size = 1 << bq
         @inline(__always) func mat(_ k: Int) -> Mat2 { c >= 0 && ((base | k) >> c) & 1 == 1 ? t.set : t.clear }
         if t.target < 2 {
-            let tb = t.target
-            // Row coefficients per element for the vectors at k, with a control bit >= 2 at its value in k.
-            func rows(_ k: Int) -> (ar: Lane, ai: Lane, br: Lane, bi: Lane) {
-                var ar = Lane(), ai = Lane(), br = Lane(), bi = Lane()
-                for e in 0..<4 {
-                    let m = mat(k | e), upper = (e >> tb) & 1 == 1
-                    ar[e] = upper ? m.dr : m.ar; ai[e] = upper ? m.di : m.ai
-                    br[e] = upper ? m.cr : m.br; bi[e] = upper ? m.ci : m.bi
-                }
-                return (ar, ai, br, bi)
-            }
             let highControl = c >= 2 && c < bq
-            let clear = rows(0), set = highControl ? rows(1 << c) : clear
-            @inline(__always) func partner(_ x: Lane) -> Lane { tb == 0 ? Lane(x[1], x[0], x[3], x[2]) : Lane(x[2], x[3], x[0], x[1]) }
+            let clear = LowRows(target: t.target, at: 0, mat), set = highControl ? LowRows(target: t.target, at: 1 << c, mat) : clear
             var k = 0
             while k < size {
-                let m = highControl && (k >> c) & 1 == 1 ? set : clear
-                let xr = load(re + k), xi = load(im + k), pr = partner(xr), pi = partner(xi)
-                var nr = m.ar * xr; nr -= m.ai * xi; nr += m.br * pr; nr -= m.bi * pi
-                var ni = m.ar * xi; ni += m.ai * xr; ni += m.br * pi; ni += m.bi * pr
+                let (nr, ni) = (highControl && (k >> c) & 1 == 1 ? set : clear).apply(load(re + k), load(im + k))
                 store(re + k, nr); store(im + k, ni)
                 k += 4
             }
@@ -192,6 +176,34 @@ extension BlockedKernels {
             q += len
         }
         return Mat2(m00r.sum(), m00i.sum(), m01r.sum(), m01i.sum(), m10r.sum(), m10i.sum(), m11r.sum(), m11i.sum())
+    }
+}
+
+/// A step on bit 0 or 1 as rows per element of a vector of 4 consecutive amplitudes:
+/// out_e = A_e x_e + B_e x_partner(e), partner(e) = e ^ (1 << target), (A_e, B_e) the row of
+/// element e's matrix (`mat(k | e)`: its control's value, for the vector at k).
+private struct LowRows {
+    let target: Int
+    let ar, ai, br, bi: Lane
+
+    init(target tb: Int, at k: Int, _ mat: (Int) -> Mat2) {
+        var ar = Lane(), ai = Lane(), br = Lane(), bi = Lane()
+        for e in 0..<4 {
+            let m = mat(k | e), upper = (e >> tb) & 1 == 1
+            ar[e] = upper ? m.dr : m.ar; ai[e] = upper ? m.di : m.ai
+            br[e] = upper ? m.cr : m.br; bi[e] = upper ? m.ci : m.bi
+        }
+        target = tb; self.ar = ar; self.ai = ai; self.br = br; self.bi = bi
+    }
+
+    /// The vector with each element's pair partner in its place (a lane shuffle).
+    @inline(__always) func partner(_ x: Lane) -> Lane { target == 0 ? Lane(x[1], x[0], x[3], x[2]) : Lane(x[2], x[3], x[0], x[1]) }
+
+    @inline(__always) func apply(_ xr: Lane, _ xi: Lane) -> (Lane, Lane) {
+        let pr = partner(xr), pi = partner(xi)
+        var nr = ar * xr; nr -= ai * xi; nr += br * pr; nr -= bi * pi
+        var ni = ar * xi; ni += ai * xr; ni += br * pi; ni += bi * pr
+        return (nr, ni)
     }
 }
 
@@ -295,35 +307,21 @@ extension BlockedKernels {
         var out = (Mat2.zero, Mat2.zero)
         @inline(__always) func add(_ set: Bool, _ m: Mat2) { if set { out.1 = out.1 + m } else { out.0 = out.0 + m } }
         if target < 2 {
-            let tb = target
-            func rows(_ k: Int) -> (ar: Lane, ai: Lane, br: Lane, bi: Lane) {
-                var ar = Lane(), ai = Lane(), br = Lane(), bi = Lane()
-                for e in 0..<4 {
-                    let m = mat(k | e), upper = (e >> tb) & 1 == 1
-                    ar[e] = upper ? m.dr : m.ar; ai[e] = upper ? m.di : m.ai
-                    br[e] = upper ? m.cr : m.br; bi[e] = upper ? m.ci : m.bi
-                }
-                return (ar, ai, br, bi)
-            }
-            let highControl = c >= 2 && c < bq
-            let rowsClear = rows(0), rowsSet = highControl ? rows(1 << c) : rowsClear
-            @inline(__always) func partner(_ x: Lane) -> Lane { tb == 0 ? Lane(x[1], x[0], x[3], x[2]) : Lane(x[2], x[3], x[0], x[1]) }
-            // Per vector class (the high control's value): sums of conj(l_e) n_e (s) and conj(l_e) n_partner (p).
+            let tb = target, highControl = c >= 2 && c < bq
+            let rowsClear = LowRows(target: tb, at: 0, mat), rowsSet = highControl ? LowRows(target: tb, at: 1 << c, mat) : rowsClear
+            // Per vector class (the high control's value): sums of conj(l_e) n_e (s) and conj(l_e) n_partner (q).
             var sr = (Lane(), Lane()), si = (Lane(), Lane()), qr = (Lane(), Lane()), qi = (Lane(), Lane())
             var k = 0
             while k < size {
                 let hi = highControl && (k >> c) & 1 == 1
                 let m = hi ? rowsSet : rowsClear
-                let xr = load(pr + k), xi = load(pi + k), xpr = partner(xr), xpi = partner(xi)
-                var nr = m.ar * xr; nr -= m.ai * xi; nr += m.br * xpr; nr -= m.bi * xpi
-                var ni = m.ar * xi; ni += m.ai * xr; ni += m.br * xpi; ni += m.bi * xpr
+                let (nr, ni) = m.apply(load(pr + k), load(pi + k))
                 store(pr + k, nr); store(pi + k, ni)
-                let npr = partner(nr), npi = partner(ni)
-                let ar = load(lr + k), ai = load(li + k), apr = partner(ar), api = partner(ai)
+                let npr = m.partner(nr), npi = m.partner(ni)
+                let ar = load(lr + k), ai = load(li + k)
                 let dsr = ar * nr + ai * ni, dsi = ar * ni - ai * nr, dqr = ar * npr + ai * npi, dqi = ar * npi - ai * npr
                 if hi { sr.1 += dsr; si.1 += dsi; qr.1 += dqr; qi.1 += dqi } else { sr.0 += dsr; si.0 += dsi; qr.0 += dqr; qi.0 += dqi }
-                var mr = m.ar * ar; mr -= m.ai * ai; mr += m.br * apr; mr -= m.bi * api
-                var mi = m.ar * ai; mi += m.ai * ar; mi += m.br * api; mi += m.bi * apr
+                let (mr, mi) = m.apply(ar, ai)
                 store(lr + k, mr); store(li + k, mi)
                 k += 4
             }

@@ -57,32 +57,36 @@ final class BlockedKernelTests: XCTestCase {
         XCTAssertGreaterThan(changed, checked * 3 / 4, "most cases must change the block")
     }
 
+    /// Every pairable step on every target of blocks of 2^4 and 2^6 amplitudes whose controls
+    /// above the block are clear, set, both set: body(bq, base, (kind, a, b)).
+    func forEachPlacement(_ body: (Int, Int, (StepKind, Int, Int)) -> Void) {
+        for bq in [4, 6] {
+            for base in [0, 1 << bq, 3 << bq] {
+                for t in 0..<bq { for step in pairableSteps(target: t, bq: bq) { body(bq, base, step) } }
+            }
+        }
+    }
+
     func testLowStepEqualsStep() {
         var rng = TestRNG(s: 13)
         var checked = 0
-        for bq in [4, 6] {
-            let size = 1 << bq
-            for base in [0, 1 << bq, 3 << bq] {
-                for t in 0..<bq {
-                    for (kind, a, b) in pairableSteps(target: t, bq: bq) {
-                        let m = randomMat(&rng)
-                        let form = BlockedKernels.targetForm(kind, a, b, m)!
-                        guard BlockedKernels.isLow(form) else { continue }
-                        let r0 = (0..<size).map { _ in rng.next() - 0.5 }, i0 = (0..<size).map { _ in rng.next() - 0.5 }
-                        var rr = r0, ri = i0, lr = r0, li = i0
-                        rr.withUnsafeMutableBufferPointer { r in ri.withUnsafeMutableBufferPointer { i in
-                            BlockedKernels.step(kind, a, b, m, r.baseAddress!, i.baseAddress!, base: base, bq: bq)
-                        } }
-                        lr.withUnsafeMutableBufferPointer { r in li.withUnsafeMutableBufferPointer { i in
-                            BlockedKernels.applyLow(form, r.baseAddress!, i.baseAddress!, base: base, bq: bq)
-                        } }
-                        var diff = 0.0
-                        for k in 0..<size { diff = max(diff, abs(rr[k] - lr[k]), abs(ri[k] - li[k])) }
-                        XCTAssertLessThan(diff, 1e-12, "bq \(bq) base \(base) \(kind) on \(a), \(b)")
-                        checked += 1
-                    }
-                }
-            }
+        forEachPlacement { bq, base, step in
+            let (kind, a, b) = step, size = 1 << bq
+            let m = randomMat(&rng)
+            let form = BlockedKernels.targetForm(kind, a, b, m)!
+            guard BlockedKernels.isLow(form) else { return }
+            let r0 = (0..<size).map { _ in rng.next() - 0.5 }, i0 = (0..<size).map { _ in rng.next() - 0.5 }
+            var rr = r0, ri = i0, lr = r0, li = i0
+            rr.withUnsafeMutableBufferPointer { r in ri.withUnsafeMutableBufferPointer { i in
+                BlockedKernels.step(kind, a, b, m, r.baseAddress!, i.baseAddress!, base: base, bq: bq)
+            } }
+            lr.withUnsafeMutableBufferPointer { r in li.withUnsafeMutableBufferPointer { i in
+                BlockedKernels.applyLow(form, r.baseAddress!, i.baseAddress!, base: base, bq: bq)
+            } }
+            var diff = 0.0
+            for k in 0..<size { diff = max(diff, abs(rr[k] - lr[k]), abs(ri[k] - li[k])) }
+            XCTAssertLessThan(diff, 1e-12, "bq \(bq) base \(base) \(kind) on \(a), \(b)")
+            checked += 1
         }
         // Per bq and base: dense on 0, 1; controlled and dense-then-CNOT with target 0 or 1
         // (each other control) or control 0 or 1 (each other target).
@@ -154,30 +158,25 @@ extension BlockedKernelTests {
     func testOneSweepAdjointEqualsReference() {
         var rng = TestRNG(s: 13)
         var checked = 0
-        for bq in [4, 6] {
-            let size = 1 << bq
-            for base in [0, 1 << bq, 3 << bq] {
-                for t in 0..<bq {
-                    for (kind, a, b) in pairableSteps(target: t, bq: bq) {
-                        let u = randomMat(&rng)
-                        var ref = (0..<(4 * size)).map { _ in rng.next() - 0.5 }
-                        var one = ref
-                        let m0 = ref.withUnsafeMutableBufferPointer { referenceAdjoint(kind, a, b, u, $0.baseAddress!, size: size, base: base, bq: bq) }
-                        let m1 = one.withUnsafeMutableBufferPointer { p -> Mat2 in
-                            let q = p.baseAddress!
-                            return BlockedKernels.adjointTargetStep(kind, a, b, u, q, q + size, q + 2 * size, q + 3 * size, base: base, bq: bq)
-                        }
-                        var diff = 0.0
-                        for k in ref.indices { diff = max(diff, abs(ref[k] - one[k])) }
-                        XCTAssertLessThan(diff, 1e-12, "bq \(bq) base \(base) \(kind) \(a) \(b) states")
-                        for (x, y) in [(m0.ar, m1.ar), (m0.ai, m1.ai), (m0.br, m1.br), (m0.bi, m1.bi),
-                                       (m0.cr, m1.cr), (m0.ci, m1.ci), (m0.dr, m1.dr), (m0.di, m1.di)] {
-                            XCTAssertEqual(x, y, accuracy: 1e-12, "bq \(bq) base \(base) \(kind) \(a) \(b) contraction")
-                        }
-                        checked += 1
-                    }
-                }
+        // Low placements (target or control on bit 0 or 1) run BlockedFusion's adjointLow.
+        forEachPlacement { bq, base, step in
+            let (kind, a, b) = step, size = 1 << bq
+            let u = randomMat(&rng)
+            var ref = (0..<(4 * size)).map { _ in rng.next() - 0.5 }
+            var one = ref
+            let m0 = ref.withUnsafeMutableBufferPointer { referenceAdjoint(kind, a, b, u, $0.baseAddress!, size: size, base: base, bq: bq) }
+            let m1 = one.withUnsafeMutableBufferPointer { p -> Mat2 in
+                let q = p.baseAddress!
+                return BlockedKernels.adjointTargetStep(kind, a, b, u, q, q + size, q + 2 * size, q + 3 * size, base: base, bq: bq)
             }
+            var diff = 0.0
+            for k in ref.indices { diff = max(diff, abs(ref[k] - one[k])) }
+            XCTAssertLessThan(diff, 1e-12, "bq \(bq) base \(base) \(kind) \(a) \(b) states")
+            for (x, y) in [(m0.ar, m1.ar), (m0.ai, m1.ai), (m0.br, m1.br), (m0.bi, m1.bi),
+                           (m0.cr, m1.cr), (m0.ci, m1.ci), (m0.dr, m1.dr), (m0.di, m1.di)] {
+                XCTAssertEqual(x, y, accuracy: 1e-12, "bq \(bq) base \(base) \(kind) \(a) \(b) contraction")
+            }
+            checked += 1
         }
         XCTAssertEqual(checked, 3 * (4 * (1 + 2 * 5) + 6 * (1 + 2 * 7)))
     }
