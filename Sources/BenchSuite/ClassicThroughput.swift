@@ -13,10 +13,11 @@ import NN
 /// Peer: benchmarks/torch_resnet_throughput.py does the same work in PyTorch.
 /// `stem` defaults to the one the Classic model trains with at this size (`ResNetStem.forImage`).
 public func measureClassicTrainingThroughput(imageSize: Int, batch: Int, steps: Int, threads: Int,
-                                             numChannels: Int = 3, seed: UInt64 = 1, stem: ResNetStem? = nil) -> Double {
+                                             numChannels: Int = 3, seed: UInt64 = 1, stem: ResNetStem? = nil,
+                                             conv: ConvSettings = .standard) -> Double {
     precondition(steps >= 1 && batch >= 2, "need at least one step and a batch of 2 (BatchNorm)")
     let (model, x) = throughputSetup(imageSize: imageSize, batch: batch, threads: threads,
-                                     numChannels: numChannels, seed: seed, stem: stem)
+                                     numChannels: numChannels, seed: seed, stem: stem, conv: conv)
     let labels = (0..<batch).map { $0 % 2 }
     let opt = Adam(learningRate: 2e-4, beta1: 0.5)
     func step() {
@@ -36,10 +37,11 @@ public func measureClassicTrainingThroughput(imageSize: Int, batch: Int, steps: 
 /// batch as the training measurement; one untimed warm-up forward first.
 /// Peer: benchmarks/torch_resnet_throughput.py --mode eval (model.eval(), torch.inference_mode()).
 public func measureClassicInferenceThroughput(imageSize: Int, batch: Int, steps: Int, threads: Int,
-                                              numChannels: Int = 3, seed: UInt64 = 1, stem: ResNetStem? = nil) -> Double {
+                                              numChannels: Int = 3, seed: UInt64 = 1, stem: ResNetStem? = nil,
+                                              conv: ConvSettings = .standard) -> Double {
     precondition(steps >= 1 && batch >= 1, "need at least one step and one image")
     let (model, x) = throughputSetup(imageSize: imageSize, batch: batch, threads: threads,
-                                     numChannels: numChannels, seed: seed, stem: stem)
+                                     numChannels: numChannels, seed: seed, stem: stem, conv: conv)
     let infer = model.makeInference()
     _ = infer(x)
     let seconds = WallClock.time { for _ in 0..<steps { _ = infer(x) } }
@@ -47,13 +49,14 @@ public func measureClassicInferenceThroughput(imageSize: Int, batch: Int, steps:
 }
 
 /// The model and random batch both throughput measurements use: the threads set, ResNet-18 with
-/// the stem it trains with at this size (or `stem`), and a seeded normal batch.
+/// the stem it trains with at this size (or `stem`), the convolution settings `conv` (an A/B of an
+/// engine choice), and a seeded normal batch.
 func throughputSetup(imageSize: Int, batch: Int, threads: Int, numChannels: Int, seed: UInt64,
-                     stem: ResNetStem?) -> (ClassicResNet18, Tensor) {
+                     stem: ResNetStem?, conv: ConvSettings = .standard) -> (ClassicResNet18, Tensor) {
     Compute.setThreads(threads)
     let model = ClassicResNet18(numChannels: numChannels, numClasses: 2, seed: seed,
                                 stem: stem ?? .forImage(height: imageSize, width: imageSize),
-                                context: NNContext(threads: Threads(threads)))
+                                context: NNContext(threads: Threads(threads), conv: conv))
     var rng = SeededRNG(seed: seed, stream: "throughput")
     let x = Tensor(zeros: [batch, numChannels, imageSize, imageSize])
     for i in 0..<x.count { x[i] = Float(rng.normal()) }

@@ -98,6 +98,11 @@ public final class Conv2d: Layer {
         let wp = storage.parameters + wOff
         let bp: UnsafeMutablePointer<Float>? = hasBias ? storage.parameters + bOff : nil
         let y = output.data
+        if usesWinograd(h: h, w: w) {
+            columnsCached = false
+            winogradForward(x, bias: bp)
+            return output
+        }
         columnsCached = settings.cacheColumns && chunk >= n && training
         if columnsCached { columnCache.resize([kk * n * ohw]) }
         var n0 = 0
@@ -132,6 +137,10 @@ public final class Conv2d: Layer {
         let oh = dy.shape[2], ow = dy.shape[3], ohw = oh * ow, kk = k, oc = outChannels
         precondition(dy.shape == [n, oc, oh, ow], "Conv2d.backward: gradient shape \(dy.shape)")
         let gradInput = computeInputGradient ? storage.workspace.inputGradient(x.shape, reading: dy) : noInputGradient
+        if usesWinograd(h: h, w: w) {
+            winogradBackward(x, dy, into: gradInput)
+            return gradInput
+        }
         let chunk = chunkSamples(n, ohw)
         let wp = storage.parameters + wOff, dw = storage.gradients + wOff
         let db: UnsafeMutablePointer<Float>? = hasBias ? storage.gradients + bOff : nil
@@ -201,6 +210,55 @@ public final class Conv2d: Layer {
         }
         if computeInputGradient && !transposedGradient { columnsCached = false }  // the cache now holds dCols
         return gradInput
+    }
+
+    /// Whether an h x w input runs by Winograd F(2x2, 3x3) (`ConvSettings.winogradTraining`).
+    func usesWinograd(h: Int, w: Int) -> Bool {
+        settings.winogradTraining && kernelH == 3 && kernelW == 3 && strideH == 1 && strideW == 1 && padH == 1 && padW == 1
+            && inChannels >= settings.winogradTrainingMinChannels && h >= 2 && w >= 2
+    }
+
+    /// y = conv(x) + bias by Winograd, in chunks of samples (WinogradTraining.swift).
+    private func winogradForward(_ x: Tensor, bias: UnsafePointer<Float>?) {
+        let n = x.shape[0], h = x.shape[2], w = x.shape[3], c = inChannels, oc = outChannels, hw = h * w
+        let grid = WinogradGrid(h: h, w: w), ws = storage.workspace
+        let u = ws.buffer(2, count: 16 * oc * c)
+        winogradWeights(storage.parameters + wOff, outChannels: oc, inChannels: c, into: u, threads: threads)
+        let chunk = WinogradTrainingPass.chunkSamples(n: n, inChannels: c, outChannels: oc, grid: grid, maxElements: settings.maxColumnElements)
+        var n0 = 0
+        while n0 < n {
+            let pass = WinogradTrainingPass(grid: grid, inChannels: c, outChannels: oc, samples: Swift.min(chunk, n - n0), threads: threads)
+            let v = ws.buffer(0, count: pass.bufferCount(channels: c)), m = ws.buffer(1, count: pass.bufferCount(channels: oc))
+            pass.transformInput(x.data + n0 * c * hw, into: v)
+            pass.forward(u: u, v: v, m: m, bias: bias, output: output.data + n0 * oc * hw)
+            n0 += pass.samples
+        }
+    }
+
+    /// The weight, bias and (when asked) input gradients by Winograd: the transformed input is
+    /// recomputed, as the im2col path recomputes its columns.
+    private func winogradBackward(_ x: Tensor, _ dy: Tensor, into gradInput: Tensor) {
+        let n = x.shape[0], h = x.shape[2], w = x.shape[3], c = inChannels, oc = outChannels, hw = h * w
+        let grid = WinogradGrid(h: h, w: w), ws = storage.workspace
+        let u = ws.buffer(2, count: 16 * oc * c), du = ws.buffer(4, count: 16 * oc * c)
+        // U again: the layers run since this one's forward have reused the buffer.
+        winogradWeights(storage.parameters + wOff, outChannels: oc, inChannels: c, into: u, threads: threads)
+        let db: UnsafeMutablePointer<Float>? = hasBias ? storage.gradients + bOff : nil
+        let chunk = WinogradTrainingPass.chunkSamples(n: n, inChannels: c, outChannels: oc, grid: grid, maxElements: settings.maxColumnElements)
+        var n0 = 0
+        while n0 < n {
+            let pass = WinogradTrainingPass(grid: grid, inChannels: c, outChannels: oc, samples: Swift.min(chunk, n - n0), threads: threads)
+            let v = ws.buffer(0, count: pass.bufferCount(channels: c)), dm = ws.buffer(1, count: pass.bufferCount(channels: oc))
+            pass.transformInput(x.data + n0 * c * hw, into: v)
+            pass.transformOutputGradient(dy.data + n0 * oc * hw, into: dm, biasGradient: db)
+            pass.weightGradient(dm: dm, v: v, du: du, accumulate: n0 > 0)
+            if computeInputGradient {
+                let dv = ws.buffer(3, count: pass.bufferCount(channels: c))
+                pass.inputGradient(u: u, dm: dm, dv: dv, into: gradInput.data + n0 * c * hw)
+            }
+            n0 += pass.samples
+        }
+        winogradWeightGradient(du, outChannels: oc, inChannels: c, into: storage.gradients + wOff, threads: threads)
     }
 
     /// Output positions o in lo..<hi whose input position o*stride - pad + offset lies in 0..<size.

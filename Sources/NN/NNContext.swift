@@ -38,10 +38,15 @@ public struct ConvSettings: Sendable, Equatable {
     /// eat the saving (measured: a 64 px forward took more CPU than the im2col tiles), while from
     /// 128 channels on (layer2-4) the GEMM dominates.
     public var winogradMinChannels: Int
+    /// Conv2d's own 3x3 stride-1 pad-1 forward and backward (training) by Winograd F(2x2, 3x3)
+    /// (WinogradTraining.swift: vectorised transforms, 16 whole GEMMs per pass) instead of im2col +
+    /// GEMM, from `winogradTrainingMinChannels` input channels.
+    public var winogradTraining: Bool
+    public var winogradTrainingMinChannels: Int
 
     public init(maxColumnElements: Int = 1 << 24, cacheColumns: Bool = false, transposedInputGradient: Bool = true,
                 tileColumnFloats: Int = 1 << 17, minTileColumns: Int = 256, winogradInference: Bool = true,
-                winogradMinChannels: Int = 128) {
+                winogradMinChannels: Int = 128, winogradTraining: Bool = true, winogradTrainingMinChannels: Int = 64) {
         precondition(maxColumnElements >= 1, "maxColumnElements must be positive")
         precondition(tileColumnFloats >= 1 && minTileColumns >= 1, "tileColumnFloats and minTileColumns must be positive")
         self.maxColumnElements = maxColumnElements
@@ -51,6 +56,8 @@ public struct ConvSettings: Sendable, Equatable {
         self.minTileColumns = minTileColumns
         self.winogradInference = winogradInference
         self.winogradMinChannels = winogradMinChannels
+        self.winogradTraining = winogradTraining
+        self.winogradTrainingMinChannels = winogradTrainingMinChannels
     }
 
     /// The settings training and benchmarks use.

@@ -22,25 +22,7 @@ import Core
 import Dispatch
 import Synchronization
 
-/// U[ξ][o][c] = (G g G^T)[ξ] for every 3x3 kernel g = w[o, c] ([outC, C, 3, 3] in, [16, outC, C] out).
-func winogradWeights(_ w: UnsafePointer<Float>, outChannels oc: Int, inChannels c: Int, into u: UnsafeMutablePointer<Float>) {
-    for o in 0..<oc {
-        for ch in 0..<c {
-            let g = w + (o * c + ch) * 9
-            // Gg: 4 x 3
-            var gg = [Float](repeating: 0, count: 12)
-            for j in 0..<3 {
-                let a = g[j], b = g[3 + j], d = g[6 + j]
-                gg[j] = a; gg[3 + j] = 0.5 * (a + b + d); gg[6 + j] = 0.5 * (a - b + d); gg[9 + j] = d
-            }
-            for i in 0..<4 {
-                let a = gg[i * 3], b = gg[i * 3 + 1], d = gg[i * 3 + 2]
-                let row = [a, 0.5 * (a + b + d), 0.5 * (a - b + d), d]
-                for k in 0..<4 { u[((i * 4 + k) * oc + o) * c + ch] = row[k] }
-            }
-        }
-    }
-}
+// `winogradWeights` (U = G g G^T per kernel) lives in WinogradTraining.swift with its adjoint.
 
 /// One Winograd convolution: y = act(conv3x3(x, W') + bias' (+ residual)), NCHW, stride 1, pad 1.
 struct WinogradPass {

@@ -23,15 +23,20 @@ struct ClassicCommand: ParsableCommand {
     var stem: StemChoice = .auto
     @Flag(help: "Eval-mode forward passes through the inference path (BatchNorm folded) instead of training steps.")
     var inference = false
+    @Option(help: "Training convolutions by Winograd from this many input channels (0: never; an engine A/B).")
+    var winogradTrainingChannels = ConvSettings.standard.winogradTrainingMinChannels
 
     func run() {
         print("swift ResNet-18, OpenBLAS kernels \(Compute.openBLASCore)")
         for size in sizes.values {
             let chosen = stem.stem(forImageSize: size)
+            var conv = ConvSettings.standard
+            conv.winogradTraining = winogradTrainingChannels > 0
+            conv.winogradTrainingMinChannels = max(1, winogradTrainingChannels)
             let runs = (0..<max(1, repeats)).map { _ in
                 inference
-                    ? measureClassicInferenceThroughput(imageSize: size, batch: batch, steps: steps, threads: threads, stem: chosen)
-                    : measureClassicTrainingThroughput(imageSize: size, batch: batch, steps: steps, threads: threads, stem: chosen)
+                    ? measureClassicInferenceThroughput(imageSize: size, batch: batch, steps: steps, threads: threads, stem: chosen, conv: conv)
+                    : measureClassicTrainingThroughput(imageSize: size, batch: batch, steps: steps, threads: threads, stem: chosen, conv: conv)
             }
             let s = Spread(runs)
             let stride = chosen == .torchvision ? 2 : 1

@@ -1,0 +1,324 @@
+// WinogradTraining: Conv2d's 3x3 stride-1 pad-1 convolutions in training, forward and backward,
+// by Winograd F(2x2, 3x3) (the transforms are listed in Winograd.swift).
+//
+// Why: these convolutions carry most of ResNet-18's multiply-adds (83% at 64 px), and a training
+// step runs three GEMMs over each of them (forward, weight gradient, input gradient). In the
+// transformed domain all three are 16 independent GEMMs with 16/36 of the im2col GEMM's work:
+//   forward          V = B^T d B (per tile and channel),  M[ξ] = U[ξ] V[ξ],  y = A^T M A + bias
+//   weight gradient  dM = A dY A^T,  dU[ξ] = Σ_tiles dM[ξ] V[ξ]^T,  dW += G^T dU G
+//   input gradient   dV[ξ] = U[ξ]^T dM[ξ],  dx = Σ_tiles B dV B^T (windows overlap: scatter-add)
+// (each line the adjoint of the forward map it differentiates; U = G g G^T). Every transform runs
+// over whole planes, eight tiles of a tile row at a time in 8-lane vectors, reading from and
+// accumulating into a zero-padded copy of the plane, so border tiles need no special case. The
+// 16 GEMMs of a step are shared out over the threads whole (no GEMM is split, so no packing is
+// repeated). Buffers are [16, channels, tiles] per chunk of samples, 16/36 of the im2col
+// matrices' size per output pixel, bounded by `ConvSettings.maxColumnElements` like them.
+
+import Core
+
+/// The 2x2-output tiles of one h x w plane, and the zero-padded plane copy the transforms use.
+struct WinogradGrid {
+    let h: Int, w: Int
+    var tileRows: Int { (h + 1) / 2 }
+    var tileCols: Int { (w + 1) / 2 }
+    var tilesPerPlane: Int { tileRows * tileCols }
+    /// Tile columns rounded up to whole 8-tile runs.
+    private var runCols: Int { (tileCols + 7) / 8 * 8 }
+    /// Padded row length: tile (r, q)'s 4x4 input window starts at padded (2r, 2q); the 16-wide
+    /// loads of a row's last (partial) run reach column 2 * runCols + 1.
+    var paddedWidth: Int { 2 * runCols + 4 }
+    var paddedCount: Int { (2 * tileRows + 2) * paddedWidth }
+
+    /// pad[(y + 1) * paddedWidth + x + 1] = plane[y * w + x], zero elsewhere.
+    func copyPadded(_ plane: UnsafePointer<Float>, into pad: UnsafeMutablePointer<Float>) {
+        pad.update(repeating: 0, count: paddedCount)
+        let pw = paddedWidth
+        for y in 0..<h { (pad + (y + 1) * pw + 1).update(from: plane + y * w, count: w) }
+    }
+
+    /// plane[y * w + x] = pad[(y + 1) * paddedWidth + x + 1].
+    func copyInterior(_ pad: UnsafePointer<Float>, into plane: UnsafeMutablePointer<Float>) {
+        let pw = paddedWidth
+        for y in 0..<h { (plane + y * w).update(from: pad + (y + 1) * pw + 1, count: w) }
+    }
+
+    /// Runs `body(r, q0, lanes)` over every tile row r and 8-tile run starting at column q0.
+    @inline(__always)
+    func forEachRun(_ body: (Int, Int, Int) -> Void) {
+        let tw = tileCols
+        for r in 0..<tileRows {
+            var q0 = 0
+            while q0 < tw { body(r, q0, Swift.min(8, tw - q0)); q0 += 8 }
+        }
+    }
+
+    /// V[ξ][t] (ξ-plane stride `step`, t = r * tileCols + q) = (B^T d B)[ξ] of every tile's window
+    /// d in the padded plane.
+    func inputTransform(_ pad: UnsafePointer<Float>, into v: UnsafeMutablePointer<Float>, step: Int) {
+        let pw = paddedWidth, tw = tileCols
+        forEachRun { r, q0, lanes in
+            let p = pad + 2 * r * pw + 2 * q0
+            // One window row across 8 tiles: its columns 0..3 are padded columns 2q..2q+3, then B^T along the row.
+            @inline(__always) func row(_ i: Int) -> (SIMD8<Float>, SIMD8<Float>, SIMD8<Float>, SIMD8<Float>) {
+                let a = load16(p + i * pw), b = load16(p + i * pw + 2)
+                let d0 = a.evenHalf, d1 = a.oddHalf, d2 = b.evenHalf, d3 = b.oddHalf
+                return (d0 - d2, d1 + d2, d2 - d1, d1 - d3)
+            }
+            let r0 = row(0), r1 = row(1), r2 = row(2), r3 = row(3)
+            let out = v + r * tw + q0
+            // ξ = 4i + k: B^T down the rows (i), the row transform above along the columns (k).
+            store8(r0.0 - r2.0, out, lanes); store8(r0.1 - r2.1, out + step, lanes)
+            store8(r0.2 - r2.2, out + 2 * step, lanes); store8(r0.3 - r2.3, out + 3 * step, lanes)
+            store8(r1.0 + r2.0, out + 4 * step, lanes); store8(r1.1 + r2.1, out + 5 * step, lanes)
+            store8(r1.2 + r2.2, out + 6 * step, lanes); store8(r1.3 + r2.3, out + 7 * step, lanes)
+            store8(r2.0 - r1.0, out + 8 * step, lanes); store8(r2.1 - r1.1, out + 9 * step, lanes)
+            store8(r2.2 - r1.2, out + 10 * step, lanes); store8(r2.3 - r1.3, out + 11 * step, lanes)
+            store8(r1.0 - r3.0, out + 12 * step, lanes); store8(r1.1 - r3.1, out + 13 * step, lanes)
+            store8(r1.2 - r3.2, out + 14 * step, lanes); store8(r1.3 - r3.3, out + 15 * step, lanes)
+        }
+    }
+
+    /// plane = A^T M A + bias per tile, from M[ξ][t] (ξ-plane stride `step`; reads up to 7 floats
+    /// past the plane's last tile, which the caller's buffer must hold).
+    func outputTransform(_ m: UnsafePointer<Float>, step: Int, bias: Float, into plane: UnsafeMutablePointer<Float>) {
+        let tw = tileCols, h = h, w = w
+        forEachRun { r, q0, lanes in
+            let src = m + r * tw + q0
+            @inline(__always) func at(_ xi: Int) -> SIMD8<Float> { load8(src + xi * step) }
+            // A^T down the rows: a0 = m0 + m1 + m2, a1 = m1 - m2 - m3 (per column k).
+            let m1 = (at(4), at(5), at(6), at(7)), m2 = (at(8), at(9), at(10), at(11))
+            let s0 = (at(0) + m1.0 + m2.0, at(1) + m1.1 + m2.1, at(2) + m1.2 + m2.2, at(3) + m1.3 + m2.3)
+            let s1 = (m1.0 - m2.0 - at(12), m1.1 - m2.1 - at(13), m1.2 - m2.2 - at(14), m1.3 - m2.3 - at(15))
+            // ... and along the columns.
+            let y00 = s0.0 + s0.1 + s0.2 + bias, y01 = s0.1 - s0.2 - s0.3 + bias
+            let y10 = s1.0 + s1.1 + s1.2 + bias, y11 = s1.1 - s1.2 - s1.3 + bias
+            let x0 = 2 * q0, count = Swift.min(2 * lanes, w - x0), y = 2 * r
+            storeRow(interleave(y00, y01), plane + y * w + x0, count)
+            if y + 1 < h { storeRow(interleave(y10, y11), plane + (y + 1) * w + x0, count) }
+        }
+    }
+
+    /// dM[ξ][t] (ξ-plane stride `step`) = (A dY A^T)[ξ] of every tile's 2x2 output gradient, read
+    /// from the padded copy of dY (zero outside the plane).
+    func adjointOutputTransform(_ pad: UnsafePointer<Float>, into dm: UnsafeMutablePointer<Float>, step: Int) {
+        let pw = paddedWidth, tw = tileCols
+        forEachRun { r, q0, lanes in
+            let p = pad + (2 * r + 1) * pw + 2 * q0 + 1
+            let top = load16(p), bottom = load16(p + pw)
+            let a = top.evenHalf, b = top.oddHalf, c = bottom.evenHalf, d = bottom.oddHalf
+            let out = dm + r * tw + q0
+            // A down the rows: (a, b), (a + c, b + d), (a - c, b - d), (-c, -d); then A along each
+            // row (u, v) -> (u, u + v, u - v, -v).
+            @inline(__always) func put(_ i: Int, _ u: SIMD8<Float>, _ v: SIMD8<Float>) {
+                let o = out + 4 * i * step
+                store8(u, o, lanes); store8(u + v, o + step, lanes); store8(u - v, o + 2 * step, lanes); store8(-v, o + 3 * step, lanes)
+            }
+            put(0, a, b); put(1, a + c, b + d); put(2, a - c, b - d); put(3, -c, -d)
+        }
+    }
+
+    /// pad += B dV B^T of every tile, at its window (the padded plane must start zeroed; windows
+    /// overlap by two pixels, so the runs are accumulated one after the other). Reads up to 7
+    /// floats past the plane's last tile of dV (the caller's buffer must hold them).
+    func adjointInputTransform(_ dv: UnsafePointer<Float>, step: Int, into pad: UnsafeMutablePointer<Float>) {
+        let pw = paddedWidth, tw = tileCols
+        let lane = SIMD8<Int32>(0, 1, 2, 3, 4, 5, 6, 7)
+        forEachRun { r, q0, lanes in
+            let src = dv + r * tw + q0
+            // Lanes past the row's last tile would add into the window of the last real tile: zero them.
+            let dead = lane .>= SIMD8<Int32>(repeating: Int32(lanes))
+            @inline(__always) func at(_ xi: Int) -> SIMD8<Float> { load8(src + xi * step).replacing(with: 0, where: dead) }
+            // B^T's adjoint per column k down the rows: (v0, v1 - v2 + v3, -v0 + v1 + v2, -v3).
+            @inline(__always) func down(_ k: Int) -> (SIMD8<Float>, SIMD8<Float>, SIMD8<Float>, SIMD8<Float>) {
+                let v0 = at(k), v1 = at(4 + k), v2 = at(8 + k), v3 = at(12 + k)
+                return (v0, v1 - v2 + v3, v1 + v2 - v0, -v3)
+            }
+            let c0 = down(0), c1 = down(1), c2 = down(2), c3 = down(3)
+            // ... and along each window row i, added at padded row 2r + i, columns 2q .. 2q + 3.
+            @inline(__always) func add(_ i: Int, _ k0: SIMD8<Float>, _ k1: SIMD8<Float>, _ k2: SIMD8<Float>, _ k3: SIMD8<Float>) {
+                let p = pad + (2 * r + i) * pw + 2 * q0
+                let e0 = k0, e1 = k1 - k2 + k3, e2 = k1 + k2 - k0, e3 = -k3
+                store16(load16(p) + interleave(e0, e1), p)
+                store16(load16(p + 2) + interleave(e2, e3), p + 2)
+            }
+            add(0, c0.0, c1.0, c2.0, c3.0); add(1, c0.1, c1.1, c2.1, c3.1)
+            add(2, c0.2, c1.2, c2.2, c3.2); add(3, c0.3, c1.3, c2.3, c3.3)
+        }
+    }
+}
+
+/// U[ξ][o][c] = (G g G^T)[ξ] for every 3x3 kernel g = w[o, c] ([outC, C, 3, 3] in, [16, outC, C]
+/// out), split over `threads` by output channel.
+func winogradWeights(_ w: UnsafePointer<Float>, outChannels oc: Int, inChannels c: Int, into u: UnsafeMutablePointer<Float>,
+                     threads: Threads = .serial) {
+    let plane = oc * c
+    threads.forChunks(oc, minPerChunk: 8) { lo, hi in
+        for o in lo..<hi {
+            for ch in 0..<c {
+                let g = w + (o * c + ch) * 9
+                // G g (4 x 3): rows g0, (g0 + g1 + g2) / 2, (g0 - g1 + g2) / 2, g2 of the kernel rows.
+                let g0 = SIMD4(g[0], g[1], g[2], 0), g1 = SIMD4(g[3], g[4], g[5], 0), g2 = SIMD4(g[6], g[7], g[8], 0)
+                let rows = (g0, 0.5 * (g0 + g1 + g2), 0.5 * (g0 - g1 + g2), g2)
+                // ... times G^T along each row (a, b, d) -> (a, (a + b + d) / 2, (a - b + d) / 2, d).
+                @inline(__always) func put(_ i: Int, _ r: SIMD4<Float>) {
+                    let o = u + (4 * i * oc + o) * c + ch
+                    o[0] = r[0]; o[plane] = 0.5 * (r[0] + r[1] + r[2]); o[2 * plane] = 0.5 * (r[0] - r[1] + r[2]); o[3 * plane] = r[2]
+                }
+                put(0, rows.0); put(1, rows.1); put(2, rows.2); put(3, rows.3)
+            }
+        }
+    }
+}
+
+/// dw[o, c] += G^T dU[o][c] G for every kernel (dU [16, outC, C], dw [outC, C, 3, 3]): the adjoint
+/// of `winogradWeights`.
+func winogradWeightGradient(_ du: UnsafePointer<Float>, outChannels oc: Int, inChannels c: Int,
+                            into dw: UnsafeMutablePointer<Float>, threads: Threads) {
+    let plane = oc * c
+    threads.forChunks(oc, minPerChunk: 8) { lo, hi in
+        for o in lo..<hi {
+            for ch in 0..<c {
+                let src = du + o * c + ch
+                @inline(__always) func row(_ i: Int) -> SIMD4<Float> {
+                    SIMD4(src[4 * i * plane], src[(4 * i + 1) * plane], src[(4 * i + 2) * plane], src[(4 * i + 3) * plane])
+                }
+                // G^T down the rows: (r0 + (r1 + r2) / 2, (r1 - r2) / 2, (r1 + r2) / 2 + r3).
+                let r0 = row(0), r1 = row(1), r2 = row(2), r3 = row(3)
+                let t = (r0 + 0.5 * (r1 + r2), 0.5 * (r1 - r2), 0.5 * (r1 + r2) + r3)
+                // ... and along each row.
+                let g = dw + (o * c + ch) * 9
+                @inline(__always) func add(_ j: Int, _ v: SIMD4<Float>) {
+                    g[3 * j] += v[0] + 0.5 * (v[1] + v[2]); g[3 * j + 1] += 0.5 * (v[1] - v[2]); g[3 * j + 2] += 0.5 * (v[1] + v[2]) + v[3]
+                }
+                add(0, t.0); add(1, t.1); add(2, t.2)
+            }
+        }
+    }
+}
+
+/// One 3x3 stride-1 pad-1 convolution's Winograd training passes over a chunk of samples.
+struct WinogradTrainingPass {
+    let grid: WinogradGrid
+    let inChannels: Int, outChannels: Int
+    /// Samples of the chunk and the chunk's tiles (samples x tiles per plane).
+    let samples: Int
+    var tiles: Int { samples * grid.tilesPerPlane }
+    let threads: Threads
+
+    /// Floats of a [16, channels, tiles] buffer, with the slack the 8-lane reads past the last tile need.
+    func bufferCount(channels: Int) -> Int { 16 * channels * tiles + 8 }
+
+    /// Samples per chunk of `n` so that the largest [16, channels, tiles] buffer stays within `maxElements`.
+    static func chunkSamples(n: Int, inChannels: Int, outChannels: Int, grid: WinogradGrid, maxElements: Int) -> Int {
+        Swift.max(1, Swift.min(n, maxElements / Swift.max(1, 16 * Swift.max(inChannels, outChannels) * grid.tilesPerPlane)))
+    }
+
+    /// Planes of `channels` channels of the chunk's `samples` samples starting at `x` (NCHW), each
+    /// through `body(channel, plane, tile offset, padded scratch)`, split over the threads by channel.
+    private func forEachPlane(channels: Int, _ body: (Int, Int, UnsafeMutablePointer<Float>) -> Void) {
+        let count = grid.paddedCount
+        threads.forChunks(channels) { lo, hi in
+            let pad = UnsafeMutablePointer<Float>.allocate(capacity: count)
+            defer { pad.deallocate() }
+            for ch in lo..<hi {
+                for s in 0..<samples { body(ch, s, pad) }
+            }
+        }
+    }
+
+    /// V [16, C, tiles] of the chunk's input x (the chunk's first sample at `x`).
+    func transformInput(_ x: UnsafePointer<Float>, into v: UnsafeMutablePointer<Float>) {
+        let c = inChannels, hw = grid.h * grid.w, tps = grid.tilesPerPlane, step = c * tiles, t = tiles
+        forEachPlane(channels: c) { ch, s, pad in
+            grid.copyPadded(x + (s * c + ch) * hw, into: pad)
+            grid.inputTransform(pad, into: v + ch * t + s * tps, step: step)
+        }
+    }
+
+    /// The 16 products of the transformed domain, shared out over the threads whole.
+    private func forEachPoint(_ body: (Int) -> Void) {
+        threads.forChunks(16) { lo, hi in for xi in lo..<hi { body(xi) } }
+    }
+
+    /// y = conv(x) + bias for the chunk: V from `transformInput`, U [16, outC, C] from `winogradWeights`.
+    func forward(u: UnsafePointer<Float>, v: UnsafePointer<Float>, m: UnsafeMutablePointer<Float>,
+                 bias: UnsafePointer<Float>?, output y: UnsafeMutablePointer<Float>) {
+        let c = inChannels, oc = outChannels, t = tiles, hw = grid.h * grid.w, tps = grid.tilesPerPlane
+        forEachPoint { xi in
+            sgemm(m: oc, n: t, k: c, a: u + xi * oc * c, lda: c, b: v + xi * c * t, ldb: t, beta: 0, c: m + xi * oc * t, ldc: t)
+        }
+        threads.forChunks(oc) { lo, hi in
+            for o in lo..<hi {
+                for s in 0..<samples {
+                    grid.outputTransform(m + o * t + s * tps, step: oc * t, bias: bias?[o] ?? 0, into: y + (s * oc + o) * hw)
+                }
+            }
+        }
+    }
+
+    /// dM [16, outC, tiles] of the chunk's output gradient dy (first sample at `dy`), adding each
+    /// channel's sum of dy to `biasGradient`.
+    func transformOutputGradient(_ dy: UnsafePointer<Float>, into dm: UnsafeMutablePointer<Float>,
+                                 biasGradient: UnsafeMutablePointer<Float>?) {
+        let oc = outChannels, hw = grid.h * grid.w, tps = grid.tilesPerPlane, step = oc * tiles, t = tiles
+        forEachPlane(channels: oc) { o, s, pad in
+            let plane = dy + (s * oc + o) * hw
+            if let biasGradient {
+                var sum: Float = 0
+                for i in 0..<hw { sum += plane[i] }
+                biasGradient[o] += sum
+            }
+            grid.copyPadded(plane, into: pad)
+            grid.adjointOutputTransform(pad, into: dm + o * t + s * tps, step: step)
+        }
+    }
+
+    /// dU[ξ] = dM[ξ] V[ξ]^T (accumulate: add to dU instead of overwriting it).
+    func weightGradient(dm: UnsafePointer<Float>, v: UnsafePointer<Float>, du: UnsafeMutablePointer<Float>, accumulate: Bool) {
+        let c = inChannels, oc = outChannels, t = tiles
+        forEachPoint { xi in
+            sgemm(transB: true, m: oc, n: c, k: t, a: dm + xi * oc * t, lda: t, b: v + xi * c * t, ldb: t,
+                  beta: accumulate ? 1 : 0, c: du + xi * oc * c, ldc: c)
+        }
+    }
+
+    /// dx of the chunk (first sample at `dx`, overwritten): dV[ξ] = U[ξ]^T dM[ξ], then the
+    /// adjoint input transform of every plane.
+    func inputGradient(u: UnsafePointer<Float>, dm: UnsafePointer<Float>, dv: UnsafeMutablePointer<Float>,
+                       into dx: UnsafeMutablePointer<Float>) {
+        let c = inChannels, oc = outChannels, t = tiles, hw = grid.h * grid.w, tps = grid.tilesPerPlane
+        forEachPoint { xi in
+            sgemm(transA: true, m: c, n: t, k: oc, a: u + xi * oc * c, lda: c, b: dm + xi * oc * t, ldb: t,
+                  beta: 0, c: dv + xi * c * t, ldc: t)
+        }
+        forEachPlane(channels: c) { ch, s, pad in
+            pad.update(repeating: 0, count: grid.paddedCount)
+            grid.adjointInputTransform(dv + ch * t + s * tps, step: c * t, into: pad)
+            grid.copyInterior(pad, into: dx + (s * c + ch) * hw)
+        }
+    }
+}
+
+@inline(__always) func load16(_ p: UnsafePointer<Float>) -> SIMD16<Float> {
+    UnsafeRawPointer(p).loadUnaligned(as: SIMD16<Float>.self)
+}
+@inline(__always) func load8(_ p: UnsafePointer<Float>) -> SIMD8<Float> {
+    UnsafeRawPointer(p).loadUnaligned(as: SIMD8<Float>.self)
+}
+@inline(__always) func store16(_ v: SIMD16<Float>, _ p: UnsafeMutablePointer<Float>) {
+    UnsafeMutableRawPointer(p).storeBytes(of: v, as: SIMD16<Float>.self)
+}
+/// The first `lanes` lanes of v to p.
+@inline(__always) func store8(_ v: SIMD8<Float>, _ p: UnsafeMutablePointer<Float>, _ lanes: Int) {
+    if lanes == 8 { UnsafeMutableRawPointer(p).storeBytes(of: v, as: SIMD8<Float>.self); return }
+    for l in 0..<lanes { p[l] = v[l] }
+}
+/// The first `count` (<= 16) lanes of v to p.
+@inline(__always) func storeRow(_ v: SIMD16<Float>, _ p: UnsafeMutablePointer<Float>, _ count: Int) {
+    if count == 16 { store16(v, p); return }
+    for l in 0..<count { p[l] = v[l] }
+}
+/// (a0, b0, a1, b1, ...): a tile run's even and odd columns side by side again.
+@inline(__always) func interleave(_ a: SIMD8<Float>, _ b: SIMD8<Float>) -> SIMD16<Float> {
+    SIMD16(a[0], b[0], a[1], b[1], a[2], b[2], a[3], b[3], a[4], b[4], a[5], b[5], a[6], b[6], a[7], b[7])
+}
