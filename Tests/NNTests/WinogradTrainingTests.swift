@@ -34,7 +34,7 @@ final class WinogradTrainingTests: XCTestCase {
     }
 
     func testForwardMatchesTheReference() {
-        for (c, o, n, h, w) in [(3, 4, 2, 5, 7), (2, 5, 1, 2, 2), (4, 3, 2, 9, 19), (1, 2, 3, 4, 33)] {
+        for (c, o, n, h, w) in [(3, 4, 2, 5, 7), (2, 5, 1, 2, 2), (4, 3, 2, 9, 19), (1, 2, 3, 4, 33), (11, 9, 1, 4, 6)] {
             let conv = Conv2d(c, o, kernel: 3, padding: 1, bias: true)
             let net = Network(conv, seed: 5, context: context(winograd: true))
             XCTAssertTrue(conv.usesWinograd(h: h, w: w))
@@ -48,9 +48,10 @@ final class WinogradTrainingTests: XCTestCase {
     }
 
     func testGradientsMatchTheIm2colPath() {
-        // Odd and even sizes, rows of more than one 8-tile run (w = 19, 33), a 2x2 image, with and without a bias.
+        // Odd and even sizes, rows of more than one 8-tile run (w = 19, 33), a 2x2 image, with and without a bias,
+        // channel counts below, above and at a multiple of the weight transforms' 8 lanes.
         for (c, o, n, h, w, bias) in [(3, 4, 2, 5, 7, true), (2, 5, 1, 2, 2, false), (4, 3, 2, 9, 19, true), (1, 2, 3, 4, 33, false),
-                                       (6, 6, 2, 8, 8, true)] {
+                                       (6, 6, 2, 8, 8, true), (11, 9, 2, 4, 6, true), (16, 3, 1, 6, 5, false)] {
             let wino = step(c, o, bias: bias, shape: (n, h, w), context: context(winograd: true), checkPath: true)
             let im2col = step(c, o, bias: bias, shape: (n, h, w), context: context(winograd: false), checkPath: false)
             let tag = "\(c)x\(o) \(n)x\(h)x\(w)"
