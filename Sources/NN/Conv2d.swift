@@ -218,16 +218,16 @@ public final class Conv2d: Layer {
             && inChannels >= settings.winogradTrainingMinChannels && h >= 2 && w >= 2
     }
 
-    /// y = conv(x) + bias by Winograd, in chunks of samples (WinogradTraining.swift).
+    /// y = conv(x) + bias by Winograd, in chunks of samples (Winograd.swift).
     private func winogradForward(_ x: Tensor, bias: UnsafePointer<Float>?) {
         let n = x.shape[0], h = x.shape[2], w = x.shape[3], c = inChannels, oc = outChannels, hw = h * w
         let grid = WinogradGrid(h: h, w: w), ws = storage.workspace
         let u = ws.buffer(2, count: 16 * oc * c)
         winogradWeights(storage.parameters + wOff, outChannels: oc, inChannels: c, into: u, threads: threads)
-        let chunk = WinogradTrainingPass.chunkSamples(n: n, inChannels: c, outChannels: oc, grid: grid, maxElements: settings.maxColumnElements)
+        let chunk = WinogradPass.chunkSamples(n: n, inChannels: c, outChannels: oc, grid: grid, maxElements: settings.maxColumnElements)
         var n0 = 0
         while n0 < n {
-            let pass = WinogradTrainingPass(grid: grid, inChannels: c, outChannels: oc, samples: Swift.min(chunk, n - n0), threads: threads)
+            let pass = WinogradPass(grid: grid, inChannels: c, outChannels: oc, samples: Swift.min(chunk, n - n0), threads: threads)
             let v = ws.buffer(0, count: pass.bufferCount(channels: c)), m = ws.buffer(1, count: pass.bufferCount(channels: oc))
             pass.transformInput(x.data + n0 * c * hw, into: v)
             pass.forward(u: u, v: v, m: m, bias: bias, output: output.data + n0 * oc * hw)
@@ -244,10 +244,10 @@ public final class Conv2d: Layer {
         // U again: the layers run since this one's forward have reused the buffer.
         winogradWeights(storage.parameters + wOff, outChannels: oc, inChannels: c, into: u, threads: threads)
         let db: UnsafeMutablePointer<Float>? = hasBias ? storage.gradients + bOff : nil
-        let chunk = WinogradTrainingPass.chunkSamples(n: n, inChannels: c, outChannels: oc, grid: grid, maxElements: settings.maxColumnElements)
+        let chunk = WinogradPass.chunkSamples(n: n, inChannels: c, outChannels: oc, grid: grid, maxElements: settings.maxColumnElements)
         var n0 = 0
         while n0 < n {
-            let pass = WinogradTrainingPass(grid: grid, inChannels: c, outChannels: oc, samples: Swift.min(chunk, n - n0), threads: threads)
+            let pass = WinogradPass(grid: grid, inChannels: c, outChannels: oc, samples: Swift.min(chunk, n - n0), threads: threads)
             let v = ws.buffer(0, count: pass.bufferCount(channels: c)), dm = ws.buffer(1, count: pass.bufferCount(channels: oc))
             pass.transformInput(x.data + n0 * c * hw, into: v)
             pass.transformOutputGradient(dy.data + n0 * oc * hw, into: dm, biasGradient: db)

@@ -10,7 +10,7 @@
 // its output) borrowed from the network's shared gradient tensors, and its column matrices in
 // the network's workspace: only the folded weights are new memory. Max pooling writes its values
 // (no argmax) into a slot; layers it does not know (average pooling, Linear, quantum layers) run
-// as themselves with `training: false`. 3x3 stride-1 convolutions with 128 or more input channels
+// as themselves with `training: false`. 3x3 stride-1 convolutions with 64 or more input channels
 // run by Winograd F(2x2, 3x3) (Winograd.swift); the others in cache-sized im2col tiles taken by
 // the workers dynamically where the batch has enough of them (FoldedConvTiles.swift), else as one
 // batched GEMM.
@@ -99,7 +99,7 @@ final class BlockStep: InferenceStep {
 }
 
 /// Conv2d (+ BatchNorm) (+ ReLU) (+ residual add), with the bias, residual and ReLU in the output
-/// pass: Winograd (`WinogradPass`) for a 3x3 stride-1 pad-1 kernel from
+/// pass: Winograd (`WinogradPass`, whole planes) for a 3x3 stride-1 pad-1 kernel from
 /// `ConvSettings.winogradMinChannels` input channels; else cache-sized im2col tiles, one per worker
 /// at a time (`TiledConvPass`), when the batch gives every worker two or more; else one im2col +
 /// GEMM over the whole batch (in chunks bounded by `ConvSettings.maxColumnElements`).
@@ -172,11 +172,20 @@ final class FoldedConv: InferenceStep {
         let y = output.data, r = residual?.data, act = relu
         // A 1-pixel-wide image would spend 16 products on one output where the GEMM spends 9.
         if usesWinograd && h >= 2 && w >= 2 {
+            // The training path's whole-plane vectorised transforms (Winograd.swift) with this layer's epilogue.
+            let grid = WinogradGrid(h: h, w: w), c = conv.inChannels, hw = h * w
+            let samples = WinogradPass.chunkSamples(n: n, inChannels: c, outChannels: oc, grid: grid, maxElements: settings.maxColumnElements)
             winograd.withUnsafeBufferPointer { ub in
                 bias.withUnsafeBufferPointer { bb in
-                    WinogradPass(x: x.data, batch: n, inChannels: conv.inChannels, outChannels: oc, h: h, w: w, u: ub.baseAddress!,
-                                 bias: bb.baseAddress!, output: y, residual: r, relu: act)
-                        .run(threads: threads, workspace: workspace, settings: settings)
+                    var n0 = 0
+                    while n0 < n {
+                        let pass = WinogradPass(grid: grid, inChannels: c, outChannels: oc, samples: Swift.min(samples, n - n0), threads: threads)
+                        let v = workspace.buffer(0, count: pass.bufferCount(channels: c)), m = workspace.buffer(1, count: pass.bufferCount(channels: oc))
+                        pass.transformInput(x.data + n0 * c * hw, into: v)
+                        pass.forward(u: ub.baseAddress!, v: v, m: m, bias: bb.baseAddress!, residual: r.map { UnsafePointer($0 + n0 * oc * hw) },
+                                     relu: act, output: y + n0 * oc * hw)
+                        n0 += pass.samples
+                    }
                 }
             }
             return output

@@ -1,161 +1,377 @@
-// Winograd F(2x2, 3x3) for the eval-mode 3x3 stride-1 pad-1 convolutions (FoldedInference).
+// Winograd F(2x2, 3x3) for 3x3 stride-1 pad-1 convolutions: Conv2d's training forward and
+// backward, and the eval-mode FoldedInference (with its fused bias, residual and ReLU).
 //
-// Why: these convolutions are most of ResNet-18's arithmetic (all of layer1 and three of the four
-// in each later stage), and the im2col GEMM spends 9 multiply-adds per input channel and output
-// pixel on them. Winograd's minimal filtering computes a 2x2 output tile from a 4x4 input tile with
-// 16 products per channel pair instead of 36: 2.25x fewer multiply-adds, as 16 independent GEMMs
-// (one per point ξ of the transformed tile), M[ξ] = U[ξ] (outC x C) * V[ξ] (C x tiles). The
+// Why: these convolutions carry most of ResNet-18's multiply-adds (83% at 64 px), and a training
+// step runs three GEMMs over each of them (forward, weight gradient, input gradient). Winograd's
+// minimal filtering computes a 2x2 output tile from a 4x4 input tile with 16 products per channel
+// pair instead of 36, as 16 independent GEMMs (one per point ξ of the transformed tile). The
 // transforms (Lavin & Gray 2016, "Fast Algorithms for Convolutional Neural Networks"):
 //   weights U = G g G^T, G = [1 0 0; 1/2 1/2 1/2; 1/2 -1/2 1/2; 0 0 1]
 //   input   V = B^T d B, B^T = [1 0 -1 0; 0 1 1 0; 0 -1 1 0; 0 1 0 -1]
 //   output  Y = A^T M A, A^T = [1 1 1 0; 0 1 -1 -1]
-// F(2x2, 3x3)'s transforms only add, subtract and halve, so float rounding stays close to the
-// direct convolution's (the tests compare with the naive reference at 1e-4). Used from
-// `ConvSettings.winogradMinChannels` (128) input channels: the transforms are scalar per (tile,
-// channel), which at layer1's 64 channels costs about what the 2.25x saves.
-//
-// The tiles of the whole batch, numbered (sample, tile row, tile column), are cut into work items
-// of consecutive tiles that one worker transforms, multiplies and writes back start to finish (the
-// same dynamic scheduling as FoldedConvTiles), so small images batch their tiles across samples.
+// and in training, each line the adjoint of the forward map it differentiates:
+//   forward          V = B^T d B,  M[ξ] = U[ξ] V[ξ],  y = A^T M A + bias
+//   weight gradient  dM = A dY A^T,  dU[ξ] = Σ_tiles dM[ξ] V[ξ]^T,  dW += G^T dU G
+//   input gradient   dV[ξ] = U[ξ]^T dM[ξ],  dx = Σ_tiles B dV B^T (windows overlap: scatter-add)
+// The transforms only add, subtract and halve, so float rounding stays close to the direct
+// convolution's (the tests compare with the naive reference and the im2col path). Every transform
+// runs over whole planes, eight tiles of a tile row at a time in 8-lane vectors, reading from and
+// accumulating into a zero-padded copy of the plane, so border tiles need no special case (an
+// earlier eval-only version with scalar per-tile transforms and boundary branches cost as much as
+// it saved at 64 channels). The 16 GEMMs of a pass are shared out over the threads whole (no
+// GEMM is split, so no packing is repeated). Buffers are [16, channels, tiles] per chunk of
+// samples, 16/36 of the im2col matrices' size per output pixel, bounded by
+// `ConvSettings.maxColumnElements` like them.
 
 import Core
-import Dispatch
-import Synchronization
 
-// `winogradWeights` (U = G g G^T per kernel) lives in WinogradTraining.swift with its adjoint.
-
-/// One Winograd convolution: y = act(conv3x3(x, W') + bias' (+ residual)), NCHW, stride 1, pad 1.
-struct WinogradPass {
-    let x: UnsafeMutablePointer<Float>
-    let batch: Int, inChannels: Int, outChannels: Int, h: Int, w: Int
-    /// U [16, outC, C] and bias' [outC].
-    let u: UnsafePointer<Float>, bias: UnsafePointer<Float>
-    let output: UnsafeMutablePointer<Float>
-    let residual: UnsafeMutablePointer<Float>?
-    let relu: Bool
-
-    /// Tile rows and columns of one sample (the output is h x w, 2x2 per tile).
+/// The 2x2-output tiles of one h x w plane, and the zero-padded plane copy the transforms use.
+struct WinogradGrid {
+    let h: Int, w: Int
     var tileRows: Int { (h + 1) / 2 }
     var tileCols: Int { (w + 1) / 2 }
+    var tilesPerPlane: Int { tileRows * tileCols }
+    /// Tile columns rounded up to whole 8-tile runs.
+    private var runCols: Int { (tileCols + 7) / 8 * 8 }
+    /// Padded row length: tile (r, q)'s 4x4 input window starts at padded (2r, 2q); the 16-wide
+    /// loads of a row's last (partial) run reach column 2 * runCols + 1.
+    var paddedWidth: Int { 2 * runCols + 4 }
+    var paddedCount: Int { (2 * tileRows + 2) * paddedWidth }
 
-    /// Tiles per work item: wide enough for the GEMMs (`ConvSettings.minTileColumns / 4` tiles,
-    /// i.e. that many output pixels) or what fills the cache budget, and never so wide that a
-    /// worker is left without an item. One item per worker at the least (not two, as the im2col
-    /// tiles take): every item repacks all 16 transformed kernels, which at layer4's 512 x 512
-    /// channels costs more than a slightly unbalanced end.
-    func itemTiles(workers: Int, settings: ConvSettings) -> Int {
-        let total = batch * tileRows * tileCols
-        let wanted = Swift.max(settings.minTileColumns / 4, settings.tileColumnFloats / (16 * Swift.max(inChannels, outChannels)))
-        let balanced = (total + workers - 1) / workers
-        return Swift.max(1, Swift.min(wanted, balanced))
+    /// pad[(y + 1) * paddedWidth + x + 1] = plane[y * w + x], zero elsewhere.
+    func copyPadded(_ plane: UnsafePointer<Float>, into pad: UnsafeMutablePointer<Float>) {
+        pad.update(repeating: 0, count: paddedCount)
+        let pw = paddedWidth
+        for y in 0..<h { (pad + (y + 1) * pw + 1).update(from: plane + y * w, count: w) }
     }
 
-    func run(threads: Threads, workspace: Workspace, settings: ConvSettings) {
-        let c = inChannels, oc = outChannels, total = batch * tileRows * tileCols
-        let width = itemTiles(workers: threads.count, settings: settings)
-        let items = (total + width - 1) / width
-        let workers = Swift.max(1, Swift.min(threads.count, items))
-        // Allocated before the workers start: Workspace is not thread-safe.
-        let vAll = workspace.buffer(0, count: workers * 16 * c * width)
-        let mAll = workspace.buffer(1, count: workers * 16 * oc * width)
-        let counter = WinogradCounter()
-        let body = { (worker: Int) in
-            let v = vAll + worker * 16 * c * width, m = mAll + worker * 16 * oc * width
-            let tiles = UnsafeMutablePointer<Int>.allocate(capacity: 3 * width)
-            defer { tiles.deallocate() }
-            while true {
-                let item = counter.next.wrappingAdd(1, ordering: .relaxed).oldValue
-                if item >= items { return }
-                let t0 = item * width, t1 = Swift.min(total, t0 + width)
-                self.item(t0, t1, v, m, tiles)
-            }
-        }
-        if workers == 1 { body(0) } else { DispatchQueue.concurrentPerform(iterations: workers, execute: body) }
+    /// plane[y * w + x] = pad[(y + 1) * paddedWidth + x + 1].
+    func copyInterior(_ pad: UnsafePointer<Float>, into plane: UnsafeMutablePointer<Float>) {
+        let pw = paddedWidth
+        for y in 0..<h { (plane + y * w).update(from: pad + (y + 1) * pw + 1, count: w) }
     }
 
-    /// Tiles t0..<t1 of the batch: input transform into V [16, C, n], 16 GEMMs into M [16, outC, n],
-    /// output transform with the fused bias, residual and ReLU. The transforms loop over tiles
-    /// innermost, so each of the 16 planes of V and M is read or written as one sequential stream.
-    /// `tiles` is the worker's scratch for the tiles' positions (3 per tile).
-    private func item(_ t0: Int, _ t1: Int, _ v: UnsafeMutablePointer<Float>, _ m: UnsafeMutablePointer<Float>,
-                      _ tiles: UnsafeMutablePointer<Int>) {
-        let c = inChannels, oc = outChannels, n = t1 - t0, perSample = tileRows * tileCols, tw = tileCols
-        let plane = h * w
-        // (sample, top row, left column) of each tile's 4x4 input window (1 above and left of its output).
-        for j in 0..<n {
-            let t = t0 + j, s = t / perSample, r = t % perSample
-            tiles[3 * j] = s; tiles[3 * j + 1] = (r / tw) * 2 - 1; tiles[3 * j + 2] = (r % tw) * 2 - 1
+    /// Runs `body(r, q0, lanes)` over every tile row r and 8-tile run starting at column q0.
+    @inline(__always)
+    func forEachRun(_ body: (Int, Int, Int) -> Void) {
+        let tw = tileCols
+        for r in 0..<tileRows {
+            var q0 = 0
+            while q0 < tw { body(r, q0, Swift.min(8, tw - q0)); q0 += 8 }
         }
-        let vStep = c * n
-        for ch in 0..<c {
-            let vc = v + ch * n
-            for j in 0..<n {
-                let s = tiles[3 * j], y0 = tiles[3 * j + 1], x0 = tiles[3 * j + 2]
-                let xp = x + (s * c + ch) * plane
-                var d0 = SIMD4<Float>(), d1 = SIMD4<Float>(), d2 = SIMD4<Float>(), d3 = SIMD4<Float>()
-                if y0 >= 0 && x0 >= 0 && y0 + 4 <= h && x0 + 4 <= w {
-                    let p = xp + y0 * w + x0
-                    d0 = UnsafeRawPointer(p).loadUnaligned(as: SIMD4<Float>.self)
-                    d1 = UnsafeRawPointer(p + w).loadUnaligned(as: SIMD4<Float>.self)
-                    d2 = UnsafeRawPointer(p + 2 * w).loadUnaligned(as: SIMD4<Float>.self)
-                    d3 = UnsafeRawPointer(p + 3 * w).loadUnaligned(as: SIMD4<Float>.self)
-                } else {
-                    @inline(__always) func row(_ i: Int) -> SIMD4<Float> {
-                        let yy = y0 + i
-                        var out = SIMD4<Float>()
-                        if yy < 0 || yy >= h { return out }
-                        for k in 0..<4 { let xx = x0 + k; if xx >= 0 && xx < w { out[k] = xp[yy * w + xx] } }
-                        return out
-                    }
-                    d0 = row(0); d1 = row(1); d2 = row(2); d3 = row(3)
-                }
-                // B^T d (rows), then (B^T d) B (columns): V[ξ = 4i + k].
-                @inline(__always) func put(_ i: Int, _ rr: SIMD4<Float>) {
-                    let base = vc + 4 * i * vStep + j
-                    base[0] = rr[0] - rr[2]; base[vStep] = rr[1] + rr[2]; base[2 * vStep] = rr[2] - rr[1]; base[3 * vStep] = rr[1] - rr[3]
-                }
-                put(0, d0 - d2); put(1, d1 + d2); put(2, d2 - d1); put(3, d1 - d3)
+    }
+
+    /// V[ξ][t] (ξ-plane stride `step`, t = r * tileCols + q) = (B^T d B)[ξ] of every tile's window
+    /// d in the padded plane.
+    func inputTransform(_ pad: UnsafePointer<Float>, into v: UnsafeMutablePointer<Float>, step: Int) {
+        let pw = paddedWidth, tw = tileCols
+        forEachRun { r, q0, lanes in
+            let p = pad + 2 * r * pw + 2 * q0
+            // One window row across 8 tiles: its columns 0..3 are padded columns 2q..2q+3, then B^T along the row.
+            @inline(__always) func row(_ i: Int) -> (SIMD8<Float>, SIMD8<Float>, SIMD8<Float>, SIMD8<Float>) {
+                let a = load16(p + i * pw), b = load16(p + i * pw + 2)
+                let d0 = a.evenHalf, d1 = a.oddHalf, d2 = b.evenHalf, d3 = b.oddHalf
+                return (d0 - d2, d1 + d2, d2 - d1, d1 - d3)
             }
+            let r0 = row(0), r1 = row(1), r2 = row(2), r3 = row(3)
+            let out = v + r * tw + q0
+            // ξ = 4i + k: B^T down the rows (i), the row transform above along the columns (k).
+            store8(r0.0 - r2.0, out, lanes); store8(r0.1 - r2.1, out + step, lanes)
+            store8(r0.2 - r2.2, out + 2 * step, lanes); store8(r0.3 - r2.3, out + 3 * step, lanes)
+            store8(r1.0 + r2.0, out + 4 * step, lanes); store8(r1.1 + r2.1, out + 5 * step, lanes)
+            store8(r1.2 + r2.2, out + 6 * step, lanes); store8(r1.3 + r2.3, out + 7 * step, lanes)
+            store8(r2.0 - r1.0, out + 8 * step, lanes); store8(r2.1 - r1.1, out + 9 * step, lanes)
+            store8(r2.2 - r1.2, out + 10 * step, lanes); store8(r2.3 - r1.3, out + 11 * step, lanes)
+            store8(r1.0 - r3.0, out + 12 * step, lanes); store8(r1.1 - r3.1, out + 13 * step, lanes)
+            store8(r1.2 - r3.2, out + 14 * step, lanes); store8(r1.3 - r3.3, out + 15 * step, lanes)
         }
-        for xi in 0..<16 {
-            sgemm(m: oc, n: n, k: c, a: u + xi * oc * c, lda: c, b: v + xi * c * n, ldb: n, beta: 0, c: m + xi * oc * n, ldc: n)
+    }
+
+    /// plane = act(A^T M A + bias (+ residual)) per tile, from M[ξ][t] (ξ-plane stride `step`;
+    /// reads up to 7 floats past the plane's last tile, which the caller's buffer must hold); act
+    /// is a ReLU when `relu` (the eval path's fused epilogue), else the identity.
+    func outputTransform(_ m: UnsafePointer<Float>, step: Int, bias: Float, residual: UnsafePointer<Float>? = nil,
+                         relu: Bool = false, into plane: UnsafeMutablePointer<Float>) {
+        let tw = tileCols, h = h, w = w
+        forEachRun { r, q0, lanes in
+            let src = m + r * tw + q0
+            @inline(__always) func at(_ xi: Int) -> SIMD8<Float> { load8(src + xi * step) }
+            // A^T down the rows: a0 = m0 + m1 + m2, a1 = m1 - m2 - m3 (per column k).
+            let m1 = (at(4), at(5), at(6), at(7)), m2 = (at(8), at(9), at(10), at(11))
+            let s0 = (at(0) + m1.0 + m2.0, at(1) + m1.1 + m2.1, at(2) + m1.2 + m2.2, at(3) + m1.3 + m2.3)
+            let s1 = (m1.0 - m2.0 - at(12), m1.1 - m2.1 - at(13), m1.2 - m2.2 - at(14), m1.3 - m2.3 - at(15))
+            // ... and along the columns.
+            let y00 = s0.0 + s0.1 + s0.2 + bias, y01 = s0.1 - s0.2 - s0.3 + bias
+            let y10 = s1.0 + s1.1 + s1.2 + bias, y11 = s1.1 - s1.2 - s1.3 + bias
+            let x0 = 2 * q0, count = Swift.min(2 * lanes, w - x0), y = 2 * r
+            @inline(__always) func write(_ v: SIMD16<Float>, _ offset: Int) {
+                var v = v
+                if let residual { v += count == 16 ? load16(residual + offset) : loadRow(residual + offset, count) }
+                if relu { v = v.replacing(with: 0, where: v .< 0) }
+                storeRow(v, plane + offset, count)
+            }
+            write(interleave(y00, y01), y * w + x0)
+            if y + 1 < h { write(interleave(y10, y11), (y + 1) * w + x0) }
         }
-        let mStep = oc * n
-        for o in 0..<oc {
-            let mo = m + o * n, b = bias[o]
-            for j in 0..<n {
-                let s = tiles[3 * j], oy = tiles[3 * j + 1] + 1, ox = tiles[3 * j + 2] + 1
-                let p = mo + j
-                @inline(__always) func row(_ i: Int) -> SIMD4<Float> {
-                    SIMD4(p[4 * i * mStep], p[(4 * i + 1) * mStep], p[(4 * i + 2) * mStep], p[(4 * i + 3) * mStep])
+    }
+
+    /// dM[ξ][t] (ξ-plane stride `step`) = (A dY A^T)[ξ] of every tile's 2x2 output gradient, read
+    /// from the padded copy of dY (zero outside the plane).
+    func adjointOutputTransform(_ pad: UnsafePointer<Float>, into dm: UnsafeMutablePointer<Float>, step: Int) {
+        let pw = paddedWidth, tw = tileCols
+        forEachRun { r, q0, lanes in
+            let p = pad + (2 * r + 1) * pw + 2 * q0 + 1
+            let top = load16(p), bottom = load16(p + pw)
+            let a = top.evenHalf, b = top.oddHalf, c = bottom.evenHalf, d = bottom.oddHalf
+            let out = dm + r * tw + q0
+            // A down the rows: (a, b), (a + c, b + d), (a - c, b - d), (-c, -d); then A along each
+            // row (u, v) -> (u, u + v, u - v, -v).
+            @inline(__always) func put(_ i: Int, _ u: SIMD8<Float>, _ v: SIMD8<Float>) {
+                let o = out + 4 * i * step
+                store8(u, o, lanes); store8(u + v, o + step, lanes); store8(u - v, o + 2 * step, lanes); store8(-v, o + 3 * step, lanes)
+            }
+            put(0, a, b); put(1, a + c, b + d); put(2, a - c, b - d); put(3, -c, -d)
+        }
+    }
+
+    /// pad += B dV B^T of every tile, at its window (the padded plane must start zeroed; windows
+    /// overlap by two pixels, so the runs are accumulated one after the other). Reads up to 7
+    /// floats past the plane's last tile of dV (the caller's buffer must hold them).
+    func adjointInputTransform(_ dv: UnsafePointer<Float>, step: Int, into pad: UnsafeMutablePointer<Float>) {
+        let pw = paddedWidth, tw = tileCols
+        let lane = SIMD8<Int32>(0, 1, 2, 3, 4, 5, 6, 7)
+        forEachRun { r, q0, lanes in
+            let src = dv + r * tw + q0
+            // Lanes past the row's last tile would add into the window of the last real tile: zero them.
+            let dead = lane .>= SIMD8<Int32>(repeating: Int32(lanes))
+            @inline(__always) func at(_ xi: Int) -> SIMD8<Float> { load8(src + xi * step).replacing(with: 0, where: dead) }
+            // B^T's adjoint per column k down the rows: (v0, v1 - v2 + v3, -v0 + v1 + v2, -v3).
+            @inline(__always) func down(_ k: Int) -> (SIMD8<Float>, SIMD8<Float>, SIMD8<Float>, SIMD8<Float>) {
+                let v0 = at(k), v1 = at(4 + k), v2 = at(8 + k), v3 = at(12 + k)
+                return (v0, v1 - v2 + v3, v1 + v2 - v0, -v3)
+            }
+            let c0 = down(0), c1 = down(1), c2 = down(2), c3 = down(3)
+            // ... and along each window row i, added at padded row 2r + i, columns 2q .. 2q + 3.
+            @inline(__always) func add(_ i: Int, _ k0: SIMD8<Float>, _ k1: SIMD8<Float>, _ k2: SIMD8<Float>, _ k3: SIMD8<Float>) {
+                let p = pad + (2 * r + i) * pw + 2 * q0
+                let e0 = k0, e1 = k1 - k2 + k3, e2 = k1 + k2 - k0, e3 = -k3
+                store16(load16(p) + interleave(e0, e1), p)
+                store16(load16(p + 2) + interleave(e2, e3), p + 2)
+            }
+            add(0, c0.0, c1.0, c2.0, c3.0); add(1, c0.1, c1.1, c2.1, c3.1)
+            add(2, c0.2, c1.2, c2.2, c3.2); add(3, c0.3, c1.3, c2.3, c3.3)
+        }
+    }
+}
+
+/// U[ξ][o][c] = (G g G^T)[ξ] for every 3x3 kernel g = w[o, c] ([outC, C, 3, 3] in, [16, outC, C]
+/// out), split over `threads` by output channel. Eight kernels of one output channel at a time, one
+/// per vector lane, so each of the 16 planes gets whole 8-float stores (a scalar version writing
+/// 16 scattered floats per kernel took 11% of a 32 px training step).
+func winogradWeights(_ w: UnsafePointer<Float>, outChannels oc: Int, inChannels c: Int, into u: UnsafeMutablePointer<Float>,
+                     threads: Threads = .serial) {
+    let plane = oc * c
+    threads.forChunks(oc, minPerChunk: 8) { lo, hi in
+        for o in lo..<hi {
+            var ch = 0
+            while ch < c {
+                let lanes = Swift.min(8, c - ch), g = w + (o * c + ch) * 9
+                // Kernel element j of the lanes' kernels (zero in unused lanes).
+                @inline(__always) func e(_ j: Int) -> SIMD8<Float> {
+                    var v = SIMD8<Float>()
+                    for l in 0..<lanes { v[l] = g[l * 9 + j] }
+                    return v
                 }
-                // A^T M (2 x 4), then (A^T M) A (2 x 2).
-                let m0 = row(0), m1 = row(1), m2 = row(2), m3 = row(3)
-                let a0 = m0 + m1 + m2, a1 = m1 - m2 - m3
-                var y0 = SIMD2(a0[0] + a0[1] + a0[2], a0[1] - a0[2] - a0[3]) + b
-                var y1 = SIMD2(a1[0] + a1[1] + a1[2], a1[1] - a1[2] - a1[3]) + b
-                let off = (s * oc + o) * plane + oy * w + ox
-                if oy + 2 <= h && ox + 2 <= w {
-                    if let residual {
-                        y0 += SIMD2(residual[off], residual[off + 1]); y1 += SIMD2(residual[off + w], residual[off + w + 1])
-                    }
-                    if relu { y0 = y0.replacing(with: 0, where: y0 .< 0); y1 = y1.replacing(with: 0, where: y1 .< 0) }
-                    output[off] = y0[0]; output[off + 1] = y0[1]; output[off + w] = y1[0]; output[off + w + 1] = y1[1]
-                } else {
-                    for i in 0..<Swift.min(2, h - oy) {
-                        for k in 0..<Swift.min(2, w - ox) {
-                            var val = i == 0 ? y0[k] : y1[k]
-                            if let residual { val += residual[off + i * w + k] }
-                            output[off + i * w + k] = relu ? Swift.max(0, val) : val
-                        }
-                    }
+                let k = (e(0), e(1), e(2), e(3), e(4), e(5), e(6), e(7), e(8))
+                // G g (4 x 3): kernel rows g0, (g0 + g1 + g2) / 2, (g0 - g1 + g2) / 2, g2, column by column ...
+                @inline(__always) func column(_ j: Int) -> (SIMD8<Float>, SIMD8<Float>, SIMD8<Float>, SIMD8<Float>) {
+                    let g0 = j == 0 ? k.0 : j == 1 ? k.1 : k.2
+                    let g1 = j == 0 ? k.3 : j == 1 ? k.4 : k.5
+                    let g2 = j == 0 ? k.6 : j == 1 ? k.7 : k.8
+                    return (g0, 0.5 * (g0 + g1 + g2), 0.5 * (g0 - g1 + g2), g2)
                 }
+                let c0 = column(0), c1 = column(1), c2 = column(2)
+                // ... then G^T along each row (a, b, d) -> (a, (a + b + d) / 2, (a - b + d) / 2, d).
+                @inline(__always) func put(_ i: Int, _ a: SIMD8<Float>, _ b: SIMD8<Float>, _ d: SIMD8<Float>) {
+                    let dst = u + (4 * i * oc + o) * c + ch
+                    store8(a, dst, lanes); store8(0.5 * (a + b + d), dst + plane, lanes)
+                    store8(0.5 * (a - b + d), dst + 2 * plane, lanes); store8(d, dst + 3 * plane, lanes)
+                }
+                put(0, c0.0, c1.0, c2.0); put(1, c0.1, c1.1, c2.1); put(2, c0.2, c1.2, c2.2); put(3, c0.3, c1.3, c2.3)
+                ch += 8
             }
         }
     }
 }
 
-/// The next work item (an atomic shared by the workers; a class so closures can share it).
-private final class WinogradCounter: Sendable {
-    let next = Atomic<Int>(0)
+/// dw[o, c] += G^T dU[o][c] G for every kernel (dU [16, outC, C], dw [outC, C, 3, 3]): the adjoint
+/// of `winogradWeights`, eight kernels of one output channel at a time as there.
+func winogradWeightGradient(_ du: UnsafePointer<Float>, outChannels oc: Int, inChannels c: Int,
+                            into dw: UnsafeMutablePointer<Float>, threads: Threads) {
+    let plane = oc * c
+    threads.forChunks(oc, minPerChunk: 8) { lo, hi in
+        for o in lo..<hi {
+            var ch = 0
+            while ch < c {
+                let lanes = Swift.min(8, c - ch), src = du + o * c + ch
+                @inline(__always) func at(_ xi: Int) -> SIMD8<Float> {
+                    if lanes == 8 { return load8(src + xi * plane) }
+                    var v = SIMD8<Float>()
+                    for l in 0..<lanes { v[l] = src[xi * plane + l] }
+                    return v
+                }
+                // G^T down the rows (r0 + (r1 + r2) / 2, (r1 - r2) / 2, (r1 + r2) / 2 + r3), per column k ...
+                @inline(__always) func down(_ k: Int) -> (SIMD8<Float>, SIMD8<Float>, SIMD8<Float>) {
+                    let r0 = at(k), r1 = at(4 + k), r2 = at(8 + k), r3 = at(12 + k)
+                    return (r0 + 0.5 * (r1 + r2), 0.5 * (r1 - r2), 0.5 * (r1 + r2) + r3)
+                }
+                let k0 = down(0), k1 = down(1), k2 = down(2), k3 = down(3)
+                // ... and G along each row: element (j, 0..2) of the lanes' 3x3 gradients.
+                let g = dw + (o * c + ch) * 9
+                @inline(__always) func add(_ j: Int, _ v0: SIMD8<Float>, _ v1: SIMD8<Float>, _ v2: SIMD8<Float>, _ v3: SIMD8<Float>) {
+                    let a = v0 + 0.5 * (v1 + v2), b = 0.5 * (v1 - v2), d = 0.5 * (v1 + v2) + v3
+                    for l in 0..<lanes { g[l * 9 + 3 * j] += a[l]; g[l * 9 + 3 * j + 1] += b[l]; g[l * 9 + 3 * j + 2] += d[l] }
+                }
+                add(0, k0.0, k1.0, k2.0, k3.0); add(1, k0.1, k1.1, k2.1, k3.1); add(2, k0.2, k1.2, k2.2, k3.2)
+                ch += 8
+            }
+        }
+    }
+}
+
+/// One 3x3 stride-1 pad-1 convolution's Winograd training passes over a chunk of samples.
+struct WinogradPass {
+    let grid: WinogradGrid
+    let inChannels: Int, outChannels: Int
+    /// Samples of the chunk and the chunk's tiles (samples x tiles per plane).
+    let samples: Int
+    var tiles: Int { samples * grid.tilesPerPlane }
+    let threads: Threads
+
+    /// Floats of a [16, channels, tiles] buffer, with the slack the 8-lane reads past the last tile need.
+    func bufferCount(channels: Int) -> Int { 16 * channels * tiles + 8 }
+
+    /// Samples per chunk of `n` so that the largest [16, channels, tiles] buffer stays within `maxElements`.
+    static func chunkSamples(n: Int, inChannels: Int, outChannels: Int, grid: WinogradGrid, maxElements: Int) -> Int {
+        Swift.max(1, Swift.min(n, maxElements / Swift.max(1, 16 * Swift.max(inChannels, outChannels) * grid.tilesPerPlane)))
+    }
+
+    /// Planes of `channels` channels of the chunk's `samples` samples starting at `x` (NCHW), each
+    /// through `body(channel, plane, tile offset, padded scratch)`, split over the threads by channel.
+    private func forEachPlane(channels: Int, _ body: (Int, Int, UnsafeMutablePointer<Float>) -> Void) {
+        let count = grid.paddedCount
+        threads.forChunks(channels) { lo, hi in
+            let pad = UnsafeMutablePointer<Float>.allocate(capacity: count)
+            defer { pad.deallocate() }
+            for ch in lo..<hi {
+                for s in 0..<samples { body(ch, s, pad) }
+            }
+        }
+    }
+
+    /// V [16, C, tiles] of the chunk's input x (the chunk's first sample at `x`).
+    func transformInput(_ x: UnsafePointer<Float>, into v: UnsafeMutablePointer<Float>) {
+        let c = inChannels, hw = grid.h * grid.w, tps = grid.tilesPerPlane, step = c * tiles, t = tiles
+        forEachPlane(channels: c) { ch, s, pad in
+            grid.copyPadded(x + (s * c + ch) * hw, into: pad)
+            grid.inputTransform(pad, into: v + ch * t + s * tps, step: step)
+        }
+    }
+
+    /// The 16 products of the transformed domain, shared out over the threads whole.
+    private func forEachPoint(_ body: (Int) -> Void) {
+        threads.forChunks(16) { lo, hi in for xi in lo..<hi { body(xi) } }
+    }
+
+    /// y = act(conv(x) + bias (+ residual)) for the chunk (first sample at `y`, `residual`): V from
+    /// `transformInput`, U [16, outC, C] from `winogradWeights`; act a ReLU when `relu`.
+    func forward(u: UnsafePointer<Float>, v: UnsafePointer<Float>, m: UnsafeMutablePointer<Float>,
+                 bias: UnsafePointer<Float>?, residual: UnsafePointer<Float>? = nil, relu: Bool = false,
+                 output y: UnsafeMutablePointer<Float>) {
+        let c = inChannels, oc = outChannels, t = tiles, hw = grid.h * grid.w, tps = grid.tilesPerPlane
+        forEachPoint { xi in
+            sgemm(m: oc, n: t, k: c, a: u + xi * oc * c, lda: c, b: v + xi * c * t, ldb: t, beta: 0, c: m + xi * oc * t, ldc: t)
+        }
+        threads.forChunks(oc) { lo, hi in
+            for o in lo..<hi {
+                for s in 0..<samples {
+                    let off = (s * oc + o) * hw
+                    grid.outputTransform(m + o * t + s * tps, step: oc * t, bias: bias?[o] ?? 0, residual: residual.map { $0 + off },
+                                         relu: relu, into: y + off)
+                }
+            }
+        }
+    }
+
+    /// dM [16, outC, tiles] of the chunk's output gradient dy (first sample at `dy`), adding each
+    /// channel's sum of dy to `biasGradient`.
+    func transformOutputGradient(_ dy: UnsafePointer<Float>, into dm: UnsafeMutablePointer<Float>,
+                                 biasGradient: UnsafeMutablePointer<Float>?) {
+        let oc = outChannels, hw = grid.h * grid.w, tps = grid.tilesPerPlane, step = oc * tiles, t = tiles
+        forEachPlane(channels: oc) { o, s, pad in
+            let plane = dy + (s * oc + o) * hw
+            if let biasGradient {
+                var sum: Float = 0
+                for i in 0..<hw { sum += plane[i] }
+                biasGradient[o] += sum
+            }
+            grid.copyPadded(plane, into: pad)
+            grid.adjointOutputTransform(pad, into: dm + o * t + s * tps, step: step)
+        }
+    }
+
+    /// dU[ξ] = dM[ξ] V[ξ]^T (accumulate: add to dU instead of overwriting it).
+    func weightGradient(dm: UnsafePointer<Float>, v: UnsafePointer<Float>, du: UnsafeMutablePointer<Float>, accumulate: Bool) {
+        let c = inChannels, oc = outChannels, t = tiles
+        forEachPoint { xi in
+            sgemm(transB: true, m: oc, n: c, k: t, a: dm + xi * oc * t, lda: t, b: v + xi * c * t, ldb: t,
+                  beta: accumulate ? 1 : 0, c: du + xi * oc * c, ldc: c)
+        }
+    }
+
+    /// dx of the chunk (first sample at `dx`, overwritten): dV[ξ] = U[ξ]^T dM[ξ], then the
+    /// adjoint input transform of every plane.
+    func inputGradient(u: UnsafePointer<Float>, dm: UnsafePointer<Float>, dv: UnsafeMutablePointer<Float>,
+                       into dx: UnsafeMutablePointer<Float>) {
+        let c = inChannels, oc = outChannels, t = tiles, hw = grid.h * grid.w, tps = grid.tilesPerPlane
+        forEachPoint { xi in
+            sgemm(transA: true, m: c, n: t, k: oc, a: u + xi * oc * c, lda: c, b: dm + xi * oc * t, ldb: t,
+                  beta: 0, c: dv + xi * c * t, ldc: t)
+        }
+        forEachPlane(channels: c) { ch, s, pad in
+            pad.update(repeating: 0, count: grid.paddedCount)
+            grid.adjointInputTransform(dv + ch * t + s * tps, step: c * t, into: pad)
+            grid.copyInterior(pad, into: dx + (s * c + ch) * hw)
+        }
+    }
+}
+
+@inline(__always) func load16(_ p: UnsafePointer<Float>) -> SIMD16<Float> {
+    UnsafeRawPointer(p).loadUnaligned(as: SIMD16<Float>.self)
+}
+@inline(__always) func load8(_ p: UnsafePointer<Float>) -> SIMD8<Float> {
+    UnsafeRawPointer(p).loadUnaligned(as: SIMD8<Float>.self)
+}
+@inline(__always) func store16(_ v: SIMD16<Float>, _ p: UnsafeMutablePointer<Float>) {
+    UnsafeMutableRawPointer(p).storeBytes(of: v, as: SIMD16<Float>.self)
+}
+/// The first `lanes` lanes of v to p.
+@inline(__always) func store8(_ v: SIMD8<Float>, _ p: UnsafeMutablePointer<Float>, _ lanes: Int) {
+    if lanes == 8 { UnsafeMutableRawPointer(p).storeBytes(of: v, as: SIMD8<Float>.self); return }
+    for l in 0..<lanes { p[l] = v[l] }
+}
+/// count (< 16) floats from p, zero in the other lanes.
+@inline(__always) func loadRow(_ p: UnsafePointer<Float>, _ count: Int) -> SIMD16<Float> {
+    var v = SIMD16<Float>()
+    for l in 0..<count { v[l] = p[l] }
+    return v
+}
+/// The first `count` (<= 16) lanes of v to p.
+@inline(__always) func storeRow(_ v: SIMD16<Float>, _ p: UnsafeMutablePointer<Float>, _ count: Int) {
+    if count == 16 { store16(v, p); return }
+    for l in 0..<count { p[l] = v[l] }
+}
+/// (a0, b0, a1, b1, ...): a tile run's even and odd columns side by side again.
+@inline(__always) func interleave(_ a: SIMD8<Float>, _ b: SIMD8<Float>) -> SIMD16<Float> {
+    SIMD16(a[0], b[0], a[1], b[1], a[2], b[2], a[3], b[3], a[4], b[4], a[5], b[5], a[6], b[6], a[7], b[7])
 }

@@ -25,6 +25,8 @@ struct ClassicCommand: ParsableCommand {
     var inference = false
     @Option(help: "Training convolutions by Winograd from this many input channels (0: never; an engine A/B).")
     var winogradTrainingChannels = ConvSettings.standard.winogradTrainingMinChannels
+    @Option(help: "Eval-mode convolutions by Winograd from this many input channels (0: never; an engine A/B).")
+    var winogradInferenceChannels = ConvSettings.standard.winogradMinChannels
 
     func run() {
         print("swift ResNet-18, OpenBLAS kernels \(Compute.openBLASCore)")
@@ -33,6 +35,8 @@ struct ClassicCommand: ParsableCommand {
             var conv = ConvSettings.standard
             conv.winogradTraining = winogradTrainingChannels > 0
             conv.winogradTrainingMinChannels = max(1, winogradTrainingChannels)
+            conv.winogradInference = winogradInferenceChannels > 0
+            conv.winogradMinChannels = max(1, winogradInferenceChannels)
             let runs = (0..<max(1, repeats)).map { _ in
                 inference
                     ? measureClassicInferenceThroughput(imageSize: size, batch: batch, steps: steps, threads: threads, stem: chosen, conv: conv)

@@ -75,8 +75,8 @@ final class FoldedConvTilesTests: XCTestCase {
     }
 
     func testWinogradMatchesTheReference() {
-        // Odd and even sizes (partial 2x2 tiles at the right and bottom edges), work items of a few
-        // tiles that cross sample boundaries, the default item size, one and two threads.
+        // Odd and even sizes (partial 2x2 tiles at the right and bottom edges), a 1x1 image (the
+        // im2col fallback), one and two threads.
         for (threads, minColumns) in [(2, 4), (1, 8), (2, 256)] {
             let ctx = context(threads: threads, tile: 1, minColumns: minColumns, winograd: true)
             checkAgainstReference(inC: 3, outC: 5, kernel: 3, stride: 1, padding: 1, n: 3, h: 7, w: 6, context: ctx, expectTiles: true)

@@ -1,4 +1,4 @@
-// Conv2d's Winograd training path (WinogradTraining.swift) against the naive reference, against
+// Conv2d's Winograd training path (Winograd.swift) against the naive reference, against
 // the im2col path (output, input, weight and bias gradients), across chunks, and by finite differences.
 
 import XCTest
