@@ -19,6 +19,7 @@ CATEGORIES = [
                                                        r"_raw_spin|futex|pick_next|dequeue|enqueue|update_curr|__x64_sys"),
     ("im2col (forward, backward dY columns)", r"im2colKernel"),
     ("col2im", r"col2im"),
+    ("Winograd transforms (input, output, weights and their adjoints)", r"Winograd|winograd"),
     ("conv scatter/gather (NCHW <-> GEMM layout, bias)", r"Conv2d.*(forward|backward)|FoldedConv"),
     ("BatchNorm (+ fused ReLU)", r"BatchNorm"),
     ("ReLU / residual add (BasicBlock)", r"BasicBlock|ReLU"),
