@@ -22,6 +22,13 @@ final class DriverTests: XCTestCase {
         XCTAssertLessThan(layer["layer_9q_blocked_fwd_passes"]!, 10)
         XCTAssertEqual(layer["layer_9q_pergate_grad_passes"], 21)  // forward 10; phi/lambda preparation + 10 steps back
         XCTAssertGreaterThan(layer["layer_9q_blocked_grad_s"]!, 0)
+        // Two layers (`bench quantum layer --layers 2`): the second layer's gates are counted too,
+        // and the blocked schedule still needs fewer passes than gate by gate.
+        let two = Dictionary(uniqueKeysWithValues: QuantumBenchmarks.layerFigures(qubits: 9, layers: 2, repeats: 1, blockQubits: 5, threads: .serial))
+        XCTAssertGreaterThan(two["layer_9q_pergate_fwd_passes"]!, 10)
+        XCTAssertGreaterThan(two["layer_9q_pergate_grad_passes"]!, 21)
+        XCTAssertGreaterThanOrEqual(two["layer_9q_blocked_fwd_passes"]!, layer["layer_9q_blocked_fwd_passes"]!)
+        XCTAssertLessThan(two["layer_9q_blocked_fwd_passes"]!, two["layer_9q_pergate_fwd_passes"]!)
         XCTAssertEqual(QuantumFigureKind(rawValue: "hqn"), nil)
         XCTAssertEqual(QuantumFigureKind.choiceList, "hqnn, fwd, gate, quanv, layer")
     }
