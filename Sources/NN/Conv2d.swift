@@ -218,36 +218,32 @@ public final class Conv2d: Layer {
             && inChannels >= settings.winogradTrainingMinChannels && h >= 2 && w >= 2
     }
 
-    /// y = conv(x) + bias by Winograd, in chunks of samples (Winograd.swift).
+    /// The Winograd passes over x's batch (Winograd.swift) with U = G g G^T of the current weights
+    /// (computed anew each call: the layers run in between reuse the buffer): body(pass, first sample, U).
+    private func forEachWinogradChunk(_ x: Tensor, _ body: (WinogradPass, Int, UnsafeMutablePointer<Float>) -> Void) {
+        let u = storage.workspace.buffer(2, count: 16 * outChannels * inChannels)
+        winogradWeights(storage.parameters + wOff, outChannels: outChannels, inChannels: inChannels, into: u, threads: threads)
+        WinogradPass.forEachChunk(n: x.shape[0], h: x.shape[2], w: x.shape[3], inChannels: inChannels, outChannels: outChannels,
+                                  maxElements: settings.maxColumnElements, threads: threads) { pass, n0 in body(pass, n0, u) }
+    }
+
+    /// y = conv(x) + bias by Winograd.
     private func winogradForward(_ x: Tensor, bias: UnsafePointer<Float>?) {
-        let n = x.shape[0], h = x.shape[2], w = x.shape[3], c = inChannels, oc = outChannels, hw = h * w
-        let grid = WinogradGrid(h: h, w: w), ws = storage.workspace
-        let u = ws.buffer(2, count: 16 * oc * c)
-        winogradWeights(storage.parameters + wOff, outChannels: oc, inChannels: c, into: u, threads: threads)
-        let chunk = WinogradPass.chunkSamples(n: n, inChannels: c, outChannels: oc, grid: grid, maxElements: settings.maxColumnElements)
-        var n0 = 0
-        while n0 < n {
-            let pass = WinogradPass(grid: grid, inChannels: c, outChannels: oc, samples: Swift.min(chunk, n - n0), threads: threads)
+        let c = inChannels, oc = outChannels, hw = x.shape[2] * x.shape[3], ws = storage.workspace
+        forEachWinogradChunk(x) { pass, n0, u in
             let v = ws.buffer(0, count: pass.bufferCount(channels: c)), m = ws.buffer(1, count: pass.bufferCount(channels: oc))
             pass.transformInput(x.data + n0 * c * hw, into: v)
             pass.forward(u: u, v: v, m: m, bias: bias, output: output.data + n0 * oc * hw)
-            n0 += pass.samples
         }
     }
 
     /// The weight, bias and (when asked) input gradients by Winograd: the transformed input is
     /// recomputed, as the im2col path recomputes its columns.
     private func winogradBackward(_ x: Tensor, _ dy: Tensor, into gradInput: Tensor) {
-        let n = x.shape[0], h = x.shape[2], w = x.shape[3], c = inChannels, oc = outChannels, hw = h * w
-        let grid = WinogradGrid(h: h, w: w), ws = storage.workspace
-        let u = ws.buffer(2, count: 16 * oc * c), du = ws.buffer(4, count: 16 * oc * c)
-        // U again: the layers run since this one's forward have reused the buffer.
-        winogradWeights(storage.parameters + wOff, outChannels: oc, inChannels: c, into: u, threads: threads)
+        let c = inChannels, oc = outChannels, hw = x.shape[2] * x.shape[3], ws = storage.workspace
+        let du = ws.buffer(4, count: 16 * oc * c)
         let db: UnsafeMutablePointer<Float>? = hasBias ? storage.gradients + bOff : nil
-        let chunk = WinogradPass.chunkSamples(n: n, inChannels: c, outChannels: oc, grid: grid, maxElements: settings.maxColumnElements)
-        var n0 = 0
-        while n0 < n {
-            let pass = WinogradPass(grid: grid, inChannels: c, outChannels: oc, samples: Swift.min(chunk, n - n0), threads: threads)
+        forEachWinogradChunk(x) { pass, n0, u in
             let v = ws.buffer(0, count: pass.bufferCount(channels: c)), dm = ws.buffer(1, count: pass.bufferCount(channels: oc))
             pass.transformInput(x.data + n0 * c * hw, into: v)
             pass.transformOutputGradient(dy.data + n0 * oc * hw, into: dm, biasGradient: db)
@@ -256,7 +252,6 @@ public final class Conv2d: Layer {
                 let dv = ws.buffer(3, count: pass.bufferCount(channels: c))
                 pass.inputGradient(u: u, dm: dm, dv: dv, into: gradInput.data + n0 * c * hw)
             }
-            n0 += pass.samples
         }
         winogradWeightGradient(du, outChannels: oc, inChannels: c, into: storage.gradients + wOff, threads: threads)
     }

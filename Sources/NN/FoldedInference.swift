@@ -173,18 +173,15 @@ final class FoldedConv: InferenceStep {
         // A 1-pixel-wide image would spend 16 products on one output where the GEMM spends 9.
         if usesWinograd && h >= 2 && w >= 2 {
             // The training path's whole-plane vectorised transforms (Winograd.swift) with this layer's epilogue.
-            let grid = WinogradGrid(h: h, w: w), c = conv.inChannels, hw = h * w
-            let samples = WinogradPass.chunkSamples(n: n, inChannels: c, outChannels: oc, grid: grid, maxElements: settings.maxColumnElements)
+            let c = conv.inChannels, hw = h * w
             winograd.withUnsafeBufferPointer { ub in
                 bias.withUnsafeBufferPointer { bb in
-                    var n0 = 0
-                    while n0 < n {
-                        let pass = WinogradPass(grid: grid, inChannels: c, outChannels: oc, samples: Swift.min(samples, n - n0), threads: threads)
+                    WinogradPass.forEachChunk(n: n, h: h, w: w, inChannels: c, outChannels: oc, maxElements: settings.maxColumnElements,
+                                              threads: threads) { pass, n0 in
                         let v = workspace.buffer(0, count: pass.bufferCount(channels: c)), m = workspace.buffer(1, count: pass.bufferCount(channels: oc))
                         pass.transformInput(x.data + n0 * c * hw, into: v)
                         pass.forward(u: ub.baseAddress!, v: v, m: m, bias: bb.baseAddress!, residual: r.map { UnsafePointer($0 + n0 * oc * hw) },
                                      relu: act, output: y + n0 * oc * hw)
-                        n0 += pass.samples
                     }
                 }
             }

@@ -251,9 +251,18 @@ struct WinogradPass {
     /// Floats of a [16, channels, tiles] buffer, with the slack the 8-lane reads past the last tile need.
     func bufferCount(channels: Int) -> Int { 16 * channels * tiles + 8 }
 
-    /// Samples per chunk of `n` so that the largest [16, channels, tiles] buffer stays within `maxElements`.
-    static func chunkSamples(n: Int, inChannels: Int, outChannels: Int, grid: WinogradGrid, maxElements: Int) -> Int {
-        Swift.max(1, Swift.min(n, maxElements / Swift.max(1, 16 * Swift.max(inChannels, outChannels) * grid.tilesPerPlane)))
+    /// The passes over a batch of `n` h x w samples, in chunks whose largest [16, channels, tiles]
+    /// buffer stays within `maxElements`: `body(pass, first sample of the chunk)`.
+    static func forEachChunk(n: Int, h: Int, w: Int, inChannels: Int, outChannels: Int, maxElements: Int, threads: Threads,
+                             _ body: (WinogradPass, Int) -> Void) {
+        let grid = WinogradGrid(h: h, w: w)
+        let chunk = Swift.max(1, Swift.min(n, maxElements / Swift.max(1, 16 * Swift.max(inChannels, outChannels) * grid.tilesPerPlane)))
+        var n0 = 0
+        while n0 < n {
+            let pass = WinogradPass(grid: grid, inChannels: inChannels, outChannels: outChannels, samples: Swift.min(chunk, n - n0), threads: threads)
+            body(pass, n0)
+            n0 += pass.samples
+        }
     }
 
     /// Planes of `channels` channels of the chunk's `samples` samples starting at `x` (NCHW), each
