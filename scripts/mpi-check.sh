@@ -52,10 +52,14 @@ paste -d, "$one" "$two" | awk -F, -v cols=13 '
             if (c == 3 || c == 5) continue      # accuracies: a tie flips a whole image, checked via losses
             a = $c; b = $(c + cols); d = a - b; if (d < 0) d = -d
             m = (a < 0 ? -a : a); if (m < 1) m = 1
-            if (d / m > 1e-4) { printf "MISMATCH epoch %s column %d: %s vs %s\n", $1, c, a, b; bad = 1 }
+            # AUC is a rank statistic: two near-equal validation scores swap order under float noise
+            # of the summation order (1 vs 2 ranks), moving it by one pair in 15 x 15 (0.0044);
+            # more than two pairs is a real difference.
+            tol = (c == 9 ? 0.01 : 1e-4)
+            if (d / m > tol) { printf "MISMATCH epoch %s column %d: %s vs %s\n", $1, c, a, b; bad = 1 }
         }
     }
-    END { if (bad) exit 1; print "1 rank and 2 ranks agree: losses, precision, recall, F1 and AUC within 1e-4 relative" }'
+    END { if (bad) exit 1; print "1 rank and 2 ranks agree: losses, precision, recall and F1 within 1e-4 relative, AUC within 0.01" }'
 
 # The sharded statevector: one 14-qubit state split over 1, 2 and 4 real ranks must equal the
 # unsharded simulation amplitude by amplitude, with qubit remapping (a split wire trades bits with
