@@ -212,10 +212,12 @@ public final class Conv2d: Layer {
         return gradInput
     }
 
+    /// A 3x3 stride-1 pad-1 kernel: the shape Winograd F(2x2, 3x3) computes (training and eval).
+    var hasWinogradShape: Bool { kernelH == 3 && kernelW == 3 && strideH == 1 && strideW == 1 && padH == 1 && padW == 1 }
+
     /// Whether an h x w input runs by Winograd F(2x2, 3x3) (`ConvSettings.winogradTraining`).
     func usesWinograd(h: Int, w: Int) -> Bool {
-        settings.winogradTraining && kernelH == 3 && kernelW == 3 && strideH == 1 && strideW == 1 && padH == 1 && padW == 1
-            && inChannels >= settings.winogradTrainingMinChannels && h >= 2 && w >= 2
+        settings.winogradTraining && hasWinogradShape && inChannels >= settings.winogradTrainingMinChannels && WinogradGrid.pays(h: h, w: w)
     }
 
     /// The Winograd passes over x's batch (Winograd.swift) with U = G g G^T of the current weights
@@ -231,9 +233,7 @@ public final class Conv2d: Layer {
     private func winogradForward(_ x: Tensor, bias: UnsafePointer<Float>?) {
         let c = inChannels, oc = outChannels, hw = x.shape[2] * x.shape[3], ws = storage.workspace
         forEachWinogradChunk(x) { pass, n0, u in
-            let v = ws.buffer(0, count: pass.bufferCount(channels: c)), m = ws.buffer(1, count: pass.bufferCount(channels: oc))
-            pass.transformInput(x.data + n0 * c * hw, into: v)
-            pass.forward(u: u, v: v, m: m, bias: bias, output: output.data + n0 * oc * hw)
+            pass.convolve(x.data + n0 * c * hw, u: u, bias: bias, output: output.data + n0 * oc * hw, workspace: ws)
         }
     }
 

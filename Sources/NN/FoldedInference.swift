@@ -117,8 +117,7 @@ final class FoldedConv: InferenceStep {
     /// Winograd-transformed W' [16, outC, C] for a 3x3 stride-1 pad-1 kernel (else empty).
     private var winograd: [Float] = []
     var usesWinograd: Bool {
-        settings.winogradInference && conv.kernelH == 3 && conv.kernelW == 3 && conv.strideH == 1 && conv.strideW == 1
-            && conv.padH == 1 && conv.padW == 1 && conv.inChannels >= settings.winogradMinChannels
+        settings.winogradInference && conv.hasWinogradShape && conv.inChannels >= settings.winogradMinChannels
     }
 
     init(conv: Conv2d, batchNorm: BatchNorm?, relu: Bool, output: Tensor, context: NNContext, workspace: Workspace) {
@@ -170,18 +169,15 @@ final class FoldedConv: InferenceStep {
         let pointwise = conv.kernelH == 1 && conv.kernelW == 1 && conv.strideH == 1 && conv.strideW == 1
             && conv.padH == 0 && conv.padW == 0
         let y = output.data, r = residual?.data, act = relu
-        // A 1-pixel-wide image would spend 16 products on one output where the GEMM spends 9.
-        if usesWinograd && h >= 2 && w >= 2 {
+        if usesWinograd && WinogradGrid.pays(h: h, w: w) {
             // The training path's whole-plane vectorised transforms (Winograd.swift) with this layer's epilogue.
             let c = conv.inChannels, hw = h * w
             winograd.withUnsafeBufferPointer { ub in
                 bias.withUnsafeBufferPointer { bb in
                     WinogradPass.forEachChunk(n: n, h: h, w: w, inChannels: c, outChannels: oc, maxElements: settings.maxColumnElements,
                                               threads: threads) { pass, n0 in
-                        let v = workspace.buffer(0, count: pass.bufferCount(channels: c)), m = workspace.buffer(1, count: pass.bufferCount(channels: oc))
-                        pass.transformInput(x.data + n0 * c * hw, into: v)
-                        pass.forward(u: ub.baseAddress!, v: v, m: m, bias: bb.baseAddress!, residual: r.map { UnsafePointer($0 + n0 * oc * hw) },
-                                     relu: act, output: y + n0 * oc * hw)
+                        pass.convolve(x.data + n0 * c * hw, u: ub.baseAddress!, bias: bb.baseAddress!, residual: r.map { UnsafePointer($0 + n0 * oc * hw) },
+                                      relu: act, output: y + n0 * oc * hw, workspace: workspace)
                     }
                 }
             }

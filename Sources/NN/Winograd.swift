@@ -28,6 +28,9 @@ import Core
 /// The 2x2-output tiles of one h x w plane, and the zero-padded plane copy the transforms use.
 struct WinogradGrid {
     let h: Int, w: Int
+    /// Whether Winograd pays on an h x w image: a 1-pixel-wide one would spend 16 products on one
+    /// output where the im2col GEMM spends 9.
+    static func pays(h: Int, w: Int) -> Bool { h >= 2 && w >= 2 }
     var tileRows: Int { (h + 1) / 2 }
     var tileCols: Int { (w + 1) / 2 }
     var tilesPerPlane: Int { tileRows * tileCols }
@@ -239,7 +242,8 @@ func winogradWeightGradient(_ du: UnsafePointer<Float>, outChannels oc: Int, inC
     }
 }
 
-/// One 3x3 stride-1 pad-1 convolution's Winograd training passes over a chunk of samples.
+/// One 3x3 stride-1 pad-1 convolution's Winograd passes over a chunk of samples: the forward
+/// (`convolve`, training and eval) and the two gradients (training).
 struct WinogradPass {
     let grid: WinogradGrid
     let inChannels: Int, outChannels: Int
@@ -265,8 +269,9 @@ struct WinogradPass {
         }
     }
 
-    /// Planes of `channels` channels of the chunk's `samples` samples starting at `x` (NCHW), each
-    /// through `body(channel, plane, tile offset, padded scratch)`, split over the threads by channel.
+    /// Every (channel, sample) plane of `channels` channels of the chunk through
+    /// `body(channel, sample, padded scratch)`, split over the threads by channel (each worker has
+    /// its own scratch of `grid.paddedCount` floats).
     private func forEachPlane(channels: Int, _ body: (Int, Int, UnsafeMutablePointer<Float>) -> Void) {
         let count = grid.paddedCount
         threads.forChunks(channels) { lo, hi in
@@ -292,9 +297,19 @@ struct WinogradPass {
         threads.forChunks(16) { lo, hi in for xi in lo..<hi { body(xi) } }
     }
 
-    /// y = act(conv(x) + bias (+ residual)) for the chunk (first sample at `y`, `residual`): V from
-    /// `transformInput`, U [16, outC, C] from `winogradWeights`; act a ReLU when `relu`.
-    func forward(u: UnsafePointer<Float>, v: UnsafePointer<Float>, m: UnsafeMutablePointer<Float>,
+    /// y = act(conv(x) + bias (+ residual)) for the chunk (first sample at `x`, `y`, `residual`),
+    /// U [16, outC, C] from `winogradWeights`; act a ReLU when `relu`. V and M live in `workspace`
+    /// slots 0 and 1 (as the im2col path's columns and GEMM output do).
+    func convolve(_ x: UnsafePointer<Float>, u: UnsafePointer<Float>, bias: UnsafePointer<Float>?,
+                  residual: UnsafePointer<Float>? = nil, relu: Bool = false, output y: UnsafeMutablePointer<Float>,
+                  workspace: Workspace) {
+        let v = workspace.buffer(0, count: bufferCount(channels: inChannels)), m = workspace.buffer(1, count: bufferCount(channels: outChannels))
+        transformInput(x, into: v)
+        forward(u: u, v: v, m: m, bias: bias, residual: residual, relu: relu, output: y)
+    }
+
+    /// `convolve` after the input transform: M[ξ] = U[ξ] V[ξ], then the output transform.
+    private func forward(u: UnsafePointer<Float>, v: UnsafePointer<Float>, m: UnsafeMutablePointer<Float>,
                  bias: UnsafePointer<Float>?, residual: UnsafePointer<Float>? = nil, relu: Bool = false,
                  output y: UnsafeMutablePointer<Float>) {
         let c = inChannels, oc = outChannels, t = tiles, hw = grid.h * grid.w, tps = grid.tilesPerPlane

@@ -79,7 +79,6 @@ final class WinogradTrainingTests: XCTestCase {
     func testStandardSettingsTakeWinogradFromSixtyFourChannels() {
         let net = Network(Sequential([("a", Conv2d(64, 8, kernel: 3, padding: 1)), ("b", Conv2d(8, 8, kernel: 3, padding: 1)),
                                       ("c", Conv2d(64, 8, kernel: 3, stride: 2, padding: 1))]), seed: 1, context: twoThreads)
-        _ = net
         let kids = (net.root as! Sequential).children.map { $0.layer as! Conv2d }
         XCTAssertTrue(kids[0].usesWinograd(h: 8, w: 8))
         XCTAssertFalse(kids[0].usesWinograd(h: 1, w: 8), "a one-row image spends more products than the GEMM")
