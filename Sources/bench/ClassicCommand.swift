@@ -29,7 +29,9 @@ struct ClassicCommand: ParsableCommand {
     var winogradInferenceChannels = ConvSettings.standard.winogradMinChannels
 
     func run() {
-        print("swift ResNet-18, OpenBLAS kernels \(Compute.openBLASCore)")
+        let engine = { (on: Bool, from: Int) in on ? "Winograd from \(from) input channels" : "im2col" }
+        print("swift ResNet-18, OpenBLAS kernels \(Compute.openBLASCore), 3x3 stride-1 convolutions: training "
+              + engine(winogradTrainingChannels > 0, winogradTrainingChannels) + ", eval " + engine(winogradInferenceChannels > 0, winogradInferenceChannels))
         for size in sizes.values {
             let chosen = stem.stem(forImageSize: size)
             var conv = ConvSettings.standard
