@@ -33,7 +33,7 @@ public enum BenchEnvironment {
 
     /// The build, library and machine facts every result file carries: build configuration and
     /// flags ($DEEPFAKE_BUILD_FLAGS, which `make` exports; the compiler leaves no trace of
-    /// -target-cpu in the binary), OpenBLAS kernels, MPI library and version, Slurm job id and
+    /// -target-cpu in the binary), OpenBLAS kernels, convolution engine, MPI library and version, Slurm job id and
     /// node list, CPU model, cores per node.
     public static func machine(environment env: [String: String] = ProcessInfo.processInfo.environment) -> [String: String] {
         var a: [String: String] = [:]
@@ -45,6 +45,8 @@ public enum BenchEnvironment {
         a["build_flags"] = env["DEEPFAKE_BUILD_FLAGS"].map { $0.isEmpty ? "(none)" : $0 } ?? "unknown (set DEEPFAKE_BUILD_FLAGS; make does)"
         a["openblas_core"] = Compute.openBLASCore
         a["openblas_coretype_env"] = env["OPENBLAS_CORETYPE"] ?? ""
+        // Every suite's models train with the standard convolution settings.
+        a["convolution_engine"] = ConvSettings.standard.engineDescription
         a["mpi_library"] = firstLine(of: ["mpirun", "--version"]) ?? "none found (mpirun not on PATH)"
         a["slurm_job_id"] = env["SLURM_JOB_ID"] ?? ""
         a["slurm_nodelist"] = env["SLURM_JOB_NODELIST"] ?? env["SLURM_NODELIST"] ?? ""

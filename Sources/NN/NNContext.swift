@@ -61,6 +61,15 @@ public struct ConvSettings: Sendable, Equatable {
 
     /// The settings training and benchmarks use.
     public static let standard = ConvSettings()
+
+    /// Which engine runs the 3x3 stride-1 pad-1 convolutions, in training and in eval mode, for
+    /// run logs, test_metrics.json and bench output: the engines round differently (1 vs 2 ranks
+    /// agree to 7.9e-5 relative in loss with Winograd, 4.9e-6 with im2col), so a record names it.
+    public var engineDescription: String {
+        let engine = { (on: Bool, from: Int) in on ? "Winograd F(2x2,3x3) from \(from) input channels" : "im2col + GEMM" }
+        return "3x3 stride-1 convolutions: training " + engine(winogradTraining, winogradTrainingMinChannels)
+            + ", eval " + engine(winogradInference, winogradMinChannels) + "; other convolutions im2col + GEMM"
+    }
 }
 
 /// The compute context of one network.

@@ -124,6 +124,7 @@ public final class TrainingSession {
         }
         let model = try inputs.makeModel(context: context, grid: grid, log: log)
         log.info(model.summary)
+        log.info(context.conv.engineDescription)
         // Quantum models: QNN feature cache, quantum_resources.json and .qasm files (App's QuantumModels.swift).
         try inputs.prepareRun(model, data: prepared.map(\.data), folder: folder.path, communicator: comm, grid: grid, log: log)
 
@@ -304,6 +305,7 @@ public final class TrainingSession {
             "model": config.modelLabel, "checkpoint_epoch": checkpointEpoch, "loss": result.loss.isFinite ? result.loss : NSNull(),
             "datasets": Array(Set(indices.map { data.datasetNames[$0] })).sorted(),
             "weights": request.inferWeights ?? folder.file(.bestWeights),
+            "convolution_engine": context.conv.engineDescription,
         ]
         try TestOutputs.writeJSON(PerDatasetMetrics.metricsObject(pooled: m, perDataset: perDataset, context: context),
                                   to: folder.file(.testMetrics))

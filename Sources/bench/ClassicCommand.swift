@@ -29,16 +29,14 @@ struct ClassicCommand: ParsableCommand {
     var winogradInferenceChannels = ConvSettings.standard.winogradMinChannels
 
     func run() {
-        let engine = { (on: Bool, from: Int) in on ? "Winograd from \(from) input channels" : "im2col" }
-        print("swift ResNet-18, OpenBLAS kernels \(Compute.openBLASCore), 3x3 stride-1 convolutions: training "
-              + engine(winogradTrainingChannels > 0, winogradTrainingChannels) + ", eval " + engine(winogradInferenceChannels > 0, winogradInferenceChannels))
+        var conv = ConvSettings.standard
+        conv.winogradTraining = winogradTrainingChannels > 0
+        conv.winogradTrainingMinChannels = max(1, winogradTrainingChannels)
+        conv.winogradInference = winogradInferenceChannels > 0
+        conv.winogradMinChannels = max(1, winogradInferenceChannels)
+        print("swift ResNet-18, OpenBLAS kernels \(Compute.openBLASCore), \(conv.engineDescription)")
         for size in sizes.values {
             let chosen = stem.stem(forImageSize: size)
-            var conv = ConvSettings.standard
-            conv.winogradTraining = winogradTrainingChannels > 0
-            conv.winogradTrainingMinChannels = max(1, winogradTrainingChannels)
-            conv.winogradInference = winogradInferenceChannels > 0
-            conv.winogradMinChannels = max(1, winogradInferenceChannels)
             let runs = (0..<max(1, repeats)).map { _ in
                 inference
                     ? measureClassicInferenceThroughput(imageSize: size, batch: batch, steps: steps, threads: threads, stem: chosen, conv: conv)

@@ -6,6 +6,7 @@ import Config
 import Core
 import Foundation
 import Metrics
+import NN
 import Reporting
 import Storage
 import TestSupport
@@ -53,6 +54,11 @@ final class EndToEndTests: TemporaryFolderTestCase {
         let runLog = try String(contentsOfFile: run + "/run.log", encoding: .utf8)
         XCTAssertTrue(runLog.contains("test on demo (in-domain): "), "the log gives the per-dataset line")
         XCTAssertTrue(runLog.contains("audit demo: "), "the log gives the shortcut audit at the start")
+        // The records name the convolution engine that ran (the engines round differently).
+        let engine = ConvSettings.standard.engineDescription
+        XCTAssertTrue(engine.contains("training Winograd F(2x2,3x3) from 64 input channels"), engine)
+        XCTAssertTrue(runLog.contains(engine), "the log names the convolution engine")
+        XCTAssertEqual((trained["context"] as? [String: Any])?["convolution_engine"] as? String, engine)
         let infer = try DeepfakeApp.train(RunRequest(configPath: run + "/config.yaml", offline: true,
                                                      inferWeights: run + "/best.h5"))
         XCTAssertNotEqual(infer, run)

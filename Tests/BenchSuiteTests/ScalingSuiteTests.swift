@@ -184,7 +184,7 @@ final class ScalingSuiteTests: TemporaryFolderTestCase {
         XCTAssertTrue(back.records[1].figure("compute_s").isNaN)
         // Every file carries the environment.
         let env = BenchEnvironment.attributes(suite: "ranks", quick: true, packageRoot: "/nonexistent")
-        for k in ["cpu_model", "cores_per_node", "build_configuration", "build_flags", "openblas_core", "mpi_library",
+        for k in ["cpu_model", "cores_per_node", "build_configuration", "build_flags", "openblas_core", "convolution_engine", "mpi_library",
                   "slurm_job_id", "slurm_nodelist"] {
             XCTAssertNotNil(env[k], k)
         }
