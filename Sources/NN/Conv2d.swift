@@ -34,6 +34,13 @@ public final class Conv2d: Layer {
     private let flipped = Tensor(zeros: [0])
     /// Whether `columnCache` holds the column matrix of the last forward.
     private var columnsCached = false
+    /// U = G g G^T [16, outC, C] of the weights a training forward ran with, kept for its backward
+    /// (the weights only change after it). Computing it again in backward was a second pass over
+    /// 16/9 of the layer's weights: 3% of a 32 px training step, where the weights outweigh the
+    /// activations; all layers' U together are 64 MiB for ResNet-18.
+    private let winogradU = Tensor(zeros: [0])
+    /// Whether `winogradU` holds the transform of the current weights (set by a training forward).
+    private var winogradUCurrent = false
 
     public init(_ inChannels: Int, _ outChannels: Int, kernel: (Int, Int), stride: (Int, Int) = (1, 1),
                 padding: (Int, Int) = (0, 0), bias: Bool = true, weightInit: WeightInit = .torchDefault) {
@@ -98,9 +105,10 @@ public final class Conv2d: Layer {
         let wp = storage.parameters + wOff
         let bp: UnsafeMutablePointer<Float>? = hasBias ? storage.parameters + bOff : nil
         let y = output.data
+        winogradUCurrent = false
         if usesWinograd(h: h, w: w) {
             columnsCached = false
-            winogradForward(x, bias: bp)
+            winogradForward(x, bias: bp, keepTransform: training)
             return output
         }
         columnsCached = settings.cacheColumns && chunk >= n && training
@@ -220,19 +228,30 @@ public final class Conv2d: Layer {
         settings.winogradTraining && hasWinogradShape && inChannels >= settings.winogradTrainingMinChannels && WinogradGrid.pays(h: h, w: w)
     }
 
-    /// The Winograd passes over x's batch (Winograd.swift) with U = G g G^T of the current weights
-    /// (computed anew each call: the layers run in between reuse the buffer): body(pass, first sample, U).
-    private func forEachWinogradChunk(_ x: Tensor, _ body: (WinogradPass, Int, UnsafeMutablePointer<Float>) -> Void) {
-        let u = storage.workspace.buffer(2, count: 16 * outChannels * inChannels)
-        winogradWeights(storage.parameters + wOff, outChannels: outChannels, inChannels: inChannels, into: u, threads: threads)
+    /// The Winograd passes over x's batch (Winograd.swift) with U = G g G^T of the current weights:
+    /// body(pass, first sample, U). U is `winogradU` when a training forward left it current, else
+    /// computed here, into `winogradU` when `keepTransform` (a training forward, for its backward),
+    /// else into the shared workspace (other layers reuse that buffer in between).
+    private func forEachWinogradChunk(_ x: Tensor, keepTransform: Bool = false,
+                                      _ body: (WinogradPass, Int, UnsafeMutablePointer<Float>) -> Void) {
+        let count = 16 * outChannels * inChannels
+        let u: UnsafeMutablePointer<Float>
+        if winogradUCurrent {
+            u = winogradU.data
+        } else {
+            if keepTransform { winogradU.resize([count]) }
+            u = keepTransform ? winogradU.data : storage.workspace.buffer(2, count: count)
+            winogradWeights(storage.parameters + wOff, outChannels: outChannels, inChannels: inChannels, into: u, threads: threads)
+            winogradUCurrent = keepTransform
+        }
         WinogradPass.forEachChunk(n: x.shape[0], h: x.shape[2], w: x.shape[3], inChannels: inChannels, outChannels: outChannels,
                                   maxElements: settings.maxColumnElements, threads: threads) { pass, n0 in body(pass, n0, u) }
     }
 
     /// y = conv(x) + bias by Winograd.
-    private func winogradForward(_ x: Tensor, bias: UnsafePointer<Float>?) {
+    private func winogradForward(_ x: Tensor, bias: UnsafePointer<Float>?, keepTransform: Bool) {
         let c = inChannels, oc = outChannels, hw = x.shape[2] * x.shape[3], ws = storage.workspace
-        forEachWinogradChunk(x) { pass, n0, u in
+        forEachWinogradChunk(x, keepTransform: keepTransform) { pass, n0, u in
             pass.convolve(x.data + n0 * c * hw, u: u, bias: bias, output: output.data + n0 * oc * hw, workspace: ws)
         }
     }
@@ -254,6 +273,8 @@ public final class Conv2d: Layer {
             }
         }
         winogradWeightGradient(du, outChannels: oc, inChannels: c, into: storage.gradients + wOff, threads: threads)
+        // The optimiser step after this backward changes the weights.
+        winogradUCurrent = false
     }
 
     /// Output positions o in lo..<hi whose input position o*stride - pad + offset lies in 0..<size.

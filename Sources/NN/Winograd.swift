@@ -41,9 +41,9 @@ struct WinogradGrid {
     var paddedWidth: Int { 2 * runCols + 4 }
     var paddedCount: Int { (2 * tileRows + 2) * paddedWidth }
 
-    /// pad[(y + 1) * paddedWidth + x + 1] = plane[y * w + x], zero elsewhere.
+    /// pad[(y + 1) * paddedWidth + x + 1] = plane[y * w + x]; the border (everything else) is left
+    /// as it is, so a scratch plane zeroed once serves every plane copied into it.
     func copyPadded(_ plane: UnsafePointer<Float>, into pad: UnsafeMutablePointer<Float>) {
-        pad.update(repeating: 0, count: paddedCount)
         let pw = paddedWidth
         for y in 0..<h { (pad + (y + 1) * pw + 1).update(from: plane + y * w, count: w) }
     }
@@ -271,11 +271,12 @@ struct WinogradPass {
 
     /// Every (channel, sample) plane of `channels` channels of the chunk through
     /// `body(channel, sample, padded scratch)`, split over the threads by channel (each worker has
-    /// its own scratch of `grid.paddedCount` floats).
+    /// its own scratch of `grid.paddedCount` floats, zeroed once: `copyPadded` keeps its border zero).
     private func forEachPlane(channels: Int, _ body: (Int, Int, UnsafeMutablePointer<Float>) -> Void) {
         let count = grid.paddedCount
         threads.forChunks(channels) { lo, hi in
             let pad = UnsafeMutablePointer<Float>.allocate(capacity: count)
+            pad.initialize(repeating: 0, count: count)
             defer { pad.deallocate() }
             for ch in lo..<hi {
                 for s in 0..<samples { body(ch, s, pad) }

@@ -123,6 +123,42 @@ final class ConvAndBatchNormTests: XCTestCase {
         XCTAssertEqual(gp.forward(x, training: false).array, [39.0 / 9])
     }
 
+    /// The stem pool's vector path (3x3, stride 2, pad 1) against a scalar reference: the same
+    /// maxima and the same argmax (first maximum in row-major order), seen through the gradient,
+    /// on inputs full of ties (few levels, zeros as after a ReLU) and -infinity, odd and even
+    /// sizes, one to five 8-output runs.
+    func testStemMaxPoolMatchesTheReferenceIncludingTies() {
+        var rng = SeededRNG(seed: 5)
+        for (h, w) in [(1, 1), (2, 3), (5, 7), (8, 8), (7, 16), (9, 17), (12, 33), (3, 80)] {
+            let n = 2, c = 3, oh = (h - 1) / 2 + 1, ow = (w - 1) / 2 + 1
+            let levels: [Float] = [0, 0, 0, 1, 2, -.infinity]
+            let x = Tensor(shape: [n, c, h, w], values: (0..<(n * c * h * w)).map { _ in levels[Int(rng.next() % 6)] })
+            let net = Network(MaxPool2d(kernel: 3, stride: 2, padding: 1), seed: 0, context: twoThreads)
+            let y = net.forward(x, training: true)
+            let dy = Tensor(shape: y.shape, values: (0..<y.count).map { Float($0 + 1) })
+            let dx = net.backward(dy).array
+            var wantY = [Float](repeating: 0, count: y.count), wantDx = [Float](repeating: 0, count: x.count)
+            for pl in 0..<(n * c) {
+                for oy in 0..<oh {
+                    for ox in 0..<ow {
+                        var best = -Float.infinity, at = -1
+                        for r in max(0, 2 * oy - 1)..<min(h, 2 * oy + 2) {
+                            for q in max(0, 2 * ox - 1)..<min(w, 2 * ox + 2) {
+                                let v = x[(pl * h + r) * w + q]
+                                if at < 0 || v > best { best = v; at = r * w + q }
+                            }
+                        }
+                        let o = (pl * oh + oy) * ow + ox
+                        wantY[o] = best; wantDx[pl * h * w + at] += dy[o]
+                    }
+                }
+            }
+            let got = y.array
+            XCTAssertNil(got.indices.first { got[$0] != wantY[$0] }, "values \(h)x\(w): first mismatch")
+            XCTAssertNil(dx.indices.first { dx[$0] != wantDx[$0] }, "argmax (gradient) \(h)x\(w): first mismatch")
+        }
+    }
+
     func testDropoutEvalIsIdentityAndTrainingKeepsExpectation() {
         let d = Dropout(p: 0.5, seed: 1)
         let x = Tensor(shape: [1, 10_000], repeating: 1)
