@@ -82,7 +82,6 @@ public final class MaxPool2d: Layer {
         let at = UnsafeMutablePointer<SIMD8<Int32>>.allocate(capacity: runs)
         defer { row.deallocate(); best.deallocate(); at.deallocate() }
         let lane = SIMD8<Int32>(0, 1, 2, 3, 4, 5, 6, 7)
-        let all = SIMD8<Int32>(repeating: 0) .== 0
         // Input column 2 * xx - 1 (the window's left column) exists for every output but xx = 0.
         let firstRun = lane .> 0
         for pl in planes {
@@ -97,7 +96,7 @@ public final class MaxPool2d: Layer {
                         let left = a.evenHalf, centre = a.oddHalf, right = b.evenHalf
                         let col = SIMD8<Int32>(repeating: Int32(2 * xx0)) &+ 2 &* lane  // the centre columns
                         var v = centre, c = col
-                        let takeLeft = (left .>= v) .& (run == 0 ? firstRun : all)
+                        let takeLeft = run == 0 ? (left .>= v) .& firstRun : left .>= v
                         v.replace(with: left, where: takeLeft); c.replace(with: col &- 1, where: takeLeft)
                         let takeRight = right .> v
                         v.replace(with: right, where: takeRight); c.replace(with: col &+ 1, where: takeRight)
