@@ -151,7 +151,10 @@ grep -q "is not in the kagglehub cache: looked for any version under /scratch/ka
 # 5. The OCI archive Apptainer builds from, the Slurm launch line and the Kueue Job files.
 step "podman save --format oci-archive"
 podman save --format oci-archive -o "$work/deepfake.oci.tar" "$IMAGE"
-tar -tf "$work/deepfake.oci.tar" | grep -qx "index.json" || fail "the OCI archive has no index.json"
+# The listing is read whole before grep -q looks at it: piping tar into grep -q under pipefail
+# fails at random when grep exits at the match and tar, still writing, dies of SIGPIPE.
+listing=$(tar -tf "$work/deepfake.oci.tar")
+grep -qx "index.json" <<<"$listing" || fail "the OCI archive has no index.json"
 grep -qx "From: $(basename "$work/deepfake.oci.tar")" containers/deepfake.def \
     || fail "containers/deepfake.def does not bootstrap from deepfake.oci.tar"
 scripts/job-files-check.sh "$IMAGE" "$work/deepfake.oci.tar"

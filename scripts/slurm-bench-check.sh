@@ -14,7 +14,7 @@ work_folder_with_cluster slurm-bench-check
 all=$(awk '/^Cpus_allowed_list:/ {print $2}' /proc/self/status)
 env -u SLURM_JOB_ID "$BIN" run --quick --suite sharded --sharded-qubits 10 --out "$work/local" >/dev/null
 row=$("$BIN" report "$work/local" | grep -E "^\| 10 \| 2 \| 1 \|") || fail "no 2-rank sharded row from the mpirun launch"
-echo "$row" | grep -q "| $all |" || fail "mpirun ranks were not allowed all CPUs ($all): $row"
+grep -q "| $all |" <<<"$row" || fail "mpirun ranks were not allowed all CPUs ($all): $row"
 echo "mpirun launch: both ranks allowed CPUs $all (--bind-to none)"
 
 eval "$(scripts/slurm-cluster.sh up "$work/cluster")"
@@ -26,8 +26,8 @@ grep -q "launch: srun --mpi=pmix -n 2 " "$out" || fail "bench did not launch its
 ls "$work"/out/ranks-*.h5 >/dev/null 2>&1 || fail "no ranks result file in $work/out"
 ls "$work"/out/sharded-*.h5 >/dev/null 2>&1 || fail "no sharded result file in $work/out"
 report=$("$BIN" report "$work/out")
-echo "$report" | grep -q "Slurm job [0-9]" || fail "the result files do not record the Slurm job"
-echo "$report" | grep -qE "^\| Classic \| 32 \| strong \| 2 \| 1 \|" || fail "no 2-rank strong-scaling row on 1 node in the ranks table"
-echo "$report" | grep -qE "^\| 10 \| 2 \| 1 \|" || fail "no 2-rank row in the sharded table"
+grep -q "Slurm job [0-9]" <<<"$report" || fail "the result files do not record the Slurm job"
+grep -qE "^\| Classic \| 32 \| strong \| 2 \| 1 \|" <<<"$report" || fail "no 2-rank strong-scaling row on 1 node in the ranks table"
+grep -qE "^\| 10 \| 2 \| 1 \|" <<<"$report" || fail "no 2-rank row in the sharded table"
 [ -f "$work/out/plots/ranks-speedup.svg" ] || fail "slurm/bench.sh wrote no plots"
 echo "slurm bench check passed: sbatch slurm/bench.sh launched 2-rank srun steps and wrote $(ls "$work"/out/*.h5 | wc -l) result files"
