@@ -54,7 +54,7 @@ test: deps
 	$(TESTENV) scripts/slurm-check.sh .build/debug/deepfake
 	$(TESTENV) scripts/slurm-bench-check.sh .build/debug/bench
 	scripts/container-test.sh --if-podman-works
-	$(TESTENV) $(SWIFT) test
+	py=$$(scripts/test-python.sh) && DEEPFAKE_PYTHON=$$py $(TESTENV) $(SWIFT) test
 
 # BENCH_FLAGS: more `bench run` flags, e.g. BENCH_FLAGS="--suite ranks --ranks 1,2,4".
 bench: build
