@@ -11,7 +11,8 @@
 // the network's workspace: only the folded weights are new memory. Max pooling writes its values
 // (no argmax) into a slot; layers it does not know (average pooling, Linear, quantum layers) run
 // as themselves with `training: false`. 3x3 stride-1 convolutions with 64 or more input channels
-// run by Winograd F(2x2, 3x3) (Winograd.swift); the others in cache-sized im2col tiles taken by
+// run by Winograd F(4x4, 3x3) or F(2x2, 3x3), whichever takes fewer products on the plane
+// (Winograd.swift); the others in cache-sized im2col tiles taken by
 // the workers dynamically where the batch has enough of them (FoldedConvTiles.swift), else as one
 // batched GEMM.
 //
@@ -41,7 +42,7 @@ public final class FoldedInference {
     /// Number of convolutions run by the folded kernel (with or without a BatchNorm).
     public var convolutionCount: Int { folded.count }
 
-    /// Number of convolutions run by Winograd F(2x2, 3x3).
+    /// Number of convolutions run by Winograd (either tile).
     public var winogradCount: Int { folded.filter(\.usesWinograd).count }
 
     /// Re-reads every folded convolution's weights, bias and BatchNorm statistics from the network.
@@ -114,8 +115,9 @@ final class FoldedConv: InferenceStep {
     /// W * scale, [outC, K]; bias' = shift + bias * scale, [outC].
     private var weights: [Float]
     private var bias: [Float]
-    /// Winograd-transformed W' [16, outC, C] for a 3x3 stride-1 pad-1 kernel (else empty).
-    private var winograd: [Float] = []
+    /// Winograd-transformed W' [points, outC, C] per tile, made when a forward first needs it
+    /// (the tile depends on the input size) and dropped by `fold`.
+    private var winograd: [WinogradTile: [Float]] = [:]
     var usesWinograd: Bool {
         settings.winogradInference && conv.hasWinogradShape && conv.inChannels >= settings.winogradMinChannels
     }
@@ -140,14 +142,21 @@ final class FoldedConv: InferenceStep {
             for i in 0..<kk { weights[o * kk + i] = Float(Double(w[o * kk + i]) * scale) }
             bias[o] = Float(shift + Double(b?[o] ?? 0) * scale)
         }
-        if usesWinograd {
-            winograd = [Float](repeating: 0, count: 16 * oc * conv.inChannels)
-            weights.withUnsafeBufferPointer { wb in
-                winograd.withUnsafeMutableBufferPointer { ub in
-                    winogradWeights(wb.baseAddress!, outChannels: oc, inChannels: conv.inChannels, into: ub.baseAddress!)
-                }
+        winograd = [:]
+    }
+
+    /// U = G W' G^T for `tile`, made from the folded weights on first use.
+    private func winogradWeights(for tile: WinogradTile) -> [Float] {
+        if let u = winograd[tile] { return u }
+        let oc = conv.outChannels, c = conv.inChannels
+        var u = [Float](repeating: 0, count: tile.points * oc * c)
+        weights.withUnsafeBufferPointer { wb in
+            u.withUnsafeMutableBufferPointer { ub in
+                NN.winogradWeights(wb.baseAddress!, outChannels: oc, inChannels: c, tile: tile, into: ub.baseAddress!, threads: threads)
             }
         }
+        winograd[tile] = u
+        return u
     }
 
     func run(_ x: Tensor) -> Tensor { run(x, residual: nil) }
@@ -172,10 +181,11 @@ final class FoldedConv: InferenceStep {
         if usesWinograd && WinogradGrid.pays(h: h, w: w) {
             // The training path's whole-plane vectorised transforms (Winograd.swift) with this layer's epilogue.
             let c = conv.inChannels, hw = h * w
-            winograd.withUnsafeBufferPointer { ub in
+            let tile = WinogradTile.forInference(h: h, w: w, largeTiles: settings.winogradInferenceLargeTiles)
+            winogradWeights(for: tile).withUnsafeBufferPointer { ub in
                 bias.withUnsafeBufferPointer { bb in
-                    WinogradPass.forEachChunk(n: n, h: h, w: w, inChannels: c, outChannels: oc, maxElements: settings.maxColumnElements,
-                                              threads: threads) { pass, n0 in
+                    WinogradPass.forEachChunk(n: n, h: h, w: w, tile: tile, inChannels: c, outChannels: oc,
+                                              maxElements: settings.maxColumnElements, threads: threads) { pass, n0 in
                         pass.convolve(x.data + n0 * c * hw, u: ub.baseAddress!, bias: bb.baseAddress!, residual: r.map { UnsafePointer($0 + n0 * oc * hw) },
                                       relu: act, output: y + n0 * oc * hw, workspace: workspace)
                     }

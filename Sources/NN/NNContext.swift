@@ -42,10 +42,15 @@ public struct ConvSettings: Sendable, Equatable {
     /// channels (64: 64 px training 41.9 img/s from 64 against 36.4 from 128 and 27.8 without).
     public var winogradTraining: Bool
     public var winogradTrainingMinChannels: Int
+    /// Eval-mode Winograd by F(4x4, 3x3) on the planes where it takes fewer products than F(2x2)
+    /// (`WinogradTile.forInference`: 3x3, 4x4, 7x7, 8x8 and every plane from 9x9 on; ties such as
+    /// 6x6 and narrow planes such as 2x2 keep F(2x2)), else F(2x2) everywhere.
+    public var winogradInferenceLargeTiles: Bool
 
     public init(maxColumnElements: Int = 1 << 24, cacheColumns: Bool = false, transposedInputGradient: Bool = true,
                 tileColumnFloats: Int = 1 << 17, minTileColumns: Int = 256, winogradInference: Bool = true,
-                winogradMinChannels: Int = 64, winogradTraining: Bool = true, winogradTrainingMinChannels: Int = 64) {
+                winogradMinChannels: Int = 64, winogradTraining: Bool = true, winogradTrainingMinChannels: Int = 64,
+                winogradInferenceLargeTiles: Bool = true) {
         precondition(maxColumnElements >= 1, "maxColumnElements must be positive")
         precondition(tileColumnFloats >= 1 && minTileColumns >= 1, "tileColumnFloats and minTileColumns must be positive")
         self.maxColumnElements = maxColumnElements
@@ -57,6 +62,7 @@ public struct ConvSettings: Sendable, Equatable {
         self.winogradMinChannels = winogradMinChannels
         self.winogradTraining = winogradTraining
         self.winogradTrainingMinChannels = winogradTrainingMinChannels
+        self.winogradInferenceLargeTiles = winogradInferenceLargeTiles
     }
 
     /// The settings training and benchmarks use.
@@ -66,9 +72,10 @@ public struct ConvSettings: Sendable, Equatable {
     /// run logs, test_metrics.json and bench output: the engines round differently (1 vs 2 ranks
     /// agree to 7.9e-5 relative in loss with Winograd, 4.9e-6 with im2col), so a record names it.
     public var engineDescription: String {
-        let engine = { (on: Bool, from: Int) in on ? "Winograd F(2x2,3x3) from \(from) input channels" : "im2col + GEMM" }
-        return "3x3 stride-1 convolutions: training " + engine(winogradTraining, winogradTrainingMinChannels)
-            + ", eval " + engine(winogradInference, winogradMinChannels) + "; other convolutions im2col + GEMM"
+        let engine = { (on: Bool, tiles: String, from: Int) in on ? "Winograd \(tiles) from \(from) input channels" : "im2col + GEMM" }
+        let evalTiles = winogradInferenceLargeTiles ? "F(4x4,3x3) where it takes fewer products than F(2x2,3x3), else F(2x2,3x3)," : "F(2x2,3x3)"
+        return "3x3 stride-1 convolutions: training " + engine(winogradTraining, "F(2x2,3x3)", winogradTrainingMinChannels)
+            + ", eval " + engine(winogradInference, evalTiles, winogradMinChannels) + "; other convolutions im2col + GEMM"
     }
 }
 

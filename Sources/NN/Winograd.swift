@@ -22,24 +22,54 @@
 // GEMM is split, so no packing is repeated). Buffers are [16, channels, tiles] per chunk of
 // samples, 16/36 of the im2col matrices' size per output pixel, bounded by
 // `ConvSettings.maxColumnElements` like them.
+//
+// Eval mode may also use F(4x4, 3x3): a 4x4 output tile from a 6x6 window, 36 products per
+// channel pair for 16 outputs (2.25 per output against F(2x2)'s 4, and 9 for the direct
+// convolution), with
+//   weights U = G g G^T, G = [1/4 0 0; -1/6 -1/6 -1/6; -1/6 1/6 -1/6; 1/24 1/12 1/6; 1/24 -1/12 1/6; 0 0 1]
+//   input   V = B^T d B, B^T = [4 0 -5 0 1 0; 0 -4 -4 1 1 0; 0 4 -4 -1 1 0; 0 -2 -1 2 1 0; 0 2 -1 -2 1 0; 0 4 0 -5 0 1]
+//   output  Y = A^T M A, A^T = [1 1 1 1 1 0; 0 1 -1 2 -2 0; 0 1 1 4 4 0; 0 1 -1 8 -8 1]
+// Its transforms multiply by 2, 4, 5 and 8, so it rounds worse than F(2x2) (about 1e-6 relative
+// on unit-scale inputs here, against 1e-7); training keeps F(2x2), whose gradients the
+// finite-difference tests pin, and eval takes F(4x4) per layer where its padded tiles need fewer
+// products (`WinogradTile.forInference`).
 
 import Core
 
-/// The 2x2-output tiles of one h x w plane, and the zero-padded plane copy the transforms use.
+/// The tile a Winograd pass computes: F(2x2, 3x3) (training and eval) or F(4x4, 3x3) (eval).
+enum WinogradTile: Sendable, Hashable {
+    case f2, f4
+    /// Output pixels along each side of a tile.
+    var output: Int { self == .f2 ? 2 : 4 }
+    /// Points of the transformed tile (its (output + 2)^2 window): the GEMMs of one pass.
+    var points: Int { self == .f2 ? 16 : 36 }
+    /// Products per channel pair of one h x w plane, tiles at the edges counted whole.
+    func products(h: Int, w: Int) -> Int { points * ((h + output - 1) / output) * ((w + output - 1) / output) }
+
+    /// The eval tile for an h x w plane: F(4x4) where `largeTiles` allows it and its padded tiles
+    /// take fewer products than F(2x2)'s (8x8: 144 against 256; 2x2: 36 against 16).
+    static func forInference(h: Int, w: Int, largeTiles: Bool) -> WinogradTile {
+        largeTiles && WinogradTile.f4.products(h: h, w: w) < WinogradTile.f2.products(h: h, w: w) ? .f4 : .f2
+    }
+}
+
+/// The tiles of one h x w plane, and the zero-padded plane copy the transforms use.
 struct WinogradGrid {
     let h: Int, w: Int
+    var tile: WinogradTile = .f2
     /// Whether Winograd pays on an h x w image: a 1-pixel-wide one would spend 16 products on one
     /// output where the im2col GEMM spends 9.
     static func pays(h: Int, w: Int) -> Bool { h >= 2 && w >= 2 }
-    var tileRows: Int { (h + 1) / 2 }
-    var tileCols: Int { (w + 1) / 2 }
+    var tileRows: Int { (h + tile.output - 1) / tile.output }
+    var tileCols: Int { (w + tile.output - 1) / tile.output }
     var tilesPerPlane: Int { tileRows * tileCols }
     /// Tile columns rounded up to whole 8-tile runs.
     private var runCols: Int { (tileCols + 7) / 8 * 8 }
-    /// Padded row length: tile (r, q)'s 4x4 input window starts at padded (2r, 2q); the 16-wide
-    /// loads of a row's last (partial) run reach column 2 * runCols + 1.
-    var paddedWidth: Int { 2 * runCols + 4 }
-    var paddedCount: Int { (2 * tileRows + 2) * paddedWidth }
+    /// Padded row length: tile (r, q)'s window starts at padded (m r, m q) (m = tile.output); the
+    /// loads of a row's last (partial) run reach column m * runCols + 3 (16 floats at 2q0 + 2 for
+    /// F(2x2), 32 at 4q0 + 4 for F(4x4)).
+    var paddedWidth: Int { tile.output * runCols + 4 }
+    var paddedCount: Int { (tile.output * tileRows + 2) * paddedWidth }
 
     /// pad[(y + 1) * paddedWidth + x + 1] = plane[y * w + x]; the border (everything else) is left
     /// as it is, so a scratch plane zeroed once serves every plane copied into it.
@@ -67,6 +97,7 @@ struct WinogradGrid {
     /// V[ξ][t] (ξ-plane stride `step`, t = r * tileCols + q) = (B^T d B)[ξ] of every tile's window
     /// d in the padded plane.
     func inputTransform(_ pad: UnsafePointer<Float>, into v: UnsafeMutablePointer<Float>, step: Int) {
+        if tile == .f4 { inputTransform4(pad, into: v, step: step); return }
         let pw = paddedWidth, tw = tileCols
         forEachRun { r, q0, lanes in
             let p = pad + 2 * r * pw + 2 * q0
@@ -95,6 +126,7 @@ struct WinogradGrid {
     /// is a ReLU when `relu` (the eval path's fused epilogue), else the identity.
     func outputTransform(_ m: UnsafePointer<Float>, step: Int, bias: Float, residual: UnsafePointer<Float>? = nil,
                          relu: Bool = false, into plane: UnsafeMutablePointer<Float>) {
+        if tile == .f4 { outputTransform4(m, step: step, bias: bias, residual: residual, relu: relu, into: plane); return }
         let tw = tileCols, h = h, w = w
         forEachRun { r, q0, lanes in
             let src = m + r * tw + q0
@@ -121,6 +153,7 @@ struct WinogradGrid {
     /// dM[ξ][t] (ξ-plane stride `step`) = (A dY A^T)[ξ] of every tile's 2x2 output gradient, read
     /// from the padded copy of dY (zero outside the plane).
     func adjointOutputTransform(_ pad: UnsafePointer<Float>, into dm: UnsafeMutablePointer<Float>, step: Int) {
+        precondition(tile == .f2, "the Winograd gradients are F(2x2, 3x3) only")
         let pw = paddedWidth, tw = tileCols
         forEachRun { r, q0, lanes in
             let p = pad + (2 * r + 1) * pw + 2 * q0 + 1
@@ -141,6 +174,7 @@ struct WinogradGrid {
     /// overlap by two pixels, so the runs are accumulated one after the other). Reads up to 7
     /// floats past the plane's last tile of dV (the caller's buffer must hold them).
     func adjointInputTransform(_ dv: UnsafePointer<Float>, step: Int, into pad: UnsafeMutablePointer<Float>) {
+        precondition(tile == .f2, "the Winograd gradients are F(2x2, 3x3) only")
         let pw = paddedWidth, tw = tileCols
         let lane = SIMD8<Int32>(0, 1, 2, 3, 4, 5, 6, 7)
         forEachRun { r, q0, lanes in
@@ -163,6 +197,114 @@ struct WinogradGrid {
             }
             add(0, c0.0, c1.0, c2.0, c3.0); add(1, c0.1, c1.1, c2.1, c3.1)
             add(2, c0.2, c1.2, c2.2, c3.2); add(3, c0.3, c1.3, c2.3, c3.3)
+        }
+    }
+    /// `inputTransform` for F(4x4): B^T along each of the 6 window rows of a run of 8 tiles
+    /// (columns 4q .. 4q + 5: every fourth float of two 32-float loads), then down the rows.
+    private func inputTransform4(_ pad: UnsafePointer<Float>, into v: UnsafeMutablePointer<Float>, step: Int) {
+        let pw = paddedWidth, tw = tileCols
+        forEachRun { r, q0, lanes in
+            let p = pad + 4 * r * pw + 4 * q0
+            @inline(__always) func row(_ i: Int) -> Six {
+                let a = load32(p + i * pw), b = load32(p + i * pw + 4)
+                let even = a.evenHalf, odd = a.oddHalf
+                return Six(even.evenHalf, odd.evenHalf, even.oddHalf, odd.oddHalf, b.evenHalf.evenHalf, b.oddHalf.evenHalf).inputTransformed
+            }
+            let r0 = row(0), r1 = row(1), r2 = row(2), r3 = row(3), r4 = row(4), r5 = row(5)
+            let out = v + r * tw + q0
+            // ξ = 6i + k: B^T down column k of the row transforms gives rows i = 0..5.
+            for k in 0..<6 {
+                let c = Six(r0[k], r1[k], r2[k], r3[k], r4[k], r5[k]).inputTransformed
+                for i in 0..<6 { store8(c[i], out + (6 * i + k) * step, lanes) }
+            }
+        }
+    }
+
+    /// `outputTransform` for F(4x4): A^T down the rows of each of the 6 columns of M, then along
+    /// each of the 4 output rows; a row of the run is 32 output pixels, written up to the plane's edge.
+    private func outputTransform4(_ m: UnsafePointer<Float>, step: Int, bias: Float, residual: UnsafePointer<Float>?,
+                                  relu: Bool, into plane: UnsafeMutablePointer<Float>) {
+        let tw = tileCols, h = h, w = w
+        forEachRun { r, q0, lanes in
+            let src = m + r * tw + q0
+            @inline(__always) func column(_ k: Int) -> Four {
+                Six(load8(src + k * step), load8(src + (6 + k) * step), load8(src + (12 + k) * step),
+                    load8(src + (18 + k) * step), load8(src + (24 + k) * step), load8(src + (30 + k) * step)).outputTransformed
+            }
+            let c0 = column(0), c1 = column(1), c2 = column(2), c3 = column(3), c4 = column(4), c5 = column(5)
+            let x0 = 4 * q0, count = Swift.min(4 * lanes, w - x0)
+            for i in 0..<4 where 4 * r + i < h {
+                let y = Six(c0[i], c1[i], c2[i], c3[i], c4[i], c5[i]).outputTransformed
+                let offset = (4 * r + i) * w + x0
+                var v = interleave4(y.v0 + bias, y.v1 + bias, y.v2 + bias, y.v3 + bias)
+                if let residual { v += count == 32 ? load32(residual + offset) : loadRow32(residual + offset, count) }
+                if relu { v = v.replacing(with: 0, where: v .< 0) }
+                storeRow32(v, plane + offset, count)
+            }
+        }
+    }
+}
+
+/// Six 8-lane vectors: one window row or column of F(4x4)'s 6x6 tile, for eight tiles.
+struct Six {
+    var v0, v1, v2, v3, v4, v5: SIMD8<Float>
+    @inline(__always) init(_ v0: SIMD8<Float>, _ v1: SIMD8<Float>, _ v2: SIMD8<Float>, _ v3: SIMD8<Float>, _ v4: SIMD8<Float>, _ v5: SIMD8<Float>) {
+        self.v0 = v0; self.v1 = v1; self.v2 = v2; self.v3 = v3; self.v4 = v4; self.v5 = v5
+    }
+    @inline(__always) subscript(_ i: Int) -> SIMD8<Float> {
+        switch i { case 0: v0; case 1: v1; case 2: v2; case 3: v3; case 4: v4; default: v5 }
+    }
+    /// B^T d of d = (v0 .. v5).
+    @inline(__always) var inputTransformed: Six {
+        let four: Float = 4, five: Float = 5, two: Float = 2
+        return Six(four * v0 - five * v2 + v4,
+                   v3 + v4 - four * (v1 + v2),
+                   v4 - v3 + four * (v1 - v2),
+                   v4 - v2 + two * (v3 - v1),
+                   v4 - v2 - two * (v3 - v1),
+                   four * v1 - five * v3 + v5)
+    }
+    /// A^T m of m = (v0 .. v5).
+    @inline(__always) var outputTransformed: Four {
+        let s12 = v1 + v2, d12 = v1 - v2, s34 = v3 + v4, d34 = v3 - v4
+        return Four(v0 + s12 + s34, d12 + 2 * d34, s12 + 4 * s34, d12 + 8 * d34 + v5)
+    }
+}
+
+/// Four 8-lane vectors: one column of F(4x4)'s output tile after A^T, for eight tiles.
+struct Four {
+    var v0, v1, v2, v3: SIMD8<Float>
+    @inline(__always) init(_ v0: SIMD8<Float>, _ v1: SIMD8<Float>, _ v2: SIMD8<Float>, _ v3: SIMD8<Float>) {
+        self.v0 = v0; self.v1 = v1; self.v2 = v2; self.v3 = v3
+    }
+    @inline(__always) subscript(_ i: Int) -> SIMD8<Float> {
+        switch i { case 0: v0; case 1: v1; case 2: v2; default: v3 }
+    }
+}
+
+/// U[ξ][o][c] = (G g G^T)[ξ] ([outC, C, 3, 3] in, [tile.points, outC, C] out): F(2x2) by
+/// `winogradWeights` (training runs it every step), F(4x4) in Double (eval folds it once; its
+/// G has thirds and sixths, which Float would round before the products).
+func winogradWeights(_ w: UnsafePointer<Float>, outChannels oc: Int, inChannels c: Int, tile: WinogradTile,
+                     into u: UnsafeMutablePointer<Float>, threads: Threads = .serial) {
+    guard tile == .f4 else { return winogradWeights(w, outChannels: oc, inChannels: c, into: u, threads: threads) }
+    let g: [[Double]] = [[1.0 / 4, 0, 0], [-1.0 / 6, -1.0 / 6, -1.0 / 6], [-1.0 / 6, 1.0 / 6, -1.0 / 6],
+                         [1.0 / 24, 1.0 / 12, 1.0 / 6], [1.0 / 24, -1.0 / 12, 1.0 / 6], [0, 0, 1]]
+    let plane = oc * c
+    threads.forChunks(oc) { lo, hi in
+        var t = [Double](repeating: 0, count: 18)
+        for o in lo..<hi {
+            for ch in 0..<c {
+                let k = w + (o * c + ch) * 9
+                // t = G k (6 x 3), then U = t G^T (6 x 6).
+                for i in 0..<6 { for j in 0..<3 { t[3 * i + j] = g[i][0] * Double(k[j]) + g[i][1] * Double(k[3 + j]) + g[i][2] * Double(k[6 + j]) } }
+                for i in 0..<6 {
+                    for l in 0..<6 {
+                        let value = t[3 * i] * g[l][0] + t[3 * i + 1] * g[l][1] + t[3 * i + 2] * g[l][2]
+                        u[(6 * i + l) * plane + o * c + ch] = Float(value)
+                    }
+                }
+            }
         }
     }
 }
@@ -252,15 +394,16 @@ struct WinogradPass {
     var tiles: Int { samples * grid.tilesPerPlane }
     let threads: Threads
 
-    /// Floats of a [16, channels, tiles] buffer, with the slack the 8-lane reads past the last tile need.
-    func bufferCount(channels: Int) -> Int { 16 * channels * tiles + 8 }
+    /// Floats of a [points, channels, tiles] buffer, with the slack the 8-lane reads past the last tile need.
+    func bufferCount(channels: Int) -> Int { grid.tile.points * channels * tiles + 8 }
 
-    /// The passes over a batch of `n` h x w samples, in chunks whose largest [16, channels, tiles]
-    /// buffer stays within `maxElements`: `body(pass, first sample of the chunk)`.
-    static func forEachChunk(n: Int, h: Int, w: Int, inChannels: Int, outChannels: Int, maxElements: Int, threads: Threads,
-                             _ body: (WinogradPass, Int) -> Void) {
-        let grid = WinogradGrid(h: h, w: w)
-        let chunk = Swift.max(1, Swift.min(n, maxElements / Swift.max(1, 16 * Swift.max(inChannels, outChannels) * grid.tilesPerPlane)))
+    /// The passes over a batch of `n` h x w samples, in chunks whose largest [points, channels,
+    /// tiles] buffer stays within `maxElements`: `body(pass, first sample of the chunk)`.
+    static func forEachChunk(n: Int, h: Int, w: Int, tile: WinogradTile = .f2, inChannels: Int, outChannels: Int, maxElements: Int,
+                             threads: Threads, _ body: (WinogradPass, Int) -> Void) {
+        let grid = WinogradGrid(h: h, w: w, tile: tile)
+        let perSample = tile.points * Swift.max(inChannels, outChannels) * grid.tilesPerPlane
+        let chunk = Swift.max(1, Swift.min(n, maxElements / Swift.max(1, perSample)))
         var n0 = 0
         while n0 < n {
             let pass = WinogradPass(grid: grid, inChannels: inChannels, outChannels: outChannels, samples: Swift.min(chunk, n - n0), threads: threads)
@@ -284,7 +427,7 @@ struct WinogradPass {
         }
     }
 
-    /// V [16, C, tiles] of the chunk's input x (the chunk's first sample at `x`).
+    /// V [points, C, tiles] of the chunk's input x (the chunk's first sample at `x`).
     func transformInput(_ x: UnsafePointer<Float>, into v: UnsafeMutablePointer<Float>) {
         let c = inChannels, hw = grid.h * grid.w, tps = grid.tilesPerPlane, step = c * tiles, t = tiles
         forEachPlane(channels: c) { ch, s, pad in
@@ -293,13 +436,13 @@ struct WinogradPass {
         }
     }
 
-    /// The 16 products of the transformed domain, shared out over the threads whole.
+    /// The products of the transformed domain (one GEMM per point), shared out over the threads whole.
     private func forEachPoint(_ body: (Int) -> Void) {
-        threads.forChunks(16) { lo, hi in for xi in lo..<hi { body(xi) } }
+        threads.forChunks(grid.tile.points) { lo, hi in for xi in lo..<hi { body(xi) } }
     }
 
     /// y = act(conv(x) + bias (+ residual)) for the chunk (first sample at `x`, `y`, `residual`),
-    /// U [16, outC, C] from `winogradWeights`; act a ReLU when `relu`. V and M live in `workspace`
+    /// U [points, outC, C] from `winogradWeights` for the pass's tile; act a ReLU when `relu`. V and M live in `workspace`
     /// slots 0 and 1 (as the im2col path's columns and GEMM output do).
     func convolve(_ x: UnsafePointer<Float>, u: UnsafePointer<Float>, bias: UnsafePointer<Float>?,
                   residual: UnsafePointer<Float>? = nil, relu: Bool = false, output y: UnsafeMutablePointer<Float>,
@@ -374,6 +517,9 @@ struct WinogradPass {
 @inline(__always) func load16(_ p: UnsafePointer<Float>) -> SIMD16<Float> {
     UnsafeRawPointer(p).loadUnaligned(as: SIMD16<Float>.self)
 }
+@inline(__always) func load32(_ p: UnsafePointer<Float>) -> SIMD32<Float> {
+    UnsafeRawPointer(p).loadUnaligned(as: SIMD32<Float>.self)
+}
 @inline(__always) func load8(_ p: UnsafePointer<Float>) -> SIMD8<Float> {
     UnsafeRawPointer(p).loadUnaligned(as: SIMD8<Float>.self)
 }
@@ -399,4 +545,22 @@ struct WinogradPass {
 /// (a0, b0, a1, b1, ...): a tile run's even and odd columns side by side again.
 @inline(__always) func interleave(_ a: SIMD8<Float>, _ b: SIMD8<Float>) -> SIMD16<Float> {
     SIMD16(a[0], b[0], a[1], b[1], a[2], b[2], a[3], b[3], a[4], b[4], a[5], b[5], a[6], b[6], a[7], b[7])
+}
+/// count (< 32) floats from p, zero in the other lanes.
+@inline(__always) func loadRow32(_ p: UnsafePointer<Float>, _ count: Int) -> SIMD32<Float> {
+    var v = SIMD32<Float>()
+    for l in 0..<count { v[l] = p[l] }
+    return v
+}
+/// The first `count` (<= 32) lanes of v to p.
+@inline(__always) func storeRow32(_ v: SIMD32<Float>, _ p: UnsafeMutablePointer<Float>, _ count: Int) {
+    if count == 32 { UnsafeMutableRawPointer(p).storeBytes(of: v, as: SIMD32<Float>.self); return }
+    for l in 0..<count { p[l] = v[l] }
+}
+/// (a0, b0, c0, d0, a1, b1, ...): an F(4x4) run's four output columns per tile side by side again.
+@inline(__always) func interleave4(_ a: SIMD8<Float>, _ b: SIMD8<Float>, _ c: SIMD8<Float>, _ d: SIMD8<Float>) -> SIMD32<Float> {
+    let ac = interleave(a, c), bd = interleave(b, d)
+    var v = SIMD32<Float>()
+    for l in 0..<16 { v[2 * l] = ac[l]; v[2 * l + 1] = bd[l] }
+    return v
 }

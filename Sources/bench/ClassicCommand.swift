@@ -27,6 +27,8 @@ struct ClassicCommand: ParsableCommand {
     var winogradTrainingChannels = ConvSettings.standard.winogradTrainingMinChannels
     @Option(help: "Eval-mode convolutions by Winograd from this many input channels (0: never; an engine A/B).")
     var winogradInferenceChannels = ConvSettings.standard.winogradMinChannels
+    @Flag(help: "Eval-mode Winograd by F(2x2, 3x3) only, not F(4x4, 3x3) where it takes fewer products (an engine A/B).")
+    var winogradSmallTilesOnly = false
 
     func run() {
         var conv = ConvSettings.standard
@@ -34,6 +36,7 @@ struct ClassicCommand: ParsableCommand {
         conv.winogradTrainingMinChannels = max(1, winogradTrainingChannels)
         conv.winogradInference = winogradInferenceChannels > 0
         conv.winogradMinChannels = max(1, winogradInferenceChannels)
+        conv.winogradInferenceLargeTiles = !winogradSmallTilesOnly
         print("swift ResNet-18, OpenBLAS kernels \(Compute.openBLASCore), \(conv.engineDescription)")
         for size in sizes.values {
             let chosen = stem.stem(forImageSize: size)

@@ -9,9 +9,11 @@ import Core
 
 final class FoldedConvTilesTests: XCTestCase {
     /// Winograd off unless asked: the im2col tiles are what most of these tests check.
-    private func context(threads: Int, tile: Int, minColumns: Int, winograd: Bool = false) -> NNContext {
-        NNContext(threads: Threads(threads), conv: ConvSettings(tileColumnFloats: tile, minTileColumns: minColumns, winogradInference: winograd,
-                                                                winogradMinChannels: 1))
+    private func context(threads: Int, tile: Int, minColumns: Int, winograd: Bool = false, largeTiles: Bool = true,
+                         maxColumnElements: Int = 1 << 24) -> NNContext {
+        NNContext(threads: Threads(threads), conv: ConvSettings(maxColumnElements: maxColumnElements, tileColumnFloats: tile, minTileColumns: minColumns,
+                                                                winogradInference: winograd, winogradMinChannels: 1,
+                                                                winogradInferenceLargeTiles: largeTiles))
     }
 
     func testTilePlans() {
@@ -75,15 +77,36 @@ final class FoldedConvTilesTests: XCTestCase {
     }
 
     func testWinogradMatchesTheReference() {
-        // Odd and even sizes (partial 2x2 tiles at the right and bottom edges), a 1x1 image (the
-        // im2col fallback), one and two threads.
-        for (threads, minColumns) in [(2, 4), (1, 8), (2, 256)] {
-            let ctx = context(threads: threads, tile: 1, minColumns: minColumns, winograd: true)
-            checkAgainstReference(inC: 3, outC: 5, kernel: 3, stride: 1, padding: 1, n: 3, h: 7, w: 6, context: ctx, expectTiles: true)
-            checkAgainstReference(inC: 4, outC: 2, kernel: 3, stride: 1, padding: 1, n: 2, h: 2, w: 9, context: ctx, expectTiles: true)
-            checkAgainstReference(inC: 2, outC: 3, kernel: 3, stride: 1, padding: 1, n: 4, h: 1, w: 1, context: ctx, expectTiles: true)
-            checkAgainstReference(inC: 16, outC: 8, kernel: 3, stride: 1, padding: 1, n: 5, h: 8, w: 8, context: ctx, expectTiles: true)
+        // Odd and even sizes (partial tiles at the right and bottom edges), a 1x1 image (the
+        // im2col fallback), one and two threads, both tiles: with large tiles on, 7x6, 8x8, 13x11
+        // and 5x37 (two 8-tile runs per row, the second partial) take F(4x4) and 2x9 keeps F(2x2).
+        for largeTiles in [false, true] {
+            for (threads, minColumns) in [(2, 4), (1, 8), (2, 256)] {
+                let ctx = context(threads: threads, tile: 1, minColumns: minColumns, winograd: true, largeTiles: largeTiles)
+                checkAgainstReference(inC: 3, outC: 5, kernel: 3, stride: 1, padding: 1, n: 3, h: 7, w: 6, context: ctx, expectTiles: true)
+                checkAgainstReference(inC: 4, outC: 2, kernel: 3, stride: 1, padding: 1, n: 2, h: 2, w: 9, context: ctx, expectTiles: true)
+                checkAgainstReference(inC: 2, outC: 3, kernel: 3, stride: 1, padding: 1, n: 4, h: 1, w: 1, context: ctx, expectTiles: true)
+                checkAgainstReference(inC: 16, outC: 8, kernel: 3, stride: 1, padding: 1, n: 5, h: 8, w: 8, context: ctx, expectTiles: true)
+                checkAgainstReference(inC: 5, outC: 9, kernel: 3, stride: 1, padding: 1, n: 2, h: 13, w: 11, context: ctx, expectTiles: true)
+                checkAgainstReference(inC: 3, outC: 4, kernel: 3, stride: 1, padding: 1, n: 2, h: 5, w: 37, context: ctx, expectTiles: true)
+            }
+            // Chunks of two samples (the last of one): each chunk's buffers start at its own first tile.
+            checkAgainstReference(inC: 8, outC: 6, kernel: 3, stride: 1, padding: 1, n: 3, h: 9, w: 10,
+                                  context: context(threads: 2, tile: 1, minColumns: 4, winograd: true, largeTiles: largeTiles,
+                                                   maxColumnElements: 36 * 8 * 9 * 10 / 4),
+                                  expectTiles: true)
         }
+    }
+
+    func testEvalWinogradTileIsTheOneWithFewerProducts() {
+        // F(4x4) where its padded 6x6 windows take fewer products than F(2x2)'s 4x4 ones.
+        for (h, w, expected) in [(2, 2, WinogradTile.f2), (2, 9, .f2), (3, 3, .f4), (4, 4, .f4), (6, 6, .f2), (7, 7, .f4),
+                                 (8, 8, .f4), (32, 32, .f4), (56, 56, .f4)] {
+            XCTAssertEqual(WinogradTile.forInference(h: h, w: w, largeTiles: true), expected, "\(h)x\(w)")
+            XCTAssertEqual(WinogradTile.forInference(h: h, w: w, largeTiles: false), .f2, "\(h)x\(w) without large tiles")
+        }
+        XCTAssertEqual(WinogradTile.f4.products(h: 8, w: 8), 144)
+        XCTAssertEqual(WinogradTile.f2.products(h: 8, w: 8), 256)
     }
 
     func testWinogradIsOnlyUsedFromTheChannelThreshold() {
@@ -108,6 +131,25 @@ final class FoldedConvTilesTests: XCTestCase {
         winogradWeights(g, outChannels: 1, inChannels: 1, into: &u)
         let col: [Float] = [0, 0.5, -0.5, 0]
         for i in 0..<4 { for k in 0..<4 { XCTAssertEqual(u[i * 4 + k], col[i] * col[k], "U[\(i), \(k)]") } }
+        // F(4x4): G's middle column is (0, -1/6, 1/6, 1/12, -1/12, 0).
+        var u4 = [Float](repeating: 0, count: 36)
+        winogradWeights(g, outChannels: 1, inChannels: 1, tile: .f4, into: &u4)
+        let col4: [Double] = [0, -1.0 / 6, 1.0 / 6, 1.0 / 12, -1.0 / 12, 0]
+        for i in 0..<6 { for k in 0..<6 { XCTAssertEqual(u4[i * 6 + k], Float(col4[i] * col4[k]), "F(4x4) U[\(i), \(k)]") } }
+    }
+
+    func testLargeWinogradTilesAgreeWithTheSmallOnesAtResNetWidth() {
+        // 64 channels of unit-scale values at 8x8 (layer3 at 64 px): the two tiles round
+        // differently, within what a float eval forward may differ by.
+        let x = randomTensor([4, 64, 8, 8], seed: 9)
+        func run(_ largeTiles: Bool) -> [Float] {
+            FoldedInference(Network(Conv2d(64, 64, kernel: 3, padding: 1, bias: true), seed: 3, context: context(threads: 2, tile: 1, minColumns: 8, winograd: true, largeTiles: largeTiles))).forward(x).array
+        }
+        let small = run(false), large = run(true)
+        var worst: Float = 0, scale: Float = 0
+        for i in 0..<small.count { worst = max(worst, abs(large[i] - small[i])); scale = max(scale, abs(small[i])) }
+        XCTAssertGreaterThan(scale, 0.1)
+        XCTAssertLessThanOrEqual(worst, 1e-5 * max(1, scale), "largest |F(4x4) - F(2x2)| \(worst) at output scale \(scale)")
     }
 
     func testResidualBlocksInTilesMatchTheNetworksEvalForward() {
