@@ -32,7 +32,10 @@
 // Its transforms multiply by 2, 4, 5 and 8, so it rounds worse than F(2x2) (about 1e-6 relative
 // on unit-scale inputs here, against 1e-7); training keeps F(2x2), whose gradients the
 // finite-difference tests pin, and eval takes F(4x4) per layer where its padded tiles need fewer
-// products (`WinogradTile.forInference`).
+// products (`WinogradTile.forInference`). Its transforms run over eight consecutive tiles of the
+// whole chunk at a time, across tile rows and samples, each lane with its own window, so that the
+// small planes of layer2-4 (16x16 down to 4x4, 4 to 1 tiles a row) keep every lane busy; that
+// took a 64 px eval forward from 1.05x to 1.3x the F(2x2) one (two threads, batch 32).
 
 import Core
 
@@ -65,10 +68,10 @@ struct WinogradGrid {
     var tilesPerPlane: Int { tileRows * tileCols }
     /// Tile columns rounded up to whole 8-tile runs.
     private var runCols: Int { (tileCols + 7) / 8 * 8 }
-    /// Padded row length: tile (r, q)'s window starts at padded (m r, m q) (m = tile.output); the
-    /// loads of a row's last (partial) run reach column m * runCols + 3 (16 floats at 2q0 + 2 for
-    /// F(2x2), 32 at 4q0 + 4 for F(4x4)).
-    var paddedWidth: Int { tile.output * runCols + 4 }
+    /// Padded row length: tile (r, q)'s window starts at padded (m r, m q) (m = tile.output). F(2x2)
+    /// loads 16 floats at 2q0 and 2q0 + 2 for a run of 8 tiles from column q0: its last (partial)
+    /// run reaches column 2 * runCols + 1; F(4x4) loads 4 floats at 4q and 4q + 4 per tile: 4 * tileCols + 3.
+    var paddedWidth: Int { tile == .f2 ? 2 * runCols + 4 : 4 * tileCols + 4 }
     var paddedCount: Int { (tile.output * tileRows + 2) * paddedWidth }
 
     /// pad[(y + 1) * paddedWidth + x + 1] = plane[y * w + x]; the border (everything else) is left
@@ -97,7 +100,7 @@ struct WinogradGrid {
     /// V[ξ][t] (ξ-plane stride `step`, t = r * tileCols + q) = (B^T d B)[ξ] of every tile's window
     /// d in the padded plane.
     func inputTransform(_ pad: UnsafePointer<Float>, into v: UnsafeMutablePointer<Float>, step: Int) {
-        if tile == .f4 { inputTransform4(pad, into: v, step: step); return }
+        precondition(tile == .f2, "F(4x4) transforms run over whole chunks (inputTransform4)")
         let pw = paddedWidth, tw = tileCols
         forEachRun { r, q0, lanes in
             let p = pad + 2 * r * pw + 2 * q0
@@ -126,7 +129,7 @@ struct WinogradGrid {
     /// is a ReLU when `relu` (the eval path's fused epilogue), else the identity.
     func outputTransform(_ m: UnsafePointer<Float>, step: Int, bias: Float, residual: UnsafePointer<Float>? = nil,
                          relu: Bool = false, into plane: UnsafeMutablePointer<Float>) {
-        if tile == .f4 { outputTransform4(m, step: step, bias: bias, residual: residual, relu: relu, into: plane); return }
+        precondition(tile == .f2, "F(4x4) transforms run over whole chunks (outputTransform4)")
         let tw = tileCols, h = h, w = w
         forEachRun { r, q0, lanes in
             let src = m + r * tw + q0
@@ -199,48 +202,75 @@ struct WinogradGrid {
             add(2, c0.2, c1.2, c2.2, c3.2); add(3, c0.3, c1.3, c2.3, c3.3)
         }
     }
-    /// `inputTransform` for F(4x4): B^T along each of the 6 window rows of a run of 8 tiles
-    /// (columns 4q .. 4q + 5: every fourth float of two 32-float loads), then down the rows.
-    private func inputTransform4(_ pad: UnsafePointer<Float>, into v: UnsafeMutablePointer<Float>, step: Int) {
-        let pw = paddedWidth, tw = tileCols
-        forEachRun { r, q0, lanes in
-            let p = pad + 4 * r * pw + 4 * q0
+    /// V[ξ][t] of F(4x4) for the `tiles` tiles of `samples` padded planes (plane s at pads + s *
+    /// planeStride), eight consecutive tiles t at a time whatever plane and tile row each is in:
+    /// a run along one tile row would leave lanes idle on the planes narrower than 32 pixels
+    /// (7 of 8 on layer4's 4x4). B^T along each of the 6 window rows, then down them.
+    func inputTransform4(_ pads: UnsafePointer<Float>, planeStride: Int, tiles: Int, into v: UnsafeMutablePointer<Float>, step: Int) {
+        precondition(tile == .f4)
+        let pw = paddedWidth, tw = tileCols, tps = tilesPerPlane
+        var t0 = 0
+        while t0 < tiles {
+            let lanes = Swift.min(8, tiles - t0)
+            // Tile t0's window, then the next tiles' by stepping (no division per tile); idle lanes
+            // (the last run only) repeat the last tile, and store8 drops them.
+            var s = t0 / tps, rq = t0 - s * tps, r = rq / tw, q = rq - r * tw, last = pads
+            @inline(__always) func origin(_ j: Int) -> UnsafePointer<Float> {
+                guard j < lanes else { return last }
+                last = pads + s * planeStride + 4 * r * pw + 4 * q
+                q += 1
+                if q == tw { q = 0; r += 1; if r * tw == tps { r = 0; s += 1 } }
+                return last
+            }
+            let o = (origin(0), origin(1), origin(2), origin(3), origin(4), origin(5), origin(6), origin(7))
             @inline(__always) func row(_ i: Int) -> Six {
-                let a = load32(p + i * pw), b = load32(p + i * pw + 4)
-                let even = a.evenHalf, odd = a.oddHalf
-                return Six(even.evenHalf, odd.evenHalf, even.oddHalf, odd.oddHalf, b.evenHalf.evenHalf, b.oddHalf.evenHalf).inputTransformed
+                let d = i * pw
+                return Six(windowRow: o.0 + d, o.1 + d, o.2 + d, o.3 + d, o.4 + d, o.5 + d, o.6 + d, o.7 + d).inputTransformed
             }
             let r0 = row(0), r1 = row(1), r2 = row(2), r3 = row(3), r4 = row(4), r5 = row(5)
-            let out = v + r * tw + q0
+            let out = v + t0
             // ξ = 6i + k: B^T down column k of the row transforms gives rows i = 0..5.
             for k in 0..<6 {
                 let c = Six(r0[k], r1[k], r2[k], r3[k], r4[k], r5[k]).inputTransformed
                 for i in 0..<6 { store8(c[i], out + (6 * i + k) * step, lanes) }
             }
+            t0 += 8
         }
     }
 
-    /// `outputTransform` for F(4x4): A^T down the rows of each of the 6 columns of M, then along
-    /// each of the 4 output rows; a row of the run is 32 output pixels, written up to the plane's edge.
-    private func outputTransform4(_ m: UnsafePointer<Float>, step: Int, bias: Float, residual: UnsafePointer<Float>?,
-                                  relu: Bool, into plane: UnsafeMutablePointer<Float>) {
-        let tw = tileCols, h = h, w = w
-        forEachRun { r, q0, lanes in
-            let src = m + r * tw + q0
+    /// The F(4x4) output pass of one output channel over `tiles` tiles (M[ξ][t] at m + ξ * step;
+    /// plane s of y and of the residual at s * outputStride): A^T down the 6 columns of M, then
+    /// along each of the 4 output rows, written tile by tile up to the plane's edges. Reads up to
+    /// 7 floats past the last tile of M (the caller's buffer must hold them).
+    func outputTransform4(_ m: UnsafePointer<Float>, step: Int, tiles: Int, outputStride: Int, bias: Float,
+                          residual: UnsafePointer<Float>?, relu: Bool, into y: UnsafeMutablePointer<Float>) {
+        precondition(tile == .f4)
+        let tw = tileCols, tps = tilesPerPlane, h = h, w = w
+        var t0 = 0
+        while t0 < tiles {
+            let lanes = Swift.min(8, tiles - t0)
+            let src = m + t0
             @inline(__always) func column(_ k: Int) -> Four {
                 Six(load8(src + k * step), load8(src + (6 + k) * step), load8(src + (12 + k) * step),
                     load8(src + (18 + k) * step), load8(src + (24 + k) * step), load8(src + (30 + k) * step)).outputTransformed
             }
             let c0 = column(0), c1 = column(1), c2 = column(2), c3 = column(3), c4 = column(4), c5 = column(5)
-            let x0 = 4 * q0, count = Swift.min(4 * lanes, w - x0)
-            for i in 0..<4 where 4 * r + i < h {
-                let y = Six(c0[i], c1[i], c2[i], c3[i], c4[i], c5[i]).outputTransformed
-                let offset = (4 * r + i) * w + x0
-                var v = interleave4(y.v0 + bias, y.v1 + bias, y.v2 + bias, y.v3 + bias)
-                if let residual { v += count == 32 ? load32(residual + offset) : loadRow32(residual + offset, count) }
-                if relu { v = v.replacing(with: 0, where: v .< 0) }
-                storeRow32(v, plane + offset, count)
+            // Tile t0's plane, tile row and column, then the next tiles' by stepping (no division per tile).
+            var s = t0 / tps, rq = t0 - s * tps, r = rq / tw, q = rq - r * tw
+            @inline(__always) func next() -> OutputTile {
+                let tile = OutputTile(offset: s * outputStride + 4 * r * w + 4 * q, rows: Swift.min(4, h - 4 * r), columns: Swift.min(4, w - 4 * q))
+                q += 1
+                if q == tw { q = 0; r += 1; if r * tw == tps { r = 0; s += 1 } }
+                return tile
             }
+            let first = next()
+            @inline(__always) func following(_ j: Int) -> OutputTile { j < lanes ? next() : OutputTile(offset: 0, rows: 0, columns: 0) }
+            let destinations = OutputTiles(first, following(1), following(2), following(3), following(4), following(5), following(6), following(7))
+            for i in 0..<4 {
+                let yi = Six(c0[i], c1[i], c2[i], c3[i], c4[i], c5[i]).outputTransformed
+                writeTileRows(yi, row: i, width: w, tiles: destinations, bias: bias, residual: residual, relu: relu, into: y)
+            }
+            t0 += 8
         }
     }
 }
@@ -254,6 +284,24 @@ struct Six {
     @inline(__always) subscript(_ i: Int) -> SIMD8<Float> {
         switch i { case 0: v0; case 1: v1; case 2: v2; case 3: v3; case 4: v4; default: v5 }
     }
+    /// Window columns 0..5 of 8 tiles' rows (tile j's row at p_j), one lane per tile: 4 floats
+    /// at p_j and p_j + 4 each, then every other one of their even and odd floats. Not inlined on
+    /// purpose: inlined, LLVM turned part of these shuffles and the arithmetic after them into
+    /// scalar code (F(4x4)'s transforms took a quarter of an eval forward).
+    @inline(never) init(windowRow p0: UnsafePointer<Float>, _ p1: UnsafePointer<Float>, _ p2: UnsafePointer<Float>, _ p3: UnsafePointer<Float>,
+                        _ p4: UnsafePointer<Float>, _ p5: UnsafePointer<Float>, _ p6: UnsafePointer<Float>, _ p7: UnsafePointer<Float>) {
+        @inline(__always) func four(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ c: UnsafePointer<Float>, _ d: UnsafePointer<Float>,
+                                    _ at: Int) -> SIMD16<Float> {
+            SIMD16(lowHalf: SIMD8(lowHalf: load4(a + at), highHalf: load4(b + at)), highHalf: SIMD8(lowHalf: load4(c + at), highHalf: load4(d + at)))
+        }
+        @inline(__always) func split(_ at: Int) -> (even: SIMD16<Float>, odd: SIMD16<Float>) {
+            let a = four(p0, p1, p2, p3, at), b = four(p4, p5, p6, p7, at)
+            return (SIMD16(lowHalf: a.evenHalf, highHalf: b.evenHalf), SIMD16(lowHalf: a.oddHalf, highHalf: b.oddHalf))
+        }
+        let (e, o) = split(0), (e4, o4) = split(4)
+        self.init(e.evenHalf, o.evenHalf, e.oddHalf, o.oddHalf, e4.evenHalf, o4.evenHalf)
+    }
+
     /// B^T d of d = (v0 .. v5).
     @inline(__always) var inputTransformed: Six {
         let four: Float = 4, five: Float = 5, two: Float = 2
@@ -280,6 +328,54 @@ struct Four {
     @inline(__always) subscript(_ i: Int) -> SIMD8<Float> {
         switch i { case 0: v0; case 1: v1; case 2: v2; default: v3 }
     }
+}
+
+/// Where one tile of an F(4x4) output run goes: its first output pixel, and how many of its 4
+/// rows and 4 columns lie inside the plane (no rows: an idle lane).
+struct OutputTile {
+    let offset: Int, rows: Int, columns: Int
+}
+
+/// The 8 tiles of a run (a tuple, not SIMD8 lanes: setting lanes one by one went through memory
+/// and stalled on store forwarding).
+struct OutputTiles {
+    let t0, t1, t2, t3, t4, t5, t6, t7: OutputTile
+    @inline(__always) init(_ t0: OutputTile, _ t1: OutputTile, _ t2: OutputTile, _ t3: OutputTile,
+                           _ t4: OutputTile, _ t5: OutputTile, _ t6: OutputTile, _ t7: OutputTile) {
+        self.t0 = t0; self.t1 = t1; self.t2 = t2; self.t3 = t3; self.t4 = t4; self.t5 = t5; self.t6 = t6; self.t7 = t7
+    }
+    @inline(__always) subscript(_ j: Int) -> OutputTile {
+        switch j { case 0: t0; case 1: t1; case 2: t2; case 3: t3; case 4: t4; case 5: t5; case 6: t6; default: t7 }
+    }
+}
+
+/// Output row i of 8 tiles: act(pixels + bias (+ residual)) with tile j's pixels y.v0[j] ..
+/// y.v3[j] at y + tiles[j].offset + i * width. Not inlined, for the reason `Six(windowRow:)` gives.
+@inline(never)
+func writeTileRows(_ y: Four, row i: Int, width: Int, tiles: OutputTiles, bias: Float, residual: UnsafePointer<Float>?, relu: Bool,
+                   into out: UnsafeMutablePointer<Float>) {
+    // Tiles 0-3's four pixels each, then tiles 4-7's.
+    let even = interleave(y.v0 + bias, y.v2 + bias), odd = interleave(y.v1 + bias, y.v3 + bias)
+    let low = interleave(even.lowHalf, odd.lowHalf), high = interleave(even.highHalf, odd.highHalf)
+    @inline(__always) func put(_ j: Int, _ v: SIMD4<Float>) {
+        let tile = tiles[j]
+        guard i < tile.rows else { return }
+        let at = tile.offset + i * width, count = tile.columns
+        var v = v
+        if count == 4 {
+            if let residual { v += load4(residual + at) }
+            if relu { v = v.replacing(with: 0, where: v .< 0) }
+            UnsafeMutableRawPointer(out + at).storeBytes(of: v, as: SIMD4<Float>.self)
+        } else {
+            for l in 0..<count {
+                var x = v[l] + (residual?[at + l] ?? 0)
+                if relu { x = Swift.max(x, 0) }
+                out[at + l] = x
+            }
+        }
+    }
+    put(0, low.lowHalf.lowHalf); put(1, low.lowHalf.highHalf); put(2, low.highHalf.lowHalf); put(3, low.highHalf.highHalf)
+    put(4, high.lowHalf.lowHalf); put(5, high.lowHalf.highHalf); put(6, high.highHalf.lowHalf); put(7, high.highHalf.highHalf)
 }
 
 /// U[ξ][o][c] = (G g G^T)[ξ] ([outC, C, 3, 3] in, [tile.points, outC, C] out): F(2x2) by
@@ -430,6 +526,20 @@ struct WinogradPass {
     /// V [points, C, tiles] of the chunk's input x (the chunk's first sample at `x`).
     func transformInput(_ x: UnsafePointer<Float>, into v: UnsafeMutablePointer<Float>) {
         let c = inChannels, hw = grid.h * grid.w, tps = grid.tilesPerPlane, step = c * tiles, t = tiles
+        if grid.tile == .f4 {
+            // Every sample's padded plane of a channel side by side, for runs that cross planes.
+            let count = grid.paddedCount, samples = samples
+            threads.forChunks(c) { lo, hi in
+                let pads = UnsafeMutablePointer<Float>.allocate(capacity: samples * count)
+                pads.initialize(repeating: 0, count: samples * count)
+                defer { pads.deallocate() }
+                for ch in lo..<hi {
+                    for s in 0..<samples { grid.copyPadded(x + (s * c + ch) * hw, into: pads + s * count) }
+                    grid.inputTransform4(pads, planeStride: count, tiles: t, into: v + ch * t, step: step)
+                }
+            }
+            return
+        }
         forEachPlane(channels: c) { ch, s, pad in
             grid.copyPadded(x + (s * c + ch) * hw, into: pad)
             grid.inputTransform(pad, into: v + ch * t + s * tps, step: step)
@@ -459,6 +569,15 @@ struct WinogradPass {
         let c = inChannels, oc = outChannels, t = tiles, hw = grid.h * grid.w, tps = grid.tilesPerPlane
         forEachPoint { xi in
             sgemm(m: oc, n: t, k: c, a: u + xi * oc * c, lda: c, b: v + xi * c * t, ldb: t, beta: 0, c: m + xi * oc * t, ldc: t)
+        }
+        if grid.tile == .f4 {
+            threads.forChunks(oc) { lo, hi in
+                for o in lo..<hi {
+                    grid.outputTransform4(m + o * t, step: oc * t, tiles: t, outputStride: oc * hw, bias: bias?[o] ?? 0,
+                                          residual: residual.map { $0 + o * hw }, relu: relu, into: y + o * hw)
+                }
+            }
+            return
         }
         threads.forChunks(oc) { lo, hi in
             for o in lo..<hi {
@@ -517,8 +636,8 @@ struct WinogradPass {
 @inline(__always) func load16(_ p: UnsafePointer<Float>) -> SIMD16<Float> {
     UnsafeRawPointer(p).loadUnaligned(as: SIMD16<Float>.self)
 }
-@inline(__always) func load32(_ p: UnsafePointer<Float>) -> SIMD32<Float> {
-    UnsafeRawPointer(p).loadUnaligned(as: SIMD32<Float>.self)
+@inline(__always) func load4(_ p: UnsafePointer<Float>) -> SIMD4<Float> {
+    UnsafeRawPointer(p).loadUnaligned(as: SIMD4<Float>.self)
 }
 @inline(__always) func load8(_ p: UnsafePointer<Float>) -> SIMD8<Float> {
     UnsafeRawPointer(p).loadUnaligned(as: SIMD8<Float>.self)
@@ -545,22 +664,4 @@ struct WinogradPass {
 /// (a0, b0, a1, b1, ...): a tile run's even and odd columns side by side again.
 @inline(__always) func interleave(_ a: SIMD8<Float>, _ b: SIMD8<Float>) -> SIMD16<Float> {
     SIMD16(a[0], b[0], a[1], b[1], a[2], b[2], a[3], b[3], a[4], b[4], a[5], b[5], a[6], b[6], a[7], b[7])
-}
-/// count (< 32) floats from p, zero in the other lanes.
-@inline(__always) func loadRow32(_ p: UnsafePointer<Float>, _ count: Int) -> SIMD32<Float> {
-    var v = SIMD32<Float>()
-    for l in 0..<count { v[l] = p[l] }
-    return v
-}
-/// The first `count` (<= 32) lanes of v to p.
-@inline(__always) func storeRow32(_ v: SIMD32<Float>, _ p: UnsafeMutablePointer<Float>, _ count: Int) {
-    if count == 32 { UnsafeMutableRawPointer(p).storeBytes(of: v, as: SIMD32<Float>.self); return }
-    for l in 0..<count { p[l] = v[l] }
-}
-/// (a0, b0, c0, d0, a1, b1, ...): an F(4x4) run's four output columns per tile side by side again.
-@inline(__always) func interleave4(_ a: SIMD8<Float>, _ b: SIMD8<Float>, _ c: SIMD8<Float>, _ d: SIMD8<Float>) -> SIMD32<Float> {
-    let ac = interleave(a, c), bd = interleave(b, d)
-    var v = SIMD32<Float>()
-    for l in 0..<16 { v[2 * l] = ac[l]; v[2 * l + 1] = bd[l] }
-    return v
 }
