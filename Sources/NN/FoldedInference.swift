@@ -179,7 +179,7 @@ final class FoldedConv: InferenceStep {
             && conv.padH == 0 && conv.padW == 0
         let y = output.data, r = residual?.data, act = relu
         if usesWinograd && WinogradGrid.pays(h: h, w: w) {
-            // The training path's whole-plane vectorised transforms (Winograd.swift) with this layer's epilogue.
+            // The Winograd passes (Winograd.swift) with this layer's epilogue, on the tile that takes fewer products.
             let c = conv.inChannels, hw = h * w
             let tile = WinogradTile.forInference(h: h, w: w, largeTiles: settings.winogradInferenceLargeTiles)
             winogradWeights(for: tile).withUnsafeBufferPointer { ub in

@@ -100,8 +100,8 @@ struct WinogradGrid {
         for y in 0..<h { (plane + y * w).update(from: pad + (y + 1) * pw + 1, count: w) }
     }
 
-    /// Runs `body(t0, lanes, tiles)` over the runs of 8 consecutive tiles from t0 (the last run
-    /// `lanes` < 8 long), `tiles` giving each lane's tile in turn.
+    /// Runs `body(t0, lanes, cursor)` over the runs of 8 consecutive tiles from t0 (the last run
+    /// `lanes` < 8 long); `cursor` is at the run's first tile, and `lanes(_:_:idle:_:)` steps it on.
     @inline(__always)
     func forEachRun(tiles: Int, _ body: (Int, Int, inout TileCursor) -> Void) {
         var cursor = TileCursor(tileCols: tileCols, tileRows: tileRows)
