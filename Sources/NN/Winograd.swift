@@ -15,13 +15,13 @@
 //   input gradient   dV[ξ] = U[ξ]^T dM[ξ],  dx = Σ_tiles B dV B^T (windows overlap: scatter-add)
 // The transforms only add, subtract and halve, so float rounding stays close to the direct
 // convolution's (the tests compare with the naive reference and the im2col path). Every transform
-// runs over eight consecutive tiles of a chunk at a time in 8-lane vectors, across tile rows and
-// samples (`WinogradGrid`), reading from and accumulating into zero-padded copies of the planes,
-// so border tiles need no special case (an earlier eval-only version with scalar per-tile
-// transforms and boundary branches cost as much as it saved at 64 channels). The GEMMs of a pass
-// (one per point) are shared out over the threads whole (no GEMM is split, so no packing is
-// repeated). Buffers are [16, channels, tiles] per chunk of samples, 16/36 of the im2col
-// matrices' size per output pixel, bounded by `ConvSettings.maxColumnElements` like them.
+// runs over whole planes, eight tiles of a tile row at a time in 8-lane vectors, reading from and
+// accumulating into a zero-padded copy of the plane, so border tiles need no special case (an
+// earlier eval-only version with scalar per-tile transforms and boundary branches cost as much as
+// it saved at 64 channels). The 16 GEMMs of a pass are shared out over the threads whole (no
+// GEMM is split, so no packing is repeated). Buffers are [16, channels, tiles] per chunk of
+// samples, 16/36 of the im2col matrices' size per output pixel, bounded by
+// `ConvSettings.maxColumnElements` like them.
 //
 // Eval mode may also use F(4x4, 3x3): a 4x4 output tile from a 6x6 window, 36 products per
 // channel pair for 16 outputs (2.25 per output against F(2x2)'s 4, and 9 for the direct
@@ -32,11 +32,13 @@
 // Its transforms multiply by 2, 4, 5 and 8 and its weights have sixths, so it rounds worse than
 // F(2x2) (the tests hold the two within 1e-5 of the output scale at 64 channels); training keeps
 // F(2x2), whose gradients the finite-difference tests pin, and eval takes F(4x4) per layer where
-// its padded tiles need fewer products (`WinogradTile.forInference`). Taking runs across tile
-// rows and samples, not along one tile row, keeps every lane busy on the small planes of layer2-4
-// (16x16 down to 4x4: 4 to 1 F(4x4) tiles a row); that took a 64 px eval forward from 1.05x to
-// 1.3x the F(2x2) one (two threads, batch 32). For F(2x2) in training it made no measurable
-// difference (the transforms' share of a 64 px torchvision-stem step stayed 12.6-13%).
+// its padded tiles need fewer products (`WinogradTile.forInference`). Its transforms run over eight consecutive tiles of the
+// whole chunk at a time, across tile rows and samples, each lane with its own window, so that the
+// small planes of layer2-4 (16x16 down to 4x4, 4 to 1 tiles a row) keep every lane busy; that
+// took a 64 px eval forward from 1.05x to 1.3x the F(2x2) one (two threads, batch 32). The same
+// runs for F(2x2) in training (tried in c8106ae) kept the transforms' share of a step at 12.6-13%
+// and moved the 1-vs-2-rank check's second-epoch loss difference from 6.4e-5 to 1.75e-4, so
+// training keeps its runs along a tile row.
 
 import Core
 
@@ -57,35 +59,23 @@ enum WinogradTile: Sendable, Hashable {
     }
 }
 
-/// The tiles of one h x w plane, and the zero-padded plane copies the transforms use.
-///
-/// Every transform runs over eight consecutive tiles t of a whole chunk at a time (t = s *
-/// tilesPerPlane + r * tileCols + q for sample s, tile row r, tile column q), each lane reading or
-/// writing its own tile's window in that sample's padded plane: runs along one tile row would
-/// leave lanes idle wherever a row has fewer than 8 tiles (ResNet's layer2-4 planes, 16x16 down to
-/// 2x2; with F(4x4) at 64 px each layer then cost as much as layer1). The padded planes of a
-/// chunk's samples lie one after another, `paddedCount` floats apart.
+/// The tiles of one h x w plane, and the zero-padded plane copy the transforms use.
 struct WinogradGrid {
     let h: Int, w: Int
-    let tile: WinogradTile
+    var tile: WinogradTile = .f2
     /// Whether Winograd pays on an h x w image: a 1-pixel-wide one would spend 16 products on one
     /// output where the im2col GEMM spends 9.
     static func pays(h: Int, w: Int) -> Bool { h >= 2 && w >= 2 }
-    // Stored, not computed: the transforms read them per tile, and as computed properties they
-    // were left as calls (5% of a 32 px training step).
-    let tileRows: Int, tileCols: Int, tilesPerPlane: Int
-    /// Padded row length: tile (r, q)'s window starts at padded (m r, m q) (m = tile.output); the
-    /// 4-float loads of its rows (at 2q for F(2x2), at 4q and 4q + 4 for F(4x4)) end before m * tileCols + 4.
-    let paddedWidth: Int
-    let paddedCount: Int
-
-    init(h: Int, w: Int, tile: WinogradTile = .f2) {
-        self.h = h; self.w = w; self.tile = tile
-        let m = tile.output
-        tileRows = (h + m - 1) / m; tileCols = (w + m - 1) / m; tilesPerPlane = tileRows * tileCols
-        paddedWidth = m * tileCols + 4
-        paddedCount = (m * tileRows + 2) * paddedWidth
-    }
+    var tileRows: Int { (h + tile.output - 1) / tile.output }
+    var tileCols: Int { (w + tile.output - 1) / tile.output }
+    var tilesPerPlane: Int { tileRows * tileCols }
+    /// Tile columns rounded up to whole 8-tile runs.
+    private var runCols: Int { (tileCols + 7) / 8 * 8 }
+    /// Padded row length: tile (r, q)'s window starts at padded (m r, m q) (m = tile.output). F(2x2)
+    /// loads 16 floats at 2q0 and 2q0 + 2 for a run of 8 tiles from column q0: its last (partial)
+    /// run reaches column 2 * runCols + 1; F(4x4) loads 4 floats at 4q and 4q + 4 per tile: 4 * tileCols + 3.
+    var paddedWidth: Int { tile == .f2 ? 2 * runCols + 4 : 4 * tileCols + 4 }
+    var paddedCount: Int { (tile.output * tileRows + 2) * paddedWidth }
 
     /// pad[(y + 1) * paddedWidth + x + 1] = plane[y * w + x]; the border (everything else) is left
     /// as it is, so a scratch plane zeroed once serves every plane copied into it.
@@ -100,70 +90,31 @@ struct WinogradGrid {
         for y in 0..<h { (plane + y * w).update(from: pad + (y + 1) * pw + 1, count: w) }
     }
 
-    /// Runs `body(t0, lanes, cursor)` over the runs of 8 consecutive tiles from t0 (the last run
-    /// `lanes` < 8 long); `cursor` is at the run's first tile, and `lanes(_:_:idle:_:)` steps it on.
+    /// Runs `body(r, q0, lanes)` over every tile row r and 8-tile run starting at column q0.
     @inline(__always)
-    func forEachRun(tiles: Int, _ body: (Int, Int, inout TileCursor) -> Void) {
-        var cursor = TileCursor(tileCols: tileCols, tileRows: tileRows)
-        var t0 = 0
-        while t0 < tiles {
-            body(t0, Swift.min(8, tiles - t0), &cursor)
-            t0 += 8
+    func forEachRun(_ body: (Int, Int, Int) -> Void) {
+        let tw = tileCols
+        for r in 0..<tileRows {
+            var q0 = 0
+            while q0 < tw { body(r, q0, Swift.min(8, tw - q0)); q0 += 8 }
         }
     }
 
-    /// Offset of tile (s, r, q)'s window in the chunk's padded planes, plus `extra` floats.
-    @inline(__always) func windowOffset(_ c: TileCursor, extra: Int = 0) -> Int {
-        c.s * paddedCount + tile.output * (c.r * paddedWidth + c.q) + extra
-    }
-
-    /// Where the output block of tile (s, r, q) goes in planes `outputStride` floats apart.
-    @inline(__always) func outputBlock(_ c: TileCursor, outputStride: Int) -> OutputTile {
-        let m = tile.output
-        return OutputTile(offset: c.s * outputStride + m * (c.r * w + c.q), rows: Swift.min(m, h - m * c.r), columns: Swift.min(m, w - m * c.q))
-    }
-
-    /// The 8 lanes' values of a run: `next()` for each of the `lanes` tiles (stepping the cursor),
-    /// `idle` for the rest.
-    @inline(__always)
-    func lanes<T>(_ lanes: Int, _ cursor: inout TileCursor, idle: T, _ value: (TileCursor) -> T) -> Lanes<T> {
-        @inline(__always) func next(_ j: Int) -> T {
-            guard j < lanes else { return idle }
-            let v = value(cursor)
-            cursor.advance()
-            return v
-        }
-        let a = next(0), b = next(1), c = next(2), d = next(3), e = next(4), f = next(5), g = next(6), k = next(7)
-        return Lanes(a, b, c, d, e, f, g, k)
-    }
-
-    /// V[ξ][t] (ξ-plane stride `step`) = (B^T d B)[ξ] of every tile's window d in the chunk's
-    /// padded planes `pads`.
-    func inputTransform(_ pads: UnsafePointer<Float>, tiles: Int, into v: UnsafeMutablePointer<Float>, step: Int) {
-        let pw = paddedWidth
-        forEachRun(tiles: tiles) { t0, lanes, cursor in
-            let o = self.lanes(lanes, &cursor, idle: pads) { pads + windowOffset($0) }
-            let out = v + t0
-            if tile == .f4 {
-                @inline(__always) func row(_ i: Int) -> Six {
-                    let d = i * pw
-                    return Six(windowRow: o.l0 + d, o.l1 + d, o.l2 + d, o.l3 + d, o.l4 + d, o.l5 + d, o.l6 + d, o.l7 + d).inputTransformed
-                }
-                let r0 = row(0), r1 = row(1), r2 = row(2), r3 = row(3), r4 = row(4), r5 = row(5)
-                // ξ = 6i + k: B^T down column k of the row transforms gives rows i = 0..5.
-                for k in 0..<6 {
-                    let c = Six(r0[k], r1[k], r2[k], r3[k], r4[k], r5[k]).inputTransformed
-                    for i in 0..<6 { store8(c[i], out + (6 * i + k) * step, lanes) }
-                }
-                return
-            }
-            // F(2x2): B^T along window row i of the 8 tiles, then down the rows.
+    /// V[ξ][t] (ξ-plane stride `step`, t = r * tileCols + q) = (B^T d B)[ξ] of every tile's window
+    /// d in the padded plane.
+    func inputTransform(_ pad: UnsafePointer<Float>, into v: UnsafeMutablePointer<Float>, step: Int) {
+        precondition(tile == .f2, "F(4x4) transforms run over whole chunks (inputTransform4)")
+        let pw = paddedWidth, tw = tileCols
+        forEachRun { r, q0, lanes in
+            let p = pad + 2 * r * pw + 2 * q0
+            // One window row across 8 tiles: its columns 0..3 are padded columns 2q..2q+3, then B^T along the row.
             @inline(__always) func row(_ i: Int) -> (SIMD8<Float>, SIMD8<Float>, SIMD8<Float>, SIMD8<Float>) {
-                let d = i * pw
-                let c = Four(windowRow: o.l0 + d, o.l1 + d, o.l2 + d, o.l3 + d, o.l4 + d, o.l5 + d, o.l6 + d, o.l7 + d)
-                return (c.v0 - c.v2, c.v1 + c.v2, c.v2 - c.v1, c.v1 - c.v3)
+                let a = load16(p + i * pw), b = load16(p + i * pw + 2)
+                let d0 = a.evenHalf, d1 = a.oddHalf, d2 = b.evenHalf, d3 = b.oddHalf
+                return (d0 - d2, d1 + d2, d2 - d1, d1 - d3)
             }
             let r0 = row(0), r1 = row(1), r2 = row(2), r3 = row(3)
+            let out = v + r * tw + q0
             // ξ = 4i + k: B^T down the rows (i), the row transform above along the columns (k).
             store8(r0.0 - r2.0, out, lanes); store8(r0.1 - r2.1, out + step, lanes)
             store8(r0.2 - r2.2, out + 2 * step, lanes); store8(r0.3 - r2.3, out + 3 * step, lanes)
@@ -176,87 +127,77 @@ struct WinogradGrid {
         }
     }
 
-    /// One output channel's pass: y = act(A^T M A + bias (+ residual)) of every tile, from M[ξ][t]
-    /// at m + ξ * step, into planes `outputStride` floats apart (the residual's likewise); act is
-    /// a ReLU when `relu` (the eval path's fused epilogue), else the identity. Reads up to 7 floats
-    /// past the last tile of M (the caller's buffer must hold them).
-    func outputTransform(_ m: UnsafePointer<Float>, step: Int, tiles: Int, outputStride: Int, bias: Float,
-                         residual: UnsafePointer<Float>? = nil, relu: Bool = false, into y: UnsafeMutablePointer<Float>) {
-        let w = w
-        forEachRun(tiles: tiles) { t0, lanes, cursor in
-            let src = m + t0
+    /// plane = act(A^T M A + bias (+ residual)) per tile, from M[ξ][t] (ξ-plane stride `step`;
+    /// reads up to 7 floats past the plane's last tile, which the caller's buffer must hold); act
+    /// is a ReLU when `relu` (the eval path's fused epilogue), else the identity.
+    func outputTransform(_ m: UnsafePointer<Float>, step: Int, bias: Float, residual: UnsafePointer<Float>? = nil,
+                         relu: Bool = false, into plane: UnsafeMutablePointer<Float>) {
+        precondition(tile == .f2, "F(4x4) transforms run over whole chunks (outputTransform4)")
+        let tw = tileCols, h = h, w = w
+        forEachRun { r, q0, lanes in
+            let src = m + r * tw + q0
             @inline(__always) func at(_ xi: Int) -> SIMD8<Float> { load8(src + xi * step) }
-            let blocks = self.lanes(lanes, &cursor, idle: OutputTile.idle) { outputBlock($0, outputStride: outputStride) }
-            if tile == .f4 {
-                @inline(__always) func column(_ k: Int) -> Four {
-                    Six(at(k), at(6 + k), at(12 + k), at(18 + k), at(24 + k), at(30 + k)).outputTransformed
-                }
-                let c0 = column(0), c1 = column(1), c2 = column(2), c3 = column(3), c4 = column(4), c5 = column(5)
-                for i in 0..<4 {
-                    let yi = Six(c0[i], c1[i], c2[i], c3[i], c4[i], c5[i]).outputTransformed
-                    writeTileRow(yi, row: i, width: w, tiles: blocks, bias: bias, residual: residual, relu: relu, into: y)
-                }
-                return
-            }
-            // F(2x2): A^T down the rows: a0 = m0 + m1 + m2, a1 = m1 - m2 - m3 (per column k) ...
+            // A^T down the rows: a0 = m0 + m1 + m2, a1 = m1 - m2 - m3 (per column k).
             let m1 = (at(4), at(5), at(6), at(7)), m2 = (at(8), at(9), at(10), at(11))
             let s0 = (at(0) + m1.0 + m2.0, at(1) + m1.1 + m2.1, at(2) + m1.2 + m2.2, at(3) + m1.3 + m2.3)
             let s1 = (m1.0 - m2.0 - at(12), m1.1 - m2.1 - at(13), m1.2 - m2.2 - at(14), m1.3 - m2.3 - at(15))
             // ... and along the columns.
-            let y0 = Four(s0.0 + s0.1 + s0.2, s0.1 - s0.2 - s0.3, .zero, .zero), y1 = Four(s1.0 + s1.1 + s1.2, s1.1 - s1.2 - s1.3, .zero, .zero)
-            writeTileRow(y0, row: 0, width: w, tiles: blocks, bias: bias, residual: residual, relu: relu, into: y)
-            writeTileRow(y1, row: 1, width: w, tiles: blocks, bias: bias, residual: residual, relu: relu, into: y)
+            let y00 = s0.0 + s0.1 + s0.2 + bias, y01 = s0.1 - s0.2 - s0.3 + bias
+            let y10 = s1.0 + s1.1 + s1.2 + bias, y11 = s1.1 - s1.2 - s1.3 + bias
+            let x0 = 2 * q0, count = Swift.min(2 * lanes, w - x0), y = 2 * r
+            @inline(__always) func write(_ v: SIMD16<Float>, _ offset: Int) {
+                var v = v
+                if let residual { v += count == 16 ? load16(residual + offset) : loadRow(residual + offset, count) }
+                if relu { v = v.replacing(with: 0, where: v .< 0) }
+                storeRow(v, plane + offset, count)
+            }
+            write(interleave(y00, y01), y * w + x0)
+            if y + 1 < h { write(interleave(y10, y11), (y + 1) * w + x0) }
         }
     }
 
     /// dM[ξ][t] (ξ-plane stride `step`) = (A dY A^T)[ξ] of every tile's 2x2 output gradient, read
-    /// from the chunk's padded copies of dY (zero outside the plane). F(2x2) only.
-    func adjointOutputTransform(_ pads: UnsafePointer<Float>, tiles: Int, into dm: UnsafeMutablePointer<Float>, step: Int) {
+    /// from the padded copy of dY (zero outside the plane).
+    func adjointOutputTransform(_ pad: UnsafePointer<Float>, into dm: UnsafeMutablePointer<Float>, step: Int) {
         precondition(tile == .f2, "the Winograd gradients are F(2x2, 3x3) only")
-        let pw = paddedWidth
-        forEachRun(tiles: tiles) { t0, lanes, cursor in
-            // Tile (r, q)'s outputs are padded (2r + 1 .., 2q + 1 ..).
-            let o = self.lanes(lanes, &cursor, idle: pads) { pads + windowOffset($0, extra: pw + 1) }
-            let top = Pair(o.l0, o.l1, o.l2, o.l3, o.l4, o.l5, o.l6, o.l7)
-            let bottom = Pair(o.l0 + pw, o.l1 + pw, o.l2 + pw, o.l3 + pw, o.l4 + pw, o.l5 + pw, o.l6 + pw, o.l7 + pw)
-            let a = top.v0, b = top.v1, c = bottom.v0, d = bottom.v1
-            let out = dm + t0
+        let pw = paddedWidth, tw = tileCols
+        forEachRun { r, q0, lanes in
+            let p = pad + (2 * r + 1) * pw + 2 * q0 + 1
+            let top = load16(p), bottom = load16(p + pw)
+            let a = top.evenHalf, b = top.oddHalf, c = bottom.evenHalf, d = bottom.oddHalf
+            let out = dm + r * tw + q0
             // A down the rows: (a, b), (a + c, b + d), (a - c, b - d), (-c, -d); then A along each
             // row (u, v) -> (u, u + v, u - v, -v).
             @inline(__always) func put(_ i: Int, _ u: SIMD8<Float>, _ v: SIMD8<Float>) {
-                let p = out + 4 * i * step
-                store8(u, p, lanes); store8(u + v, p + step, lanes); store8(u - v, p + 2 * step, lanes); store8(-v, p + 3 * step, lanes)
+                let o = out + 4 * i * step
+                store8(u, o, lanes); store8(u + v, o + step, lanes); store8(u - v, o + 2 * step, lanes); store8(-v, o + 3 * step, lanes)
             }
             put(0, a, b); put(1, a + c, b + d); put(2, a - c, b - d); put(3, -c, -d)
         }
     }
 
-    /// pads += B dV B^T of every tile, at its window in the chunk's padded planes (which must start
-    /// zeroed; windows overlap by two pixels, so the tiles are added one after the other). Reads up
-    /// to 7 floats past the last tile of dV (the caller's buffer must hold them). F(2x2) only.
-    func adjointInputTransform(_ dv: UnsafePointer<Float>, step: Int, tiles: Int, into pads: UnsafeMutablePointer<Float>) {
+    /// pad += B dV B^T of every tile, at its window (the padded plane must start zeroed; windows
+    /// overlap by two pixels, so the runs are accumulated one after the other). Reads up to 7
+    /// floats past the plane's last tile of dV (the caller's buffer must hold them).
+    func adjointInputTransform(_ dv: UnsafePointer<Float>, step: Int, into pad: UnsafeMutablePointer<Float>) {
         precondition(tile == .f2, "the Winograd gradients are F(2x2, 3x3) only")
-        let pw = paddedWidth
-        forEachRun(tiles: tiles) { t0, lanes, cursor in
-            let src = dv + t0
-            @inline(__always) func at(_ xi: Int) -> SIMD8<Float> { load8(src + xi * step) }
-            // Eight tiles of one tile row (planes from 16 pixels wide): their windows' rows are
-            // contiguous, added as two overlapping 16-float runs (adding tile by tile stalls on
-            // the overlap: each tile's load meets the previous tile's store).
-            let contiguous = lanes == 8 && cursor.q + 8 <= tileCols
-            let first = pads + windowOffset(cursor)
-            let windows = self.lanes(lanes, &cursor, idle: OutputTile.idle) { OutputTile(offset: windowOffset($0), rows: 4, columns: 4) }
+        let pw = paddedWidth, tw = tileCols
+        let lane = SIMD8<Int32>(0, 1, 2, 3, 4, 5, 6, 7)
+        forEachRun { r, q0, lanes in
+            let src = dv + r * tw + q0
+            // Lanes past the row's last tile would add into the window of the last real tile: zero them.
+            let dead = lane .>= SIMD8<Int32>(repeating: Int32(lanes))
+            @inline(__always) func at(_ xi: Int) -> SIMD8<Float> { load8(src + xi * step).replacing(with: 0, where: dead) }
             // B^T's adjoint per column k down the rows: (v0, v1 - v2 + v3, -v0 + v1 + v2, -v3).
             @inline(__always) func down(_ k: Int) -> (SIMD8<Float>, SIMD8<Float>, SIMD8<Float>, SIMD8<Float>) {
                 let v0 = at(k), v1 = at(4 + k), v2 = at(8 + k), v3 = at(12 + k)
                 return (v0, v1 - v2 + v3, v1 + v2 - v0, -v3)
             }
             let c0 = down(0), c1 = down(1), c2 = down(2), c3 = down(3)
-            // ... and along each window row i.
+            // ... and along each window row i, added at padded row 2r + i, columns 2q .. 2q + 3.
             @inline(__always) func add(_ i: Int, _ k0: SIMD8<Float>, _ k1: SIMD8<Float>, _ k2: SIMD8<Float>, _ k3: SIMD8<Float>) {
+                let p = pad + (2 * r + i) * pw + 2 * q0
                 let e0 = k0, e1 = k1 - k2 + k3, e2 = k1 + k2 - k0, e3 = -k3
-                guard contiguous else { return addTileRow(Four(e0, e1, e2, e3), row: i, width: pw, tiles: windows, into: pads) }
-                let p = first + i * pw
                 store16(load16(p) + interleave(e0, e1), p)
                 store16(load16(p + 2) + interleave(e2, e3), p + 2)
             }
@@ -264,38 +205,78 @@ struct WinogradGrid {
             add(2, c0.2, c1.2, c2.2, c3.2); add(3, c0.3, c1.3, c2.3, c3.3)
         }
     }
-}
+    /// V[ξ][t] of F(4x4) for the `tiles` tiles of `samples` padded planes (plane s at pads + s *
+    /// planeStride), eight consecutive tiles t at a time whatever plane and tile row each is in:
+    /// a run along one tile row would leave lanes idle on the planes narrower than 32 pixels
+    /// (7 of 8 on layer4's 4x4). B^T along each of the 6 window rows, then down them.
+    func inputTransform4(_ pads: UnsafePointer<Float>, planeStride: Int, tiles: Int, into v: UnsafeMutablePointer<Float>, step: Int) {
+        precondition(tile == .f4)
+        let pw = paddedWidth, tw = tileCols, tps = tilesPerPlane
+        var t0 = 0
+        while t0 < tiles {
+            let lanes = Swift.min(8, tiles - t0)
+            // Tile t0's window, then the next tiles' by stepping (no division per tile); idle lanes
+            // (the last run only) repeat the last tile, and store8 drops them.
+            var s = t0 / tps, rq = t0 - s * tps, r = rq / tw, q = rq - r * tw, last = pads
+            @inline(__always) func origin(_ j: Int) -> UnsafePointer<Float> {
+                guard j < lanes else { return last }
+                last = pads + s * planeStride + 4 * r * pw + 4 * q
+                q += 1
+                if q == tw { q = 0; r += 1; if r * tw == tps { r = 0; s += 1 } }
+                return last
+            }
+            let o = (origin(0), origin(1), origin(2), origin(3), origin(4), origin(5), origin(6), origin(7))
+            @inline(__always) func row(_ i: Int) -> Six {
+                let d = i * pw
+                return Six(windowRow: o.0 + d, o.1 + d, o.2 + d, o.3 + d, o.4 + d, o.5 + d, o.6 + d, o.7 + d).inputTransformed
+            }
+            let r0 = row(0), r1 = row(1), r2 = row(2), r3 = row(3), r4 = row(4), r5 = row(5)
+            let out = v + t0
+            // ξ = 6i + k: B^T down column k of the row transforms gives rows i = 0..5.
+            for k in 0..<6 {
+                let c = Six(r0[k], r1[k], r2[k], r3[k], r4[k], r5[k]).inputTransformed
+                for i in 0..<6 { store8(c[i], out + (6 * i + k) * step, lanes) }
+            }
+            t0 += 8
+        }
+    }
 
-/// Tile (s, r, q) of a chunk, stepped tile by tile (no division per tile).
-struct TileCursor {
-    let tileCols: Int, tileRows: Int
-    var s = 0, r = 0, q = 0
-    init(tileCols: Int, tileRows: Int) { self.tileCols = tileCols; self.tileRows = tileRows }
-    @inline(__always) mutating func advance() {
-        q += 1
-        if q == tileCols { q = 0; r += 1; if r == tileRows { r = 0; s += 1 } }
+    /// The F(4x4) output pass of one output channel over `tiles` tiles (M[ξ][t] at m + ξ * step;
+    /// plane s of y and of the residual at s * outputStride): A^T down the 6 columns of M, then
+    /// along each of the 4 output rows, written tile by tile up to the plane's edges. Reads up to
+    /// 7 floats past the last tile of M (the caller's buffer must hold them).
+    func outputTransform4(_ m: UnsafePointer<Float>, step: Int, tiles: Int, outputStride: Int, bias: Float,
+                          residual: UnsafePointer<Float>?, relu: Bool, into y: UnsafeMutablePointer<Float>) {
+        precondition(tile == .f4)
+        let tw = tileCols, tps = tilesPerPlane, h = h, w = w
+        var t0 = 0
+        while t0 < tiles {
+            let lanes = Swift.min(8, tiles - t0)
+            let src = m + t0
+            @inline(__always) func column(_ k: Int) -> Four {
+                Six(load8(src + k * step), load8(src + (6 + k) * step), load8(src + (12 + k) * step),
+                    load8(src + (18 + k) * step), load8(src + (24 + k) * step), load8(src + (30 + k) * step)).outputTransformed
+            }
+            let c0 = column(0), c1 = column(1), c2 = column(2), c3 = column(3), c4 = column(4), c5 = column(5)
+            // Tile t0's plane, tile row and column, then the next tiles' by stepping (no division per tile).
+            var s = t0 / tps, rq = t0 - s * tps, r = rq / tw, q = rq - r * tw
+            @inline(__always) func next() -> OutputTile {
+                let tile = OutputTile(offset: s * outputStride + 4 * r * w + 4 * q, rows: Swift.min(4, h - 4 * r), columns: Swift.min(4, w - 4 * q))
+                q += 1
+                if q == tw { q = 0; r += 1; if r * tw == tps { r = 0; s += 1 } }
+                return tile
+            }
+            let first = next()
+            @inline(__always) func following(_ j: Int) -> OutputTile { j < lanes ? next() : OutputTile(offset: 0, rows: 0, columns: 0) }
+            let destinations = OutputTiles(first, following(1), following(2), following(3), following(4), following(5), following(6), following(7))
+            for i in 0..<4 {
+                let yi = Six(c0[i], c1[i], c2[i], c3[i], c4[i], c5[i]).outputTransformed
+                writeTileRows(yi, row: i, width: w, tiles: destinations, bias: bias, residual: residual, relu: relu, into: y)
+            }
+            t0 += 8
+        }
     }
 }
-
-/// Eight values, one per lane of a run (a tuple: values set lane by lane in a SIMD vector went
-/// through memory and stalled on store forwarding, half of F(4x4)'s output pass).
-struct Lanes<T> {
-    let l0, l1, l2, l3, l4, l5, l6, l7: T
-    @inline(__always) init(_ l0: T, _ l1: T, _ l2: T, _ l3: T, _ l4: T, _ l5: T, _ l6: T, _ l7: T) {
-        self.l0 = l0; self.l1 = l1; self.l2 = l2; self.l3 = l3; self.l4 = l4; self.l5 = l5; self.l6 = l6; self.l7 = l7
-    }
-    @inline(__always) subscript(_ j: Int) -> T {
-        switch j { case 0: l0; case 1: l1; case 2: l2; case 3: l3; case 4: l4; case 5: l5; case 6: l6; default: l7 }
-    }
-}
-
-/// Where one tile's block goes: its first element, and how many of its rows and columns lie
-/// inside the plane (no rows: an idle lane).
-struct OutputTile {
-    let offset: Int, rows: Int, columns: Int
-    static let idle = OutputTile(offset: 0, rows: 0, columns: 0)
-}
-typealias OutputTiles = Lanes<OutputTile>
 
 /// Six 8-lane vectors: one window row or column of F(4x4)'s 6x6 tile, for eight tiles.
 struct Six {
@@ -306,14 +287,24 @@ struct Six {
     @inline(__always) subscript(_ i: Int) -> SIMD8<Float> {
         switch i { case 0: v0; case 1: v1; case 2: v2; case 3: v3; case 4: v4; default: v5 }
     }
-    /// Window columns 0..5 of 8 tiles' rows (tile j's row at p_j), one lane per tile. Not inlined
-    /// on purpose: inlined, LLVM turned part of these shuffles and the arithmetic after them into
+    /// Window columns 0..5 of 8 tiles' rows (tile j's row at p_j), one lane per tile: 4 floats
+    /// at p_j and p_j + 4 each, then every other one of their even and odd floats. Not inlined on
+    /// purpose: inlined, LLVM turned part of these shuffles and the arithmetic after them into
     /// scalar code (F(4x4)'s transforms took a quarter of an eval forward).
     @inline(never) init(windowRow p0: UnsafePointer<Float>, _ p1: UnsafePointer<Float>, _ p2: UnsafePointer<Float>, _ p3: UnsafePointer<Float>,
                         _ p4: UnsafePointer<Float>, _ p5: UnsafePointer<Float>, _ p6: UnsafePointer<Float>, _ p7: UnsafePointer<Float>) {
-        let a = Four(gathering: p0, p1, p2, p3, p4, p5, p6, p7), b = Four(gathering: p0 + 4, p1 + 4, p2 + 4, p3 + 4, p4 + 4, p5 + 4, p6 + 4, p7 + 4)
-        self.init(a.v0, a.v1, a.v2, a.v3, b.v0, b.v1)
+        @inline(__always) func four(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ c: UnsafePointer<Float>, _ d: UnsafePointer<Float>,
+                                    _ at: Int) -> SIMD16<Float> {
+            SIMD16(lowHalf: SIMD8(lowHalf: load4(a + at), highHalf: load4(b + at)), highHalf: SIMD8(lowHalf: load4(c + at), highHalf: load4(d + at)))
+        }
+        @inline(__always) func split(_ at: Int) -> (even: SIMD16<Float>, odd: SIMD16<Float>) {
+            let a = four(p0, p1, p2, p3, at), b = four(p4, p5, p6, p7, at)
+            return (SIMD16(lowHalf: a.evenHalf, highHalf: b.evenHalf), SIMD16(lowHalf: a.oddHalf, highHalf: b.oddHalf))
+        }
+        let (e, o) = split(0), (e4, o4) = split(4)
+        self.init(e.evenHalf, o.evenHalf, e.oddHalf, o.oddHalf, e4.evenHalf, o4.evenHalf)
     }
+
     /// B^T d of d = (v0 .. v5).
     @inline(__always) var inputTransformed: Six {
         let four: Float = 4, five: Float = 5, two: Float = 2
@@ -331,7 +322,7 @@ struct Six {
     }
 }
 
-/// Four 8-lane vectors: a window row's first four columns or an output tile row's pixels, for eight tiles.
+/// Four 8-lane vectors: one column of F(4x4)'s output tile after A^T, for eight tiles.
 struct Four {
     var v0, v1, v2, v3: SIMD8<Float>
     @inline(__always) init(_ v0: SIMD8<Float>, _ v1: SIMD8<Float>, _ v2: SIMD8<Float>, _ v3: SIMD8<Float>) {
@@ -340,66 +331,44 @@ struct Four {
     @inline(__always) subscript(_ i: Int) -> SIMD8<Float> {
         switch i { case 0: v0; case 1: v1; case 2: v2; default: v3 }
     }
-    /// Lane j = p_j[k] for k = 0..3: 4 floats from each p_j, then every other one of their even and
-    /// odd floats (an 8x4 transpose).
-    @inline(__always) init(gathering p0: UnsafePointer<Float>, _ p1: UnsafePointer<Float>, _ p2: UnsafePointer<Float>, _ p3: UnsafePointer<Float>,
-                           _ p4: UnsafePointer<Float>, _ p5: UnsafePointer<Float>, _ p6: UnsafePointer<Float>, _ p7: UnsafePointer<Float>) {
-        @inline(__always) func four(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ c: UnsafePointer<Float>, _ d: UnsafePointer<Float>) -> SIMD16<Float> {
-            SIMD16(lowHalf: SIMD8(lowHalf: load4(a), highHalf: load4(b)), highHalf: SIMD8(lowHalf: load4(c), highHalf: load4(d)))
-        }
-        let a = four(p0, p1, p2, p3), b = four(p4, p5, p6, p7)
-        let even = SIMD16(lowHalf: a.evenHalf, highHalf: b.evenHalf), odd = SIMD16(lowHalf: a.oddHalf, highHalf: b.oddHalf)
-        self.init(even.evenHalf, odd.evenHalf, even.oddHalf, odd.oddHalf)
+}
+
+/// Where one tile of an F(4x4) output run goes: its first output pixel, and how many of its 4
+/// rows and 4 columns lie inside the plane (no rows: an idle lane).
+struct OutputTile {
+    let offset: Int, rows: Int, columns: Int
+}
+
+/// The 8 tiles of a run (a tuple, not SIMD8 lanes: setting lanes one by one went through memory
+/// and stalled on store forwarding).
+struct OutputTiles {
+    let t0, t1, t2, t3, t4, t5, t6, t7: OutputTile
+    @inline(__always) init(_ t0: OutputTile, _ t1: OutputTile, _ t2: OutputTile, _ t3: OutputTile,
+                           _ t4: OutputTile, _ t5: OutputTile, _ t6: OutputTile, _ t7: OutputTile) {
+        self.t0 = t0; self.t1 = t1; self.t2 = t2; self.t3 = t3; self.t4 = t4; self.t5 = t5; self.t6 = t6; self.t7 = t7
     }
-    /// The same, out of line (F(2x2)'s window rows), for the reason `Six(windowRow:)` gives.
-    @inline(never) init(windowRow p0: UnsafePointer<Float>, _ p1: UnsafePointer<Float>, _ p2: UnsafePointer<Float>, _ p3: UnsafePointer<Float>,
-                        _ p4: UnsafePointer<Float>, _ p5: UnsafePointer<Float>, _ p6: UnsafePointer<Float>, _ p7: UnsafePointer<Float>) {
-        self.init(gathering: p0, p1, p2, p3, p4, p5, p6, p7)
-    }
-    /// Lanes j = the 4 floats of row i's pixels of tile j, tiles 0-3 then 4-7 (the transpose back).
-    @inline(__always) var perTile: (low: SIMD16<Float>, high: SIMD16<Float>) {
-        let even = interleave(v0, v2), odd = interleave(v1, v3)
-        return (interleave(even.lowHalf, odd.lowHalf), interleave(even.highHalf, odd.highHalf))
+    @inline(__always) subscript(_ j: Int) -> OutputTile {
+        switch j { case 0: t0; case 1: t1; case 2: t2; case 3: t3; case 4: t4; case 5: t5; case 6: t6; default: t7 }
     }
 }
 
-/// Columns 0 and 1 of 8 tiles' rows (tile j's at p_j): F(2x2)'s output gradients. Out of line for
-/// the reason `Six(windowRow:)` gives.
-struct Pair {
-    let v0, v1: SIMD8<Float>
-    @inline(never) init(_ p0: UnsafePointer<Float>, _ p1: UnsafePointer<Float>, _ p2: UnsafePointer<Float>, _ p3: UnsafePointer<Float>,
-                        _ p4: UnsafePointer<Float>, _ p5: UnsafePointer<Float>, _ p6: UnsafePointer<Float>, _ p7: UnsafePointer<Float>) {
-        @inline(__always) func two(_ p: UnsafePointer<Float>) -> SIMD2<Float> { UnsafeRawPointer(p).loadUnaligned(as: SIMD2<Float>.self) }
-        @inline(__always) func eight(_ a: UnsafePointer<Float>, _ b: UnsafePointer<Float>, _ c: UnsafePointer<Float>, _ d: UnsafePointer<Float>) -> SIMD8<Float> {
-            SIMD8(lowHalf: SIMD4(lowHalf: two(a), highHalf: two(b)), highHalf: SIMD4(lowHalf: two(c), highHalf: two(d)))
-        }
-        let all = SIMD16(lowHalf: eight(p0, p1, p2, p3), highHalf: eight(p4, p5, p6, p7))
-        v0 = all.evenHalf; v1 = all.oddHalf
-    }
-}
-
-/// Row i of 8 tiles' output blocks: act(pixels + bias (+ residual)) with tile j's pixels y.v0[j],
-/// y.v1[j], ... at out + tiles[j].offset + i * width, its first `columns` of them, if i < its
-/// `rows`. Not inlined, for the reason `Six(windowRow:)` gives.
+/// Output row i of 8 tiles: act(pixels + bias (+ residual)) with tile j's pixels y.v0[j] ..
+/// y.v3[j] at y + tiles[j].offset + i * width. Not inlined, for the reason `Six(windowRow:)` gives.
 @inline(never)
-func writeTileRow(_ y: Four, row i: Int, width: Int, tiles: OutputTiles, bias: Float, residual: UnsafePointer<Float>?, relu: Bool,
-                  into out: UnsafeMutablePointer<Float>) {
-    let (low, high) = y.perTile
+func writeTileRows(_ y: Four, row i: Int, width: Int, tiles: OutputTiles, bias: Float, residual: UnsafePointer<Float>?, relu: Bool,
+                   into out: UnsafeMutablePointer<Float>) {
+    // Tiles 0-3's four pixels each, then tiles 4-7's.
+    let even = interleave(y.v0 + bias, y.v2 + bias), odd = interleave(y.v1 + bias, y.v3 + bias)
+    let low = interleave(even.lowHalf, odd.lowHalf), high = interleave(even.highHalf, odd.highHalf)
     @inline(__always) func put(_ j: Int, _ v: SIMD4<Float>) {
         let tile = tiles[j]
         guard i < tile.rows else { return }
         let at = tile.offset + i * width, count = tile.columns
-        var v = v + bias
+        var v = v
         if count == 4 {
             if let residual { v += load4(residual + at) }
             if relu { v = v.replacing(with: 0, where: v .< 0) }
             UnsafeMutableRawPointer(out + at).storeBytes(of: v, as: SIMD4<Float>.self)
-        } else if count == 2 {
-            // F(2x2)'s whole tiles.
-            var pair = v.lowHalf
-            if let residual { pair += UnsafeRawPointer(residual + at).loadUnaligned(as: SIMD2<Float>.self) }
-            if relu { pair = pair.replacing(with: 0, where: pair .< 0) }
-            UnsafeMutableRawPointer(out + at).storeBytes(of: pair, as: SIMD2<Float>.self)
         } else {
             for l in 0..<count {
                 var x = v[l] + (residual?[at + l] ?? 0)
@@ -410,21 +379,6 @@ func writeTileRow(_ y: Four, row i: Int, width: Int, tiles: OutputTiles, bias: F
     }
     put(0, low.lowHalf.lowHalf); put(1, low.lowHalf.highHalf); put(2, low.highHalf.lowHalf); put(3, low.highHalf.highHalf)
     put(4, high.lowHalf.lowHalf); put(5, high.lowHalf.highHalf); put(6, high.highHalf.lowHalf); put(7, high.highHalf.highHalf)
-}
-
-/// pads[tiles[j].offset + i * width + k] += e.v_k[j] for every tile j in order (windows overlap).
-/// Not inlined, for the reason `Six(windowRow:)` gives.
-@inline(never)
-func addTileRow(_ e: Four, row i: Int, width: Int, tiles: OutputTiles, into pads: UnsafeMutablePointer<Float>) {
-    let (low, high) = e.perTile
-    @inline(__always) func add(_ j: Int, _ v: SIMD4<Float>) {
-        let tile = tiles[j]
-        guard tile.rows > 0 else { return }
-        let p = pads + tile.offset + i * width
-        UnsafeMutableRawPointer(p).storeBytes(of: load4(p) + v, as: SIMD4<Float>.self)
-    }
-    add(0, low.lowHalf.lowHalf); add(1, low.lowHalf.highHalf); add(2, low.highHalf.lowHalf); add(3, low.highHalf.highHalf)
-    add(4, high.lowHalf.lowHalf); add(5, high.lowHalf.highHalf); add(6, high.highHalf.lowHalf); add(7, high.highHalf.highHalf)
 }
 
 /// U[ξ][o][c] = (G g G^T)[ξ] ([outC, C, 3, 3] in, [tile.points, outC, C] out): F(2x2) by
@@ -557,25 +511,41 @@ struct WinogradPass {
         }
     }
 
-    /// `body(channel, padded planes)` for every one of `channels` channels, split over the threads
-    /// by channel: each worker has its own scratch of the chunk's `samples` padded planes, zeroed
-    /// once (`copyPadded` keeps the borders zero; a body that accumulates into it zeroes it itself).
-    private func forEachChannel(_ channels: Int, _ body: (Int, UnsafeMutablePointer<Float>) -> Void) {
-        let count = samples * grid.paddedCount
+    /// Every (channel, sample) plane of `channels` channels of the chunk through
+    /// `body(channel, sample, padded scratch)`, split over the threads by channel (each worker has
+    /// its own scratch of `grid.paddedCount` floats, zeroed once: `copyPadded` keeps its border zero).
+    private func forEachPlane(channels: Int, _ body: (Int, Int, UnsafeMutablePointer<Float>) -> Void) {
+        let count = grid.paddedCount
         threads.forChunks(channels) { lo, hi in
-            let pads = UnsafeMutablePointer<Float>.allocate(capacity: count)
-            pads.initialize(repeating: 0, count: count)
-            defer { pads.deallocate() }
-            for ch in lo..<hi { body(ch, pads) }
+            let pad = UnsafeMutablePointer<Float>.allocate(capacity: count)
+            pad.initialize(repeating: 0, count: count)
+            defer { pad.deallocate() }
+            for ch in lo..<hi {
+                for s in 0..<samples { body(ch, s, pad) }
+            }
         }
     }
 
     /// V [points, C, tiles] of the chunk's input x (the chunk's first sample at `x`).
     func transformInput(_ x: UnsafePointer<Float>, into v: UnsafeMutablePointer<Float>) {
-        let c = inChannels, hw = grid.h * grid.w, step = c * tiles, t = tiles, count = grid.paddedCount
-        forEachChannel(c) { ch, pads in
-            for s in 0..<samples { grid.copyPadded(x + (s * c + ch) * hw, into: pads + s * count) }
-            grid.inputTransform(pads, tiles: t, into: v + ch * t, step: step)
+        let c = inChannels, hw = grid.h * grid.w, tps = grid.tilesPerPlane, step = c * tiles, t = tiles
+        if grid.tile == .f4 {
+            // Every sample's padded plane of a channel side by side, for runs that cross planes.
+            let count = grid.paddedCount, samples = samples
+            threads.forChunks(c) { lo, hi in
+                let pads = UnsafeMutablePointer<Float>.allocate(capacity: samples * count)
+                pads.initialize(repeating: 0, count: samples * count)
+                defer { pads.deallocate() }
+                for ch in lo..<hi {
+                    for s in 0..<samples { grid.copyPadded(x + (s * c + ch) * hw, into: pads + s * count) }
+                    grid.inputTransform4(pads, planeStride: count, tiles: t, into: v + ch * t, step: step)
+                }
+            }
+            return
+        }
+        forEachPlane(channels: c) { ch, s, pad in
+            grid.copyPadded(x + (s * c + ch) * hw, into: pad)
+            grid.inputTransform(pad, into: v + ch * t + s * tps, step: step)
         }
     }
 
@@ -599,14 +569,26 @@ struct WinogradPass {
     private func forward(u: UnsafePointer<Float>, v: UnsafePointer<Float>, m: UnsafeMutablePointer<Float>,
                  bias: UnsafePointer<Float>?, residual: UnsafePointer<Float>? = nil, relu: Bool = false,
                  output y: UnsafeMutablePointer<Float>) {
-        let c = inChannels, oc = outChannels, t = tiles, hw = grid.h * grid.w
+        let c = inChannels, oc = outChannels, t = tiles, hw = grid.h * grid.w, tps = grid.tilesPerPlane
         forEachPoint { xi in
             sgemm(m: oc, n: t, k: c, a: u + xi * oc * c, lda: c, b: v + xi * c * t, ldb: t, beta: 0, c: m + xi * oc * t, ldc: t)
         }
+        if grid.tile == .f4 {
+            threads.forChunks(oc) { lo, hi in
+                for o in lo..<hi {
+                    grid.outputTransform4(m + o * t, step: oc * t, tiles: t, outputStride: oc * hw, bias: bias?[o] ?? 0,
+                                          residual: residual.map { $0 + o * hw }, relu: relu, into: y + o * hw)
+                }
+            }
+            return
+        }
         threads.forChunks(oc) { lo, hi in
             for o in lo..<hi {
-                grid.outputTransform(m + o * t, step: oc * t, tiles: t, outputStride: oc * hw, bias: bias?[o] ?? 0,
-                                     residual: residual.map { $0 + o * hw }, relu: relu, into: y + o * hw)
+                for s in 0..<samples {
+                    let off = (s * oc + o) * hw
+                    grid.outputTransform(m + o * t + s * tps, step: oc * t, bias: bias?[o] ?? 0, residual: residual.map { $0 + off },
+                                         relu: relu, into: y + off)
+                }
             }
         }
     }
@@ -615,18 +597,16 @@ struct WinogradPass {
     /// channel's sum of dy to `biasGradient`.
     func transformOutputGradient(_ dy: UnsafePointer<Float>, into dm: UnsafeMutablePointer<Float>,
                                  biasGradient: UnsafeMutablePointer<Float>?) {
-        let oc = outChannels, hw = grid.h * grid.w, step = oc * tiles, t = tiles, count = grid.paddedCount
-        forEachChannel(oc) { o, pads in
-            for s in 0..<samples {
-                let plane = dy + (s * oc + o) * hw
-                if let biasGradient {
-                    var sum: Float = 0
-                    for i in 0..<hw { sum += plane[i] }
-                    biasGradient[o] += sum
-                }
-                grid.copyPadded(plane, into: pads + s * count)
+        let oc = outChannels, hw = grid.h * grid.w, tps = grid.tilesPerPlane, step = oc * tiles, t = tiles
+        forEachPlane(channels: oc) { o, s, pad in
+            let plane = dy + (s * oc + o) * hw
+            if let biasGradient {
+                var sum: Float = 0
+                for i in 0..<hw { sum += plane[i] }
+                biasGradient[o] += sum
             }
-            grid.adjointOutputTransform(pads, tiles: t, into: dm + o * t, step: step)
+            grid.copyPadded(plane, into: pad)
+            grid.adjointOutputTransform(pad, into: dm + o * t + s * tps, step: step)
         }
     }
 
@@ -643,15 +623,15 @@ struct WinogradPass {
     /// adjoint input transform of every plane.
     func inputGradient(u: UnsafePointer<Float>, dm: UnsafePointer<Float>, dv: UnsafeMutablePointer<Float>,
                        into dx: UnsafeMutablePointer<Float>) {
-        let c = inChannels, oc = outChannels, t = tiles, hw = grid.h * grid.w, count = grid.paddedCount, samples = samples
+        let c = inChannels, oc = outChannels, t = tiles, hw = grid.h * grid.w, tps = grid.tilesPerPlane
         forEachPoint { xi in
             sgemm(transA: true, m: c, n: t, k: oc, a: u + xi * oc * c, lda: c, b: dm + xi * oc * t, ldb: t,
                   beta: 0, c: dv + xi * c * t, ldc: t)
         }
-        forEachChannel(c) { ch, pads in
-            pads.update(repeating: 0, count: samples * count)
-            grid.adjointInputTransform(dv + ch * t, step: c * t, tiles: t, into: pads)
-            for s in 0..<samples { grid.copyInterior(pads + s * count, into: dx + (s * c + ch) * hw) }
+        forEachPlane(channels: c) { ch, s, pad in
+            pad.update(repeating: 0, count: grid.paddedCount)
+            grid.adjointInputTransform(dv + ch * t + s * tps, step: c * t, into: pad)
+            grid.copyInterior(pad, into: dx + (s * c + ch) * hw)
         }
     }
 }
