@@ -32,9 +32,9 @@
 // Its transforms multiply by 2, 4, 5 and 8 and its weights have sixths, so it rounds worse than
 // F(2x2) (the tests hold the two within 1e-5 of the output scale at 64 channels); training keeps
 // F(2x2), whose gradients the finite-difference tests pin, and eval takes F(4x4) per layer where
-// its padded tiles need fewer products (`WinogradTile.forInference`). Its transforms run over eight consecutive tiles of the
-// whole chunk at a time, across tile rows and samples, each lane with its own window, so that the
-// small planes of layer2-4 (16x16 down to 4x4, 4 to 1 tiles a row) keep every lane busy; that
+// its padded tiles need fewer products (`WinogradTile.forInference`). Its transforms run over
+// eight consecutive tiles of the whole chunk at a time, across tile rows and samples, each lane
+// with its own window, so that the small planes of layer2-4 (16x16 down to 4x4, 4 to 1 tiles a row) keep every lane busy; that
 // took a 64 px eval forward from 1.05x to 1.3x the F(2x2) one (two threads, batch 32). The same
 // runs for F(2x2) in training (tried in c8106ae) kept the transforms' share of a step at 12.6-13%
 // and moved the 1-vs-2-rank check's second-epoch loss difference from 6.4e-5 to 1.75e-4, so
@@ -211,18 +211,16 @@ struct WinogradGrid {
     /// (7 of 8 on layer4's 4x4). B^T along each of the 6 window rows, then down them.
     func inputTransform4(_ pads: UnsafePointer<Float>, planeStride: Int, tiles: Int, into v: UnsafeMutablePointer<Float>, step: Int) {
         precondition(tile == .f4)
-        let pw = paddedWidth, tw = tileCols, tps = tilesPerPlane
-        var t0 = 0
+        let pw = paddedWidth
+        var cursor = TileCursor(tileCols: tileCols, tileRows: tileRows), t0 = 0
         while t0 < tiles {
             let lanes = Swift.min(8, tiles - t0)
-            // Tile t0's window, then the next tiles' by stepping (no division per tile); idle lanes
-            // (the last run only) repeat the last tile, and store8 drops them.
-            var s = t0 / tps, rq = t0 - s * tps, r = rq / tw, q = rq - r * tw, last = pads
+            // Idle lanes (the last run only) repeat the last tile; store8 drops them.
+            var last = pads
             @inline(__always) func origin(_ j: Int) -> UnsafePointer<Float> {
                 guard j < lanes else { return last }
-                last = pads + s * planeStride + 4 * r * pw + 4 * q
-                q += 1
-                if q == tw { q = 0; r += 1; if r * tw == tps { r = 0; s += 1 } }
+                last = pads + cursor.s * planeStride + 4 * (cursor.r * pw + cursor.q)
+                cursor.advance()
                 return last
             }
             let o = (origin(0), origin(1), origin(2), origin(3), origin(4), origin(5), origin(6), origin(7))
@@ -248,8 +246,8 @@ struct WinogradGrid {
     func outputTransform4(_ m: UnsafePointer<Float>, step: Int, tiles: Int, outputStride: Int, bias: Float,
                           residual: UnsafePointer<Float>?, relu: Bool, into y: UnsafeMutablePointer<Float>) {
         precondition(tile == .f4)
-        let tw = tileCols, tps = tilesPerPlane, h = h, w = w
-        var t0 = 0
+        let h = h, w = w
+        var cursor = TileCursor(tileCols: tileCols, tileRows: tileRows), t0 = 0
         while t0 < tiles {
             let lanes = Swift.min(8, tiles - t0)
             let src = m + t0
@@ -258,13 +256,10 @@ struct WinogradGrid {
                     load8(src + (18 + k) * step), load8(src + (24 + k) * step), load8(src + (30 + k) * step)).outputTransformed
             }
             let c0 = column(0), c1 = column(1), c2 = column(2), c3 = column(3), c4 = column(4), c5 = column(5)
-            // Tile t0's plane, tile row and column, then the next tiles' by stepping (no division per tile).
-            var s = t0 / tps, rq = t0 - s * tps, r = rq / tw, q = rq - r * tw
             @inline(__always) func next() -> OutputTile {
-                let tile = OutputTile(offset: s * outputStride + 4 * r * w + 4 * q, rows: Swift.min(4, h - 4 * r), columns: Swift.min(4, w - 4 * q))
-                q += 1
-                if q == tw { q = 0; r += 1; if r * tw == tps { r = 0; s += 1 } }
-                return tile
+                let c = cursor
+                cursor.advance()
+                return OutputTile(offset: c.s * outputStride + 4 * (c.r * w + c.q), rows: Swift.min(4, h - 4 * c.r), columns: Swift.min(4, w - 4 * c.q))
             }
             let first = next()
             @inline(__always) func following(_ j: Int) -> OutputTile { j < lanes ? next() : OutputTile(offset: 0, rows: 0, columns: 0) }
@@ -275,6 +270,18 @@ struct WinogradGrid {
             }
             t0 += 8
         }
+    }
+}
+
+/// Sample s, tile row r and tile column q of a chunk's tiles t = 0, 1, ... in turn: the F(4x4)
+/// runs step it tile by tile instead of dividing t for every lane.
+struct TileCursor {
+    let tileCols: Int, tileRows: Int
+    var s = 0, r = 0, q = 0
+    init(tileCols: Int, tileRows: Int) { self.tileCols = tileCols; self.tileRows = tileRows }
+    @inline(__always) mutating func advance() {
+        q += 1
+        if q == tileCols { q = 0; r += 1; if r == tileRows { r = 0; s += 1 } }
     }
 }
 
@@ -511,18 +518,23 @@ struct WinogradPass {
         }
     }
 
-    /// Every (channel, sample) plane of `channels` channels of the chunk through
-    /// `body(channel, sample, padded scratch)`, split over the threads by channel (each worker has
-    /// its own scratch of `grid.paddedCount` floats, zeroed once: `copyPadded` keeps its border zero).
-    private func forEachPlane(channels: Int, _ body: (Int, Int, UnsafeMutablePointer<Float>) -> Void) {
-        let count = grid.paddedCount
+    /// `body(channel, scratch)` for each of `channels` channels, split over the threads by
+    /// channel; each worker has its own scratch of `count` floats, zeroed once (`copyPadded` keeps
+    /// the padded planes' borders zero).
+    private func forEachChannel(_ channels: Int, scratch count: Int, _ body: (Int, UnsafeMutablePointer<Float>) -> Void) {
         threads.forChunks(channels) { lo, hi in
-            let pad = UnsafeMutablePointer<Float>.allocate(capacity: count)
-            pad.initialize(repeating: 0, count: count)
-            defer { pad.deallocate() }
-            for ch in lo..<hi {
-                for s in 0..<samples { body(ch, s, pad) }
-            }
+            let scratch = UnsafeMutablePointer<Float>.allocate(capacity: count)
+            scratch.initialize(repeating: 0, count: count)
+            defer { scratch.deallocate() }
+            for ch in lo..<hi { body(ch, scratch) }
+        }
+    }
+
+    /// Every (channel, sample) plane of `channels` channels of the chunk through
+    /// `body(channel, sample, padded scratch of grid.paddedCount floats)`.
+    private func forEachPlane(channels: Int, _ body: (Int, Int, UnsafeMutablePointer<Float>) -> Void) {
+        forEachChannel(channels, scratch: grid.paddedCount) { ch, pad in
+            for s in 0..<samples { body(ch, s, pad) }
         }
     }
 
@@ -531,15 +543,10 @@ struct WinogradPass {
         let c = inChannels, hw = grid.h * grid.w, tps = grid.tilesPerPlane, step = c * tiles, t = tiles
         if grid.tile == .f4 {
             // Every sample's padded plane of a channel side by side, for runs that cross planes.
-            let count = grid.paddedCount, samples = samples
-            threads.forChunks(c) { lo, hi in
-                let pads = UnsafeMutablePointer<Float>.allocate(capacity: samples * count)
-                pads.initialize(repeating: 0, count: samples * count)
-                defer { pads.deallocate() }
-                for ch in lo..<hi {
-                    for s in 0..<samples { grid.copyPadded(x + (s * c + ch) * hw, into: pads + s * count) }
-                    grid.inputTransform4(pads, planeStride: count, tiles: t, into: v + ch * t, step: step)
-                }
+            let count = grid.paddedCount
+            forEachChannel(c, scratch: samples * count) { ch, pads in
+                for s in 0..<samples { grid.copyPadded(x + (s * c + ch) * hw, into: pads + s * count) }
+                grid.inputTransform4(pads, planeStride: count, tiles: t, into: v + ch * t, step: step)
             }
             return
         }
