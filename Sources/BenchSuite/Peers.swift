@@ -95,7 +95,7 @@ public enum Peers {
     /// `<key> <value>` figures for quantum_*.py (keys as those scripts read them), measured with
     /// `threads` threads at the scripts' sizes.
     public static func quantumFigures(_ kind: QuantumFigureKind, threads: Int, qubits: [Int] = [24], layers: Int = 1, repeats: Int = 3,
-                                      blockQubits: Int = ExecutorSettings(threads: .serial).blockQubits) -> [(String, Double)] {
+                                      blockQubits: Int = ExecutorSettings(threads: .serial).blockQubits, perGate: Bool = true) -> [(String, Double)] {
         Compute.setThreads(threads)
         switch kind {
         case .hqnn: return [("hqnn_head_step_s", QuantumBenchmarks.hqnnHead(batch: 256, layers: 6, circuits: 8, qubits: 8, threads: Threads(threads)))]
@@ -108,7 +108,7 @@ public enum Peers {
                     ("layer_24q_s", layer.seconds), ("layer_24q_passes", Double(layer.passes)),
                     ("layer_24q_gates", Double(layer.gates))]
         case .layer:
-            return qubits.flatMap { QuantumBenchmarks.layerFigures(qubits: $0, layers: layers, repeats: repeats, blockQubits: blockQubits, threads: Threads(threads)) }
+            return qubits.flatMap { QuantumBenchmarks.layerFigures(qubits: $0, layers: layers, repeats: repeats, blockQubits: blockQubits, perGate: perGate, threads: Threads(threads)) }
         }
     }
 }

@@ -91,7 +91,10 @@ public enum QuantumBenchmarks {
     /// circuit is the difference between the figures at 2 layers and at 1.
     /// Keys layer_{n}q_{blocked,pergate}_{fwd,grad}_s (medians over `repeats` after one warm-up)
     /// and _passes (counted per run: the forward's passes; for grad, forward + adjoint).
-    public static func layerFigures(qubits n: Int, layers: Int = 1, repeats: Int, blockQubits: Int, threads: Threads) -> [(String, Double)] {
+    /// `perGate: false` leaves out the gate-by-gate reference (its 24-qubit gradient alone takes
+    /// 5-11 s a round), for A/B runs of the blocked kernels.
+    public static func layerFigures(qubits n: Int, layers: Int = 1, repeats: Int, blockQubits: Int, perGate: Bool = true,
+                                    threads: Threads) -> [(String, Double)] {
         var c = Circuit(nQubits: n, nInputs: 0, nWeights: layers * n * 3)
         Templates.stronglyEntangling(&c, layers: layers)
         let w = randomValues(c.nWeights, seed: 3), g = randomValues(n, seed: 4, scale: 1)
@@ -100,7 +103,8 @@ public enum QuantumBenchmarks {
         // steps (and the peers keep their state): the timed forwards reuse a state already
         // touched, instead of paying the first-touch page faults of a fresh 2^n buffer each round.
         // The adjoint's workspace is transient in the executor itself, so the gradient still pays it.
-        let executors = [("blocked", blockQubits), ("pergate", 0)].map { name, block in
+        let schedules = perGate ? [("blocked", blockQubits), ("pergate", 0)] : [("blocked", blockQubits)]
+        let executors = schedules.map { name, block in
             (name, CircuitExecutor(circuit: c, settings: ExecutorSettings(threads: threads, laneMaxQubits: 0, blockQubits: block)))
         }
         for round in 0...Swift.max(1, repeats) {   // round 0: warm-up, not timed

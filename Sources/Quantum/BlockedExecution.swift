@@ -85,8 +85,12 @@ struct BlockedSchedule {
         return { r, i, base in
             for (j, paired) in groups {
                 if paired { BlockedKernels.applyPair(forms[j]!, forms[j + 1]!, r, i, base: base, bq: bq) }
-                else if bq >= 2, let f = forms[j], BlockedKernels.isLow(f) { BlockedKernels.applyLow(f, r, i, base: base, bq: bq) }
-                else { BlockedKernels.step(k[j], a[j], b[j], m[j], r, i, base: base, bq: bq) }
+                else if bq >= 2, let f = forms[j] {
+                    if BlockedKernels.isLow(f) { BlockedKernels.applyLow(f, r, i, base: base, bq: bq) }
+                    else { BlockedKernels.applyOne(f, r, i, base: base, bq: bq) }
+                } else if bq >= 2 && k[j] == .cnot && b[j] >= 2 {
+                    BlockedKernels.applyCNOT(control: a[j], target: b[j], r, i, base: base, bq: bq)
+                } else { BlockedKernels.step(k[j], a[j], b[j], m[j], r, i, base: base, bq: bq) }
             }
         }
     }

@@ -63,8 +63,8 @@ extension BlockedKernels {
     }
 
     /// Step s then step u on one block of 2^bq amplitudes (global index of the first: `base`),
-    /// in one sweep. Both targets are < bq and differ. Equal, operation for operation, to
-    /// `step` for s then for u.
+    /// in one sweep. Both targets are < bq and differ. Equal to `step` for s then for u up to
+    /// rounding (fused multiply-adds).
     static func applyPair(_ s: TargetStep, _ u: TargetStep, _ re: UnsafeMutablePointer<Double>,
                           _ im: UnsafeMutablePointer<Double>, base: Int, bq: Int) {
         let s1 = 1 << s.target, s2 = 1 << u.target
@@ -74,37 +74,92 @@ extension BlockedKernels {
         var low = lo
         for c in [s.control, u.control] where c >= 0 && c < bq { low = Swift.min(low, c) }
         let run = 1 << low, quads = 1 << (bq - 2)
-        @inline(__always) func pick(_ t: TargetStep, _ k: Int) -> Mat2 {
-            t.control >= 0 && ((base | k) >> t.control) & 1 == 1 ? t.set : t.clear
+        // The four lane matrices, built once per block and picked per run by pointer: built per
+        // run (32 broadcasts and stores) they cost more than the arithmetic of runs of 4-8.
+        var lanes = (LaneMat(s.clear), LaneMat(s.set), LaneMat(u.clear), LaneMat(u.set))
+        let cs = s.control, cu = u.control
+        withUnsafeMutableBytes(of: &lanes) { raw in
+            let mats = raw.baseAddress!.assumingMemoryBound(to: LaneMat.self)
+            @inline(__always) func bit(_ c: Int, _ k: Int) -> Int { c >= 0 ? ((base | k) >> c) & 1 : 0 }
+            var q = 0
+            while q < quads {
+                let i = insertTwoZeroBits(q, lo, hi)
+                // s on the pairs along s's target, u on those along u's, each pair's matrix chosen
+                // by its control bit at the pair's first index.
+                let ma = mats + bit(cs, i), mb = mats + bit(cs, i | s2), mc = mats + 2 + bit(cu, i), md = mats + 2 + bit(cu, i | s1)
+                let r0 = re + i, i0 = im + i, r1 = re + (i | s1), i1 = im + (i | s1)
+                let r2 = re + (i | s2), i2 = im + (i | s2), r3 = re + (i | s1 | s2), i3 = im + (i | s1 | s2)
+                if run >= 4 {
+                    var j = 0
+                    while j < run {
+                        let a = LaneKernels.mix(ma.pointee, load(r0 + j), load(i0 + j), load(r1 + j), load(i1 + j))
+                        let b = LaneKernels.mix(mb.pointee, load(r2 + j), load(i2 + j), load(r3 + j), load(i3 + j))
+                        let c = LaneKernels.mix(mc.pointee, a.0, a.1, b.0, b.1)
+                        let d = LaneKernels.mix(md.pointee, a.2, a.3, b.2, b.3)
+                        store(r0 + j, c.0); store(i0 + j, c.1); store(r2 + j, c.2); store(i2 + j, c.3)
+                        store(r1 + j, d.0); store(i1 + j, d.1); store(r3 + j, d.2); store(i3 + j, d.3)
+                        j += 4
+                    }
+                } else {
+                    let xa = bit(cs, i) == 1 ? s.set : s.clear, xb = bit(cs, i | s2) == 1 ? s.set : s.clear
+                    let xc = bit(cu, i) == 1 ? u.set : u.clear, xd = bit(cu, i | s1) == 1 ? u.set : u.clear
+                    for j in 0..<run {
+                        let a = xa.apply(r0[j], i0[j], r1[j], i1[j]), b = xb.apply(r2[j], i2[j], r3[j], i3[j])
+                        (r0[j], i0[j], r2[j], i2[j]) = xc.apply(a.0, a.1, b.0, b.1)
+                        (r1[j], i1[j], r3[j], i3[j]) = xd.apply(a.2, a.3, b.2, b.3)
+                    }
+                }
+                q += run
+            }
         }
-        var q = 0
-        while q < quads {
-            let i = insertTwoZeroBits(q, lo, hi)
-            // s on the pairs along s's target, u on those along u's, each pair's matrix chosen by
-            // its control bit at the pair's first index.
-            let ma = pick(s, i), mb = pick(s, i | s2), mc = pick(u, i), md = pick(u, i | s1)
-            let r0 = re + i, i0 = im + i, r1 = re + (i | s1), i1 = im + (i | s1)
-            let r2 = re + (i | s2), i2 = im + (i | s2), r3 = re + (i | s1 | s2), i3 = im + (i | s1 | s2)
-            if run >= 4 {
-                let va = LaneMat(ma), vb = LaneMat(mb), vc = LaneMat(mc), vd = LaneMat(md)
+    }
+
+    /// One step in TargetStep form on a block, alone (no partner for `applyPair`), with target
+    /// and every in-block control from bit 2 up: the pair kernel's sweep with one 2x2, in 4-wide
+    /// vectors (the per-step `step` kernels run these scalar). Equal to `step` up to rounding.
+    static func applyOne(_ t: TargetStep, _ re: UnsafeMutablePointer<Double>, _ im: UnsafeMutablePointer<Double>, base: Int, bq: Int) {
+        let s1 = 1 << t.target, c = t.control
+        var low = t.target
+        if c >= 0 && c < bq { low = Swift.min(low, c) }
+        let run = 1 << low, pairs = 1 << (bq - 1)
+        var lanes = (LaneMat(t.clear), LaneMat(t.set))
+        withUnsafeMutableBytes(of: &lanes) { raw in
+            let mats = raw.baseAddress!.assumingMemoryBound(to: LaneMat.self)
+            var q = 0
+            while q < pairs {
+                let i = insertZeroBit(q, t.target)
+                let m = mats + (c >= 0 ? ((base | i) >> c) & 1 : 0)
+                let r0 = re + i, i0 = im + i, r1 = re + (i | s1), i1 = im + (i | s1)
                 var j = 0
                 while j < run {
-                    let a = LaneKernels.mix(va, load(r0 + j), load(i0 + j), load(r1 + j), load(i1 + j))
-                    let b = LaneKernels.mix(vb, load(r2 + j), load(i2 + j), load(r3 + j), load(i3 + j))
-                    let c = LaneKernels.mix(vc, a.0, a.1, b.0, b.1)
-                    let d = LaneKernels.mix(vd, a.2, a.3, b.2, b.3)
-                    store(r0 + j, c.0); store(i0 + j, c.1); store(r2 + j, c.2); store(i2 + j, c.3)
-                    store(r1 + j, d.0); store(i1 + j, d.1); store(r3 + j, d.2); store(i3 + j, d.3)
+                    let a = LaneKernels.mix(m.pointee, load(r0 + j), load(i0 + j), load(r1 + j), load(i1 + j))
+                    store(r0 + j, a.0); store(i0 + j, a.1); store(r1 + j, a.2); store(i1 + j, a.3)
                     j += 4
                 }
-            } else {
-                for j in 0..<run {
-                    let a = ma.apply(r0[j], i0[j], r1[j], i1[j]), b = mb.apply(r2[j], i2[j], r3[j], i3[j])
-                    (r0[j], i0[j], r2[j], i2[j]) = mc.apply(a.0, a.1, b.0, b.1)
-                    (r1[j], i1[j], r3[j], i3[j]) = md.apply(a.2, a.3, b.2, b.3)
-                }
+                q += run
             }
-            q += run
+        }
+    }
+
+    /// CNOT(control, target) on a block, target from bit 2 up (any control: in the block, above
+    /// it, or on bit 0 or 1): a swap of 4-wide vectors, blended per element where the control is
+    /// bit 0 or 1. Exact (it only moves amplitudes), as `step`'s scalar swap.
+    static func applyCNOT(control c: Int, target: Int, _ re: UnsafeMutablePointer<Double>, _ im: UnsafeMutablePointer<Double>,
+                          base: Int, bq: Int) {
+        let t = 1 << target, size = 1 << bq
+        if c >= bq && (base >> c) & 1 == 0 { return }
+        // Elements whose control bit is set, within a vector of 4 consecutive amplitudes.
+        var mask = SIMDMask<SIMD4<Int64>>(repeating: c >= 2)
+        if c < 2 { for e in 0..<4 { mask[e] = (e >> c) & 1 == 1 } }
+        let cmask = c >= 2 && c < bq ? 1 << c : 0
+        var k = 0
+        while k < size {
+            if k & t != 0 { k += t; continue }
+            if k & cmask == 0 && cmask != 0 { k += 4; continue }
+            let xr = load(re + k), xi = load(im + k), yr = load(re + k + t), yi = load(im + k + t)
+            store(re + k, xr.replacing(with: yr, where: mask)); store(im + k, xi.replacing(with: yi, where: mask))
+            store(re + k + t, yr.replacing(with: xr, where: mask)); store(im + k + t, yi.replacing(with: xi, where: mask))
+            k += 4
         }
     }
 

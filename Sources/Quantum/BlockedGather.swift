@@ -31,6 +31,8 @@ struct BlockGather {
     let runOffsets: [Int]
     /// Memory bit of each plan-physical bit from blockQubits up.
     let highBits: [Int]
+    /// Bit k of a visiting index is bit visitOrder[k] of the plan block index (`visit`).
+    let visitOrder: [Int]
 
     init(memoryBit v: [Int], blockQubits bq: Int) {
         blockQubits = bq
@@ -42,7 +44,9 @@ struct BlockGather {
             for k in 0..<(bq - l) where (j >> k) & 1 == 1 { off |= 1 << v[l + k] }
             return off
         }
-        highBits = Array(v[bq...])
+        let high = Array(v[bq...])
+        highBits = high
+        visitOrder = high.indices.sorted { high[$0] < high[$1] }
     }
 
     /// Whether every block is contiguous in memory (it runs in place).
@@ -56,6 +60,19 @@ struct BlockGather {
             b >>= 1; k += 1
         }
         return off
+    }
+
+    /// The n-th block in visiting order: its plan index (the block's base is that << blockQubits)
+    /// and its memory base. Blocks are visited with their memory bits counting up from the
+    /// lowest, so that consecutive blocks gather neighbouring runs: in plan order the first
+    /// high bit may be a high memory bit, and every block then jumps across the state.
+    @inline(__always) func visit(_ n: Int) -> (block: Int, memory: Int) {
+        var blk = 0, off = 0, b = n, k = 0
+        while b != 0 {
+            if b & 1 == 1 { blk |= 1 << visitOrder[k]; off |= 1 << highBits[visitOrder[k]] }
+            b >>= 1; k += 1
+        }
+        return (blk, off)
     }
 
     @inline(__always) func gather(_ src: UnsafeMutablePointer<Double>, at base: Int, into dst: UnsafeMutablePointer<Double>) {
@@ -139,8 +156,8 @@ extension CircuitExecutor {
                 }
                 let size = 1 << bq, buf = UnsafeMutablePointer<Double>.allocate(capacity: 2 * size)
                 defer { buf.deallocate() }
-                for blk in lo..<hi {
-                    let at = g.memoryBase(blk)
+                for nth in lo..<hi {
+                    let (blk, at) = g.visit(nth)
                     g.gather(r, at: at, into: buf); g.gather(i, at: at, into: buf + size)
                     run(buf, buf + size, blk << bq)
                     g.scatter(buf, into: r, at: at); g.scatter(buf + size, into: i, at: at)
@@ -175,8 +192,8 @@ extension CircuitExecutor {
                 let size = 1 << bq, buf = UnsafeMutablePointer<Double>.allocate(capacity: 4 * size)
                 defer { buf.deallocate() }
                 let arrays = [pr, pi, lr, li]
-                for blk in lo..<hi {
-                    let at = g.memoryBase(blk)
+                for nth in lo..<hi {
+                    let (blk, at) = g.visit(nth)
                     for (j, x) in arrays.enumerated() { g.gather(x, at: at, into: buf + j * size) }
                     undo.run(buf, buf + size, buf + 2 * size, buf + 3 * size, base: blk << bq, into: &part)
                     for (j, x) in arrays.enumerated() { g.scatter(buf + j * size, into: x, at: at) }

@@ -36,12 +36,16 @@ struct LaneMat {
 }
 
 enum LaneKernels {
+    /// m times the pair (a, b), per lane. Fused multiply-adds (`addingProduct`, one vfmadd
+    /// each): Swift does not contract `x += y * z` itself, and the blocked schedule's in-block
+    /// passes are bound by this arithmetic (16 FMAs instead of 16 multiplies and 12 adds).
     @inline(__always)
     static func mix(_ m: LaneMat, _ ar: Lane, _ ai: Lane, _ br: Lane, _ bi: Lane) -> (Lane, Lane, Lane, Lane) {
-        var nar = m.ar * ar; nar -= m.ai * ai; nar += m.br * br; nar -= m.bi * bi
-        var nai = m.ar * ai; nai += m.ai * ar; nai += m.br * bi; nai += m.bi * br
-        var nbr = m.cr * ar; nbr -= m.ci * ai; nbr += m.dr * br; nbr -= m.di * bi
-        var nbi = m.cr * ai; nbi += m.ci * ar; nbi += m.dr * bi; nbi += m.di * br
+        let nai_ = -ai, nbi_ = -bi
+        let nar = (m.ar * ar).addingProduct(m.ai, nai_).addingProduct(m.br, br).addingProduct(m.bi, nbi_)
+        let nai = (m.ar * ai).addingProduct(m.ai, ar).addingProduct(m.br, bi).addingProduct(m.bi, br)
+        let nbr = (m.cr * ar).addingProduct(m.ci, nai_).addingProduct(m.dr, br).addingProduct(m.di, nbi_)
+        let nbi = (m.cr * ai).addingProduct(m.ci, ar).addingProduct(m.dr, bi).addingProduct(m.di, br)
         return (nar, nai, nbr, nbi)
     }
 

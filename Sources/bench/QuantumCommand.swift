@@ -28,12 +28,15 @@ struct QuantumCommand: ParsableCommand {
     @Option(help: "Block size (log2 amplitudes) of the blocked schedule for `layer`.")
     var blockQubits = ExecutorSettings(threads: .serial).blockQubits
 
+    @Flag(help: "`layer`: time the blocked schedule only, not the gate-by-gate reference (for A/B runs of the kernels).")
+    var blockedOnly = false
+
     func run() throws {
         let counts = qubits.split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) }
         guard !counts.isEmpty, counts.count == qubits.split(separator: ",").count, counts.allSatisfy({ $0 >= 1 && $0 <= 30 }) else {
             throw ValidationError("--qubits must be comma-separated qubit counts between 1 and 30, e.g. 20,22,24; got \(qubits)")
         }
         guard layers >= 1 && layers <= 64 else { throw ValidationError("--layers must be between 1 and 64; got \(layers)") }
-        for (k, v) in Peers.quantumFigures(kind, threads: threads, qubits: counts, layers: layers, repeats: repeats, blockQubits: blockQubits) { print("\(k) \(v)") }
+        for (k, v) in Peers.quantumFigures(kind, threads: threads, qubits: counts, layers: layers, repeats: repeats, blockQubits: blockQubits, perGate: !blockedOnly) { print("\(k) \(v)") }
     }
 }

@@ -95,6 +95,64 @@ final class BlockedKernelTests: XCTestCase {
         XCTAssertTrue(BlockedKernels.isLow(BlockedKernels.targetForm(.controlled, 1, 3, .identity)!))
     }
 
+    /// applyOne (a lone step in vectors) and the vector CNOT against `step`, on every placement
+    /// they take: target and in-block control from bit 2 up (applyOne); CNOT target from bit 2
+    /// up with the control anywhere, below, in or above the block (applyCNOT, exact).
+    func testLoneStepAndVectorCNOTEqualStep() {
+        var rng = TestRNG(s: 17)
+        var lone = 0, cnots = 0
+        forEachPlacement { bq, base, step in
+            let (kind, a, b) = step, size = 1 << bq
+            let m = randomMat(&rng)
+            let form = BlockedKernels.targetForm(kind, a, b, m)!
+            let r0 = (0..<size).map { _ in rng.next() - 0.5 }, i0 = (0..<size).map { _ in rng.next() - 0.5 }
+            func diff(_ kernel: (UnsafeMutablePointer<Double>, UnsafeMutablePointer<Double>) -> Void,
+                      reference: (UnsafeMutablePointer<Double>, UnsafeMutablePointer<Double>) -> Void) -> Double {
+                var rr = r0, ri = i0, kr = r0, ki = i0
+                rr.withUnsafeMutableBufferPointer { r in ri.withUnsafeMutableBufferPointer { i in reference(r.baseAddress!, i.baseAddress!) } }
+                kr.withUnsafeMutableBufferPointer { r in ki.withUnsafeMutableBufferPointer { i in kernel(r.baseAddress!, i.baseAddress!) } }
+                return (0..<size).map { max(abs(rr[$0] - kr[$0]), abs(ri[$0] - ki[$0])) }.max()!
+            }
+            if !BlockedKernels.isLow(form) {
+                let d = diff({ BlockedKernels.applyOne(form, $0, $1, base: base, bq: bq) },
+                             reference: { BlockedKernels.step(kind, a, b, m, $0, $1, base: base, bq: bq) })
+                XCTAssertLessThan(d, 1e-12, "applyOne bq \(bq) base \(base) \(kind) on \(a), \(b)")
+                lone += 1
+            }
+            // The CNOT on the same bits (controlled and dense-then-CNOT placements give every
+            // control/target pair), target from bit 2 up.
+            if kind == .controlled && b >= 2 {
+                let d = diff({ BlockedKernels.applyCNOT(control: a, target: b, $0, $1, base: base, bq: bq) },
+                             reference: { BlockedKernels.step(.cnot, a, b, .identity, $0, $1, base: base, bq: bq) })
+                XCTAssertEqual(d, 0, "applyCNOT bq \(bq) base \(base) control \(a) target \(b)")
+                cnots += 1
+            }
+        }
+        // Per base (3 of them): lone steps on targets from bit 2 up, each dense plus two kinds x
+        // (in-block controls from bit 2 up + the 2 above): bq 4 2 x (1 + 2 x 3), bq 6 4 x (1 + 2 x 5);
+        // CNOTs: per target from bit 2 up, every other control (bq - 1 in the block + 2 above).
+        XCTAssertEqual(lone, 3 * ((2 + 2 * 2 * 3) + (4 + 4 * 2 * 5)))
+        XCTAssertEqual(cnots, 3 * (2 * 5 + 4 * 7))
+    }
+
+    /// Blocks visited in memory order cover every block once, each at the memory base its plan
+    /// index has (BlockGather.visit against memoryBase).
+    func testVisitOrderIsAPermutationOfTheBlocks() {
+        // Plan bits 0..<4 in place; the block's bits 4, 5 and the high bits at scattered memory bits.
+        let memoryBit = [0, 1, 2, 3, 9, 4, 7, 5, 8, 6]
+        let g = BlockGather(memoryBit: memoryBit, blockQubits: 6)
+        var seen = Set<Int>()
+        for n in 0..<(1 << 4) {
+            let (blk, at) = g.visit(n)
+            XCTAssertEqual(at, g.memoryBase(blk))
+            seen.insert(blk)
+        }
+        XCTAssertEqual(seen, Set(0..<16))
+        // Consecutive visits step the lowest memory bit among the high bits (5, at plan bit 7).
+        XCTAssertEqual(g.visit(1).memory, 1 << 5)
+        XCTAssertEqual(g.visit(1).block, 1 << 1)
+    }
+
     func testPairScheduleFusesOnlyPairableNeighboursOnDistinctTargets() {
         let m = Mat2.identity
         let forms = [BlockedKernels.targetForm(.dense, 3, -1, m), BlockedKernels.targetForm(.denseThenCNOT, 3, 4, m),
