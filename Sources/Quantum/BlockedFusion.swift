@@ -10,6 +10,9 @@
 //   vectorise a floating-point sum (reassociation), so Kernels.adjointStep runs scalar (it was
 //   half the time of a 24-qubit gradient); here each lane keeps its own partial sums.
 //
+// - Lone steps and plain CNOTs (applyOne, applyCNOT) in 4-wide vectors: through `step` they ran
+//   scalar, 15% of a deep 24-qubit forward.
+//
 // The per-step kernels (Kernels.swift) stay the reference these are tested against.
 
 import Core
@@ -74,8 +77,8 @@ extension BlockedKernels {
         var low = lo
         for c in [s.control, u.control] where c >= 0 && c < bq { low = Swift.min(low, c) }
         let run = 1 << low, quads = 1 << (bq - 2)
-        // The four lane matrices, built once per block and picked per run by pointer: built per
-        // run (32 broadcasts and stores) they cost more than the arithmetic of runs of 4-8.
+        // The four lane matrices, built once per block and picked per run by pointer instead of
+        // built per run (32 broadcasts and stores each time); measured: no change in time.
         var lanes = (LaneMat(s.clear), LaneMat(s.set), LaneMat(u.clear), LaneMat(u.set))
         let cs = s.control, cu = u.control
         withUnsafeMutableBytes(of: &lanes) { raw in
