@@ -10,7 +10,7 @@
 // one process. Efficiency against the 1-rank row is the report's ratio.
 //
 // Gradients: each child also times one adjoint gradient of the same layer on the sharded state
-// (ShardedAdjointTiming: Quantum.ShardedGradients.vjp, one untimed warm-up, then one timed; it
+// (ShardedAdjointTiming: Quantum.ShardedCircuit.vjp, one untimed warm-up, then one timed; it
 // includes the gradient's own forward); the row keeps the median over the repeats as `gradient_s`
 // and the passes, exchanges and bytes the gradient's sharded states counted (the report shows the
 // columns once any row has them).
@@ -37,21 +37,19 @@ public protocol ShardedGradientTiming: Sendable {
     func gradient(state: ShardedStatevector, circuit: Circuit, weights: [Double]) throws -> ShardedGradientFigures
 }
 
-/// The sharded adjoint (ShardedGradients.vjp) of d(sum_i <Z_i>), over `state`'s communicator and
-/// threads: one untimed warm-up (first touch of phi, lambda and their exchange buffers), then one
-/// timed between barriers.
+/// The sharded adjoint (ShardedCircuit.vjp) of d(sum_i <Z_i>), over `state`'s communicator and
+/// threads: one untimed warm-up (first touch of phi, lambda and their exchange buffers, which
+/// the circuit keeps, as a training layer does), then one timed between barriers.
 public struct ShardedAdjointTiming: ShardedGradientTiming {
     public init() {}
     public func gradient(state: ShardedStatevector, circuit: Circuit, weights: [Double]) throws -> ShardedGradientFigures {
         let comm = state.communicator, up = [Double](repeating: 1, count: circuit.nQubits)
-        func once() throws -> ShardedVJP {
-            try ShardedGradients.vjp(circuit: circuit, inputs: [], weights: weights, upstream: up, method: .adjoint,
-                                     communicator: comm, threads: state.threads)
-        }
-        _ = try once()
+        let sharded = try ShardedCircuit(circuit: circuit, communicator: comm, threads: state.threads)
+        func once() -> ShardedVJP { sharded.vjp(inputs: [], weights: weights, upstream: up, method: .adjoint) }
+        _ = once()
         comm.barrier()
         let t0 = WallClock.now()
-        let v = try once()
+        let v = once()
         comm.barrier()
         return ShardedGradientFigures(seconds: WallClock.now() - t0, passes: v.statePasses, exchanges: v.exchanges, bytesSent: v.bytesSent)
     }

@@ -5,8 +5,10 @@
 //
 // Samples run one after another, each on one sharded state of 2^n / k amplitudes per rank:
 // sharding exists for states too large for one process, where a batch of them would not fit
-// either. The backward recomputes each sample's forward inside ShardedGradients.vjp instead of
-// keeping batch-many sharded states from the forward (memory over time; counted as forward runs).
+// either. The states (phi, and the adjoint's lambda) are allocated once and kept (ShardedCircuit):
+// a layer holds what its backward needs all along instead of allocating it per sample. The
+// backward recomputes each sample's forward (ShardedCircuit.vjp) instead of keeping batch-many
+// sharded states from the forward (memory over time; counted as forward runs).
 // Exchanges, bytes sent and passes over the shard (counters.statePasses) are the sharded
 // states' own counts.
 
@@ -44,12 +46,13 @@ public final class ShardedCircuitRunner {
         self.circuit = circuit; self.communicator = communicator; self.threads = threads; self.method = method
     }
 
-    /// The sharded state of one circuit run (the init checked what its init throws for).
-    private func state() -> ShardedStatevector {
-        do { return try ShardedStatevector(qubits: circuit.nQubits, communicator: communicator, threads: threads) } catch {
+    /// The circuit's schedule and sharded states, made on first use and kept across samples
+    /// and steps (the init checked what ShardedCircuit.init throws for).
+    private lazy var sharded: ShardedCircuit = {
+        do { return try ShardedCircuit(circuit: circuit, communicator: communicator, threads: threads) } catch {
             preconditionFailure("ShardedCircuitRunner: \(error)")
         }
-    }
+    }()
 
     /// <Z_0..Z_{n-1}> of every sample, [batch * n]; `inputs` is [batch * nInputs].
     public func forward(inputs: [Double], batch: Int, weights: [Double]) -> [Double] {
@@ -58,16 +61,15 @@ public final class ShardedCircuitRunner {
         self.inputs = inputs; self.weights = weights; self.batch = batch
         guard batch > 0 else { return [] }
         var out = [Double](repeating: 0, count: batch * n)
-        let s = state()
+        let before = sharded.counts
         for b in 0..<batch {
-            if b > 0 { s.reset(); s.resetLayout() }
-            s.apply(circuit, inputs: Array(inputs[(b * m)..<((b + 1) * m)]), weights: weights, fromZeroState: true)   // fresh or reset
-            let z = s.expectationZ()
+            let z = sharded.forward(inputs: Array(inputs[(b * m)..<((b + 1) * m)]), weights: weights)
             for i in 0..<n { out[b * n + i] = z[i] }
         }
+        let after = sharded.counts
         counters.forward += batch
-        counters.statePasses += s.statePasses
-        traffic = traffic + StateTraffic(exchanges: s.exchanges, bytesSent: s.bytesSent)
+        counters.statePasses += after.passes - before.passes
+        traffic = traffic + StateTraffic(exchanges: after.exchanges - before.exchanges, bytesSent: after.bytesSent - before.bytesSent)
         return out
     }
 
@@ -78,12 +80,8 @@ public final class ShardedCircuitRunner {
         precondition(upstream.count == batch * n, "ShardedCircuitRunner.backward: upstream has \(upstream.count) values, expected \(batch * n)")
         var gi = [Double](repeating: 0, count: batch * m), gw = [Double](repeating: 0, count: circuit.nWeights)
         for b in 0..<batch {
-            let v: ShardedVJP
-            do {
-                v = try ShardedGradients.vjp(circuit: circuit, inputs: Array(inputs[(b * m)..<((b + 1) * m)]), weights: weights,
-                                             upstream: Array(upstream[(b * n)..<((b + 1) * n)]), method: method,
-                                             communicator: communicator, threads: threads)
-            } catch { preconditionFailure("ShardedCircuitRunner: \(error)") }
+            let v = sharded.vjp(inputs: Array(inputs[(b * m)..<((b + 1) * m)]), weights: weights,
+                                upstream: Array(upstream[(b * n)..<((b + 1) * n)]), method: method)
             for j in 0..<m { gi[b * m + j] = v.inputs[j] }
             for j in 0..<gw.count { gw[j] += v.weights[j] }
             counters.forward += 1

@@ -1,10 +1,9 @@
-// The blocked schedule (BlockedPlan.swift) run pass by pass: BlockedSchedule holds a lowered
-// program's step table and its plan, and runs one permutation or block pass of the forward or of
-// the adjoint sweep on a run of amplitudes. Its two users: ShardedStatevector on each rank's
-// shard, which also runs the plan's exchange passes, and CircuitExecutor on one whole state,
-// which runs the block bodies (blockRunner, adjointBlock) on blocks it gathers instead of
-// permuting (BlockedGather.swift; the per-gate path, settings blockQubits = 0, stays as the
-// reference both must equal).
+// The blocked schedule (BlockedPlan.swift) block by block: BlockedSchedule holds a lowered
+// program's step table and its plan, and makes the body of a block pass of the forward
+// (blockRunner) or of the adjoint sweep (adjointPass). Both users, CircuitExecutor on one whole
+// state and ShardedStatevector on each rank's shard (which also runs the plan's exchange
+// passes), run those bodies on blocks they gather instead of permuting (BlockedGather.swift; the
+// per-gate path, settings blockQubits = 0, stays as the reference both must equal).
 // Inside a block, consecutive 2x2 steps run in pairs and the adjoint undoes a step (CNOT
 // included) in one sweep (BlockedFusion.swift).
 
@@ -46,33 +45,6 @@ struct BlockedSchedule {
                            blockQubits: blockQubits, localQubits: localQubits, initialPhys: initialPhys)
     }
 
-    /// Runs one permutation or block pass of the forward on `count` amplitudes at r, i whose
-    /// first has global index `base` (0 for a whole state, rank << localQubits on a shard: a
-    /// block reads its high control and diagonal bits, rank bits included, from its base).
-    /// `ms[s]` is step s's matrix. Exchange passes move amplitudes between ranks: the sharded
-    /// state runs those itself.
-    func forward(_ pass: BlockedPass, _ ms: [Mat2], _ r: UnsafeMutablePointer<Double>, _ i: UnsafeMutablePointer<Double>,
-                 count: Int, base: Int, threads: Threads) {
-        let bq = plan.blockQubits
-        switch pass {
-        case let .permute(pairs):
-            let runBits = plan.runQubits
-            threads.forChunks(count >> runBits, minPerChunk: 1 << 10) { lo, hi in
-                BlockedKernels.permute(r, i, pairs: pairs, runBits: runBits, lo, hi)
-            }
-        case .exchange:
-            preconditionFailure("an exchange pass trades amplitudes with another rank: ShardedStatevector runs it")
-        case let .block(steps, phys):
-            let run = blockRunner(steps, phys, ms)
-            threads.forChunks(count >> bq) { lo, hi in
-                for blk in lo..<hi {
-                    let at = blk << bq
-                    run(r + at, i + at, base | at)
-                }
-            }
-        }
-    }
-
     /// The steps of a block pass as one closure over a block of 2^bq amplitudes at (r, i) whose
     /// first has plan index `base` (high control and diagonal bits are read from it).
     func blockRunner(_ steps: Range<Int>, _ phys: [Int], _ ms: [Mat2])
@@ -91,35 +63,6 @@ struct BlockedSchedule {
                 } else if bq >= 2 && k[j] == .cnot && b[j] >= 2 {
                     BlockedKernels.applyCNOT(control: a[j], target: b[j], r, i, base: base, bq: bq)
                 } else { BlockedKernels.step(k[j], a[j], b[j], m[j], r, i, base: base, bq: bq) }
-            }
-        }
-    }
-
-    /// Runs one permutation or block pass of the adjoint sweep (the caller walks the passes
-    /// backwards from the forward's final layout) on `count` amplitudes of phi (pr, pi) and
-    /// lambda (lr, li) whose first has global index `base`. Adds 2 Re <lambda| dU |phi>, this
-    /// run's part of it, to each slot in `grads` (the parts of a sharded state's ranks add up).
-    func adjoint(_ pass: BlockedPass, _ angles: UnsafePointer<Double>, _ pr: UnsafeMutablePointer<Double>,
-                 _ pi: UnsafeMutablePointer<Double>, _ lr: UnsafeMutablePointer<Double>, _ li: UnsafeMutablePointer<Double>,
-                 _ grads: UnsafeMutablePointer<Double>, count: Int, base: Int, threads: Threads) {
-        let bq = plan.blockQubits
-        switch pass {
-        case let .permute(pairs):
-            // A product of disjoint bit transpositions is its own inverse.
-            let runBits = plan.runQubits
-            threads.forChunks(count >> runBits, minPerChunk: 1 << 10) { lo, hi in
-                BlockedKernels.permute(pr, pi, pairs: pairs, runBits: runBits, lo, hi)
-                BlockedKernels.permute(lr, li, pairs: pairs, runBits: runBits, lo, hi)
-            }
-        case .exchange:
-            preconditionFailure("an exchange pass trades amplitudes with another rank: ShardedStatevector runs it")
-        case let .block(steps, phys):
-            let undo = adjointPass(steps, phys, angles)
-            undo.sweep(blocks: count >> bq, threads: threads, angles: angles, grads: grads) { lo, hi, part in
-                for blk in lo..<hi {
-                    let at = blk << bq
-                    undo.run(pr + at, pi + at, lr + at, li + at, base: base | at, into: &part)
-                }
             }
         }
     }

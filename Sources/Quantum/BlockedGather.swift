@@ -1,4 +1,5 @@
-// One whole state on the blocked schedule without permutation passes (CircuitExecutor).
+// A state on the blocked schedule without permutation passes (CircuitExecutor's whole states,
+// ShardedStatevector's shards).
 //
 // A permutation pass swept the whole state to move amplitude runs of 16 (128 bytes) across it, a
 // pass with little arithmetic and poor locality: at 24 qubits it cost about what a block pass
@@ -9,8 +10,9 @@
 // reserved ones), applies its steps on the gathered copy in L2, and scatters it back: the same
 // block pass, one sweep, and no permutation sweep. A block whose bits all sit in place runs in
 // memory directly. The state ends in the memory layout `finalMemoryPhys`, which the readout, the
-// adjoint's lambda and `amplitudes(sample:)` read through. The sharded state keeps moving data
-// (its exchanges already do, ShardedStatevector.run).
+// adjoint's lambda and `amplitudes(sample:)` read through. The sharded state runs the same
+// gathered passes on each rank's shard (ShardedStatevector.run): its exchange passes move data
+// between ranks, between memory bits (a rank bit and the memory bit its local partner sits at).
 //
 // From |0> (every forward): until the first block pass the state is |0> and in that pass every
 // block but block 0 is zero and stays zero (its steps act inside blocks; a high control only
@@ -102,12 +104,17 @@ struct BlockGather {
     }
 }
 
-/// A blocked schedule as the executor runs it: per pass, the memory map in force (nil for
-/// permutation passes, which it only composes), and the layout the state ends in.
+/// A blocked schedule as the executor and the sharded state run it: per pass, the memory map in
+/// force (nil for permutation passes, which only compose it), an exchange pass's bit pairs in
+/// memory bits, and the layout the state ends in.
 struct GatheredSchedule {
     let schedule: BlockedSchedule
-    /// Per pass: the gather of a block pass, nil for a permutation pass.
+    /// Per pass: the gather of a block pass, nil for a permutation or exchange pass.
     let gathers: [BlockGather?]
+    /// Per pass: an exchange pass's (global bit, local memory bit) pairs, empty for the others.
+    /// A rank bit is its own memory bit; the local plan bit it trades with sits at memory bit
+    /// memoryBit[l], and after the exchange that memory bit holds what the plan's bit l holds.
+    let exchangePairs: [[(Int, Int)]]
     /// Memory bit of each logical bit after the last pass.
     let finalMemoryPhys: [Int]
     /// Index of the first block pass (the one that runs on block 0 alone from |0>).
@@ -116,23 +123,74 @@ struct GatheredSchedule {
     init(_ schedule: BlockedSchedule) {
         self.schedule = schedule
         let plan = schedule.plan, n = schedule.program.nQubits
-        precondition(plan.localQubits == n, "the executor holds whole states (no rank bits)")
         var memoryBit = Array(0..<n)
-        var gathers: [BlockGather?] = []
+        var gathers: [BlockGather?] = [], exchangePairs: [[(Int, Int)]] = []
         for pass in plan.passes {
             switch pass {
             case let .permute(pairs):
                 for (h, l) in pairs { memoryBit.swapAt(h, l) }
-                gathers.append(nil)
+                gathers.append(nil); exchangePairs.append([])
             case .block:
-                gathers.append(BlockGather(memoryBit: memoryBit, blockQubits: plan.blockQubits))
-            case .exchange:
-                preconditionFailure("a single-process plan has no exchanges")
+                gathers.append(BlockGather(memoryBit: memoryBit, blockQubits: plan.blockQubits)); exchangePairs.append([])
+            case let .exchange(pairs):
+                precondition(plan.localQubits < n, "a single-process plan has no exchanges")
+                gathers.append(nil); exchangePairs.append(pairs.map { ($0.0, memoryBit[$0.1]) })
             }
         }
-        self.gathers = gathers
+        self.gathers = gathers; self.exchangePairs = exchangePairs
         finalMemoryPhys = plan.finalPhys.map { memoryBit[$0] }
         firstBlock = plan.firstBlockPass
+    }
+
+    /// Block pass k forward on `blocks` blocks of a state (or shard) at r, i whose first
+    /// amplitude has global index `base` (0, or rank << localQubits: high control and diagonal
+    /// bits, rank bits included, are read from it). `ms[s]` is step s's matrix.
+    func forwardBlock(_ k: Int, _ ms: [Mat2], _ r: UnsafeMutablePointer<Double>, _ i: UnsafeMutablePointer<Double>,
+                      blocks: Int, base: Int, threads: Threads) {
+        guard case let .block(steps, phys) = schedule.plan.passes[k], let g = gathers[k] else { preconditionFailure("pass \(k) is not a block pass") }
+        let bq = schedule.plan.blockQubits, run = schedule.blockRunner(steps, phys, ms)
+        threads.forChunks(blocks) { lo, hi in
+            if g.inPlace {
+                for blk in lo..<hi { let at = g.memoryBase(blk); run(r + at, i + at, base | blk << bq) }
+                return
+            }
+            let size = 1 << bq, buf = UnsafeMutablePointer<Double>.allocate(capacity: 2 * size)
+            defer { buf.deallocate() }
+            for nth in lo..<hi {
+                let (blk, at) = g.visit(nth)
+                g.gather(r, at: at, into: buf); g.gather(i, at: at, into: buf + size)
+                run(buf, buf + size, base | blk << bq)
+                g.scatter(buf, into: r, at: at); g.scatter(buf + size, into: i, at: at)
+            }
+        }
+    }
+
+    /// Block pass k of the adjoint sweep on `blocks` blocks of phi (pr, pi) and lambda (lr, li)
+    /// whose first amplitude has global index `base`; adds this run's part of 2 Re <lambda| dU |phi>
+    /// to each slot in `grads` (the parts of a sharded state's ranks add up).
+    func adjointBlock(_ k: Int, _ angles: UnsafePointer<Double>, _ pr: UnsafeMutablePointer<Double>,
+                      _ pi: UnsafeMutablePointer<Double>, _ lr: UnsafeMutablePointer<Double>, _ li: UnsafeMutablePointer<Double>,
+                      _ grads: UnsafeMutablePointer<Double>, blocks: Int, base: Int, threads: Threads) {
+        guard case let .block(steps, phys) = schedule.plan.passes[k], let g = gathers[k] else { preconditionFailure("pass \(k) is not a block pass") }
+        let bq = schedule.plan.blockQubits, undo = schedule.adjointPass(steps, phys, angles)
+        undo.sweep(blocks: blocks, threads: threads, angles: angles, grads: grads) { lo, hi, part in
+            if g.inPlace {
+                for blk in lo..<hi {
+                    let at = g.memoryBase(blk)
+                    undo.run(pr + at, pi + at, lr + at, li + at, base: base | blk << bq, into: &part)
+                }
+                return
+            }
+            let size = 1 << bq, buf = UnsafeMutablePointer<Double>.allocate(capacity: 4 * size)
+            defer { buf.deallocate() }
+            let arrays = [pr, pi, lr, li]
+            for nth in lo..<hi {
+                let (blk, at) = g.visit(nth)
+                for (j, x) in arrays.enumerated() { g.gather(x, at: at, into: buf + j * size) }
+                undo.run(buf, buf + size, buf + 2 * size, buf + 3 * size, base: base | blk << bq, into: &part)
+                for (j, x) in arrays.enumerated() { g.scatter(buf + j * size, into: x, at: at) }
+            }
+        }
     }
 }
 
@@ -142,27 +200,11 @@ extension CircuitExecutor {
     /// `gathered.finalMemoryPhys`.
     func blockedForward(_ gathered: GatheredSchedule, _ ms: [Mat2], _ r: UnsafeMutablePointer<Double>,
                         _ i: UnsafeMutablePointer<Double>, threads: Threads) -> Int {
-        let schedule = gathered.schedule, bq = schedule.plan.blockQubits
+        let bq = gathered.schedule.plan.blockQubits
         var sweeps = 0
-        for (k, pass) in schedule.plan.passes.enumerated() {
-            guard case let .block(steps, phys) = pass, let g = gathered.gathers[k] else { continue }
-            let run = schedule.blockRunner(steps, phys, ms)
+        for k in gathered.gathers.indices where gathered.gathers[k] != nil {
             let fromZero = k == gathered.firstBlock
-            let blocks = fromZero ? 1 : dim >> bq
-            threads.forChunks(blocks) { lo, hi in
-                if g.inPlace {
-                    for blk in lo..<hi { let at = g.memoryBase(blk); run(r + at, i + at, blk << bq) }
-                    return
-                }
-                let size = 1 << bq, buf = UnsafeMutablePointer<Double>.allocate(capacity: 2 * size)
-                defer { buf.deallocate() }
-                for nth in lo..<hi {
-                    let (blk, at) = g.visit(nth)
-                    g.gather(r, at: at, into: buf); g.gather(i, at: at, into: buf + size)
-                    run(buf, buf + size, blk << bq)
-                    g.scatter(buf, into: r, at: at); g.scatter(buf + size, into: i, at: at)
-                }
-            }
+            gathered.forwardBlock(k, ms, r, i, blocks: fromZero ? 1 : dim >> bq, base: 0, threads: threads)
             if !fromZero || dim >> bq == 1 { sweeps += 1 }
         }
         return sweeps
@@ -175,30 +217,11 @@ extension CircuitExecutor {
     func blockedAdjoint(_ gathered: GatheredSchedule, _ angles: UnsafePointer<Double>, _ pr: UnsafeMutablePointer<Double>,
                         _ pi: UnsafeMutablePointer<Double>, _ lr: UnsafeMutablePointer<Double>,
                         _ li: UnsafeMutablePointer<Double>, _ grads: UnsafeMutablePointer<Double>, threads: Threads) -> Int {
-        let schedule = gathered.schedule, bq = schedule.plan.blockQubits
+        let bq = gathered.schedule.plan.blockQubits
         var sweeps = 0
-        for (k, pass) in schedule.plan.passes.enumerated().reversed() {
-            guard case let .block(steps, phys) = pass, let g = gathered.gathers[k] else { continue }
-            let undo = schedule.adjointPass(steps, phys, angles)
+        for k in gathered.gathers.indices.reversed() where gathered.gathers[k] != nil {
             let fromZero = k == gathered.firstBlock
-            undo.sweep(blocks: fromZero ? 1 : dim >> bq, threads: threads, angles: angles, grads: grads) { lo, hi, part in
-                if g.inPlace {
-                    for blk in lo..<hi {
-                        let at = g.memoryBase(blk)
-                        undo.run(pr + at, pi + at, lr + at, li + at, base: blk << bq, into: &part)
-                    }
-                    return
-                }
-                let size = 1 << bq, buf = UnsafeMutablePointer<Double>.allocate(capacity: 4 * size)
-                defer { buf.deallocate() }
-                let arrays = [pr, pi, lr, li]
-                for nth in lo..<hi {
-                    let (blk, at) = g.visit(nth)
-                    for (j, x) in arrays.enumerated() { g.gather(x, at: at, into: buf + j * size) }
-                    undo.run(buf, buf + size, buf + 2 * size, buf + 3 * size, base: blk << bq, into: &part)
-                    for (j, x) in arrays.enumerated() { g.scatter(buf + j * size, into: x, at: at) }
-                }
-            }
+            gathered.adjointBlock(k, angles, pr, pi, lr, li, grads, blocks: fromZero ? 1 : dim >> bq, base: 0, threads: threads)
             if !fromZero || dim >> bq == 1 { sweeps += 1 }
         }
         return sweeps

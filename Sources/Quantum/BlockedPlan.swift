@@ -13,9 +13,9 @@
 // bit pairs at once, and a logical-to-physical map follows. Which low bits to push out is
 // Belady's choice (needed furthest ahead). The lowest `reservedQubits` physical bits are never
 // swapped, so a permutation moves contiguous runs of 2^reservedQubits amplitudes (whole cache
-// lines). The final layout is left as is: readout and the adjoint read through the map. The
-// sharded state runs the permutations on its shard; one whole state (CircuitExecutor) moves no
-// data for them but gathers each later block from where it lies (BlockedGather.swift).
+// lines). The final layout is left as is: readout and the adjoint read through the map. No user
+// moves data for a permutation: one whole state (CircuitExecutor) and each shard of a sharded
+// state gather every later block from where it lies (BlockedGather.swift).
 //
 // The same plan runs on each rank's shard of a sharded state (ShardedStatevector): there the
 // physical bits from `localQubits` up are rank bits, a block's base index carries the rank's
@@ -142,27 +142,6 @@ struct BlockedPlan {
 enum BlockedKernels {
     static let pauliX = Mat2(0, 0, 1, 0, 1, 0, 0, 0)
     static let pauliZ = Mat2(1, 0, 0, 0, 0, 0, -1, 0)
-
-    /// Applies the bit-pair swaps of a permutation pass to amplitude runs lo..<hi of
-    /// 2^(n - reserved): each run of 2^reserved amplitudes trades places with its image.
-    static func permute(_ re: UnsafeMutablePointer<Double>, _ im: UnsafeMutablePointer<Double>,
-                        pairs: [(Int, Int)], runBits: Int, _ lo: Int, _ hi: Int) {
-        let len = 1 << runBits
-        var masks: [(Int, Int, Int)] = pairs.map { (1 << $0.0, 1 << $0.1, (1 << $0.0) | (1 << $0.1)) }
-        masks.withUnsafeMutableBufferPointer { mp in
-            for run in lo..<hi {
-                let i = run << runBits
-                var j = i
-                for (a, b, both) in mp where ((j & a) == 0) != ((j & b) == 0) { j ^= both }
-                guard j > i else { continue }
-                let xr = re + i, xi = im + i, yr = re + j, yi = im + j
-                for k in 0..<len {
-                    let tr = xr[k], ti = xi[k]
-                    xr[k] = yr[k]; xi[k] = yi[k]; yr[k] = tr; yi[k] = ti
-                }
-            }
-        }
-    }
 
     /// Scales amplitudes 0..<count by sr + i si.
     @inline(__always)

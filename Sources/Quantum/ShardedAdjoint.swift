@@ -6,7 +6,7 @@
 // Adjoint on shards: phi = U|0> on the blocked schedule (ShardedStatevector.run), lambda = H phi
 // with H = sum_w g_w Z_w (diagonal: every rank scales its own amplitudes, reading global bits from
 // its rank). The schedule's passes then run backwards on phi and lambda together
-// (BlockedSchedule.adjoint, the single-process engine's sweep): a block pass undoes its steps
+// (GatheredSchedule.adjointBlock, the single-process engine's sweep): a block pass undoes its steps
 // block by block and contracts lambda with phi at each step with angles; the contraction is a
 // sum over amplitude pairs, so per-rank partial sums simply add up and the slot gradients are
 // reduced ONCE at the end. An exchange pass runs on phi and lambda alike, so the two keep one
@@ -32,18 +32,117 @@ public struct ShardedVJP: Sendable {
     public var forwardRuns: Int
 }
 
+/// One circuit evaluated on sharded states sample after sample: its lowered program and blocked
+/// schedule, planned once from the canonical layout (every sample starts from |0> in it), and
+/// the states, allocated once and reset per sample: phi (the forward's state and the adjoint's
+/// phi) and lambda (on the first adjoint). A fresh 24-qubit state per sample cost its page
+/// faults and the kernel's zeroing again: 30% of a 24-qubit sharded gradient's profile.
+public final class ShardedCircuit {
+    public let circuit: Circuit
+    let program: Program
+    let schedule: GatheredSchedule
+    /// The forward's state, and the adjoint's phi.
+    public let phi: ShardedStatevector
+    /// The adjoint's lambda (H phi), allocated by the first adjoint.
+    private var lambda: ShardedStatevector?
+    /// Whether phi is |0> in the canonical layout (fresh, or reset since its last run).
+    private var phiIsZero = true
+
+    /// - Throws: what ShardedStatevector.init throws (rank count, qubits per rank).
+    public init(circuit: Circuit, communicator: any Communicator, threads: Threads = .serial,
+                blockQubits: Int = ExecutorSettings.defaultBlockQubits) throws {
+        self.circuit = circuit
+        program = Program(circuit)
+        phi = try ShardedStatevector(qubits: circuit.nQubits, communicator: communicator, threads: threads, blockQubits: blockQubits)
+        schedule = phi.schedule(for: program)
+    }
+
+    public var communicator: any Communicator { phi.communicator }
+    /// Exchanges, bytes sent and passes over the shard by this circuit's states so far.
+    public var counts: (exchanges: Int, bytesSent: Int, passes: Int) {
+        (phi.exchanges + (lambda?.exchanges ?? 0), phi.bytesSent + (lambda?.bytesSent ?? 0), phi.statePasses)
+    }
+
+    /// phi = U(inputs, weights)|0>, from |0> in the canonical layout; returns <Z_w> per wire.
+    @discardableResult
+    public func forward(inputs: [Double], weights: [Double]) -> [Double] {
+        precondition(inputs.count >= circuit.nInputs && weights.count >= circuit.nWeights, "too few inputs or weights")
+        run(angles: ShardedStatevector.slotAngles(program, inputs: inputs, weights: weights))
+        return phi.expectationZ()
+    }
+
+    private func run(angles: [Double]) {
+        if !phiIsZero { phi.reset(); phi.resetLayout() }
+        phi.run(schedule, angles: angles, fromZeroState: true)
+        phiIsZero = false
+    }
+
+    /// g . d<Z>/d(inputs, weights) for one sample, identical on every rank.
+    public func vjp(inputs: [Double], weights: [Double], upstream: [Double], method: DiffMethod) -> ShardedVJP {
+        precondition(upstream.count == circuit.nQubits, "upstream must have one entry per wire")
+        precondition(inputs.count >= circuit.nInputs && weights.count >= circuit.nWeights, "too few inputs or weights")
+        let before = counts
+        let angles = ShardedStatevector.slotAngles(program, inputs: inputs, weights: weights)
+        var v: ShardedVJP
+        switch method {
+        case .adjoint: v = adjoint(angles, upstream)
+        case .parameterShift: v = parameterShift(angles, upstream)
+        }
+        let after = counts
+        v.exchanges = after.exchanges - before.exchanges; v.bytesSent = after.bytesSent - before.bytesSent
+        v.statePasses = after.passes - before.passes
+        return v
+    }
+
+    /// The adjoint method: forward, lambda = H phi, the passes backwards on both.
+    private func adjoint(_ angles: [Double], _ upstream: [Double]) -> ShardedVJP {
+        run(angles: angles)
+        let z = phi.expectationZ()
+        let lambda: ShardedStatevector
+        if let l = self.lambda { lambda = l; l.setObservable(upstream, times: phi) } else {
+            lambda = ShardedStatevector(observable: upstream, times: phi); self.lambda = lambda
+        }
+        phi.statePasses += 1
+        var slotGrads = [Double](repeating: 0, count: angles.count)
+        phi.runAdjoint(schedule, angles: angles, lambda: lambda, into: &slotGrads, fromZeroState: true)
+        // One reduction for every angle of the circuit.
+        phi.communicator.allreduceSum(&slotGrads)
+        let (gi, gw) = ShardedGradients.mapSlots(program, slotGrads, circuit)
+        return ShardedVJP(expvals: z, inputs: gi, weights: gw, exchanges: 0, bytesSent: 0, statePasses: 0, forwardRuns: 1)
+    }
+
+    /// Parameter shift: for every angle of every operation, the circuit runs again with the angle
+    /// shifted by each term of its rule (two runs for rotations, four for CRX).
+    private func parameterShift(_ angles: [Double], _ upstream: [Double]) -> ShardedVJP {
+        run(angles: angles)
+        let z = phi.expectationZ()
+        var runs = 1
+        var slotGrads = [Double](repeating: 0, count: angles.count)
+        for (slot, ref) in program.slotRefs.enumerated() where ref.source != .constant {
+            for (s, c) in program.slotKinds[slot].shiftTerms {
+                for sign in [1.0, -1.0] {
+                    var shifted = angles
+                    shifted[slot] += sign * s
+                    run(angles: shifted)
+                    runs += 1
+                    let zs = phi.expectationZ()
+                    for w in 0..<circuit.nQubits { slotGrads[slot] += sign * c * upstream[w] * zs[w] }
+                }
+            }
+        }
+        let (gi, gw) = ShardedGradients.mapSlots(program, slotGrads, circuit)
+        return ShardedVJP(expvals: z, inputs: gi, weights: gw, exchanges: 0, bytesSent: 0, statePasses: 0, forwardRuns: runs)
+    }
+}
+
 public enum ShardedGradients {
     /// g . d<Z>/d(inputs, weights) for one sample, sharded over `communicator`'s ranks, on the
-    /// blocked schedule in blocks of 2^blockQubits amplitudes.
+    /// blocked schedule in blocks of 2^blockQubits amplitudes (a ShardedCircuit used once).
     public static func vjp(circuit: Circuit, inputs: [Double], weights: [Double], upstream: [Double],
                            method: DiffMethod, communicator: any Communicator, threads: Threads = .serial,
                            blockQubits: Int = ExecutorSettings.defaultBlockQubits) throws -> ShardedVJP {
-        precondition(upstream.count == circuit.nQubits, "upstream must have one entry per wire")
-        let state = try ShardedStatevector(qubits: circuit.nQubits, communicator: communicator, threads: threads, blockQubits: blockQubits)
-        switch method {
-        case .adjoint: return adjoint(circuit, inputs, weights, upstream, state)
-        case .parameterShift: return parameterShift(circuit, inputs, weights, upstream, state)
-        }
+        try ShardedCircuit(circuit: circuit, communicator: communicator, threads: threads, blockQubits: blockQubits)
+            .vjp(inputs: inputs, weights: weights, upstream: upstream, method: method)
     }
 
     /// Adds d/d(angle k of operation p) = `g` to the input / weight it reads (chain rule by scale).
@@ -61,108 +160,54 @@ public enum ShardedGradients {
         for (s, ref) in program.slotRefs.enumerated() { accumulate(ref, slotGrads[s], &gi, &gw) }
         return (gi, gw)
     }
-
-    /// The adjoint method on `phi` (a fresh |0...0> state): forward, lambda, the passes backwards.
-    static func adjoint(_ circuit: Circuit, _ inputs: [Double], _ weights: [Double], _ upstream: [Double],
-                        _ phi: ShardedStatevector) -> ShardedVJP {
-        let program = Program(circuit)
-        let schedule = phi.schedule(for: program)
-        let angles = ShardedStatevector.slotAngles(program, inputs: inputs, weights: weights)
-        phi.run(schedule, angles: angles, fromZeroState: true)
-        let z = phi.expectationZ()
-        let lambda = ShardedStatevector(observable: upstream, times: phi)
-        phi.statePasses += 1
-        var slotGrads = [Double](repeating: 0, count: angles.count)
-        phi.runAdjoint(schedule, angles: angles, lambda: lambda, into: &slotGrads, fromZeroState: true)
-        // One reduction for every angle of the circuit.
-        phi.communicator.allreduceSum(&slotGrads)
-        let (gi, gw) = mapSlots(program, slotGrads, circuit)
-        return ShardedVJP(expvals: z, inputs: gi, weights: gw, exchanges: phi.exchanges + lambda.exchanges,
-                          bytesSent: phi.bytesSent + lambda.bytesSent, statePasses: phi.statePasses, forwardRuns: 1)
-    }
-
-    /// Parameter shift: for every angle of every operation, the circuit runs again with the angle
-    /// shifted by each term of its rule (two runs for rotations, four for CRX), each on the blocked
-    /// schedule planned once from the canonical layout.
-    static func parameterShift(_ circuit: Circuit, _ inputs: [Double], _ weights: [Double], _ upstream: [Double],
-                               _ state: ShardedStatevector) -> ShardedVJP {
-        let program = Program(circuit)
-        let schedule = state.schedule(for: program)
-        let angles = ShardedStatevector.slotAngles(program, inputs: inputs, weights: weights)
-        state.run(schedule, angles: angles, fromZeroState: true)
-        let z = state.expectationZ()
-        var runs = 1
-        var slotGrads = [Double](repeating: 0, count: angles.count)
-        for (slot, ref) in program.slotRefs.enumerated() where ref.source != .constant {
-            for (s, c) in program.slotKinds[slot].shiftTerms {
-                for sign in [1.0, -1.0] {
-                    var shifted = angles
-                    shifted[slot] += sign * s
-                    state.reset(); state.resetLayout()
-                    state.run(schedule, angles: shifted, fromZeroState: true)
-                    runs += 1
-                    let zs = state.expectationZ()
-                    for w in 0..<circuit.nQubits { slotGrads[slot] += sign * c * upstream[w] * zs[w] }
-                }
-            }
-        }
-        let (gi, gw) = mapSlots(program, slotGrads, circuit)
-        return ShardedVJP(expvals: z, inputs: gi, weights: gw, exchanges: state.exchanges,
-                          bytesSent: state.bytesSent, statePasses: state.statePasses, forwardRuns: runs)
-    }
 }
 
 extension ShardedStatevector {
-    /// The adjoint sweep of `schedule` (run forward on this state, phi, which holds its final
+    /// The adjoint sweep of `gathered` (run forward on this state, phi, which holds its final
     /// layout) with `lambda` = H phi in the same layout: the passes backwards on both, exchange
-    /// passes as messages, the others by BlockedSchedule.adjoint on this rank's shards. Adds this
-    /// rank's part of 2 Re <lambda| dU |phi> to each slot of `grads` (one per angle).
+    /// passes as messages, block passes gathered on this rank's shards (permutation passes move
+    /// nothing, as in the forward). Adds this rank's part of 2 Re <lambda| dU |phi> to each slot
+    /// of `grads` (one per angle).
     ///
     /// fromZeroState: the forward ran from |0> (`run`'s fromZeroState). Rewinding its first block
     /// pass, phi is again nonzero in block 0 of rank 0 alone: that pass runs there only (the other
     /// blocks add nothing to the contractions, and lambda is not read afterwards) and the passes
     /// before it only restore the layout, as in the forward.
-    func runAdjoint(_ schedule: BlockedSchedule, angles: [Double], lambda: ShardedStatevector, into grads: inout [Double],
+    func runAdjoint(_ gathered: GatheredSchedule, angles: [Double], lambda: ShardedStatevector, into grads: inout [Double],
                     fromZeroState: Bool = false) {
-        precondition(physicalLayout == schedule.plan.finalPhys && lambda.physicalLayout == physicalLayout,
+        let plan = gathered.schedule.plan
+        precondition(physicalLayout == gathered.finalMemoryPhys && lambda.physicalLayout == physicalLayout,
                      "the adjoint starts from the forward's final layout")
-        precondition(grads.count >= schedule.program.nSlots && !grads.isEmpty && !angles.isEmpty)
-        let base = communicator.rank << localQubits, d = re.count
-        let firstBlock = fromZeroState ? schedule.plan.firstBlockPass : nil
-        for (k, pass) in schedule.plan.passes.enumerated().reversed() {
-            if let f = firstBlock, k <= f {
-                switch pass {
-                case let .exchange(pairs), let .permute(pairs):
-                    let back = Array(pairs.reversed())
-                    swapLayout(back); lambda.swapLayout(back)
-                case .block:
-                    let blockSize = 1 << schedule.plan.blockQubits
-                    if communicator.rank == 0 {
-                        angles.withUnsafeBufferPointer { a in grads.withUnsafeMutableBufferPointer { gp in
-                            withShard { pr, pi in lambda.withShard { lr, li in
-                                schedule.adjoint(pass, a.baseAddress!, pr, pi, lr, li, gp.baseAddress!, count: Swift.min(d, blockSize),
-                                                 base: base, threads: threads)
-                            } }
-                        } }
-                    }
-                    if blockSize >= 1 << qubits { statePasses += 1 }
-                }
-                continue
-            }
-            switch pass {
-            case let .exchange(pairs):
-                for (g, l) in pairs.reversed() { exchangeBits(global: g, local: l); lambda.exchangeBits(global: g, local: l) }
-            case .permute, .block:
-                angles.withUnsafeBufferPointer { a in grads.withUnsafeMutableBufferPointer { gp in
-                    withShard { pr, pi in lambda.withShard { lr, li in
-                        schedule.adjoint(pass, a.baseAddress!, pr, pi, lr, li, gp.baseAddress!, count: d, base: base, threads: threads)
-                    } }
+        precondition(grads.count >= gathered.schedule.program.nSlots && !grads.isEmpty && !angles.isEmpty)
+        let base = communicator.rank << localQubits, blocks = dim >> plan.blockQubits
+        let firstBlock = fromZeroState ? gathered.firstBlock : nil
+        func block(_ k: Int, blocks: Int) {
+            angles.withUnsafeBufferPointer { a in grads.withUnsafeMutableBufferPointer { gp in
+                withShard { pr, pi in lambda.withShard { lr, li in
+                    gathered.adjointBlock(k, a.baseAddress!, pr, pi, lr, li, gp.baseAddress!, blocks: blocks, base: base, threads: threads)
                 } }
-                if case let .permute(pairs) = pass { swapLayout(pairs); lambda.swapLayout(pairs) }
+            } }
+        }
+        for (k, pass) in plan.passes.enumerated().reversed() {
+            let beforeFirst = firstBlock.map { k < $0 } ?? false
+            switch pass {
+            case .permute: continue
+            case .exchange where beforeFirst:
+                let back = Array(gathered.exchangePairs[k].reversed())
+                swapLayout(back); lambda.swapLayout(back)
+                continue
+            case .exchange:
+                for (g, l) in gathered.exchangePairs[k].reversed() { exchangeBits(global: g, local: l); lambda.exchangeBits(global: g, local: l) }
+            case .block where k == firstBlock:
+                if communicator.rank == 0 { block(k, blocks: 1) }
+                if plan.blockQubits >= qubits { statePasses += 1 }
+                continue
+            case .block:
+                block(k, blocks: blocks)
             }
             statePasses += 1
         }
-        precondition(physicalLayout == schedule.plan.initialPhys, "the adjoint ends in the forward's first layout")
+        precondition(physicalLayout == plan.initialPhys, "the adjoint ends in the forward's first layout")
     }
 
     /// Forgets the layout after `reset()` (the state |0...0> is the same in every layout).
@@ -174,28 +219,32 @@ extension ShardedStatevector {
 
 extension ShardedRun {
     /// `bench sharded --gradient`: AngleEmbedding(X) + `layers` StronglyEntangling layers on
-    /// `qubits` wires, forward and adjoint VJP timed on the sharded state; with `check`, the
-    /// largest difference of values and gradients to the single-process CircuitExecutor.
+    /// `qubits` wires on one ShardedCircuit (its states kept, as a training layer keeps them):
+    /// one untimed adjoint VJP (first touch of phi, lambda and the exchange buffers), then the
+    /// forward and the adjoint VJP (its own forward included) timed; with `check`, the largest
+    /// difference of values and gradients to the single-process CircuitExecutor.
     public static func gradientFigures(qubits: Int, layers: Int, seed: UInt64, communicator: any Communicator,
                                        threads: Threads, check: Bool) throws -> [(String, String)] {
         let c = Templates.layerCircuit(template: .strong, wires: qubits, layers: layers, features: qubits)
         var rng = SeededRNG(seed: seed)
         let x = (0..<qubits).map { _ in rng.uniform() }, w = (0..<c.nWeights).map { _ in 2 * Double.pi * rng.uniform() }
         let g = (0..<qubits).map { _ in rng.uniform() - 0.5 }
+        let sharded = try ShardedCircuit(circuit: c, communicator: communicator, threads: threads)
+        _ = sharded.vjp(inputs: x, weights: w, upstream: g, method: .adjoint)
         communicator.barrier()
+        let before = sharded.counts
         var t0 = WallClock.now()
-        let fwd = try ShardedStatevector(qubits: qubits, communicator: communicator, threads: threads)
-        fwd.apply(c, inputs: x, weights: w, fromZeroState: true)   // a fresh state
-        _ = fwd.expectationZ()
+        sharded.forward(inputs: x, weights: w)
         let forwardSeconds = communicator.allreduceMax(WallClock.now() - t0)
+        let afterForward = sharded.counts
         communicator.barrier()
         t0 = WallClock.now()
-        let v = try ShardedGradients.vjp(circuit: c, inputs: x, weights: w, upstream: g, method: .adjoint,
-                                         communicator: communicator, threads: threads)
+        let v = sharded.vjp(inputs: x, weights: w, upstream: g, method: .adjoint)
         let gradientSeconds = communicator.allreduceMax(WallClock.now() - t0)
         var out: [(String, String)] = [
             ("sharded_gradient_layers", "\(layers)"), ("sharded_forward_seconds", "\(forwardSeconds)"),
-            ("sharded_forward_exchanges", "\(fwd.exchanges)"), ("sharded_forward_passes", "\(fwd.statePasses)"),
+            ("sharded_forward_exchanges", "\(afterForward.exchanges - before.exchanges)"),
+            ("sharded_forward_passes", "\(afterForward.passes - before.passes)"),
             ("sharded_adjoint_seconds", "\(gradientSeconds)"), ("sharded_adjoint_exchanges", "\(v.exchanges)"),
             ("sharded_adjoint_passes", "\(v.statePasses)"),
             ("sharded_adjoint_bytes_sent_per_rank", "\(v.bytesSent)"),

@@ -9,9 +9,10 @@
 // - By default (`apply(_:remap: true)`) a circuit runs on the single-process engine's blocked
 //   schedule (BlockedPlan.swift, BlockedExecution.swift) on this rank's shard: the circuit is
 //   lowered and fused like CircuitExecutor's, gates whose mixing bit is low run block by block
-//   in cache (one pass over the shard per window), high local wires come down by permutation
-//   passes, and a wire needed low that sits on a rank bit trades bits with a low wire by one
-//   half-shard exchange with the partner rank. Controls and diagonal bits may stay on rank bits:
+//   in cache (one pass over the shard per window), high local wires come down by permutations
+//   that move nothing (later blocks are gathered through them, BlockedGather.swift, as on one
+//   whole state), and a wire needed low that sits on a rank bit trades bits with a low wire by
+//   one half-shard exchange with the partner rank. Controls and diagonal bits may stay on rank bits:
 //   a block reads this rank's value of them from its global base index.
 // - Without remapping (the reference of `bench sharded --no-remap`) every gate is its own pass:
 //   a diagonal gate or a control on a global qubit needs no messages (every rank knows its own
@@ -72,8 +73,11 @@ public final class ShardedStatevector {
         guard blockQubits >= 1 else { throw DeepfakeError("blockQubits must be at least 1, got \(blockQubits)") }
         self.qubits = qubits; self.globalQubits = g; self.communicator = communicator; self.threads = threads
         self.blockQubits = blockQubits
-        re = [Double](repeating: 0, count: 1 << (qubits - g))
-        im = re
+        // Uninitialised, then zeroed by reset() across the threads: the pages are first touched
+        // there, in parallel, instead of once by Array(repeating:) and again by a serial reset.
+        let d = 1 << (qubits - g)
+        re = [Double](unsafeUninitializedCapacity: d) { _, n in n = d }
+        im = [Double](unsafeUninitializedCapacity: d) { _, n in n = d }
         bitOfWire = (0..<qubits).map { qubits - 1 - $0 }
         wireOfBit = (0..<qubits).map { qubits - 1 - $0 }
         reset()
@@ -81,18 +85,24 @@ public final class ShardedStatevector {
 
     /// H psi for H = sum_w g_w Z_w (diagonal) and this rank's shard of `psi`, in psi's layout,
     /// written in one pass (the adjoint's lambda; the pass is counted on the adjoint's phi).
-    public init(observable g: [Double], times psi: ShardedStatevector) {
+    public convenience init(observable g: [Double], times psi: ShardedStatevector) {
+        try! self.init(qubits: psi.qubits, communicator: psi.communicator, threads: psi.threads, blockQubits: psi.blockQubits)
+        setObservable(g, times: psi)
+    }
+
+    /// Overwrites this state with H psi (see init(observable:times:)), taking psi's layout: the
+    /// adjoint's lambda written into a state kept from an earlier sample.
+    public func setObservable(_ g: [Double], times psi: ShardedStatevector) {
         precondition(g.count == psi.qubits, "one observable weight per wire")
-        qubits = psi.qubits; globalQubits = psi.globalQubits; communicator = psi.communicator; threads = psi.threads
-        blockQubits = psi.blockQubits; bitOfWire = psi.bitOfWire; wireOfBit = psi.wireOfBit
-        let n = psi.qubits, d = psi.re.count, base = psi.communicator.rank << psi.localQubits, threads = psi.threads
+        precondition(psi.qubits == qubits && psi.globalQubits == globalQubits && psi !== self, "lambda needs a second state of psi's size")
+        bitOfWire = psi.bitOfWire; wireOfBit = psi.wireOfBit
+        let n = psi.qubits, d = psi.re.count, base = psi.communicator.rank << psi.localQubits
         // H's diagonal is a sum over wires of +-g_w: per-byte tables of the index (as the executor's adjoint).
         let tables = CircuitExecutor.diagonalTables(n: n, phys: psi.physicalLayout) { g[$0] }
         let bytes = (n + 7) / 8
-        var r = [Double](repeating: 0, count: d), i = r
         psi.re.withUnsafeBufferPointer { sr in psi.im.withUnsafeBufferPointer { si in
-            r.withUnsafeMutableBufferPointer { rp in i.withUnsafeMutableBufferPointer { ip in tables.withUnsafeBufferPointer { tp in
-                let xr = sr.baseAddress!, xi = si.baseAddress!, lr = rp.baseAddress!, li = ip.baseAddress!, t = tp.baseAddress!
+            withShard { lr, li in tables.withUnsafeBufferPointer { tp in
+                let xr = sr.baseAddress!, xi = si.baseAddress!, t = tp.baseAddress!
                 threads.forChunks(d, minPerChunk: 1 << 14) { lo, hi in
                     for k in lo..<hi {
                         let idx = base | k
@@ -101,17 +111,24 @@ public final class ShardedStatevector {
                         lr[k] = h * xr[k]; li[k] = h * xi[k]
                     }
                 }
-            } } }
+            } }
         } }
-        re = r; im = i
     }
 
-    private var dim: Int { re.count }
+    var dim: Int { re.count }
 
     /// |0...0>: amplitude 1 at global index 0, which rank 0 holds.
+    /// Zeroes the shard through raw pointers across the threads (element-wise stores into the
+    /// class's arrays paid an exclusivity and a uniqueness check each: a fifth of a 24-qubit
+    /// sharded gradient's profile).
     public func reset() {
-        for i in 0..<dim { re[i] = 0; im[i] = 0 }
-        if communicator.rank == 0 { re[0] = 1 }
+        let d = dim
+        withShard { r, i in
+            threads.forChunks(d, minPerChunk: 1 << 16) { lo, hi in
+                (r + lo).update(repeating: 0, count: hi - lo); (i + lo).update(repeating: 0, count: hi - lo)
+            }
+            if communicator.rank == 0 { r[0] = 1 }
+        }
     }
 
     /// Bit position of a wire in the current layout (canonically wire 0 is the most significant bit).
@@ -159,51 +176,49 @@ public final class ShardedStatevector {
     /// Physical bit of each logical bit (n - 1 - wire) in the current layout, as BlockedPlan counts bits.
     var physicalLayout: [Int] { (0..<qubits).map { bitOfWire[qubits - 1 - $0] } }
 
-    /// The blocked schedule of `program` on this state's shards, from the current layout.
-    func schedule(for program: Program) -> BlockedSchedule {
-        BlockedSchedule(program: program, blockQubits: blockQubits, localQubits: localQubits, initialPhys: physicalLayout)
+    /// The blocked schedule of `program` on this state's shards, from the current layout, as
+    /// the shards run it (gathered blocks, no permutation sweeps: BlockedGather.swift).
+    func schedule(for program: Program) -> GatheredSchedule {
+        GatheredSchedule(BlockedSchedule(program: program, blockQubits: blockQubits, localQubits: localQubits, initialPhys: physicalLayout))
     }
 
-    /// Runs `schedule` forward (it must start from the current layout) with slot angles `angles`
-    /// (`slotAngles`); the state ends in the schedule's final layout.
+    /// Runs `gathered` forward (it must start from the current layout) with slot angles `angles`
+    /// (`slotAngles`); the state ends in the schedule's final memory layout (`finalMemoryPhys`).
+    /// A permutation pass moves nothing: later block passes gather through it. An exchange pass
+    /// trades a rank bit with the memory bit its local partner sits at.
     ///
     /// fromZeroState: the caller guarantees the state is |0...0> (fresh or `reset()`). Until the
-    /// first block pass it stays so: a bit exchange or permutation fixes amplitude 0, so those
-    /// passes only update the layout (no messages, not counted); that block pass runs on block 0
-    /// of rank 0 alone (every other block is zero and stays zero, BlockedPlan.firstBlockPass) and
-    /// counts as a sweep only where block 0 is the whole state.
-    func run(_ schedule: BlockedSchedule, angles: [Double], fromZeroState: Bool = false) {
-        precondition(physicalLayout == schedule.plan.initialPhys, "the schedule was planned from another layout")
+    /// first block pass it stays so: a bit exchange fixes amplitude 0, so those passes only
+    /// update the layout (no messages, not counted); that block pass runs on block 0 of rank 0
+    /// alone (every other block is zero and stays zero, BlockedPlan.firstBlockPass) and counts as
+    /// a sweep only where block 0 is the whole state.
+    func run(_ gathered: GatheredSchedule, angles: [Double], fromZeroState: Bool = false) {
+        let plan = gathered.schedule.plan
+        precondition(physicalLayout == plan.initialPhys, "the schedule was planned from another layout")
         precondition(!angles.isEmpty, "slot angles need at least one entry (see slotAngles)")
-        let ms = angles.withUnsafeBufferPointer { a in (0..<schedule.kinds.count).map { schedule.program.stepMatrix($0, a.baseAddress!) } }
-        let base = communicator.rank << localQubits, d = dim
-        var zero = fromZeroState
-        for pass in schedule.plan.passes {
-            if zero {
-                switch pass {
-                case let .exchange(pairs), let .permute(pairs): swapLayout(pairs)
-                case .block:
-                    let blockSize = 1 << schedule.plan.blockQubits
-                    if communicator.rank == 0 {
-                        withShard { r, i in schedule.forward(pass, ms, r, i, count: Swift.min(d, blockSize), base: base, threads: threads) }
-                    }
-                    if blockSize >= 1 << qubits { statePasses += 1 }
-                    zero = false
-                }
-                continue
-            }
+        let program = gathered.schedule.program
+        let ms = angles.withUnsafeBufferPointer { a in (0..<program.steps.count).map { program.stepMatrix($0, a.baseAddress!) } }
+        let base = communicator.rank << localQubits, blocks = dim >> plan.blockQubits
+        let firstBlock = fromZeroState ? gathered.firstBlock : nil
+        for (k, pass) in plan.passes.enumerated() {
+            let beforeFirst = firstBlock.map { k < $0 } ?? false
             switch pass {
-            case let .exchange(pairs):
-                for (g, l) in pairs { exchangeBits(global: g, local: l) }
-            case let .permute(pairs):
-                withShard { r, i in schedule.forward(pass, ms, r, i, count: d, base: base, threads: threads) }
-                swapLayout(pairs)
+            case .permute: continue
+            case .exchange where beforeFirst:
+                swapLayout(gathered.exchangePairs[k])
+                continue
+            case .exchange:
+                for (g, l) in gathered.exchangePairs[k] { exchangeBits(global: g, local: l) }
+            case .block where k == firstBlock:
+                if communicator.rank == 0 { withShard { r, i in gathered.forwardBlock(k, ms, r, i, blocks: 1, base: base, threads: threads) } }
+                if plan.blockQubits >= qubits { statePasses += 1 }
+                continue
             case .block:
-                withShard { r, i in schedule.forward(pass, ms, r, i, count: d, base: base, threads: threads) }
+                withShard { r, i in gathered.forwardBlock(k, ms, r, i, blocks: blocks, base: base, threads: threads) }
             }
             statePasses += 1
         }
-        precondition(physicalLayout == schedule.plan.finalPhys, "the layout after the passes differs from the plan's")
+        precondition(physicalLayout == gathered.finalMemoryPhys, "the layout after the passes differs from the plan's")
     }
 
     /// This rank's amplitudes as raw pointers, for the blocked passes.

@@ -55,6 +55,49 @@ final class ShardedAdjointTests: XCTestCase {
         }
     }
 
+    /// One ShardedCircuit evaluating sample after sample, as a training layer does: its states
+    /// are allocated once and reset per sample (phi run forward, rewound by the adjoint, left
+    /// in a non-canonical layout; lambda rewritten), and every sample's values and gradients
+    /// equal the single-process engine's, whatever ran before it.
+    func testOneShardedCircuitKeepsItsStatesAcrossSamples() throws {
+        let c = randomCircuit(n: 7, gates: 60, seed: 77)
+        var rng = TestRNG(s: 17)
+        let samples = (0..<4).map { _ in (x: rng.angles(3), g: rng.angles(7)) }
+        let w = rng.angles(40)
+        let methods: [DiffMethod] = [.adjoint, .parameterShift, .adjoint, .adjoint]
+        for ranks in [1, 2, 4] {
+            for block in [ExecutorSettings.defaultBlockQubits, BlockedPlan.reservedQubits + 1] {
+                let outcome = ThreadRanks(size: ranks).collect { comm -> (vjps: [ShardedVJP], forwards: [[Double]], moved: Bool) in
+                    let sc = try! ShardedCircuit(circuit: c, communicator: comm, blockQubits: block)
+                    let address = sc.phi.re.withUnsafeBufferPointer { $0.baseAddress }
+                    var vjps: [ShardedVJP] = [], forwards: [[Double]] = []
+                    for (k, s) in samples.enumerated() {
+                        vjps.append(sc.vjp(inputs: s.x, weights: w, upstream: s.g, method: methods[k]))
+                        forwards.append(sc.forward(inputs: samples[(k + 1) % samples.count].x, weights: w))
+                    }
+                    return (vjps, forwards, sc.phi.re.withUnsafeBufferPointer { $0.baseAddress } != address)
+                }
+                for (r, o) in outcome.enumerated() {
+                    XCTAssertFalse(o.moved, "phi is allocated once")
+                    for (k, s) in samples.enumerated() {
+                        let tag = "ranks \(ranks) block \(block) rank \(r) sample \(k) \(methods[k])"
+                        let ref = Gradients.vjp(circuit: c, inputs: s.x, batch: 1, weights: w, upstream: s.g, method: .adjoint)
+                        assertClose(o.vjps[k].expvals, ref.expvals, 1e-10, tag + " expvals")
+                        assertClose(o.vjps[k].inputs, ref.inputs, 1e-10, tag + " inputs")
+                        assertClose(o.vjps[k].weights, ref.weights, 1e-10, tag + " weights")
+                        let next = samples[(k + 1) % samples.count].x
+                        let fwd = Gradients.vjp(circuit: c, inputs: next, batch: 1, weights: w, upstream: s.g, method: .adjoint)
+                        assertClose(o.forwards[k], fwd.expvals, 1e-10, tag + " forward after it")
+                    }
+                    // The counts are per call: two adjoint calls on different samples send the same.
+                    XCTAssertEqual(o.vjps[2].exchanges, o.vjps[3].exchanges, "ranks \(ranks)")
+                    XCTAssertEqual(o.vjps[2].statePasses, o.vjps[3].statePasses, "ranks \(ranks)")
+                    if ranks > 1 { XCTAssertGreaterThan(o.vjps[2].exchanges, 0) }
+                }
+            }
+        }
+    }
+
     func testShardedJacobiansMatchPennyLaneFixtures() throws {
         let cases = try FixtureTests.loadCases()
         var checked = 0
@@ -194,9 +237,10 @@ final class ShardedAdjointTests: XCTestCase {
         XCTAssertLessThanOrEqual(single.plan.passes.count, 5)
     }
 
-    /// What a real sharded run counts: one pass per planned pass (exchanges included), one
-    /// exchange per planned pair, half a shard sent per exchange; the adjoint (which runs from
-    /// |0>, so the passes up to its first block pass cost nothing and are not counted) the lambda
+    /// What a real sharded run counts: one pass per planned block or exchange pass (a
+    /// permutation pass moves nothing: later blocks are gathered through it), one exchange per
+    /// planned pair, half a shard sent per exchange; the adjoint (which runs from |0>, so the
+    /// passes up to its first block pass cost nothing and are not counted) the lambda
     /// preparation plus its forward's passes again.
     func testPassesAndExchangesAreCountedAsPlanned() {
         var sel = Circuit(nQubits: 12, nInputs: 0, nWeights: 36 * 2)
@@ -205,25 +249,29 @@ final class ShardedAdjointTests: XCTestCase {
         let bq = BlockedPlan.reservedQubits + 3   // 3 free bits per block
         var rng = TestRNG(s: 3)
         let w = rng.angles(c.nWeights), g = rng.angles(12)
-        let figures = ThreadRanks(size: 2).collect { comm -> (Int, Int, Int, Int, Int, Int, Int, Int, Int) in
+        let figures = ThreadRanks(size: 2).collect { comm -> (Int, Int, Int, Int, Int, Int, Int, Int, Int, Int) in
             let s = try! ShardedStatevector(qubits: 12, communicator: comm, blockQubits: bq)
-            let sched = s.schedule(for: Program(c))
+            let passes = s.schedule(for: Program(c)).schedule.plan.passes
             func pairs(_ passes: ArraySlice<BlockedPass>) -> Int {
                 passes.reduce(0) { n, p in if case let .exchange(x) = p { return n + x.count }; return n }
             }
-            let planned = pairs(sched.plan.passes[...])
+            func sweeps(_ passes: ArraySlice<BlockedPass>) -> Int {
+                passes.reduce(0) { n, p in if case .permute = p { return n }; return n + 1 }
+            }
+            let planned = pairs(passes[...]), permutes = passes.count - sweeps(passes[...])
             // From |0>: the passes after the first block pass, and their exchanges.
-            let first = sched.plan.passes.firstIndex { if case .block = $0 { return true } else { return false } }!
-            let fromZero = sched.plan.passes.count - first - 1, fromZeroPairs = pairs(sched.plan.passes[(first + 1)...])
+            let first = passes.firstIndex { if case .block = $0 { return true } else { return false } }!
+            let fromZero = sweeps(passes[(first + 1)...]), fromZeroPairs = pairs(passes[(first + 1)...])
             s.apply(c, weights: w)
             let v = try! ShardedGradients.vjp(circuit: c, inputs: [], weights: w, upstream: g, method: .adjoint,
                                               communicator: comm, blockQubits: bq)
-            return (sched.plan.passes.count, planned, s.statePasses, s.exchanges, s.bytesSent, v.statePasses, v.exchanges,
-                    fromZero, fromZeroPairs)
+            return (sweeps(passes[...]), planned, s.statePasses, s.exchanges, s.bytesSent, v.statePasses, v.exchanges,
+                    fromZero, fromZeroPairs, permutes)
         }
         for f in figures {
             XCTAssertGreaterThan(f.1, 0, "the layer should need a wire from the rank bit")
-            XCTAssertEqual(f.2, f.0, "one counted pass per planned pass")
+            XCTAssertGreaterThan(f.9, 0, "the plan should bring high local wires down by permutations")
+            XCTAssertEqual(f.2, f.0, "one counted pass per planned block or exchange pass")
             XCTAssertEqual(f.3, f.1, "one exchange per planned pair")
             XCTAssertEqual(f.4, f.3 * (1 << 11) * 8, "half a shard of 2^11 amplitudes (16 B) per exchange")
             XCTAssertLessThan(f.0, Program(c).steps.count * 2 / 3, "fewer passes than steps, even with 3 free bits per block")
