@@ -290,7 +290,7 @@ public final class CircuitExecutor {
                 let pr = self.takeAdjointBuffer()
                 workspace.add(self.adjointWorkspaceDoubles * MemoryLayout<Double>.stride)
                 defer { self.returnAdjointBuffer(pr) }
-                let pi = pr + dim, lr = pr + 2 * dim, li = pr + 3 * dim
+                let sk = Self.adjointSkew, pi = pr + dim + sk, lr = pi + dim + sk, li = lr + dim + sk
                 for b in lo..<hi {
                     let a = ang.baseAddress! + b * ns
                     // phi = psi, lambda = H psi with H = sum_i g_i Z_i (diagonal), in the forward's

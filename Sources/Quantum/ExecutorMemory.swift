@@ -26,7 +26,12 @@ extension CircuitExecutor {
     /// Amplitudes in each of re and im for `batch` samples on the shard path.
     func shardAmplitudes(batch: Int) -> Int { batch * dim }
     /// One shard-path adjoint worker's buffers: phi and lambda, re and im.
-    var adjointWorkspaceDoubles: Int { 4 * dim }
+    var adjointWorkspaceDoubles: Int { 4 * dim + 3 * Self.adjointSkew }
+    /// Doubles between the adjoint buffer's four arrays (phi re, im, lambda re, im) beyond their
+    /// 2^n each (4 KiB + one cache line): at power-of-two distances every step's four streams
+    /// alias in the caches (and a store to phi blocks the load of lambda at the same 4 KiB
+    /// offset); a 26-qubit gradient took 10.3 s without the skew and 2.5 s with it (24 qubits 7%).
+    static let adjointSkew = 520
     /// One lane-path adjoint worker's buffers: phi and lambda, re and im, plus the upstream lanes.
     var laneAdjointWorkspaceVectors: Int { 4 * dim + circuit.nQubits }
     /// Parameter-shift readouts [B * shifted evaluations, n].
