@@ -94,12 +94,15 @@ def layers_main(args):
             passes = med.get(("swift", f"layer_{n}q_blocked_{kind}_passes"))
             gpasses = med.get(("swift", f"layer_{n}q_pergate_{kind}_passes"))
             if ours is not None:
-                print(f"layer_{n}q_{kind} ({args.layers} layers): swift blocked {ours:.4g} s ({passes:.0f} passes), gate by gate {gate:.4g} s ({gpasses:.0f} passes)")
+                # `bench quantum layer --blocked-only` leaves the gate-by-gate reference out.
+                pergate = f"gate by gate {gate:.4g} s ({gpasses:.0f} passes)" if gate is not None else "gate by gate not run"
+                print(f"layer_{n}q_{kind} ({args.layers} layers): swift blocked {ours:.4g} s ({passes:.0f} passes), {pergate}")
             for peer in ["qulacs", "lightning.qubit"]:
                 t = med.get((peer, f"layer_{n}q_{kind}"))
                 if t is None:
                     continue
-                ratio = f"; swift blocked is {t / ours:.2f}x, gate by gate {t / gate:.2f}x {peer}" if ours else ""
+                ratio = f"; swift blocked is {t / ours:.2f}x" if ours else ""
+                ratio += f", gate by gate {t / gate:.2f}x {peer}" if ours and gate else (f" {peer}" if ours else "")
                 print(f"layer_{n}q_{kind}: peer {peer} {t:.4g} s{ratio}")
 
 

@@ -24,8 +24,8 @@ public struct PrepareSettings: Sendable {
     /// compress only about 1.2x at any level (hard1k at 64x64: 16.8 MB raw, 13.8 MB at 1 and at 4),
     /// and level 1 costs about half the CPU time of level 4.
     public var compression: Int?
-    /// zlib's match search for the images chunks (compressed on the decode threads, written
-    /// pre-filtered). Default run-length: see `DeflateStrategy` for the measurement.
+    /// How the images chunks are deflated (on the decode threads, written pre-filtered). Default
+    /// literal-only Huffman: see `DeflateStrategy` and benchmarks/README.md for the measurement.
     public var deflateStrategy: DeflateStrategy
     /// Images per HDF5 chunk of `images`.
     public var chunkRows: Int
@@ -39,7 +39,7 @@ public struct PrepareSettings: Sendable {
 
     public init(height: Int, width: Int, channels: Int, resort: Bool = false, compression: Int? = 1,
                 chunkRows: Int = 64, blockSize: Int = 512, maxImagePixels: Int = ImageDecoder.defaultMaxPixels,
-                threads: Threads = .serial, deflateStrategy: DeflateStrategy = .runLength) {
+                threads: Threads = .serial, deflateStrategy: DeflateStrategy = .huffman) {
         self.height = height; self.width = width; self.channels = channels; self.resort = resort
         self.compression = compression; self.chunkRows = chunkRows; self.blockSize = blockSize
         self.deflateStrategy = deflateStrategy

@@ -8,16 +8,23 @@
 // are just the zlib stream of its raw bytes.
 
 import CHDF5
+import CHuffmanDeflate
 import Core
 
-/// How zlib searches for matches. Measured on hard1k at 64x64 (15.8 MB of pixels): level 1
-/// stores 1.166x smaller at ~2.5 ms/image, run-length 1.055x at ~0.9 ms/image (1 thread); small
-/// photos have few long repeats, so the match search costs far more than it saves.
+/// How a chunk's deflate stream is made. Measured on hard1k at 64x64 (15.8 MB of pixels): zlib
+/// level 1 stores 1.166x smaller at ~2.5 ms/image, run-length 1.055x at ~0.9 ms/image (1 thread);
+/// small photos have few long repeats, so the match search costs far more than it saves. On
+/// deepfake2k's pixels (640 images, one thread, zlib 1.2.13): run-length 1.047x at 82 MB/s,
+/// zlib's Huffman-only 1.042x at 87 MB/s; `huffman` (literals only, our encoder) about the same
+/// size at several times the speed (benchmarks/README.md, "Literal-only deflate").
 public enum DeflateStrategy: String, Sendable, CaseIterable {
     /// zlib's default match search (what HDF5's own deflate filter does).
     case standard
     /// Z_RLE: matches of distance one only (runs), much faster.
     case runLength
+    /// Literals only, dynamic Huffman codes per 64 KiB (CHuffmanDeflate): no match search at all;
+    /// zlib's run-length search where that does not shrink a chunk.
+    case huffman
 
     var zlibValue: Int32 { self == .standard ? Z_DEFAULT_STRATEGY : Z_RLE }
 }
@@ -53,12 +60,18 @@ public struct FilteredChunk: Sendable {
 
     private static func deflate(_ padded: [UInt8]?, _ rows: UnsafeBufferPointer<UInt8>, into out: UnsafeMutableBufferPointer<UInt8>,
                                 chunkBytes: Int, level: Int, strategy: DeflateStrategy) -> Int {
-        guard let padded else {
-            return df_deflate_chunk(rows.baseAddress, chunkBytes, out.baseAddress, chunkBytes, Int32(level), strategy.zlibValue)
+        func run(_ src: UnsafePointer<UInt8>?) -> Int {
+            // Level 0 asks for stored blocks: zlib makes those whatever the strategy. A chunk that
+            // literals alone do not shrink (a tiny one: each 64 KiB block carries its code) gets
+            // zlib's run-length search before it is stored raw.
+            if strategy == .huffman && level > 0 {
+                let n = hd_compress(src, chunkBytes, out.baseAddress, chunkBytes)
+                if n > 0 { return n }
+            }
+            return df_deflate_chunk(src, chunkBytes, out.baseAddress, chunkBytes, Int32(level), strategy.zlibValue)
         }
-        return padded.withUnsafeBufferPointer {
-            df_deflate_chunk($0.baseAddress, chunkBytes, out.baseAddress, chunkBytes, Int32(level), strategy.zlibValue)
-        }
+        guard let padded else { return run(rows.baseAddress) }
+        return padded.withUnsafeBufferPointer { run($0.baseAddress) }
     }
 }
 

@@ -195,6 +195,16 @@ final class H5FileTests: XCTestCase {
             try g.setAttribute("note", "from Swift ✓")
             try g.setAttribute("n", 5)
             try g.setAttribute("v", [0.5, 1.5], on: "images")
+            // Pre-filtered chunks of our literal-only deflate (the images cache's default):
+            // 2 chunks of 8 rows of 64x64x3 bytes (ramps, value (row + i / 3) % 251).
+            try g.createAppendable("cache", type: UInt8.self, rowShape: [64, 64, 3], chunkRows: 8, compression: 1)
+            let rowBytes = 64 * 64 * 3
+            for c in 0..<2 {
+                let rows = (0..<(8 * rowBytes)).map { i in UInt8((c * 8 + i / rowBytes + (i % rowBytes) / 3) % 251) }
+                let chunk = rows.withUnsafeBufferPointer { FilteredChunk(rows: $0, chunkBytes: 8 * rowBytes, level: 1, strategy: .huffman) }
+                XCTAssertEqual(chunk.filterMask, 0, "the chunk should be deflated")
+                try g.writeChunk("cache", index: c, chunk, rows: (c + 1) * 8)
+            }
         }
         let check = """
         import sys, h5py, numpy as np
@@ -205,6 +215,9 @@ final class H5FileTests: XCTestCase {
         assert [s.decode() for s in f["names"][...]] == ["x.jpg", "ü.png"]
         assert f.attrs["note"] == "from Swift ✓" and f.attrs["n"] == 5
         assert list(f["images"].attrs["v"]) == [0.5, 1.5]
+        c = f["cache"][...].reshape(16, -1).astype(int)
+        i = np.arange(64 * 64 * 3)
+        assert f["cache"].compression == "gzip" and all((c[r] == (r + i // 3) % 251).all() for r in range(16))
         """
         let q = Process()
         q.executableURL = URL(fileURLWithPath: "/usr/bin/env")
