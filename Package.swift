@@ -29,7 +29,7 @@ let package = Package(
         .systemLibrary(name: "CBLAS", pkgConfig: "openblas", providers: [.apt(["libopenblas-dev"])]),
         .systemLibrary(name: "CHDF5", pkgConfig: "hdf5-serial", providers: [.apt(["libhdf5-dev"])]),
         .systemLibrary(name: "CMPI", pkgConfig: "ompi-c", providers: [.apt(["libopenmpi-dev"])]),
-        .target(name: "CHuffmanDeflate", cSettings: [.unsafeFlags(["-O2"])]),
+        .target(name: "CHuffmanDeflate", cSettings: [.unsafeFlags(["-O2"])], linkerSettings: [.linkedLibrary("z")]),
         .target(name: "CImageCodec",
                 cSettings: [.unsafeFlags(["-O2", "-I/usr/include/libpng16"])],
                 linkerSettings: [.linkedLibrary("jpeg"), .linkedLibrary("png16")]),

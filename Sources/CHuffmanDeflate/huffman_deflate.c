@@ -12,6 +12,7 @@
 
 #include <stdint.h>
 #include <string.h>
+#include <zlib.h>   // adler32_z for the trailer
 
 enum { BLOCK = 1 << 16, NLIT = 257, NDIST = 2, NCL = 19, END_OF_BLOCK = 256 };
 
@@ -185,19 +186,6 @@ static void write_block(bit_writer *w, const unsigned char *src, size_t n, const
     put_bits(w, b->lit_code[END_OF_BLOCK], b->lit_len[END_OF_BLOCK]);
 }
 
-unsigned hd_adler32(const unsigned char *src, size_t n) {
-    uint32_t a = 1, b = 0;
-    while (n > 0) {
-        // 5552 bytes: the most that keep b below 2^32 before the reduction (as zlib's NMAX).
-        size_t k = n < 5552 ? n : 5552;
-        n -= k;
-        while (k--) { a += *src++; b += a; }
-        a %= 65521u;
-        b %= 65521u;
-    }
-    return (b << 16) | a;
-}
-
 size_t hd_compress(const unsigned char *src, size_t n, unsigned char *dst, size_t cap) {
     if (!dst || (!src && n > 0) || cap < 2) return 0;
     bit_writer w = {0, 0, dst + 2};
@@ -216,7 +204,7 @@ size_t hd_compress(const unsigned char *src, size_t n, unsigned char *dst, size_
         at += len;
     } while (at < n);
     flush_bits(&w);
-    uint32_t adler = hd_adler32(src, n);
+    uint32_t adler = (uint32_t)adler32_z(1, src, n);
     unsigned char trailer[4] = {(unsigned char)(adler >> 24), (unsigned char)(adler >> 16), (unsigned char)(adler >> 8),
                                 (unsigned char)adler};
     memcpy(w.out, trailer, 4);

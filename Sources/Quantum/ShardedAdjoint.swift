@@ -57,7 +57,6 @@ public final class ShardedCircuit {
         schedule = phi.schedule(for: program)
     }
 
-    public var communicator: any Communicator { phi.communicator }
     /// Exchanges, bytes sent and passes over the shard by this circuit's states so far.
     public var counts: (exchanges: Int, bytesSent: Int, passes: Int) {
         (phi.exchanges + (lambda?.exchanges ?? 0), phi.bytesSent + (lambda?.bytesSent ?? 0), phi.statePasses)

@@ -9,7 +9,4 @@
 /// its length, or 0 when it would not fit in cap (the caller stores the bytes raw).
 size_t hd_compress(const unsigned char *src, size_t n, unsigned char *dst, size_t cap);
 
-/// Adler-32 of src[0..<n] (RFC 1950), as zlib's adler32(1, src, n).
-unsigned hd_adler32(const unsigned char *src, size_t n);
-
 #endif
