@@ -3,33 +3,36 @@
 // a shard each way) and run every later gate on the wire locally, until the wire is pushed out
 // again. Which wires move, and when, is the blocked schedule's choice (BlockedPlan.swift: its
 // exchange passes, Belady's choice of the low bit needed furthest ahead); this file holds the
-// moves: the global<->local swap (pack the half that moves, one exchange, unpack in place) and a
+// moves: the global<->local swap (the half that moves, in cache-sized messages: pack, exchange, unpack in place) and a
 // local<->local swap (no messages), used to restore the canonical layout.
 
 import Core
 
 enum RemapKernels {
-    /// Local half of a global<->local swap: copies the amplitudes whose bit `local` equals
-    /// `moving` into `buf` (re then im, 2^(l-1) each), in index order; p in lo..<hi counts them.
-    /// They lie in runs of 2^bit consecutive amplitudes, copied run by run.
+    /// Local half of a global<->local swap, one message's worth: copies moving amplitudes
+    /// first..<first + count (the amplitudes whose bit `bit` equals `moving`, counted in index
+    /// order) into `buf`, re at buf[0..<count], im at buf[count..<2 count]; p in lo..<hi (of
+    /// 0..<count) picks the part this thread copies. They lie in runs of 2^bit consecutive
+    /// amplitudes, copied run by run.
     static func pack(_ re: UnsafePointer<Double>, _ im: UnsafePointer<Double>, bit: Int, moving: Int,
-                     half: Int, into buf: UnsafeMutablePointer<Double>, _ lo: Int, _ hi: Int) {
+                     first: Int, count: Int, into buf: UnsafeMutablePointer<Double>, _ lo: Int, _ hi: Int) {
         let set = moving << bit, run = 1 << bit
-        var p = lo
-        while p < hi {
-            let len = Swift.min(hi - p, run - (p & (run - 1))), k = insertZeroBit(p, bit) | set
-            (buf + p).update(from: re + k, count: len); (buf + half + p).update(from: im + k, count: len)
+        var p = first + lo
+        while p < first + hi {
+            let len = Swift.min(first + hi - p, run - (p & (run - 1))), k = insertZeroBit(p, bit) | set
+            (buf + p - first).update(from: re + k, count: len); (buf + count + p - first).update(from: im + k, count: len)
             p += len
         }
     }
 
+    /// The inverse of `pack`: the partner's message in `buf` into moving amplitudes first..<first + count.
     static func unpack(_ re: UnsafeMutablePointer<Double>, _ im: UnsafeMutablePointer<Double>, bit: Int, moving: Int,
-                       half: Int, from buf: UnsafePointer<Double>, _ lo: Int, _ hi: Int) {
+                       first: Int, count: Int, from buf: UnsafePointer<Double>, _ lo: Int, _ hi: Int) {
         let set = moving << bit, run = 1 << bit
-        var p = lo
-        while p < hi {
-            let len = Swift.min(hi - p, run - (p & (run - 1))), k = insertZeroBit(p, bit) | set
-            (re + k).update(from: buf + p, count: len); (im + k).update(from: buf + half + p, count: len)
+        var p = first + lo
+        while p < first + hi {
+            let len = Swift.min(first + hi - p, run - (p & (run - 1))), k = insertZeroBit(p, bit) | set
+            (re + k).update(from: buf + p - first, count: len); (im + k).update(from: buf + count + p - first, count: len)
             p += len
         }
     }
@@ -57,27 +60,38 @@ extension ShardedStatevector {
     /// Global bit position G and local bit position L trade places (the wires on them with it).
     /// An amplitude with (G, L) = (rank's bit, x) moves to (x, rank's bit): the half with
     /// L != rank's bit goes to the partner rank, whose matching half comes back into the same
-    /// local positions. One exchange of 2^(local-1) complex amplitudes each way, through the
-    /// state's two exchange buffers (allocated once, half a shard each).
+    /// local positions. 2^(local-1) complex amplitudes each way, in messages of `exchangeChunk`
+    /// amplitudes: each packed into a small send buffer, traded, and unpacked from a small
+    /// receive buffer while both are still in cache. Packing the whole half into shard-sized
+    /// buffers first swept memory three times per exchange (pack, message, unpack) and held two
+    /// more shards per state; per message the half is read and written once.
     func exchangeBits(global g: Int, local l: Int) {
         precondition(!isLocal(bit: g) && isLocal(bit: l), "exchangeBits needs a global bit and a local one")
-        let mine = rankBit(g), moving = 1 - mine, d = re.count, half = d >> 1
+        let mine = rankBit(g), moving = 1 - mine, half = re.count >> 1
         let partner = communicator.rank ^ (1 << (g - localQubits))
-        if peerRe.count != d { peerRe = [Double](repeating: 0, count: d) }
-        if peerIm.count != d { peerIm = [Double](repeating: 0, count: d) }
+        let chunk = Swift.min(exchangeChunk, half)
+        if sendBuffer.count != 2 * chunk {
+            sendBuffer = [Double](repeating: 0, count: 2 * chunk); receiveBuffer = sendBuffer
+        }
         re.withUnsafeMutableBufferPointer { rp in im.withUnsafeMutableBufferPointer { ip in
-            peerRe.withUnsafeMutableBufferPointer { bp in peerIm.withUnsafeMutableBufferPointer { qp in
-                let r = rp.baseAddress!, i = ip.baseAddress!, buf = bp.baseAddress!, got = qp.baseAddress!
-                threads.forChunks(half, minPerChunk: 1 << 14) { lo, hi in
-                    RemapKernels.pack(r, i, bit: l, moving: moving, half: half, into: buf, lo, hi)
-                }
-                communicator.exchange(UnsafeBufferPointer(bp), qp, partner: partner)
-                threads.forChunks(half, minPerChunk: 1 << 14) { lo, hi in
-                    RemapKernels.unpack(r, i, bit: l, moving: moving, half: half, from: got, lo, hi)
+            sendBuffer.withUnsafeMutableBufferPointer { sp in receiveBuffer.withUnsafeMutableBufferPointer { qp in
+                let r = rp.baseAddress!, i = ip.baseAddress!, send = sp.baseAddress!, got = qp.baseAddress!
+                var first = 0
+                while first < half {
+                    // Both ranks walk the same sequence of messages (their halves are the same size).
+                    let n = Swift.min(chunk, half - first)
+                    threads.forChunks(n, minPerChunk: 1 << 13) { lo, hi in
+                        RemapKernels.pack(r, i, bit: l, moving: moving, first: first, count: n, into: send, lo, hi)
+                    }
+                    communicator.exchange(UnsafeBufferPointer(start: send, count: 2 * n), UnsafeMutableBufferPointer(start: got, count: 2 * n), partner: partner)
+                    threads.forChunks(n, minPerChunk: 1 << 13) { lo, hi in
+                        RemapKernels.unpack(r, i, bit: l, moving: moving, first: first, count: n, from: got, lo, hi)
+                    }
+                    first += n
                 }
             } }
         } }
-        exchanges += 1; bytesSent += 8 * d
+        exchanges += 1; bytesSent += 16 * half
         let wg = wireOfBit[g], wl = wireOfBit[l]
         bitOfWire[wg] = l; bitOfWire[wl] = g
         wireOfBit[l] = wg; wireOfBit[g] = wl

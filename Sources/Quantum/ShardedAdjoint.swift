@@ -57,6 +57,12 @@ public final class ShardedCircuit {
         schedule = phi.schedule(for: program)
     }
 
+    /// Amplitudes per message of the states' remap swaps (ShardedStatevector.exchangeChunk).
+    public var exchangeChunk: Int {
+        get { phi.exchangeChunk }
+        set { phi.exchangeChunk = newValue; lambda?.exchangeChunk = newValue }
+    }
+
     /// Exchanges, bytes sent and passes over the shard by this circuit's states so far.
     public var counts: (exchanges: Int, bytesSent: Int, passes: Int) {
         (phi.exchanges + (lambda?.exchanges ?? 0), phi.bytesSent + (lambda?.bytesSent ?? 0), phi.statePasses)
@@ -219,16 +225,18 @@ extension ShardedStatevector {
 extension ShardedRun {
     /// `bench sharded --gradient`: AngleEmbedding(X) + `layers` StronglyEntangling layers on
     /// `qubits` wires on one ShardedCircuit (its states kept, as a training layer keeps them):
-    /// one untimed adjoint VJP (first touch of phi, lambda and the exchange buffers), then the
+    /// one untimed adjoint VJP (first touch of phi, lambda and the message buffers), then the
     /// forward and the adjoint VJP (its own forward included) timed; with `check`, the largest
     /// difference of values and gradients to the single-process CircuitExecutor.
     public static func gradientFigures(qubits: Int, layers: Int, seed: UInt64, communicator: any Communicator,
-                                       threads: Threads, check: Bool) throws -> [(String, String)] {
+                                       threads: Threads, check: Bool,
+                                       exchangeChunk: Int = ShardedStatevector.defaultExchangeChunk) throws -> [(String, String)] {
         let c = Templates.layerCircuit(template: .strong, wires: qubits, layers: layers, features: qubits)
         var rng = SeededRNG(seed: seed)
         let x = (0..<qubits).map { _ in rng.uniform() }, w = (0..<c.nWeights).map { _ in 2 * Double.pi * rng.uniform() }
         let g = (0..<qubits).map { _ in rng.uniform() - 0.5 }
         let sharded = try ShardedCircuit(circuit: c, communicator: communicator, threads: threads)
+        sharded.exchangeChunk = exchangeChunk
         _ = sharded.vjp(inputs: x, weights: w, upstream: g, method: .adjoint)
         communicator.barrier()
         let before = sharded.counts

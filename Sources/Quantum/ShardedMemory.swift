@@ -1,8 +1,8 @@
 // Memory of one circuit evaluated on a statevector sharded over k ranks (ShardedStatevector,
 // ShardedGradients), per rank, from the buffers those types allocate: a shard of re + im
-// (16 B x 2^n / k); with k > 1 each state also keeps an exchange buffer and a receive buffer of
-// half a shard each (QubitRemap's swap); the adjoint holds two states (phi and lambda), the
-// parameter-shift rule one. Samples run one after another, so the batch does not multiply it.
+// (16 B x 2^n / k); with k > 1 each state also keeps a send and a receive buffer of one message
+// each (QubitRemap's swap: min(exchangeChunk, half a shard) complex amplitudes); the adjoint
+// holds two states (phi and lambda), the parameter-shift rule one. Samples run one after another, so the batch does not multiply it.
 
 import Core
 
@@ -22,6 +22,8 @@ public struct ShardedMemory: Sendable, Equatable {
     public var bytesPerShard: Double { bytesPerState / Double(ranks) }
     /// States a backward holds at once: phi and lambda for the adjoint, one for parameter shift.
     public var statesHeld: Int { method == .adjoint ? 2 : 1 }
-    /// Per state: its shard, plus the exchange and receive buffers (half a shard each) when split.
-    public var bytesPerRank: Double { Double(statesHeld) * bytesPerShard * (ranks > 1 ? 2 : 1) }
+    /// One remap message's buffer: min(exchangeChunk, half a shard) complex amplitudes.
+    public var bytesPerMessage: Double { 16 * Swift.min(Double(ShardedStatevector.defaultExchangeChunk), bytesPerShard / 32) }
+    /// Per state: its shard, plus the send and receive buffers of one message each when split.
+    public var bytesPerRank: Double { Double(statesHeld) * (bytesPerShard + (ranks > 1 ? 2 * bytesPerMessage : 0)) }
 }

@@ -38,10 +38,22 @@ public final class ShardedStatevector {
     /// This rank's amplitudes, split real/imaginary; global index = rank << localQubits + i.
     public internal(set) var re: [Double]
     public internal(set) var im: [Double]
-    /// Exchange buffers (2^local doubles each, allocated on first use): the partner's re and im
-    /// of a whole-shard swap, or the packed half sent and received by a remap swap.
+    /// The partner's re and im of a whole-shard swap (a gate on a global bit without remapping;
+    /// 2^local doubles each, allocated on first use).
     var peerRe: [Double] = []
     var peerIm: [Double] = []
+    /// Amplitudes per message of a remap swap (exchangeBits). 2^15 (512 KiB of re + im) keeps a
+    /// message and its unpacking in L2/L3; measured in benchmarks/README.md ("Exchanges in
+    /// cache-sized messages"). Smaller values only add messages (tests use them to exercise
+    /// the message loop at small qubit counts).
+    public var exchangeChunk = ShardedStatevector.defaultExchangeChunk {
+        didSet { precondition(exchangeChunk >= 1, "exchangeChunk must be at least 1") }
+    }
+    public static let defaultExchangeChunk = 1 << 15
+    /// A remap swap's message buffers (2 x min(exchangeChunk, half a shard) doubles each,
+    /// allocated on first use): the packed part sent and the partner's part received.
+    var sendBuffer: [Double] = []
+    var receiveBuffer: [Double] = []
     /// Messages exchanged with a partner rank so far: a whole-shard swap (gate on a global bit
     /// without remapping) or a half-shard remap swap.
     public internal(set) var exchanges = 0
@@ -87,6 +99,7 @@ public final class ShardedStatevector {
     /// written in one pass (the adjoint's lambda; the pass is counted on the adjoint's phi).
     public convenience init(observable g: [Double], times psi: ShardedStatevector) {
         try! self.init(qubits: psi.qubits, communicator: psi.communicator, threads: psi.threads, blockQubits: psi.blockQubits)
+        exchangeChunk = psi.exchangeChunk
         setObservable(g, times: psi)
     }
 
@@ -379,9 +392,11 @@ public enum ShardedRun {
     /// largest amplitude difference over all ranks to a full unsharded state simulated on every
     /// rank gate by gate.
     public static func figures(qubits: Int, gates: Int, seed: UInt64, communicator: any Communicator,
-                               threads: Threads = .serial, remap: Bool = true, check: Bool) throws -> [(String, String)] {
+                               threads: Threads = .serial, remap: Bool = true, check: Bool,
+                               exchangeChunk: Int = ShardedStatevector.defaultExchangeChunk) throws -> [(String, String)] {
         let circuit = randomCircuit(qubits: qubits, gates: gates, seed: seed)
         let state = try ShardedStatevector(qubits: qubits, communicator: communicator, threads: threads)
+        state.exchangeChunk = exchangeChunk
         communicator.barrier()
         let t0 = WallClock.now()
         state.apply(circuit, remap: remap)

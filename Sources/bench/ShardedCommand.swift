@@ -32,6 +32,12 @@ struct ShardedCommand: ParsableCommand {
     var noRemap = false
     @Option(help: "Also time forward + adjoint gradient of this many StronglyEntangling layers (0: off).")
     var gradientLayers = 0
+    @Option(help: "Amplitudes per message of a remapping exchange (default \(ShardedStatevector.defaultExchangeChunk)).")
+    var exchangeChunk = ShardedStatevector.defaultExchangeChunk
+
+    func validate() throws {
+        guard exchangeChunk >= 1 else { throw ValidationError("--exchange-chunk must be at least 1, got \(exchangeChunk)") }
+    }
 
     func run() throws {
         Compute.setThreads(threads)
@@ -39,10 +45,11 @@ struct ShardedCommand: ParsableCommand {
             let t = Threads(threads)
             var lines = ShardedRun.bindingFigures(communicator: comm, threads: t)
             lines += try ShardedRun.figures(qubits: qubits, gates: gates, seed: seed, communicator: comm,
-                                            threads: t, remap: !noRemap, check: !noCheck)
+                                            threads: t, remap: !noRemap, check: !noCheck, exchangeChunk: exchangeChunk)
             if gradientLayers > 0 {
                 lines += try ShardedRun.gradientFigures(qubits: qubits, layers: gradientLayers, seed: seed,
-                                                        communicator: comm, threads: t, check: !noCheck)
+                                                        communicator: comm, threads: t, check: !noCheck,
+                                                        exchangeChunk: exchangeChunk)
             }
             if comm.isRoot { for (k, v) in lines { print("\(k) \(v)") } }
         }

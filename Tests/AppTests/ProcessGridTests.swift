@@ -78,6 +78,9 @@ final class ProcessGridTests: TemporaryFolderTestCase {
     func testAutoShardsOverTheFewestRanksThatFitTheBudget() throws {
         let c = try hqnn("statevectorRanks: auto\nstatevectorMemoryMB: \(budgetMB)")
         XCTAssertEqual(ShardedMemory(qubits: 6, ranks: 2, method: .adjoint).bytesPerRank, 2 * 2 * 16 * 32)
+        // Large shards: per state one shard plus two message buffers of 2^15 amplitudes, not two half shards.
+        XCTAssertEqual(ShardedMemory(qubits: 24, ranks: 2, method: .adjoint).bytesPerRank, 2 * (16 * Double(1 << 23) + 2 * 16 * Double(1 << 15)))
+        XCTAssertEqual(ShardedMemory(qubits: 24, ranks: 2, method: .parameterShift).bytesPerRank, 16 * Double(1 << 23) + 2 * 16 * Double(1 << 15))
         XCTAssertGreaterThan(StatevectorPlan.bytesPerRank(c, statevectorRanks: 1, worldSize: 4), budgetMB * 1e6)
         let four = try StatevectorPlan.resolve(c, worldSize: 4)
         XCTAssertEqual([four.statevectorRanks, four.groups, four.perRankBatch], [2, 2, 8])

@@ -150,6 +150,52 @@ final class ShardedStatevectorTests: XCTestCase {
         }
     }
 
+    /// A remap swap goes in messages of `exchangeChunk` amplitudes. Any message size (one
+    /// amplitude, an uneven last message, several per half) moves the same amplitudes as one
+    /// message per half: states bit-identical, <Z> and adjoint gradients too (up to the order of
+    /// a reduction's sums), the same exchanges
+    /// and bytes counted, and the message buffers hold one message, not half a shard.
+    func testExchangesInSmallMessagesMoveTheSameAmplitudes() {
+        let n = 8, block = 4
+        let c = randomCircuit(n: n, gates: 60, seed: 5)
+        var strong = Circuit(nQubits: n, nInputs: 0, nWeights: 3 * n * 2)
+        Templates.stronglyEntangling(&strong, layers: 2)
+        let layer = strong
+        let (inputs, weights) = (self.inputs, self.weights)
+        let w = (0..<layer.nWeights).map { cos(Double($0) * 0.9) * 2 }, g = (0..<n).map { Double($0) / 7 - 0.4 }
+        for ranks in [2, 4] {
+            for chunk in [1, 3, 5, 16] {
+                let results = ThreadRanks(size: ranks).collect { comm -> [String] in
+                    var bad: [String] = []
+                    let one = try! ShardedStatevector(qubits: n, communicator: comm, blockQubits: block)
+                    let small = try! ShardedStatevector(qubits: n, communicator: comm, blockQubits: block)
+                    small.exchangeChunk = chunk
+                    one.apply(c, inputs: inputs, weights: weights); small.apply(c, inputs: inputs, weights: weights)
+                    if one.re != small.re || one.im != small.im { bad.append("rank \(comm.rank): amplitudes differ") }
+                    if one.exchanges == 0 || one.exchanges != small.exchanges || one.bytesSent != small.bytesSent {
+                        bad.append("rank \(comm.rank): exchanges \(one.exchanges) / \(small.exchanges), bytes \(one.bytesSent) / \(small.bytesSent)")
+                    }
+                    if small.sendBuffer.count != 2 * Swift.min(chunk, small.re.count / 2) || one.sendBuffer.count != small.re.count {
+                        bad.append("rank \(comm.rank): message buffers \(small.sendBuffer.count) / \(one.sendBuffer.count) doubles")
+                    }
+                    let a = try! ShardedCircuit(circuit: layer, communicator: comm, blockQubits: block)
+                    let b = try! ShardedCircuit(circuit: layer, communicator: comm, blockQubits: block)
+                    b.exchangeChunk = chunk
+                    for _ in 0..<2 {   // the second sample reuses lambda: it keeps the chunk
+                        let va = a.vjp(inputs: [], weights: w, upstream: g, method: .adjoint)
+                        let vb = b.vjp(inputs: [], weights: w, upstream: g, method: .adjoint)
+                        // (Equal up to the order of the allreduce's sums: ThreadRanks adds in arrival order.)
+                        let d = zip(va.expvals + va.weights, vb.expvals + vb.weights).map { abs($0 - $1) }.max()!
+                        if d > 1e-13 || va.weights.count != vb.weights.count { bad.append("rank \(comm.rank): gradients differ by \(d)") }
+                        if va.exchanges == 0 || va.exchanges != vb.exchanges { bad.append("rank \(comm.rank): vjp exchanges \(va.exchanges) / \(vb.exchanges)") }
+                    }
+                    return bad
+                }
+                XCTAssertEqual(results.flatMap { $0 }, [], "ranks \(ranks) chunk \(chunk)")
+            }
+        }
+    }
+
     func testRankCountsThatCannotShardAreRefusedWithTheFix() {
         XCTAssertThrowsError(try ShardedStatevector(qubits: 8, communicator: ThreadRank(rank: 0, group: ThreadRanks(size: 3)))) {
             XCTAssertTrue("\($0)".contains("power-of-two number of ranks"), "\($0)")
