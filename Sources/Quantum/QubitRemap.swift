@@ -69,7 +69,8 @@ extension ShardedStatevector {
         precondition(!isLocal(bit: g) && isLocal(bit: l), "exchangeBits needs a global bit and a local one")
         let mine = rankBit(g), moving = 1 - mine, half = re.count >> 1
         let partner = communicator.rank ^ (1 << (g - localQubits))
-        let chunk = Swift.min(exchangeChunk, half)
+        let chunk = Swift.min(exchangeChunk, half), started = WallClock.now()
+        var inMessages = 0.0
         if sendBuffer.count != 2 * chunk {
             sendBuffer = [Double](repeating: 0, count: 2 * chunk); receiveBuffer = sendBuffer
         }
@@ -83,7 +84,9 @@ extension ShardedStatevector {
                     threads.forChunks(n, minPerChunk: 1 << 13) { lo, hi in
                         RemapKernels.pack(r, i, bit: l, moving: moving, first: first, count: n, into: send, lo, hi)
                     }
+                    let sent = WallClock.now()
                     communicator.exchange(UnsafeBufferPointer(start: send, count: 2 * n), UnsafeMutableBufferPointer(start: got, count: 2 * n), partner: partner)
+                    inMessages += WallClock.now() - sent
                     threads.forChunks(n, minPerChunk: 1 << 13) { lo, hi in
                         RemapKernels.unpack(r, i, bit: l, moving: moving, first: first, count: n, from: got, lo, hi)
                     }
@@ -92,6 +95,7 @@ extension ShardedStatevector {
             } }
         } }
         exchanges += 1; bytesSent += 16 * half
+        exchangeSeconds += WallClock.now() - started; messageSeconds += inMessages
         let wg = wireOfBit[g], wl = wireOfBit[l]
         bitOfWire[wg] = l; bitOfWire[wl] = g
         wireOfBit[l] = wg; wireOfBit[g] = wl

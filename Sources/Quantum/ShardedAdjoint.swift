@@ -68,6 +68,11 @@ public final class ShardedCircuit {
         (phi.exchanges + (lambda?.exchanges ?? 0), phi.bytesSent + (lambda?.bytesSent ?? 0), phi.statePasses)
     }
 
+    /// Seconds this rank's states spent in remap swaps so far, and inside their messages.
+    public var exchangeTimes: (exchange: Double, messages: Double) {
+        (phi.exchangeSeconds + (lambda?.exchangeSeconds ?? 0), phi.messageSeconds + (lambda?.messageSeconds ?? 0))
+    }
+
     /// phi = U(inputs, weights)|0>, from |0> in the canonical layout; returns <Z_w> per wire.
     @discardableResult
     public func forward(inputs: [Double], weights: [Double]) -> [Double] {
@@ -245,9 +250,11 @@ extension ShardedRun {
         let forwardSeconds = communicator.allreduceMax(WallClock.now() - t0)
         let afterForward = sharded.counts
         communicator.barrier()
+        let timesBefore = sharded.exchangeTimes
         t0 = WallClock.now()
         let v = sharded.vjp(inputs: x, weights: w, upstream: g, method: .adjoint)
         let gradientSeconds = communicator.allreduceMax(WallClock.now() - t0)
+        let timesAfter = sharded.exchangeTimes
         var out: [(String, String)] = [
             ("sharded_gradient_layers", "\(layers)"), ("sharded_forward_seconds", "\(forwardSeconds)"),
             ("sharded_forward_exchanges", "\(afterForward.exchanges - before.exchanges)"),
@@ -255,6 +262,9 @@ extension ShardedRun {
             ("sharded_adjoint_seconds", "\(gradientSeconds)"), ("sharded_adjoint_exchanges", "\(v.exchanges)"),
             ("sharded_adjoint_passes", "\(v.statePasses)"),
             ("sharded_adjoint_bytes_sent_per_rank", "\(v.bytesSent)"),
+            // The slowest rank's seconds in the gradient's remap swaps, and inside their messages.
+            ("sharded_adjoint_exchange_seconds", "\(communicator.allreduceMax(timesAfter.exchange - timesBefore.exchange))"),
+            ("sharded_adjoint_message_seconds", "\(communicator.allreduceMax(timesAfter.messages - timesBefore.messages))"),
         ]
         if check {
             let ex = CircuitExecutor(circuit: c, settings: ExecutorSettings(threads: threads))

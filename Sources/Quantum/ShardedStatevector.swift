@@ -59,6 +59,11 @@ public final class ShardedStatevector {
     public internal(set) var exchanges = 0
     /// Bytes this rank sent in those exchanges.
     public internal(set) var bytesSent = 0
+    /// Wall seconds this rank spent in remap swaps (packing, messages, unpacking), and the part
+    /// of it inside the messages (waiting for the partner included): what sharding costs beyond
+    /// the block passes, for `bench sharded`.
+    public internal(set) var exchangeSeconds = 0.0
+    public internal(set) var messageSeconds = 0.0
     /// Sweeps over this rank's shard that apply gates or move amplitudes: one per block pass,
     /// permutation pass and exchange on the blocked schedule (an adjoint pass sweeps phi and
     /// lambda together and counts once, on phi), one per gate without remapping. Preparing |0>

@@ -175,6 +175,9 @@ final class ShardedStatevectorTests: XCTestCase {
                     if one.exchanges == 0 || one.exchanges != small.exchanges || one.bytesSent != small.bytesSent {
                         bad.append("rank \(comm.rank): exchanges \(one.exchanges) / \(small.exchanges), bytes \(one.bytesSent) / \(small.bytesSent)")
                     }
+                    if !(small.exchangeSeconds > 0 && small.messageSeconds > 0 && small.messageSeconds <= small.exchangeSeconds) {
+                        bad.append("rank \(comm.rank): exchange seconds \(small.exchangeSeconds), in messages \(small.messageSeconds)")
+                    }
                     if small.sendBuffer.count != 2 * Swift.min(chunk, small.re.count / 2) || one.sendBuffer.count != small.re.count {
                         bad.append("rank \(comm.rank): message buffers \(small.sendBuffer.count) / \(one.sendBuffer.count) doubles")
                     }
