@@ -42,10 +42,11 @@ public final class ShardedStatevector {
     /// 2^local doubles each, allocated on first use).
     var peerRe: [Double] = []
     var peerIm: [Double] = []
-    /// Amplitudes per message of a remap swap (exchangeBits). 2^15 (512 KiB of re + im) keeps a
-    /// message and its unpacking in L2/L3; measured in benchmarks/README.md ("Exchanges in
-    /// cache-sized messages"). Smaller values only add messages (tests use them to exercise
-    /// the message loop at small qubit counts).
+    /// Amplitudes per message of a remap swap (exchangeBits). Messages of 2^12 to 2^20 amplitudes
+    /// took the same time on 2 ranks here (benchmarks/README.md, "Exchanges in cache-sized
+    /// messages"); 2^15 (512 KiB of re + im) keeps the buffers at 1 MiB per state and a message in
+    /// L2/L3. ShardedMemory counts the default. Smaller values only add messages (tests use them
+    /// to exercise the message loop at small qubit counts); a real network may want larger ones.
     public var exchangeChunk = ShardedStatevector.defaultExchangeChunk {
         didSet { precondition(exchangeChunk >= 1, "exchangeChunk must be at least 1") }
     }
