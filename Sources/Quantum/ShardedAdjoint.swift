@@ -191,6 +191,19 @@ extension ShardedStatevector {
         precondition(grads.count >= gathered.schedule.program.nSlots && !grads.isEmpty && !angles.isEmpty)
         let base = communicator.rank << localQubits, blocks = dim >> plan.blockQubits
         let firstBlock = fromZeroState ? gathered.firstBlock : nil
+        // The exchange pass run last before that first block pass (the lowest-index one above it
+        // with no block pass between): its first pair, run last, need only move what lands in
+        // block 0 of rank 0 (exchangeIntoFirstBlock).
+        var intoFirst: Int? = nil
+        if let f = firstBlock {
+            search: for j in (f + 1)..<plan.passes.count {
+                switch plan.passes[j] {
+                case .block: break search
+                case .exchange: intoFirst = j; break search
+                case .permute: continue
+                }
+            }
+        }
         func block(_ k: Int, blocks: Int) {
             angles.withUnsafeBufferPointer { a in grads.withUnsafeMutableBufferPointer { gp in
                 withShard { pr, pi in lambda.withShard { lr, li in
@@ -207,7 +220,16 @@ extension ShardedStatevector {
                 swapLayout(back); lambda.swapLayout(back)
                 continue
             case .exchange:
-                for (g, l) in gathered.exchangePairs[k].reversed() { exchangeBits(global: g, local: l); lambda.exchangeBits(global: g, local: l) }
+                let pairs = gathered.exchangePairs[k]
+                for (n, (g, l)) in pairs.enumerated().reversed() {
+                    if k == intoFirst && n == 0, let f = firstBlock, let gather = gathered.gathers[f] {
+                        exchangeIntoFirstBlock(global: g, local: l, gather: gather)
+                        lambda.exchangeIntoFirstBlock(global: g, local: l, gather: gather)
+                    } else {
+                        exchangeBits(global: g, local: l); lambda.exchangeBits(global: g, local: l)
+                    }
+                }
+                if k == intoFirst && pairs.count == 1 { continue }   // a few amplitudes moved: not a sweep
             case .block where k == firstBlock:
                 if communicator.rank == 0 { block(k, blocks: 1) }
                 if plan.blockQubits >= qubits { statePasses += 1 }
@@ -218,6 +240,35 @@ extension ShardedStatevector {
             statePasses += 1
         }
         precondition(physicalLayout == plan.initialPhys, "the adjoint ends in the forward's first layout")
+    }
+
+    /// The remap swap (global bit g, local memory bit l) run last before a from-|0> adjoint's
+    /// final block pass, which reads phi and lambda in block 0 of rank 0 alone (through `gather`,
+    /// that pass's map) and after which no other amplitude is read before the next reset: only
+    /// what lands in that block moves. Rank 0's amplitudes there with bit l clear stay where they
+    /// are; those with bit l set come from the same positions with bit l clear on its partner.
+    /// One message of at most half a block between rank 0 and its partner (none where no block-0
+    /// position has bit l set) instead of half a shard between every pair of ranks; the layout
+    /// changes as exchangeBits changes it.
+    func exchangeIntoFirstBlock(global g: Int, local l: Int, gather: BlockGather) {
+        precondition(!isLocal(bit: g) && isLocal(bit: l), "exchangeIntoFirstBlock needs a global bit and a local one")
+        let partner = 1 << (g - localQubits), rank = communicator.rank, bit = 1 << l
+        if rank == 0 || rank == partner {
+            let run = 1 << gather.runBits
+            let at = gather.runOffsets.flatMap { off in (0..<run).map { off | $0 } }.filter { $0 & bit != 0 }
+            if !at.isEmpty {
+                let m = at.count
+                var send = [Double](repeating: 0, count: 2 * m), got = send
+                if rank == partner { for (j, p) in at.enumerated() { send[j] = re[p ^ bit]; send[m + j] = im[p ^ bit] } }
+                // Rank 0's message is only the partner's half of the pairwise call; it is not used.
+                send.withUnsafeBufferPointer { sp in got.withUnsafeMutableBufferPointer { communicator.exchange(sp, $0, partner: rank ^ partner) } }
+                if rank == 0 { for (j, p) in at.enumerated() { re[p] = got[j]; im[p] = got[m + j] } }
+                exchanges += 1; bytesSent += 16 * m
+            }
+        }
+        let wg = wireOfBit[g], wl = wireOfBit[l]
+        bitOfWire[wg] = l; bitOfWire[wl] = g
+        wireOfBit[l] = wg; wireOfBit[g] = wl
     }
 
     /// Forgets the layout after `reset()` (the state |0...0> is the same in every layout).
