@@ -119,6 +119,21 @@ struct GatheredSchedule {
     let finalMemoryPhys: [Int]
     /// Index of the first block pass (the one that runs on block 0 alone from |0>).
     let firstBlock: Int?
+    /// The first exchange pass after the first block pass with no block pass between (sharded
+    /// plans): from |0> the state is nonzero in block 0 of rank 0 alone there, so its first pair
+    /// moves only that block's amplitudes, forward and in the adjoint's rewind
+    /// (ShardedStatevector.exchangeOutOfFirstBlock / exchangeIntoFirstBlock).
+    var exchangeAfterFirstBlock: Int? {
+        guard let f = firstBlock else { return nil }
+        for j in (f + 1)..<schedule.plan.passes.count {
+            switch schedule.plan.passes[j] {
+            case .block: return nil
+            case .exchange: return j
+            case .permute: continue
+            }
+        }
+        return nil
+    }
 
     init(_ schedule: BlockedSchedule) {
         self.schedule = schedule

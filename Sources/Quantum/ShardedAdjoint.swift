@@ -191,19 +191,9 @@ extension ShardedStatevector {
         precondition(grads.count >= gathered.schedule.program.nSlots && !grads.isEmpty && !angles.isEmpty)
         let base = communicator.rank << localQubits, blocks = dim >> plan.blockQubits
         let firstBlock = fromZeroState ? gathered.firstBlock : nil
-        // The exchange pass run last before that first block pass (the lowest-index one above it
-        // with no block pass between): its first pair, run last, need only move what lands in
-        // block 0 of rank 0 (exchangeIntoFirstBlock).
-        var intoFirst: Int? = nil
-        if let f = firstBlock {
-            search: for j in (f + 1)..<plan.passes.count {
-                switch plan.passes[j] {
-                case .block: break search
-                case .exchange: intoFirst = j; break search
-                case .permute: continue
-                }
-            }
-        }
+        // The exchange pass run last before that first block pass: its first pair, run last, need
+        // only move what lands in block 0 of rank 0 (exchangeIntoFirstBlock).
+        let intoFirst = fromZeroState ? gathered.exchangeAfterFirstBlock : nil
         func block(_ k: Int, blocks: Int) {
             angles.withUnsafeBufferPointer { a in grads.withUnsafeMutableBufferPointer { gp in
                 withShard { pr, pi in lambda.withShard { lr, li in
@@ -263,6 +253,36 @@ extension ShardedStatevector {
                 // Rank 0's message is only the partner's half of the pairwise call; it is not used.
                 send.withUnsafeBufferPointer { sp in got.withUnsafeMutableBufferPointer { communicator.exchange(sp, $0, partner: rank ^ partner) } }
                 if rank == 0 { for (j, p) in at.enumerated() { re[p] = got[j]; im[p] = got[m + j] } }
+                exchanges += 1; bytesSent += 16 * m
+            }
+        }
+        let wg = wireOfBit[g], wl = wireOfBit[l]
+        bitOfWire[wg] = l; bitOfWire[wl] = g
+        wireOfBit[l] = wg; wireOfBit[g] = wl
+    }
+
+    /// The forward's mirror of exchangeIntoFirstBlock: the remap swap (g, l) run first after a
+    /// from-|0> forward's first block pass, when the state is nonzero in block 0 of rank 0 alone
+    /// (through `gather`, that pass's map). Rank 0's amplitudes there with bit l set go to the
+    /// same positions with bit l clear on its partner, and become zero on rank 0 (the partner's
+    /// amplitudes they trade with are zero); every other amplitude trades zero for zero. One
+    /// message of at most half a block between rank 0 and its partner (none where no block-0
+    /// position has bit l set) instead of half a shard between every pair of ranks.
+    func exchangeOutOfFirstBlock(global g: Int, local l: Int, gather: BlockGather) {
+        precondition(!isLocal(bit: g) && isLocal(bit: l), "exchangeOutOfFirstBlock needs a global bit and a local one")
+        let partner = 1 << (g - localQubits), rank = communicator.rank, bit = 1 << l
+        if rank == 0 || rank == partner {
+            let run = 1 << gather.runBits
+            let at = gather.runOffsets.flatMap { off in (0..<run).map { off | $0 } }.filter { $0 & bit != 0 }
+            if !at.isEmpty {
+                let m = at.count
+                var send = [Double](repeating: 0, count: 2 * m), got = send
+                if rank == 0 {
+                    for (j, p) in at.enumerated() { send[j] = re[p]; send[m + j] = im[p]; re[p] = 0; im[p] = 0 }
+                }
+                // The partner's message is only rank 0's half of the pairwise call; it is not used.
+                send.withUnsafeBufferPointer { sp in got.withUnsafeMutableBufferPointer { communicator.exchange(sp, $0, partner: rank ^ partner) } }
+                if rank == partner { for (j, p) in at.enumerated() { re[p ^ bit] = got[j]; im[p ^ bit] = got[m + j] } }
                 exchanges += 1; bytesSent += 16 * m
             }
         }

@@ -98,12 +98,13 @@ final class ShardedAdjointTests: XCTestCase {
         }
     }
 
-    /// The adjoint's last exchange before its final block pass (which reads block 0 of rank 0
-    /// alone) moves only what lands in that block. Where the plan has that shape (a
-    /// StronglyEntangling layer: one block pass from |0>, an exchange, the rest) the gradients
-    /// still equal the single-process engine's (1e-10) on 2, 4 and 8 ranks, over samples on one
+    /// From |0>, the exchange right after the first block pass (when only block 0 of rank 0 is
+    /// nonzero) and its rewind in the adjoint (whose final block pass reads that block alone) move
+    /// only that block's amplitudes. Where the plan has that shape (a StronglyEntangling layer:
+    /// one block pass from |0>, an exchange, the rest) forwards, values and gradients still equal
+    /// the single-process engine's (1e-10) on 2, 4 and 8 ranks, over samples on one
     /// ShardedCircuit, and fewer bytes move than a half-shard exchange per counted exchange.
-    func testTheLastExchangeBeforeTheFirstBlockMovesOnlyThatBlock() throws {
+    func testTheExchangesNextToTheFirstBlockMoveOnlyThatBlock() throws {
         let n = 12
         let c = Templates.layerCircuit(template: .strong, wires: n, layers: 1, features: n)
         var rng = TestRNG(s: 29)
@@ -111,15 +112,17 @@ final class ShardedAdjointTests: XCTestCase {
         var trimmed = 0
         for ranks in [2, 4, 8] {
             for block in [7, 8, 9] {
-                let outcome = ThreadRanks(size: ranks).collect { comm -> [ShardedVJP] in
+                let outcome = ThreadRanks(size: ranks).collect { comm -> ([ShardedVJP], [[Double]]) in
                     let sc = try! ShardedCircuit(circuit: c, communicator: comm, blockQubits: block)
-                    return samples.map { sc.vjp(inputs: $0.x, weights: w, upstream: $0.g, method: .adjoint) }
+                    let vjps = samples.map { sc.vjp(inputs: $0.x, weights: w, upstream: $0.g, method: .adjoint) }
+                    return (vjps, samples.map { sc.forward(inputs: $0.x, weights: w) })
                 }
                 let halfShard = 16 * ((1 << n) / ranks) / 2
-                for (r, vjps) in outcome.enumerated() {
+                for (r, (vjps, forwards)) in outcome.enumerated() {
                     for (k, s) in samples.enumerated() {
                         let tag = "ranks \(ranks) block \(block) rank \(r) sample \(k)"
                         let ref = Gradients.vjp(circuit: c, inputs: s.x, batch: 1, weights: w, upstream: s.g, method: .adjoint)
+                        assertClose(forwards[k], ref.expvals, 1e-10, tag + " forward")
                         assertClose(vjps[k].expvals, ref.expvals, 1e-10, tag + " expvals")
                         assertClose(vjps[k].inputs, ref.inputs, 1e-10, tag + " inputs")
                         assertClose(vjps[k].weights, ref.weights, 1e-10, tag + " weights")
@@ -128,7 +131,7 @@ final class ShardedAdjointTests: XCTestCase {
                 }
             }
         }
-        XCTAssertGreaterThan(trimmed, 0, "some plan should end its adjoint with an exchange into the first block")
+        XCTAssertGreaterThan(trimmed, 0, "some plan should have an exchange right after its first block pass")
     }
 
     func testShardedJacobiansMatchPennyLaneFixtures() throws {
