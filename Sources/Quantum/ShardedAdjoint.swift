@@ -181,8 +181,9 @@ extension ShardedStatevector {
     ///
     /// fromZeroState: the forward ran from |0> (`run`'s fromZeroState). Rewinding its first block
     /// pass, phi is again nonzero in block 0 of rank 0 alone: that pass runs there only (the other
-    /// blocks add nothing to the contractions, and lambda is not read afterwards) and the passes
-    /// before it only restore the layout, as in the forward.
+    /// blocks add nothing to the contractions, and lambda is not read afterwards), the exchange
+    /// rewound just before it moves only what lands in that block (exchangeIntoFirstBlock), and
+    /// the passes before it only restore the layout, as in the forward.
     func runAdjoint(_ gathered: GatheredSchedule, angles: [Double], lambda: ShardedStatevector, into grads: inout [Double],
                     fromZeroState: Bool = false) {
         let plan = gathered.schedule.plan

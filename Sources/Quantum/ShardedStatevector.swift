@@ -210,7 +210,8 @@ public final class ShardedStatevector {
     /// first block pass it stays so: a bit exchange fixes amplitude 0, so those passes only
     /// update the layout (no messages, not counted); that block pass runs on block 0 of rank 0
     /// alone (every other block is zero and stays zero, BlockedPlan.firstBlockPass) and counts as
-    /// a sweep only where block 0 is the whole state.
+    /// a sweep only where block 0 is the whole state; the exchange right after it moves only that
+    /// block's amplitudes (exchangeOutOfFirstBlock).
     func run(_ gathered: GatheredSchedule, angles: [Double], fromZeroState: Bool = false) {
         let plan = gathered.schedule.plan
         precondition(physicalLayout == plan.initialPhys, "the schedule was planned from another layout")
