@@ -122,7 +122,7 @@ struct GatheredSchedule {
     /// The first exchange pass after the first block pass with no block pass between (sharded
     /// plans): from |0> the state is nonzero in block 0 of rank 0 alone there, so its first pair
     /// moves only that block's amplitudes, forward and in the adjoint's rewind
-    /// (ShardedStatevector.exchangeOutOfFirstBlock / exchangeIntoFirstBlock).
+    /// (ShardedStatevector.exchangeFirstBlock).
     var exchangeAfterFirstBlock: Int? {
         guard let f = firstBlock else { return nil }
         for j in (f + 1)..<schedule.plan.passes.count {

@@ -96,6 +96,11 @@ extension ShardedStatevector {
         } }
         exchanges += 1; bytesSent += 16 * half
         exchangeSeconds += WallClock.now() - started; messageSeconds += inMessages
+        swapWires(global: g, local: l)
+    }
+
+    /// Bookkeeping of a remap swap: the wires on global bit g and local bit l trade places.
+    func swapWires(global g: Int, local l: Int) {
         let wg = wireOfBit[g], wl = wireOfBit[l]
         bitOfWire[wg] = l; bitOfWire[wl] = g
         wireOfBit[l] = wg; wireOfBit[g] = wl

@@ -182,7 +182,7 @@ extension ShardedStatevector {
     /// fromZeroState: the forward ran from |0> (`run`'s fromZeroState). Rewinding its first block
     /// pass, phi is again nonzero in block 0 of rank 0 alone: that pass runs there only (the other
     /// blocks add nothing to the contractions, and lambda is not read afterwards), the exchange
-    /// rewound just before it moves only what lands in that block (exchangeIntoFirstBlock), and
+    /// rewound just before it moves only what lands in that block (exchangeFirstBlock), and
     /// the passes before it only restore the layout, as in the forward.
     func runAdjoint(_ gathered: GatheredSchedule, angles: [Double], lambda: ShardedStatevector, into grads: inout [Double],
                     fromZeroState: Bool = false) {
@@ -193,7 +193,7 @@ extension ShardedStatevector {
         let base = communicator.rank << localQubits, blocks = dim >> plan.blockQubits
         let firstBlock = fromZeroState ? gathered.firstBlock : nil
         // The exchange pass run last before that first block pass: its first pair, run last, need
-        // only move what lands in block 0 of rank 0 (exchangeIntoFirstBlock).
+        // only move what lands in block 0 of rank 0 (exchangeFirstBlock).
         let intoFirst = fromZeroState ? gathered.exchangeAfterFirstBlock : nil
         func block(_ k: Int, blocks: Int) {
             angles.withUnsafeBufferPointer { a in grads.withUnsafeMutableBufferPointer { gp in
@@ -214,8 +214,8 @@ extension ShardedStatevector {
                 let pairs = gathered.exchangePairs[k]
                 for (n, (g, l)) in pairs.enumerated().reversed() {
                     if k == intoFirst && n == 0, let f = firstBlock, let gather = gathered.gathers[f] {
-                        exchangeIntoFirstBlock(global: g, local: l, gather: gather)
-                        lambda.exchangeIntoFirstBlock(global: g, local: l, gather: gather)
+                        exchangeFirstBlock(global: g, local: l, gather: gather, outward: false)
+                        lambda.exchangeFirstBlock(global: g, local: l, gather: gather, outward: false)
                     } else {
                         exchangeBits(global: g, local: l); lambda.exchangeBits(global: g, local: l)
                     }
@@ -233,63 +233,42 @@ extension ShardedStatevector {
         precondition(physicalLayout == plan.initialPhys, "the adjoint ends in the forward's first layout")
     }
 
-    /// The remap swap (global bit g, local memory bit l) run last before a from-|0> adjoint's
-    /// final block pass, which reads phi and lambda in block 0 of rank 0 alone (through `gather`,
-    /// that pass's map) and after which no other amplitude is read before the next reset: only
-    /// what lands in that block moves. Rank 0's amplitudes there with bit l clear stay where they
-    /// are; those with bit l set come from the same positions with bit l clear on its partner.
+    /// A remap swap (global bit g, local memory bit l) next to a from-|0> run's first block pass,
+    /// which holds (forward) or reads (the adjoint's rewind) nonzero amplitudes in block 0 of
+    /// rank 0 alone (through `gather`, that pass's map): only that block's amplitudes move.
+    /// Rank 0's positions p there with bit l set trade with position p with bit l clear on its
+    /// partner. Outward (the forward's exchange right after that pass): rank 0 sends them and
+    /// zeroes them (the partner's amplitudes they trade with are zero, as is every other pair).
+    /// Inward (the adjoint's rewind just before that pass, after which nothing else is read until
+    /// the next reset): the partner sends, rank 0 writes; rank 0's bit-l-clear amplitudes stay.
     /// One message of at most half a block between rank 0 and its partner (none where no block-0
     /// position has bit l set) instead of half a shard between every pair of ranks; the layout
     /// changes as exchangeBits changes it.
-    func exchangeIntoFirstBlock(global g: Int, local l: Int, gather: BlockGather) {
-        precondition(!isLocal(bit: g) && isLocal(bit: l), "exchangeIntoFirstBlock needs a global bit and a local one")
+    func exchangeFirstBlock(global g: Int, local l: Int, gather: BlockGather, outward: Bool) {
+        precondition(!isLocal(bit: g) && isLocal(bit: l), "exchangeFirstBlock needs a global bit and a local one")
         let partner = 1 << (g - localQubits), rank = communicator.rank, bit = 1 << l
         if rank == 0 || rank == partner {
             let run = 1 << gather.runBits
             let at = gather.runOffsets.flatMap { off in (0..<run).map { off | $0 } }.filter { $0 & bit != 0 }
             if !at.isEmpty {
-                let m = at.count
+                let m = at.count, sender = outward ? 0 : partner
+                // Rank 0's position p is partner's p ^ bit.
+                let here = { (p: Int) in rank == 0 ? p : p ^ bit }
                 var send = [Double](repeating: 0, count: 2 * m), got = send
-                if rank == partner { for (j, p) in at.enumerated() { send[j] = re[p ^ bit]; send[m + j] = im[p ^ bit] } }
-                // Rank 0's message is only the partner's half of the pairwise call; it is not used.
-                send.withUnsafeBufferPointer { sp in got.withUnsafeMutableBufferPointer { communicator.exchange(sp, $0, partner: rank ^ partner) } }
-                if rank == 0 { for (j, p) in at.enumerated() { re[p] = got[j]; im[p] = got[m + j] } }
-                exchanges += 1; bytesSent += 16 * m
-            }
-        }
-        let wg = wireOfBit[g], wl = wireOfBit[l]
-        bitOfWire[wg] = l; bitOfWire[wl] = g
-        wireOfBit[l] = wg; wireOfBit[g] = wl
-    }
-
-    /// The forward's mirror of exchangeIntoFirstBlock: the remap swap (g, l) run first after a
-    /// from-|0> forward's first block pass, when the state is nonzero in block 0 of rank 0 alone
-    /// (through `gather`, that pass's map). Rank 0's amplitudes there with bit l set go to the
-    /// same positions with bit l clear on its partner, and become zero on rank 0 (the partner's
-    /// amplitudes they trade with are zero); every other amplitude trades zero for zero. One
-    /// message of at most half a block between rank 0 and its partner (none where no block-0
-    /// position has bit l set) instead of half a shard between every pair of ranks.
-    func exchangeOutOfFirstBlock(global g: Int, local l: Int, gather: BlockGather) {
-        precondition(!isLocal(bit: g) && isLocal(bit: l), "exchangeOutOfFirstBlock needs a global bit and a local one")
-        let partner = 1 << (g - localQubits), rank = communicator.rank, bit = 1 << l
-        if rank == 0 || rank == partner {
-            let run = 1 << gather.runBits
-            let at = gather.runOffsets.flatMap { off in (0..<run).map { off | $0 } }.filter { $0 & bit != 0 }
-            if !at.isEmpty {
-                let m = at.count
-                var send = [Double](repeating: 0, count: 2 * m), got = send
-                if rank == 0 {
-                    for (j, p) in at.enumerated() { send[j] = re[p]; send[m + j] = im[p]; re[p] = 0; im[p] = 0 }
+                if rank == sender {
+                    for (j, p) in at.enumerated() {
+                        let q = here(p)
+                        send[j] = re[q]; send[m + j] = im[q]
+                        if outward { re[q] = 0; im[q] = 0 }
+                    }
                 }
-                // The partner's message is only rank 0's half of the pairwise call; it is not used.
+                // The receiver's message is only its half of the pairwise call; it is not used.
                 send.withUnsafeBufferPointer { sp in got.withUnsafeMutableBufferPointer { communicator.exchange(sp, $0, partner: rank ^ partner) } }
-                if rank == partner { for (j, p) in at.enumerated() { re[p ^ bit] = got[j]; im[p ^ bit] = got[m + j] } }
+                if rank != sender { for (j, p) in at.enumerated() { let q = here(p); re[q] = got[j]; im[q] = got[m + j] } }
                 exchanges += 1; bytesSent += 16 * m
             }
         }
-        let wg = wireOfBit[g], wl = wireOfBit[l]
-        bitOfWire[wg] = l; bitOfWire[wl] = g
-        wireOfBit[l] = wg; wireOfBit[g] = wl
+        swapWires(global: g, local: l)
     }
 
     /// Forgets the layout after `reset()` (the state |0...0> is the same in every layout).

@@ -211,7 +211,7 @@ public final class ShardedStatevector {
     /// update the layout (no messages, not counted); that block pass runs on block 0 of rank 0
     /// alone (every other block is zero and stays zero, BlockedPlan.firstBlockPass) and counts as
     /// a sweep only where block 0 is the whole state; the exchange right after it moves only that
-    /// block's amplitudes (exchangeOutOfFirstBlock).
+    /// block's amplitudes (exchangeFirstBlock).
     func run(_ gathered: GatheredSchedule, angles: [Double], fromZeroState: Bool = false) {
         let plan = gathered.schedule.plan
         precondition(physicalLayout == plan.initialPhys, "the schedule was planned from another layout")
@@ -221,7 +221,7 @@ public final class ShardedStatevector {
         let base = communicator.rank << localQubits, blocks = dim >> plan.blockQubits
         let firstBlock = fromZeroState ? gathered.firstBlock : nil
         // Right after that block pass only block 0 of rank 0 is nonzero: the next exchange's
-        // first pair moves only that block (exchangeOutOfFirstBlock).
+        // first pair moves only that block (exchangeFirstBlock).
         let outOfFirst = fromZeroState ? gathered.exchangeAfterFirstBlock : nil
         for (k, pass) in plan.passes.enumerated() {
             let beforeFirst = firstBlock.map { k < $0 } ?? false
@@ -234,7 +234,7 @@ public final class ShardedStatevector {
                 let pairs = gathered.exchangePairs[k]
                 for (n, (g, l)) in pairs.enumerated() {
                     if k == outOfFirst && n == 0, let f = firstBlock, let gather = gathered.gathers[f] {
-                        exchangeOutOfFirstBlock(global: g, local: l, gather: gather)
+                        exchangeFirstBlock(global: g, local: l, gather: gather, outward: true)
                     } else {
                         exchangeBits(global: g, local: l)
                     }
