@@ -192,9 +192,6 @@ extension ShardedStatevector {
         precondition(grads.count >= gathered.schedule.program.nSlots && !grads.isEmpty && !angles.isEmpty)
         let base = communicator.rank << localQubits, blocks = dim >> plan.blockQubits
         let firstBlock = fromZeroState ? gathered.firstBlock : nil
-        // The exchange pass run last before that first block pass: its first pair, run last, need
-        // only move what lands in block 0 of rank 0 (exchangeFirstBlock).
-        let intoFirst = fromZeroState ? gathered.exchangeAfterFirstBlock : nil
         func block(_ k: Int, blocks: Int) {
             angles.withUnsafeBufferPointer { a in grads.withUnsafeMutableBufferPointer { gp in
                 withShard { pr, pi in lambda.withShard { lr, li in
@@ -211,16 +208,7 @@ extension ShardedStatevector {
                 swapLayout(back); lambda.swapLayout(back)
                 continue
             case .exchange:
-                let pairs = gathered.exchangePairs[k]
-                for (n, (g, l)) in pairs.enumerated().reversed() {
-                    if k == intoFirst && n == 0, let f = firstBlock, let gather = gathered.gathers[f] {
-                        exchangeFirstBlock(global: g, local: l, gather: gather, outward: false)
-                        lambda.exchangeFirstBlock(global: g, local: l, gather: gather, outward: false)
-                    } else {
-                        exchangeBits(global: g, local: l); lambda.exchangeBits(global: g, local: l)
-                    }
-                }
-                if k == intoFirst && pairs.count == 1 { continue }   // a few amplitudes moved: not a sweep
+                if !exchangePass(gathered, k, fromZeroState: fromZeroState, rewinding: lambda) { continue }
             case .block where k == firstBlock:
                 if communicator.rank == 0 { block(k, blocks: 1) }
                 if plan.blockQubits >= qubits { statePasses += 1 }
@@ -231,6 +219,27 @@ extension ShardedStatevector {
             statePasses += 1
         }
         precondition(physicalLayout == plan.initialPhys, "the adjoint ends in the forward's first layout")
+    }
+
+    /// Exchange pass k of `gathered` on this state: forward (its pairs in order), or rewound on
+    /// this state and `lambda` alike (the adjoint: pairs in reverse order, each on phi then
+    /// lambda). From |0> (fromZeroState), where k is the exchange next to the first block pass
+    /// (GatheredSchedule.exchangeAfterFirstBlock), its first pair (run first forward, last rewound)
+    /// moves only block 0 of rank 0 (exchangeFirstBlock). Returns whether the pass swept the shard:
+    /// not where that trimmed pair was its only one.
+    func exchangePass(_ gathered: GatheredSchedule, _ k: Int, fromZeroState: Bool, rewinding lambda: ShardedStatevector? = nil) -> Bool {
+        let pairs = gathered.exchangePairs[k]
+        let trimmed = fromZeroState && k == gathered.exchangeAfterFirstBlock
+        let gather = trimmed ? gathered.firstBlock.flatMap { gathered.gathers[$0] } : nil
+        let states = [self] + (lambda.map { [$0] } ?? [])
+        for n in (lambda == nil ? Array(pairs.indices) : pairs.indices.reversed()) {
+            let (g, l) = pairs[n]
+            for state in states {
+                if n == 0, let gather { state.exchangeFirstBlock(global: g, local: l, gather: gather, outward: lambda == nil) }
+                else { state.exchangeBits(global: g, local: l) }
+            }
+        }
+        return !(gather != nil && pairs.count == 1)
     }
 
     /// A remap swap (global bit g, local memory bit l) next to a from-|0> run's first block pass,

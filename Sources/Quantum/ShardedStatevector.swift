@@ -220,9 +220,6 @@ public final class ShardedStatevector {
         let ms = angles.withUnsafeBufferPointer { a in (0..<program.steps.count).map { program.stepMatrix($0, a.baseAddress!) } }
         let base = communicator.rank << localQubits, blocks = dim >> plan.blockQubits
         let firstBlock = fromZeroState ? gathered.firstBlock : nil
-        // Right after that block pass only block 0 of rank 0 is nonzero: the next exchange's
-        // first pair moves only that block (exchangeFirstBlock).
-        let outOfFirst = fromZeroState ? gathered.exchangeAfterFirstBlock : nil
         for (k, pass) in plan.passes.enumerated() {
             let beforeFirst = firstBlock.map { k < $0 } ?? false
             switch pass {
@@ -231,15 +228,7 @@ public final class ShardedStatevector {
                 swapLayout(gathered.exchangePairs[k])
                 continue
             case .exchange:
-                let pairs = gathered.exchangePairs[k]
-                for (n, (g, l)) in pairs.enumerated() {
-                    if k == outOfFirst && n == 0, let f = firstBlock, let gather = gathered.gathers[f] {
-                        exchangeFirstBlock(global: g, local: l, gather: gather, outward: true)
-                    } else {
-                        exchangeBits(global: g, local: l)
-                    }
-                }
-                if k == outOfFirst && pairs.count == 1 { continue }   // a few amplitudes moved: not a sweep
+                if !exchangePass(gathered, k, fromZeroState: fromZeroState) { continue }
             case .block where k == firstBlock:
                 if communicator.rank == 0 { withShard { r, i in gathered.forwardBlock(k, ms, r, i, blocks: 1, base: base, threads: threads) } }
                 if plan.blockQubits >= qubits { statePasses += 1 }
