@@ -41,6 +41,13 @@ public final class Conv2d: Layer {
     private let winogradU = Tensor(zeros: [0])
     /// Whether `winogradU` holds the transform of the current weights (set by a training forward).
     private var winogradUCurrent = false
+    /// V = B^T d B of the last training forward's input, kept for its backward when the batch is one
+    /// Winograd chunk and V fits `ConvSettings.winogradKeptInputFloats` (else backward recomputes it).
+    private let winogradV = Tensor(zeros: [0])
+    /// Whether `winogradV` holds the transform of the input the last training forward ran on.
+    private var winogradVCurrent = false
+    /// Whether backward will take the transformed input forward kept (the tests' view of the choice).
+    var holdsTransformedInput: Bool { winogradVCurrent }
 
     public init(_ inChannels: Int, _ outChannels: Int, kernel: (Int, Int), stride: (Int, Int) = (1, 1),
                 padding: (Int, Int) = (0, 0), bias: Bool = true, weightInit: WeightInit = .torchDefault) {
@@ -106,6 +113,7 @@ public final class Conv2d: Layer {
         let bp: UnsafeMutablePointer<Float>? = hasBias ? storage.parameters + bOff : nil
         let y = output.data
         winogradUCurrent = false
+        winogradVCurrent = false
         if usesWinograd(h: h, w: w) {
             columnsCached = false
             winogradForward(x, bias: bp, keepTransform: training)
@@ -234,7 +242,7 @@ public final class Conv2d: Layer {
     /// else into the shared workspace (other layers reuse that buffer in between).
     private func forEachWinogradChunk(_ x: Tensor, keepTransform: Bool = false,
                                       _ body: (WinogradPass, Int, UnsafeMutablePointer<Float>) -> Void) {
-        let count = 16 * outChannels * inChannels
+        let count = 16 * winogradWeightStride(outChannels: outChannels, inChannels: inChannels)
         let u: UnsafeMutablePointer<Float>
         if winogradUCurrent {
             u = winogradU.data
@@ -248,23 +256,39 @@ public final class Conv2d: Layer {
                                   maxElements: settings.maxColumnElements, threads: threads) { pass, n0 in body(pass, n0, u) }
     }
 
-    /// y = conv(x) + bias by Winograd.
+    /// y = conv(x) + bias by Winograd; a training forward (`keepTransform`) keeps U, and V where
+    /// the batch is one chunk and V fits the settings' bound.
     private func winogradForward(_ x: Tensor, bias: UnsafePointer<Float>?, keepTransform: Bool) {
         let c = inChannels, oc = outChannels, hw = x.shape[2] * x.shape[3], ws = storage.workspace
         forEachWinogradChunk(x, keepTransform: keepTransform) { pass, n0, u in
-            pass.convolve(x.data + n0 * c * hw, u: u, bias: bias, output: output.data + n0 * oc * hw, workspace: ws)
+            var kept: UnsafeMutablePointer<Float>? = nil
+            let count = pass.bufferCount(channels: c)
+            if keepTransform && pass.samples == x.shape[0] && count - 8 <= settings.winogradKeptInputFloats {
+                winogradV.resize([count])
+                kept = winogradV.data
+                winogradVCurrent = true
+            }
+            pass.convolve(x.data + n0 * c * hw, u: u, bias: bias, output: output.data + n0 * oc * hw, workspace: ws, keptInput: kept)
         }
     }
 
-    /// The weight, bias and (when asked) input gradients by Winograd: the transformed input is
-    /// recomputed, as the im2col path recomputes its columns.
+    /// The weight, bias and (when asked) input gradients by Winograd: the transformed input is the
+    /// one forward kept, else recomputed (as the im2col path recomputes its columns).
     private func winogradBackward(_ x: Tensor, _ dy: Tensor, into gradInput: Tensor) {
         let c = inChannels, oc = outChannels, hw = x.shape[2] * x.shape[3], ws = storage.workspace
-        let du = ws.buffer(4, count: 16 * oc * c)
+        let du = ws.buffer(4, count: 16 * winogradWeightStride(outChannels: oc, inChannels: c))
         let db: UnsafeMutablePointer<Float>? = hasBias ? storage.gradients + bOff : nil
+        let keptV = winogradVCurrent
+        winogradVCurrent = false
         forEachWinogradChunk(x) { pass, n0, u in
-            let v = ws.buffer(0, count: pass.bufferCount(channels: c)), dm = ws.buffer(1, count: pass.bufferCount(channels: oc))
-            pass.transformInput(x.data + n0 * c * hw, into: v)
+            let dm = ws.buffer(1, count: pass.bufferCount(channels: oc))
+            let v: UnsafeMutablePointer<Float>
+            if keptV {
+                v = winogradV.data
+            } else {
+                v = ws.buffer(0, count: pass.bufferCount(channels: c))
+                pass.transformInput(x.data + n0 * c * hw, into: v)
+            }
             pass.transformOutputGradient(dy.data + n0 * oc * hw, into: dm, biasGradient: db)
             pass.weightGradient(dm: dm, v: v, du: du, accumulate: n0 > 0)
             if computeInputGradient {

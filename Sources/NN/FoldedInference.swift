@@ -149,7 +149,7 @@ final class FoldedConv: InferenceStep {
     private func winogradWeights(for tile: WinogradTile) -> [Float] {
         if let u = winograd[tile] { return u }
         let oc = conv.outChannels, c = conv.inChannels
-        var u = [Float](repeating: 0, count: tile.points * oc * c)
+        var u = [Float](repeating: 0, count: tile.points * winogradWeightStride(outChannels: oc, inChannels: c))
         weights.withUnsafeBufferPointer { wb in
             u.withUnsafeMutableBufferPointer { ub in
                 NN.winogradWeights(wb.baseAddress!, outChannels: oc, inChannels: c, tile: tile, into: ub.baseAddress!, threads: threads)

@@ -42,6 +42,13 @@ public struct ConvSettings: Sendable, Equatable {
     /// channels (64: 64 px training 41.9 img/s from 64 against 36.4 from 128 and 27.8 without).
     public var winogradTraining: Bool
     public var winogradTrainingMinChannels: Int
+    /// A training Winograd convolution keeps its transformed input V = B^T d B from forward for
+    /// backward (instead of transforming the input again there) when the whole batch's V is at
+    /// most this many floats (0: never). V is 4x the layer's input, so keeping it everywhere would
+    /// cost hundreds of MiB at 64 px with the Classic stem; the bound keeps it on the small planes
+    /// (torchvision's stem at 64 px: every layer, 53 MiB in all; the Classic stem at 64 px: none),
+    /// where the input transform is dominated by per-plane overhead (issue 14; benchmarks/README).
+    public var winogradKeptInputFloats: Int
     /// Eval-mode Winograd by F(4x4, 3x3) on the planes where it takes fewer products than F(2x2)
     /// (`WinogradTile.forInference`: 3x3, 4x4, 7x7, 8x8 and every plane from 9x9 on; ties such as
     /// 6x6 and narrow planes such as 2x2 keep F(2x2)), else F(2x2) everywhere.
@@ -50,7 +57,7 @@ public struct ConvSettings: Sendable, Equatable {
     public init(maxColumnElements: Int = 1 << 24, cacheColumns: Bool = false, transposedInputGradient: Bool = true,
                 tileColumnFloats: Int = 1 << 17, minTileColumns: Int = 256, winogradInference: Bool = true,
                 winogradMinChannels: Int = 64, winogradTraining: Bool = true, winogradTrainingMinChannels: Int = 64,
-                winogradInferenceLargeTiles: Bool = true) {
+                winogradKeptInputFloats: Int = 1 << 21, winogradInferenceLargeTiles: Bool = true) {
         precondition(maxColumnElements >= 1, "maxColumnElements must be positive")
         precondition(tileColumnFloats >= 1 && minTileColumns >= 1, "tileColumnFloats and minTileColumns must be positive")
         self.maxColumnElements = maxColumnElements
@@ -62,6 +69,7 @@ public struct ConvSettings: Sendable, Equatable {
         self.winogradMinChannels = winogradMinChannels
         self.winogradTraining = winogradTraining
         self.winogradTrainingMinChannels = winogradTrainingMinChannels
+        self.winogradKeptInputFloats = winogradKeptInputFloats
         self.winogradInferenceLargeTiles = winogradInferenceLargeTiles
     }
 

@@ -25,6 +25,14 @@ func copyFloats(_ dst: UnsafeMutablePointer<Float>, _ src: UnsafeMutablePointer<
     while i < n { dst[i] = src[i]; i += 1 }
 }
 
+/// p[i] = 0 for i in 0..<n (for short runs, where a memset call costs more than the writes).
+@inline(__always)
+func zeroFloats(_ p: UnsafeMutablePointer<Float>, _ n: Int) {
+    var i = 0
+    while i + 8 <= n { store8(p, i, V8()); i += 8 }
+    while i < n { p[i] = 0; i += 1 }
+}
+
 /// dst[i] = max(dst[i], src[i]) for i in 0..<n (NaN handling: Swift.max's).
 @inline(__always)
 func maxInPlace(_ dst: UnsafeMutablePointer<Float>, _ src: UnsafeMutablePointer<Float>, _ n: Int) {

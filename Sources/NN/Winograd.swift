@@ -78,16 +78,19 @@ struct WinogradGrid {
     var paddedCount: Int { (tile.output * tileRows + 2) * paddedWidth }
 
     /// pad[(y + 1) * paddedWidth + x + 1] = plane[y * w + x]; the border (everything else) is left
-    /// as it is, so a scratch plane zeroed once serves every plane copied into it.
+    /// as it is, so a scratch plane zeroed once serves every plane copied into it. Rows are copied
+    /// inline: a memmove call per 2- to 16-float row was most of a copy on layer2-4's planes.
     func copyPadded(_ plane: UnsafePointer<Float>, into pad: UnsafeMutablePointer<Float>) {
         let pw = paddedWidth
-        for y in 0..<h { (pad + (y + 1) * pw + 1).update(from: plane + y * w, count: w) }
+        let src = UnsafeMutablePointer(mutating: plane)
+        for y in 0..<h { copyFloats(pad + (y + 1) * pw + 1, src + y * w, w) }
     }
 
     /// plane[y * w + x] = pad[(y + 1) * paddedWidth + x + 1].
     func copyInterior(_ pad: UnsafePointer<Float>, into plane: UnsafeMutablePointer<Float>) {
         let pw = paddedWidth
-        for y in 0..<h { (plane + y * w).update(from: pad + (y + 1) * pw + 1, count: w) }
+        let src = UnsafeMutablePointer(mutating: pad)
+        for y in 0..<h { copyFloats(plane + y * w, src + (y + 1) * pw + 1, w) }
     }
 
     /// Runs `body(r, q0, lanes)` over every tile row r and 8-tile run starting at column q0.
@@ -396,7 +399,7 @@ func winogradWeights(_ w: UnsafePointer<Float>, outChannels oc: Int, inChannels 
     guard tile == .f4 else { return winogradWeights(w, outChannels: oc, inChannels: c, into: u, threads: threads) }
     let g: [[Double]] = [[1.0 / 4, 0, 0], [-1.0 / 6, -1.0 / 6, -1.0 / 6], [-1.0 / 6, 1.0 / 6, -1.0 / 6],
                          [1.0 / 24, 1.0 / 12, 1.0 / 6], [1.0 / 24, -1.0 / 12, 1.0 / 6], [0, 0, 1]]
-    let plane = oc * c
+    let plane = winogradWeightStride(outChannels: oc, inChannels: c)
     threads.forChunks(oc) { lo, hi in
         var t = [Double](repeating: 0, count: 18)
         for o in lo..<hi {
@@ -415,13 +418,19 @@ func winogradWeights(_ w: UnsafePointer<Float>, outChannels oc: Int, inChannels 
     }
 }
 
+/// Floats between the point planes of U and dU ([points, outC, C]): outC x C plus 16. The
+/// unpadded stride is a large power of two on ResNet's shapes (1 MiB at 512 channels), which put
+/// the 16 planes a weight transform writes (or its adjoint reads) at once in the same cache sets:
+/// padded, the 512-channel transforms ran 20-25% faster (benchmarks/README, issue 14).
+func winogradWeightStride(outChannels oc: Int, inChannels c: Int) -> Int { oc * c + 16 }
+
 /// U[ξ][o][c] = (G g G^T)[ξ] for every 3x3 kernel g = w[o, c] ([outC, C, 3, 3] in, [16, outC, C]
 /// out), split over `threads` by output channel. Eight kernels of one output channel at a time, one
 /// per vector lane, so each of the 16 planes gets whole 8-float stores (a scalar version writing
 /// 16 scattered floats per kernel took 11% of a 32 px training step).
 func winogradWeights(_ w: UnsafePointer<Float>, outChannels oc: Int, inChannels c: Int, into u: UnsafeMutablePointer<Float>,
                      threads: Threads = .serial) {
-    let plane = oc * c
+    let plane = winogradWeightStride(outChannels: oc, inChannels: c)
     threads.forChunks(oc, minPerChunk: 8) { lo, hi in
         for o in lo..<hi {
             var ch = 0
@@ -444,7 +453,7 @@ func winogradWeights(_ w: UnsafePointer<Float>, outChannels oc: Int, inChannels 
                 let c0 = column(0), c1 = column(1), c2 = column(2)
                 // ... then G^T along each row (a, b, d) -> (a, (a + b + d) / 2, (a - b + d) / 2, d).
                 @inline(__always) func put(_ i: Int, _ a: SIMD8<Float>, _ b: SIMD8<Float>, _ d: SIMD8<Float>) {
-                    let dst = u + (4 * i * oc + o) * c + ch
+                    let dst = u + 4 * i * plane + o * c + ch
                     store8(a, dst, lanes); store8(0.5 * (a + b + d), dst + plane, lanes)
                     store8(0.5 * (a - b + d), dst + 2 * plane, lanes); store8(d, dst + 3 * plane, lanes)
                 }
@@ -459,7 +468,7 @@ func winogradWeights(_ w: UnsafePointer<Float>, outChannels oc: Int, inChannels 
 /// of `winogradWeights`, eight kernels of one output channel at a time as there.
 func winogradWeightGradient(_ du: UnsafePointer<Float>, outChannels oc: Int, inChannels c: Int,
                             into dw: UnsafeMutablePointer<Float>, threads: Threads) {
-    let plane = oc * c
+    let plane = winogradWeightStride(outChannels: oc, inChannels: c)
     threads.forChunks(oc, minPerChunk: 8) { lo, hi in
         for o in lo..<hi {
             var ch = 0
@@ -500,8 +509,14 @@ struct WinogradPass {
     var tiles: Int { samples * grid.tilesPerPlane }
     let threads: Threads
 
+    /// Floats between the point planes of a [points, channels, tiles] buffer (V, M, dM, dV):
+    /// channels x tiles plus 16, so that the 16 (or 36) planes a transform writes or reads at once
+    /// do not share cache sets, as the unpadded power-of-two strides of ResNet's shapes made them.
+    func pointStride(channels: Int) -> Int { channels * tiles + 16 }
     /// Floats of a [points, channels, tiles] buffer, with the slack the 8-lane reads past the last tile need.
-    func bufferCount(channels: Int) -> Int { grid.tile.points * channels * tiles + 8 }
+    func bufferCount(channels: Int) -> Int { grid.tile.points * pointStride(channels: channels) + 8 }
+    /// Floats between the point planes of U and dU.
+    var weightStride: Int { winogradWeightStride(outChannels: outChannels, inChannels: inChannels) }
 
     /// The passes over a batch of `n` h x w samples, in chunks whose largest [points, channels,
     /// tiles] buffer stays within `maxElements`: `body(pass, first sample of the chunk)`.
@@ -540,7 +555,7 @@ struct WinogradPass {
 
     /// V [points, C, tiles] of the chunk's input x (the chunk's first sample at `x`).
     func transformInput(_ x: UnsafePointer<Float>, into v: UnsafeMutablePointer<Float>) {
-        let c = inChannels, hw = grid.h * grid.w, tps = grid.tilesPerPlane, step = c * tiles, t = tiles
+        let c = inChannels, hw = grid.h * grid.w, tps = grid.tilesPerPlane, step = pointStride(channels: c), t = tiles
         if grid.tile == .f4 {
             // Every sample's padded plane of a channel side by side, for runs that cross planes.
             let count = grid.paddedCount
@@ -563,11 +578,13 @@ struct WinogradPass {
 
     /// y = act(conv(x) + bias (+ residual)) for the chunk (first sample at `x`, `y`, `residual`),
     /// U [points, outC, C] from `winogradWeights` for the pass's tile; act a ReLU when `relu`. V and M live in `workspace`
-    /// slots 0 and 1 (as the im2col path's columns and GEMM output do).
+    /// slots 0 and 1 (as the im2col path's columns and GEMM output do); V goes to `keptInput`
+    /// instead when given (`bufferCount(channels: inChannels)` floats, kept by the caller for backward).
     func convolve(_ x: UnsafePointer<Float>, u: UnsafePointer<Float>, bias: UnsafePointer<Float>?,
                   residual: UnsafePointer<Float>? = nil, relu: Bool = false, output y: UnsafeMutablePointer<Float>,
-                  workspace: Workspace) {
-        let v = workspace.buffer(0, count: bufferCount(channels: inChannels)), m = workspace.buffer(1, count: bufferCount(channels: outChannels))
+                  workspace: Workspace, keptInput: UnsafeMutablePointer<Float>? = nil) {
+        let v = keptInput ?? workspace.buffer(0, count: bufferCount(channels: inChannels))
+        let m = workspace.buffer(1, count: bufferCount(channels: outChannels))
         transformInput(x, into: v)
         forward(u: u, v: v, m: m, bias: bias, residual: residual, relu: relu, output: y)
     }
@@ -577,13 +594,14 @@ struct WinogradPass {
                  bias: UnsafePointer<Float>?, residual: UnsafePointer<Float>? = nil, relu: Bool = false,
                  output y: UnsafeMutablePointer<Float>) {
         let c = inChannels, oc = outChannels, t = tiles, hw = grid.h * grid.w, tps = grid.tilesPerPlane
+        let us = weightStride, vs = pointStride(channels: c), ms = pointStride(channels: oc)
         forEachPoint { xi in
-            sgemm(m: oc, n: t, k: c, a: u + xi * oc * c, lda: c, b: v + xi * c * t, ldb: t, beta: 0, c: m + xi * oc * t, ldc: t)
+            sgemm(m: oc, n: t, k: c, a: u + xi * us, lda: c, b: v + xi * vs, ldb: t, beta: 0, c: m + xi * ms, ldc: t)
         }
         if grid.tile == .f4 {
             threads.forChunks(oc) { lo, hi in
                 for o in lo..<hi {
-                    grid.outputTransform4(m + o * t, step: oc * t, tiles: t, outputStride: oc * hw, bias: bias?[o] ?? 0,
+                    grid.outputTransform4(m + o * t, step: ms, tiles: t, outputStride: oc * hw, bias: bias?[o] ?? 0,
                                           residual: residual.map { $0 + o * hw }, relu: relu, into: y + o * hw)
                 }
             }
@@ -593,7 +611,7 @@ struct WinogradPass {
             for o in lo..<hi {
                 for s in 0..<samples {
                     let off = (s * oc + o) * hw
-                    grid.outputTransform(m + o * t + s * tps, step: oc * t, bias: bias?[o] ?? 0, residual: residual.map { $0 + off },
+                    grid.outputTransform(m + o * t + s * tps, step: ms, bias: bias?[o] ?? 0, residual: residual.map { $0 + off },
                                          relu: relu, into: y + off)
                 }
             }
@@ -604,7 +622,7 @@ struct WinogradPass {
     /// channel's sum of dy to `biasGradient`.
     func transformOutputGradient(_ dy: UnsafePointer<Float>, into dm: UnsafeMutablePointer<Float>,
                                  biasGradient: UnsafeMutablePointer<Float>?) {
-        let oc = outChannels, hw = grid.h * grid.w, tps = grid.tilesPerPlane, step = oc * tiles, t = tiles
+        let oc = outChannels, hw = grid.h * grid.w, tps = grid.tilesPerPlane, step = pointStride(channels: oc), t = tiles
         forEachPlane(channels: oc) { o, s, pad in
             let plane = dy + (s * oc + o) * hw
             if let biasGradient {
@@ -620,9 +638,10 @@ struct WinogradPass {
     /// dU[ξ] = dM[ξ] V[ξ]^T (accumulate: add to dU instead of overwriting it).
     func weightGradient(dm: UnsafePointer<Float>, v: UnsafePointer<Float>, du: UnsafeMutablePointer<Float>, accumulate: Bool) {
         let c = inChannels, oc = outChannels, t = tiles
+        let us = weightStride, vs = pointStride(channels: c), ms = pointStride(channels: oc)
         forEachPoint { xi in
-            sgemm(transB: true, m: oc, n: c, k: t, a: dm + xi * oc * t, lda: t, b: v + xi * c * t, ldb: t,
-                  beta: accumulate ? 1 : 0, c: du + xi * oc * c, ldc: c)
+            sgemm(transB: true, m: oc, n: c, k: t, a: dm + xi * ms, lda: t, b: v + xi * vs, ldb: t,
+                  beta: accumulate ? 1 : 0, c: du + xi * us, ldc: c)
         }
     }
 
@@ -631,13 +650,14 @@ struct WinogradPass {
     func inputGradient(u: UnsafePointer<Float>, dm: UnsafePointer<Float>, dv: UnsafeMutablePointer<Float>,
                        into dx: UnsafeMutablePointer<Float>) {
         let c = inChannels, oc = outChannels, t = tiles, hw = grid.h * grid.w, tps = grid.tilesPerPlane
+        let us = weightStride, vs = pointStride(channels: c), ms = pointStride(channels: oc)
         forEachPoint { xi in
-            sgemm(transA: true, m: c, n: t, k: oc, a: u + xi * oc * c, lda: c, b: dm + xi * oc * t, ldb: t,
-                  beta: 0, c: dv + xi * c * t, ldc: t)
+            sgemm(transA: true, m: c, n: t, k: oc, a: u + xi * us, lda: c, b: dm + xi * ms, ldb: t,
+                  beta: 0, c: dv + xi * vs, ldc: t)
         }
         forEachPlane(channels: c) { ch, s, pad in
-            pad.update(repeating: 0, count: grid.paddedCount)
-            grid.adjointInputTransform(dv + ch * t + s * tps, step: c * t, into: pad)
+            zeroFloats(pad, grid.paddedCount)
+            grid.adjointInputTransform(dv + ch * t + s * tps, step: vs, into: pad)
             grid.copyInterior(pad, into: dx + (s * c + ch) * hw)
         }
     }

@@ -25,6 +25,8 @@ struct ClassicCommand: ParsableCommand {
     var inference = false
     @Option(help: "Training convolutions by Winograd from this many input channels (0: never; an engine A/B).")
     var winogradTrainingChannels = ConvSettings.standard.winogradTrainingMinChannels
+    @Option(help: "Training Winograd convolutions keep their transformed input for backward up to this many floats (0: never; an engine A/B).")
+    var winogradKeptInputFloats = ConvSettings.standard.winogradKeptInputFloats
     @Option(help: "Eval-mode convolutions by Winograd from this many input channels (0: never; an engine A/B).")
     var winogradInferenceChannels = ConvSettings.standard.winogradMinChannels
     @Flag(help: "Eval-mode Winograd by F(2x2, 3x3) only, not F(4x4, 3x3) where it takes fewer products (an engine A/B).")
@@ -34,6 +36,7 @@ struct ClassicCommand: ParsableCommand {
         var conv = ConvSettings.standard
         conv.winogradTraining = winogradTrainingChannels > 0
         conv.winogradTrainingMinChannels = max(1, winogradTrainingChannels)
+        conv.winogradKeptInputFloats = max(0, winogradKeptInputFloats)
         conv.winogradInference = winogradInferenceChannels > 0
         conv.winogradMinChannels = max(1, winogradInferenceChannels)
         conv.winogradInferenceLargeTiles = !winogradSmallTilesOnly

@@ -127,15 +127,16 @@ final class FoldedConvTilesTests: XCTestCase {
         // g = delta at the centre: U = G g G^T is the outer product of G's middle column (0, 1/2, -1/2, 0).
         var g = [Float](repeating: 0, count: 9)
         g[4] = 1
-        var u = [Float](repeating: 0, count: 16)
+        let stride = winogradWeightStride(outChannels: 1, inChannels: 1)
+        var u = [Float](repeating: 0, count: 16 * stride)
         winogradWeights(g, outChannels: 1, inChannels: 1, into: &u)
         let col: [Float] = [0, 0.5, -0.5, 0]
-        for i in 0..<4 { for k in 0..<4 { XCTAssertEqual(u[i * 4 + k], col[i] * col[k], "U[\(i), \(k)]") } }
+        for i in 0..<4 { for k in 0..<4 { XCTAssertEqual(u[(i * 4 + k) * stride], col[i] * col[k], "U[\(i), \(k)]") } }
         // F(4x4): G's middle column is (0, -1/6, 1/6, 1/12, -1/12, 0).
-        var u4 = [Float](repeating: 0, count: 36)
+        var u4 = [Float](repeating: 0, count: 36 * stride)
         winogradWeights(g, outChannels: 1, inChannels: 1, tile: .f4, into: &u4)
         let col4: [Double] = [0, -1.0 / 6, 1.0 / 6, 1.0 / 12, -1.0 / 12, 0]
-        for i in 0..<6 { for k in 0..<6 { XCTAssertEqual(u4[i * 6 + k], Float(col4[i] * col4[k]), "F(4x4) U[\(i), \(k)]") } }
+        for i in 0..<6 { for k in 0..<6 { XCTAssertEqual(u4[(i * 6 + k) * stride], Float(col4[i] * col4[k]), "F(4x4) U[\(i), \(k)]") } }
     }
 
     func testLargeWinogradTilesAgreeWithTheSmallOnesAtResNetWidth() {

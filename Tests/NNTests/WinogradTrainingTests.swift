@@ -71,6 +71,29 @@ final class WinogradTrainingTests: XCTestCase {
         assertClose(chunked.grads, whole.grads, "parameter gradients", line: #line)
     }
 
+    func testKeepingTheTransformedInputChangesNoBit() {
+        // Backward reads the V forward kept (when the batch's V fits the bound) instead of
+        // transforming the input again: the same floats, so every output and gradient is identical.
+        let shape = (3, 4, 6), n = shape.0
+        func run(keep: Int, chunk: Int = 1 << 24) -> (kept: Bool, y: [Float], dx: [Float], grads: [Float]) {
+            let conv = Conv2d(5, 7, kernel: 3, padding: 1, bias: true)
+            let net = Network(conv, seed: 5, context: NNContext(threads: Threads(2), conv: ConvSettings(
+                maxColumnElements: chunk, winogradTrainingMinChannels: 1, winogradKeptInputFloats: keep)))
+            let x = randomTensor([n, 5, shape.1, shape.2], seed: 9)
+            let y = net.forward(x, training: true).array
+            let kept = conv.holdsTransformedInput
+            let dx = net.backward(randomTensor([n, 7, shape.1, shape.2], seed: 3)).array
+            XCTAssertFalse(conv.holdsTransformedInput, "backward spends the kept transform")
+            return (kept, y, dx, Array(net.gradients))
+        }
+        // V of 3 samples of 5 channels of 2x3 tiles: 16 x (5 x 18 + 16) floats.
+        let recomputed = run(keep: 0), kept = run(keep: 16 * (5 * 18 + 16)), tooSmall = run(keep: 16 * (5 * 18 + 16) - 1)
+        let chunked = run(keep: 1 << 21, chunk: 16 * 7 * 6)
+        XCTAssertFalse(recomputed.kept); XCTAssertTrue(kept.kept); XCTAssertFalse(tooSmall.kept)
+        XCTAssertFalse(chunked.kept, "a batch of several chunks recomputes V chunk by chunk")
+        XCTAssertEqual(kept.y, recomputed.y); XCTAssertEqual(kept.dx, recomputed.dx); XCTAssertEqual(kept.grads, recomputed.grads)
+    }
+
     func testFiniteDifferences() {
         checkGradients(Conv2d(2, 3, kernel: 3, stride: 1, padding: 1), inputShape: [2, 2, 5, 4], context: context(winograd: true))
         checkGradients(Conv2d(3, 2, kernel: 3, stride: 1, padding: 1, bias: false), inputShape: [1, 3, 3, 18], context: context(winograd: true))
