@@ -262,9 +262,8 @@ public final class Conv2d: Layer {
         let c = inChannels, oc = outChannels, hw = x.shape[2] * x.shape[3], ws = storage.workspace
         forEachWinogradChunk(x, keepTransform: keepTransform) { pass, n0, u in
             var kept: UnsafeMutablePointer<Float>? = nil
-            let count = pass.bufferCount(channels: c)
-            if keepTransform && pass.samples == x.shape[0] && count - 8 <= settings.winogradKeptInputFloats {
-                winogradV.resize([count])
+            if keepTransform && pass.samples == x.shape[0] && pass.transformCount(channels: c) <= settings.winogradKeptInputFloats {
+                winogradV.resize([pass.bufferCount(channels: c)])
                 kept = winogradV.data
                 winogradVCurrent = true
             }

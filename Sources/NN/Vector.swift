@@ -19,9 +19,9 @@ func addInPlace(_ dst: UnsafeMutablePointer<Float>, _ src: UnsafeMutablePointer<
 
 /// dst[i] = src[i] for i in 0..<n (for short runs, where a memcpy call costs more than the copy).
 @inline(__always)
-func copyFloats(_ dst: UnsafeMutablePointer<Float>, _ src: UnsafeMutablePointer<Float>, _ n: Int) {
+func copyFloats(_ dst: UnsafeMutablePointer<Float>, _ src: UnsafePointer<Float>, _ n: Int) {
     var i = 0
-    while i + 8 <= n { store8(dst, i, load8(src, i)); i += 8 }
+    while i + 8 <= n { store8(dst, i, load8(src + i)); i += 8 }
     while i < n { dst[i] = src[i]; i += 1 }
 }
 

@@ -82,15 +82,13 @@ struct WinogradGrid {
     /// inline: a memmove call per 2- to 16-float row was most of a copy on layer2-4's planes.
     func copyPadded(_ plane: UnsafePointer<Float>, into pad: UnsafeMutablePointer<Float>) {
         let pw = paddedWidth
-        let src = UnsafeMutablePointer(mutating: plane)
-        for y in 0..<h { copyFloats(pad + (y + 1) * pw + 1, src + y * w, w) }
+        for y in 0..<h { copyFloats(pad + (y + 1) * pw + 1, plane + y * w, w) }
     }
 
     /// plane[y * w + x] = pad[(y + 1) * paddedWidth + x + 1].
     func copyInterior(_ pad: UnsafePointer<Float>, into plane: UnsafeMutablePointer<Float>) {
         let pw = paddedWidth
-        let src = UnsafeMutablePointer(mutating: pad)
-        for y in 0..<h { copyFloats(plane + y * w, src + (y + 1) * pw + 1, w) }
+        for y in 0..<h { copyFloats(plane + y * w, pad + (y + 1) * pw + 1, w) }
     }
 
     /// Runs `body(r, q0, lanes)` over every tile row r and 8-tile run starting at column q0.
@@ -513,8 +511,10 @@ struct WinogradPass {
     /// channels x tiles plus 16, so that the 16 (or 36) planes a transform writes or reads at once
     /// do not share cache sets, as the unpadded power-of-two strides of ResNet's shapes made them.
     func pointStride(channels: Int) -> Int { channels * tiles + 16 }
+    /// Floats of the [points, channels, tiles] values themselves (what a kept V holds).
+    func transformCount(channels: Int) -> Int { grid.tile.points * pointStride(channels: channels) }
     /// Floats of a [points, channels, tiles] buffer, with the slack the 8-lane reads past the last tile need.
-    func bufferCount(channels: Int) -> Int { grid.tile.points * pointStride(channels: channels) + 8 }
+    func bufferCount(channels: Int) -> Int { transformCount(channels: channels) + 8 }
     /// Floats between the point planes of U and dU.
     var weightStride: Int { winogradWeightStride(outChannels: outChannels, inChannels: inChannels) }
 
