@@ -5,7 +5,9 @@
 # setting, the mean, the sample standard deviation and the range over seeds.
 #   benchmarks/cross_dataset.sh [DEEPFAKE_BINARY] [OUT_DIR] [EPOCHS] [SEEDS] [AUGMENTS] [PARALLEL]
 # AUGMENTS: comma-separated settings of none (augment: []), blur-jpeg (Wang et al. 2020's preset),
-#   full ([hflip, blur, jpeg, crop, resample, colour] with their default keys).
+#   full ([hflip, blur, jpeg, crop, resample, colour] with their default keys), self-blend ([hflip,
+#   self-blend]: self-blended pseudo-fakes from the real images, Shiohara & Yamasaki 2022),
+#   self-blend-full (the full set plus self-blend).
 # PARALLEL: 1 runs the two directions one after the other, 2 side by side.
 # Data: the kagglehub-layout copies under $KAGGLE (default /work/shared/datasets/kagglehub), offline.
 # NCPUS (environment, optional): compute threads per run (the nCPUs key), e.g. 1 when another study
@@ -27,7 +29,9 @@ augment_yaml() {
         none) echo "augment: []" ;;
         blur-jpeg) echo "augment: [blur-jpeg]" ;;
         full) echo "augment: [hflip, blur, jpeg, crop, resample, colour]" ;;
-        *) echo "cross_dataset.sh: unknown augment setting '$1' (none, blur-jpeg, full)" >&2; exit 2 ;;
+        self-blend) echo "augment: [hflip, self-blend]" ;;
+        self-blend-full) echo "augment: [hflip, self-blend, blur, jpeg, crop, resample, colour]" ;;
+        *) echo "cross_dataset.sh: unknown augment setting '$1' (none, blur-jpeg, full, self-blend, self-blend-full)" >&2; exit 2 ;;
     esac
 }
 # One direction: every (seed, setting) in turn, seed-major so a cut-short run still covers every setting.

@@ -71,6 +71,8 @@ public struct Config: Sendable, Equatable {
     public var resampleScaleMin = 0.25
     public var colourProbability = 0.5
     public var colourJitter = 0.2
+    /// Ours. augment self-blend: probability that a real training image becomes a self-blended fake.
+    public var selfBlendProbability = 0.5
     /// Ours. Also write the resumable `last.h5` every this many optimiser steps; 0 = only at the
     /// end of each epoch. Default 0.
     public var checkpointEverySteps = 0

@@ -105,6 +105,9 @@ public enum Augmentation: String, ConfigChoice {
     case resample
     case colour
     case blurJPEG = "blur-jpeg"
+    /// Real training images turned into self-blended fakes (Shiohara & Yamasaki, CVPR 2022) with
+    /// probability `selfBlendProbability`, labelled fake.
+    case selfBlend = "self-blend"
 }
 
 /// Where a dataset comes from.

@@ -92,7 +92,7 @@ extension Config {
         .int("warmupEpochs", \.warmupEpochs, .atLeast(0), "epochs of linear warm-up before the cosine decay; below numEpochs"),
         .int("earlyStoppingPatience", \.earlyStoppingPatience, .atLeast(0), "stop after this many epochs without improvement; 0 = never"),
         .choice("earlyStoppingMetric", \.earlyStoppingMetric, "the validation metric for early stopping and for choosing best.h5"),
-        .choices("augment", \.augment, "training-time augmentations (training batches only, never validation or test images); blur-jpeg = Wang et al. 2020's blur p 0.5 sigma U[0,3] + JPEG p 0.5 quality U[30,100]"),
+        .choices("augment", \.augment, "training-time augmentations (training batches only, never validation or test images); blur-jpeg = Wang et al. 2020's blur p 0.5 sigma U[0,3] + JPEG p 0.5 quality U[30,100]; self-blend = real images blended with an altered copy of themselves, labelled fake"),
         .real("blurProbability", \.blurProbability, .closed(0, 1), "augment blur: probability of a Gaussian blur per training image"),
         .real("blurSigmaMax", \.blurSigmaMax, .closed(0, 20), "augment blur: sigma ~ U[0, blurSigmaMax] pixels"),
         .real("jpegProbability", \.jpegProbability, .closed(0, 1), "augment jpeg: probability of a libjpeg re-compression per training image"),
@@ -104,6 +104,7 @@ extension Config {
         .real("resampleScaleMin", \.resampleScaleMin, .closed(0.05, 1), "augment resample: smallest down-sampling factor per side"),
         .real("colourProbability", \.colourProbability, .closed(0, 1), "augment colour: probability of colour jitter per training image"),
         .real("colourJitter", \.colourJitter, .closed(0, 1), "augment colour: brightness, contrast and saturation factors ~ U[1 - colourJitter, 1 + colourJitter]"),
+        .real("selfBlendProbability", \.selfBlendProbability, .closed(0, 1), "augment self-blend: probability that a real training image becomes a fake by blending an altered copy of itself into a soft face region (Shiohara & Yamasaki 2022)"),
         .int("checkpointEverySteps", \.checkpointEverySteps, .atLeast(0), "also write the resumable last.h5 every this many optimiser steps; 0 = only at the end of each epoch"),
         .bool("balanceTrainData", \.balanceTrainData, "draw training batches balanced per (dataset, class): every group gets an equal share of each epoch (small groups repeat, large ones are subsampled); an epoch keeps the unbalanced number of images and steps"),
         // Resources

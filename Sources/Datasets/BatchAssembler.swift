@@ -14,6 +14,8 @@ public struct AugmentationPolicy: Equatable, Sendable {
     /// Blur, JPEG, crop, resampling and colour jitter (Augmentations.swift), applied before the
     /// flips and rotation.
     public var robustness: RobustnessPolicy
+    /// Real images turned into self-blended fakes (SelfBlend.swift), before everything else.
+    public var selfBlend: SelfBlendPolicy
 
     public enum Rotation: Equatable, Sendable {
         case none
@@ -25,9 +27,9 @@ public struct AugmentationPolicy: Equatable, Sendable {
     }
 
     public init(horizontalFlip: Double = 0.5, verticalFlip: Double = 0, rotation: Rotation = .none,
-                robustness: RobustnessPolicy = .none) {
+                robustness: RobustnessPolicy = .none, selfBlend: SelfBlendPolicy = .none) {
         self.horizontalFlip = horizontalFlip; self.verticalFlip = verticalFlip; self.rotation = rotation
-        self.robustness = robustness
+        self.robustness = robustness; self.selfBlend = selfBlend
     }
 
     public static let none = AugmentationPolicy(horizontalFlip: 0, verticalFlip: 0, rotation: .none)
@@ -63,7 +65,8 @@ public struct BatchAssembler: Sendable {
     /// Fills `into` (resized to [B, C, H, W]) with images `indices` of `data`, normalised, and
     /// returns their labels. When `training`, each image is augmented with a generator from
     /// (seed, "augment", epoch << 32 | image index): the same image gets the same transform in
-    /// the same epoch whatever batch or rank it lands in, and a new one the next epoch.
+    /// the same epoch whatever batch or rank it lands in, and a new one the next epoch. A real
+    /// image that the self-blend turns fake is returned with label 1.
     @discardableResult
     public func assemble(_ data: PreparedData, indices: [Int], into batch: Tensor,
                          training: Bool, epoch: Int = 0) -> [Int32] {
@@ -72,28 +75,41 @@ public struct BatchAssembler: Sendable {
         let out = batch.data
         let scale = (0..<C).map { 1 / (255 * normalisation.std[$0]) }
         let shift = (0..<C).map { -normalisation.mean[$0] / normalisation.std[$0] }
-        data.images.withUnsafeBufferPointer { src in
+        var labels = indices.map { data.labels[$0] }
+        data.images.withUnsafeBufferPointer { src in labels.withUnsafeMutableBufferPointer { labelOut in
             threads.forEach(indices.count) { b in
                 let idx = indices[b]
                 var img = src.baseAddress! + idx * plane * C
                 let dst = out + b * plane * C
                 var t = Transform.identity
-                // The robustness ops' output, when drawn; kept alive until this image is written.
-                var degraded: UnsafeMutableBufferPointer<UInt8>? = nil
-                defer { degraded?.deallocate() }
+                // The self-blend's and robustness ops' output, when drawn; kept alive until this
+                // image is written.
+                var altered: [UnsafeMutableBufferPointer<UInt8>] = []
+                defer { for a in altered { a.deallocate() } }
+                func replace(_ pixels: [UInt8]) {
+                    let buf = UnsafeMutableBufferPointer<UInt8>.allocate(capacity: plane * C)
+                    _ = buf.initialize(from: pixels)
+                    altered.append(buf)
+                    img = UnsafePointer(buf.baseAddress!)
+                }
                 if training {
-                    var rng = SeededRNG(seed: seed, stream: "augment", index: (UInt64(epoch) << 32) | UInt64(idx))
+                    let stream = (UInt64(epoch) << 32) | UInt64(idx)
+                    var rng = SeededRNG(seed: seed, stream: "augment", index: stream)
                     t = Transform.draw(augmentation, rng: &rng, square: H == W)
+                    if !augmentation.selfBlend.isNone {
+                        // Its own stream too; drawn for every image, used on real ones.
+                        var r = SeededRNG(seed: seed, stream: "augment-blend", index: stream)
+                        if let d = SelfBlendDraw.draw(augmentation.selfBlend, label: labelOut[b], rng: &r) {
+                            replace(d.apply(Array(UnsafeBufferPointer(start: img, count: plane * C)), height: H, width: W, channels: C))
+                            labelOut[b] = 1
+                        }
+                    }
                     if !augmentation.robustness.isNone {
                         // Its own stream, so the flip/rotation draws stay what they were without it.
-                        var r = SeededRNG(seed: seed, stream: "augment-robust", index: (UInt64(epoch) << 32) | UInt64(idx))
+                        var r = SeededRNG(seed: seed, stream: "augment-robust", index: stream)
                         let d = RobustnessDraw.draw(augmentation.robustness, rng: &r, height: H, width: W)
                         if !d.isIdentity {
-                            let pixels = d.apply(Array(UnsafeBufferPointer(start: img, count: plane * C)), height: H, width: W, channels: C)
-                            let buf = UnsafeMutableBufferPointer<UInt8>.allocate(capacity: plane * C)
-                            _ = buf.initialize(from: pixels)
-                            degraded = buf
-                            img = UnsafePointer(buf.baseAddress!)
+                            replace(d.apply(Array(UnsafeBufferPointer(start: img, count: plane * C)), height: H, width: W, channels: C))
                         }
                     }
                 }
@@ -104,8 +120,8 @@ public struct BatchAssembler: Sendable {
                     t.apply(img, H: H, W: W, C: C, scale: scale, shift: shift, to: dst)
                 }
             }
-        }
-        return indices.map { data.labels[$0] }
+        } }
+        return labels
     }
 }
 

@@ -35,6 +35,7 @@ public enum EngineSettings {
     /// `augment`: hflip -> horizontal flip with p = 0.5, vflip -> vertical flip with p = 0.5,
     /// rotate -> a small random rotation in [-15, 15] degrees (bilinear); blur, jpeg, crop,
     /// resample and colour -> that robustness op with its probability and range keys;
+    /// self-blend -> self-blended fakes from real images with `selfBlendProbability`;
     /// blur-jpeg -> `RobustnessPolicy.wang2020`'s blur and JPEG, whatever those keys say.
     public static func augmentation(_ c: Config) -> AugmentationPolicy {
         var policy = AugmentationPolicy.none
@@ -50,6 +51,7 @@ public enum EngineSettings {
             case .crop: r.cropProbability = c.cropProbability; r.cropScaleMin = c.cropScaleMin
             case .resample: r.resampleProbability = c.resampleProbability; r.resampleScaleMin = c.resampleScaleMin
             case .colour: r.colourProbability = c.colourProbability; r.colourJitter = c.colourJitter
+            case .selfBlend: policy.selfBlend = SelfBlendPolicy(probability: c.selfBlendProbability)
             case .blurJPEG:
                 let w = RobustnessPolicy.wang2020
                 r.blurProbability = w.blurProbability; r.blurSigmaMax = w.blurSigmaMax

@@ -51,7 +51,7 @@ final class ConfigErrorTests: XCTestCase {
             "cfg.yaml:4: batchSize is \"32\", expected an integer (>= 1)",
             "cfg.yaml:7: imageHeight is 32.5, expected an integer (8...1024)",
             "cfg.yaml:6: trainable is 1, expected true or false",
-            "cfg.yaml:8: augment is a mapping, expected a list of 'hflip', 'vflip', 'rotate', 'blur', 'jpeg', 'crop', 'resample', 'colour' or 'blur-jpeg'",
+            "cfg.yaml:8: augment is a mapping, expected a list of 'hflip', 'vflip', 'rotate', 'blur', 'jpeg', 'crop', 'resample', 'colour', 'blur-jpeg' or 'self-blend'",
         ])
     }
 
@@ -81,7 +81,7 @@ final class ConfigErrorTests: XCTestCase {
             "cfg.yaml:7: optimizer is rmsprop, not a valid choice: use one of 'adam', 'adamax' or 'sgd'",
             "cfg.yaml:8: lrSchedule is step, not a valid choice: use one of 'constant' or 'cosine'",
             "cfg.yaml:9: earlyStoppingMetric is val_f1, not a valid choice: use one of 'val_auc', 'val_loss' or 'val_accuracy'",
-            "cfg.yaml:10: augment contains sharpen, not a valid choice: use any of 'hflip', 'vflip', 'rotate', 'blur', 'jpeg', 'crop', 'resample', 'colour' or 'blur-jpeg'",
+            "cfg.yaml:10: augment contains sharpen, not a valid choice: use any of 'hflip', 'vflip', 'rotate', 'blur', 'jpeg', 'crop', 'resample', 'colour', 'blur-jpeg' or 'self-blend'",
         ])
         XCTAssertEqual(problems("modelType: Quantumm\ntrainData: {a: builtin}\ntestSize: 0.5\n"),
                        ["cfg.yaml:1: modelType is Quantumm, not a valid choice: use one of 'Classic' or 'Quantum' (or 'Hybrid' = Quantum with quanType HQNN)"])
