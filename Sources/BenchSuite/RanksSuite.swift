@@ -24,8 +24,10 @@ public struct RanksStudy: Sendable {
     public var modes: [ScalingMode] = [.strong, .weak]
     /// Strong: the global batch; weak: the per-rank batch.
     public var batch = 32
-    /// Timed training steps per repeat (after one untimed warm-up step).
-    public var steps = 4
+    /// Timed training steps per repeat (after one untimed warm-up step). 20, the measurement rule
+    /// for step timings here: the first steps after the warm-up still run slow on 2 ranks (Classic
+    /// 32 px strong scaling read 64-65% with 4 steps, 73-74% with 16 and 32; 2026-12-07).
+    public var steps = 20
     public var threadsPerRank = 1
     public var plan = RepeatPlan.standard(quick: false)
     /// The training data; nil = hard1k when a kagglehub cache has it, else the built-in small set.

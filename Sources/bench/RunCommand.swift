@@ -42,7 +42,7 @@ struct RunCommand: ParsableCommand {
     var modes: [ScalingMode] = []
     @Option(help: "Ranks suite: global batch (strong) / per-rank batch (weak) (default 32; 16 with --quick).")
     var rankBatch: Int?
-    @Option(help: "Ranks suite: timed training steps per repeat (default 4; 2 with --quick).")
+    @Option(help: "Ranks suite: timed training steps per repeat (default 20; 2 with --quick).")
     var steps: Int?
     @Option(help: "Ranks and sharded suites: compute threads per rank (default 1).")
     var threadsPerRank: Int?
