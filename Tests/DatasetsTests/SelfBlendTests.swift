@@ -105,6 +105,20 @@ final class SelfBlendTests: XCTestCase {
         XCTAssertGreaterThan(inside, 80, "the region's pixels come from the altered copy")
     }
 
+    func testGreyImagesBlendWithTheirOneChannel() throws {
+        let grey = try Image(width: 32, height: 32, channels: 3, pixels: face(4)).converted(toChannels: 1).pixels
+        var d = SelfBlendDraw()
+        d.gains = [1.15, 0.5, 0.5]; d.offset = 4; d.blurSigma = 1
+        let out = d.apply(grey, height: 32, width: 32, channels: 1)
+        XCTAssertEqual(out.count, grey.count)
+        XCTAssertEqual(out[0], grey[0], "a corner lies outside the region")
+        XCTAssertNotEqual(out[16 * 32 + 16], grey[16 * 32 + 16], "the centre comes from the brightened copy")
+        // The copy's one channel takes gain[0]: where the mask is 1 the output is the copy.
+        let copy = SelfBlendKernels.colourShift(RobustnessKernels.gaussianBlur(grey, height: 32, width: 32, channels: 1, sigma: 0.5),
+                                                channels: 1, gains: d.gains, offset: d.offset)
+        XCTAssertEqual(out[16 * 32 + 16], copy[16 * 32 + 16])
+    }
+
     func testAssemblerRelabelsBlendedRealsAndDrawsTheSameOnEveryRank() {
         let d = faces()
         let policy = AugmentationPolicy(horizontalFlip: 0.5, selfBlend: SelfBlendPolicy(probability: 0.5))
