@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Cross-dataset generalisation of the Classic model (issue 13's measurement): train on hard1k and
 # test on deepfake2k, and the reverse, at 64x64, for every augmentation setting and seed; prints
-# each run's test AUC (read from test_metrics.json's per_dataset object) and, per direction and
-# setting, the mean, the sample standard deviation and the range over seeds.
+# each run's test AUC (read from test_metrics.json's per_dataset object) with the training set's own
+# best validation AUC (epochs.csv: what the model reaches in-domain, the ceiling a transfer to that
+# set is read against), and, per direction and setting, the mean, the sample standard deviation and
+# the range over seeds.
 #   benchmarks/cross_dataset.sh [DEEPFAKE_BINARY] [OUT_DIR] [EPOCHS] [SEEDS] [AUGMENTS] [PARALLEL]
 # AUGMENTS: comma-separated settings of none (augment: []), blur-jpeg (Wang et al. 2020's preset),
 #   full ([hflip, blur, jpeg, crop, resample, colour] with their default keys), self-blend ([hflip,
@@ -65,7 +67,9 @@ EOF
             if "$BIN" -c "$cfg" -o > "$dir/$aug-seed$seed.log" 2>&1; then
                 local metrics; metrics=$(ls "$dir/runs/$aug-seed$seed"/*/test_metrics.json)
                 local auc; auc=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["per_dataset"][sys.argv[2]]["auc"])' "$metrics" "$3")
-                echo "RESULT $1->$3 $aug seed $seed auc $auc seconds $((SECONDS - t0))" | tee -a "$OUT/results.txt"
+                # The training set's own validation AUC (best epoch): what the model reaches in-domain.
+                local val; val=$(python3 -c 'import csv,sys; print(max(float(r["val_auc"]) for r in csv.DictReader(open(sys.argv[1]))))' "$(dirname "$metrics")/epochs.csv")
+                echo "RESULT $1->$3 $aug seed $seed auc $auc seconds $((SECONDS - t0)) in_domain_val_auc $val" | tee -a "$OUT/results.txt"
             else
                 echo "FAILED $1->$3 $aug seed $seed (see $dir/$aug-seed$seed.log)" | tee -a "$OUT/results.txt"
             fi
@@ -82,11 +86,15 @@ echo "load at the end: $(uptime)" | tee -a "$OUT/results.txt"
 # Summary: mean, sample standard deviation and range of the AUC per direction and setting.
 python3 - "$OUT/results.txt" <<'PY' | tee -a "$OUT/results.txt"
 import statistics, sys, collections
-runs = collections.defaultdict(list)
+runs, vals = collections.defaultdict(list), collections.defaultdict(list)
 for line in open(sys.argv[1]):
     f = line.split()
-    if f and f[0] == "RESULT": runs[(f[1], f[2])].append(float(f[6]))
+    if f and f[0] == "RESULT":
+        runs[(f[1], f[2])].append(float(f[6]))
+        if len(f) > 10: vals[(f[1], f[2])].append(float(f[10]))
 for (direction, aug), a in sorted(runs.items()):
     sd = statistics.stdev(a) if len(a) > 1 else float("nan")
-    print(f"SUMMARY {direction} {aug}: AUC mean {statistics.mean(a):.4f} sd {sd:.4f} range [{min(a):.4f}, {max(a):.4f}] over {len(a)} seed(s)")
+    v = vals[(direction, aug)]
+    ceiling = f"; in-domain validation AUC of the training set mean {statistics.mean(v):.4f}" if v else ""
+    print(f"SUMMARY {direction} {aug}: AUC mean {statistics.mean(a):.4f} sd {sd:.4f} range [{min(a):.4f}, {max(a):.4f}] over {len(a)} seed(s){ceiling}")
 PY
