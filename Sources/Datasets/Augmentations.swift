@@ -104,6 +104,11 @@ struct RobustnessDraw: Equatable {
     }
 }
 
+/// v rounded to the nearest grey level and clamped to 0...255: how every pixel kernel here (and
+/// the face renderer, the self-blend) writes a computed value back to a byte.
+@inline(__always)
+func clampByte<T: BinaryFloatingPoint>(_ v: T) -> UInt8 { UInt8(max(0, min(255, v.rounded()))) }
+
 /// The per-op kernels, on uint8 HWC images of `channels` 1 or 3.
 public enum RobustnessKernels {
     /// Separable Gaussian blur with the given sigma (pixels); taps out to ceil(3 sigma), edges
@@ -129,7 +134,7 @@ public enum RobustnessKernels {
         for y in 0..<H { for x in 0..<W { for c in 0..<C {
             var s: Float = 0
             for t in -r...r { s += k[t + r] * tmp[(reflect(y + t, H) * W + x) * C + c] }
-            out[(y * W + x) * C + c] = UInt8(max(0, min(255, s.rounded())))
+            out[(y * W + x) * C + c] = clampByte(s)
         } } }
         return out
     }

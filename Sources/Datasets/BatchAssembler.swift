@@ -86,7 +86,9 @@ public struct BatchAssembler: Sendable {
                 // image is written.
                 var altered: [UnsafeMutableBufferPointer<UInt8>] = []
                 defer { for a in altered { a.deallocate() } }
-                func replace(_ pixels: [UInt8]) {
+                // Runs an op on the image as it stands and makes its output the image.
+                func alter(_ op: ([UInt8]) -> [UInt8]) {
+                    let pixels = op(Array(UnsafeBufferPointer(start: img, count: plane * C)))
                     let buf = UnsafeMutableBufferPointer<UInt8>.allocate(capacity: plane * C)
                     _ = buf.initialize(from: pixels)
                     altered.append(buf)
@@ -100,7 +102,7 @@ public struct BatchAssembler: Sendable {
                         // Its own stream too; drawn for every image, used on real ones.
                         var r = SeededRNG(seed: seed, stream: "augment-blend", index: stream)
                         if let d = SelfBlendDraw.draw(augmentation.selfBlend, label: labelOut[b], rng: &r) {
-                            replace(d.apply(Array(UnsafeBufferPointer(start: img, count: plane * C)), height: H, width: W, channels: C))
+                            alter { d.apply($0, height: H, width: W, channels: C) }
                             labelOut[b] = 1
                         }
                     }
@@ -109,7 +111,7 @@ public struct BatchAssembler: Sendable {
                         var r = SeededRNG(seed: seed, stream: "augment-robust", index: stream)
                         let d = RobustnessDraw.draw(augmentation.robustness, rng: &r, height: H, width: W)
                         if !d.isIdentity {
-                            replace(d.apply(Array(UnsafeBufferPointer(start: img, count: plane * C)), height: H, width: W, channels: C))
+                            alter { d.apply($0, height: H, width: W, channels: C) }
                         }
                     }
                 }

@@ -125,5 +125,4 @@ public enum FaceRenderer {
         return out
     }
 
-    @inline(__always) static func clampByte(_ v: Float) -> UInt8 { UInt8(max(0, min(255, v.rounded()))) }
 }

@@ -88,7 +88,7 @@ public enum SelfBlendKernels {
             let w = ratio * mask[p]
             for c in 0..<C {
                 let i = p * C + c
-                out[i] = UInt8(max(0, min(255, ((1 - w) * Double(target[i]) + w * Double(source[i])).rounded())))
+                out[i] = clampByte((1 - w) * Double(target[i]) + w * Double(source[i]))
             }
         }
         return out
@@ -113,13 +113,13 @@ public enum SelfBlendKernels {
 
     /// Per-channel gain and a common offset: v' = gain[c] v + offset, clamped (grey images use gain[0]).
     public static func colourShift(_ img: [UInt8], channels C: Int, gains: [Double], offset: Double) -> [UInt8] {
-        img.indices.map { i in UInt8(max(0, min(255, (gains[C == 3 ? i % 3 : 0] * Double(img[i]) + offset).rounded()))) }
+        img.indices.map { i in clampByte(gains[C == 3 ? i % 3 : 0] * Double(img[i]) + offset) }
     }
 
     /// Unsharp masking: v + amount (v - blur(v, sigma)), clamped.
     public static func sharpen(_ img: [UInt8], height H: Int, width W: Int, channels C: Int, sigma: Double, amount: Double) -> [UInt8] {
         let blurred = RobustnessKernels.gaussianBlur(img, height: H, width: W, channels: C, sigma: sigma)
-        return img.indices.map { i in UInt8(max(0, min(255, (Double(img[i]) + amount * (Double(img[i]) - Double(blurred[i]))).rounded()))) }
+        return img.indices.map { i in clampByte(Double(img[i]) + amount * (Double(img[i]) - Double(blurred[i]))) }
     }
 
     /// The image scaled by `scale` about its centre and shifted by (shiftY, shiftX) pixels, by
@@ -138,7 +138,7 @@ public enum SelfBlendKernels {
             for c in 0..<C {
                 func v(_ yy: Int, _ xx: Int) -> Double { Double(img[(yy * W + xx) * C + c]) }
                 let top = v(y0, x0) * (1 - fx) + v(y0, x1) * fx, bottom = v(y1, x0) * (1 - fx) + v(y1, x1) * fx
-                out[(y * W + x) * C + c] = UInt8(max(0, min(255, (top * (1 - fy) + bottom * fy).rounded())))
+                out[(y * W + x) * C + c] = clampByte(top * (1 - fy) + bottom * fy)
             }
         } }
         return out
