@@ -46,9 +46,13 @@ CONF
     fi
     pgrep -x munged >/dev/null || runuser -u munge -- /usr/sbin/munged
     export SLURM_CONF="$dir/slurm.conf"
+    # A cluster stopped just before (the previous check's) may still be releasing the daemons'
+    # ports: wait for its daemons to exit (they are not ours to kill).
+    for _ in $(seq 1 75); do pgrep -x slurmctld >/dev/null || pgrep -x slurmd >/dev/null || break; sleep 0.2; done
     slurmctld -i
     slurmd
-    for _ in $(seq 1 100); do
+    # The node registers within seconds on a quiet machine; allow a loaded CI machine a minute.
+    for _ in $(seq 1 300); do
         [ "$(sinfo -h -N -o %T 2>/dev/null | head -1)" = "idle" ] && { echo "export SLURM_CONF=$SLURM_CONF"; return 0; }
         sleep 0.2
     done
@@ -56,11 +60,27 @@ CONF
     return 1
 }
 
-down() {
-    for f in slurmd slurmctld; do
-        [ -f "$dir/$f.pid" ] && kill "$(cat "$dir/$f.pid")" 2>/dev/null || true
+# Waits up to 15 s for the processes with these PIDs to exit.
+wait_pids_gone() {
+    for _ in $(seq 1 75); do
+        local alive=0
+        for pid in "$@"; do kill -0 "$pid" 2>/dev/null && alive=1; done
+        [ "$alive" = 0 ] && return 0
+        sleep 0.2
     done
-    sleep 0.5
+    return 1
+}
+
+down() {
+    local pids=()
+    for f in slurmd slurmctld; do
+        [ -f "$dir/$f.pid" ] && pids+=("$(cat "$dir/$f.pid")")
+    done
+    if [ ${#pids[@]} -gt 0 ]; then
+        kill "${pids[@]}" 2>/dev/null || true
+        # Only this cluster's own daemons (from its PID files) are waited for and, if stuck, killed.
+        wait_pids_gone "${pids[@]}" || { kill -9 "${pids[@]}" 2>/dev/null || true; sleep 0.5; }
+    fi
     pkill -x munged 2>/dev/null || true
 }
 
