@@ -18,7 +18,7 @@ export OMPI_MCA_rmaps_base_oversubscribe=1
 # policy and each rank's affinity mask (sharded_binding, sharded_cpus_per_rank).
 export OMPI_MCA_hwloc_base_binding_policy=none
 
-for ranks in 1 2; do
+for ranks in 1 2 2u; do
     cat > "$work/config$ranks.yaml" <<YAML
 modelType: Classic
 trainData:
@@ -35,11 +35,16 @@ dataPath: $work/data
 outputsPath: $work/results$ranks
 YAML
 done
+# 2u: the same 2-rank run with every rank holding all of the optimiser state (the default shards it).
+echo "shardOptimizerState: false" >> "$work/config2u.yaml"
 "$BIN" prepare -c "$work/config1.yaml" -o >/dev/null   # build the data cache once, before the ranks read it
-for ranks in 1 2; do
-    echo "== mpirun -np $ranks"
-    mpirun -np "$ranks" "$BIN" -c "$work/config$ranks.yaml" -o | grep -E "rank|epoch [0-9]+/|test:|TRACE"
+for ranks in 1 2 2u; do
+    echo "== mpirun -np ${ranks%u}"
+    mpirun -np "${ranks%u}" "$BIN" -c "$work/config$ranks.yaml" -o > "$work/log$ranks.txt"
+    grep -E "rank|epoch [0-9]+/|test:|TRACE" "$work/log$ranks.txt"
 done
+grep -q "state sharded over 2 ranks (ZeRO-1)" "$work/log2.txt" || fail "the 2-rank run did not shard its optimiser state"
+! grep -q "ZeRO-1" "$work/log2u.txt" || fail "shardOptimizerState: false still sharded the optimiser state"
 
 # epochs.csv columns: epoch, train_loss, train_accuracy, val_loss, val_accuracy, ..., val_auc (9th)
 one=$(ls "$work"/results1/*/epochs.csv); two=$(ls "$work"/results2/*/epochs.csv)
@@ -60,6 +65,13 @@ paste -d, "$one" "$two" | awk -F, -v cols=13 '
         }
     }
     END { if (bad) exit 1; print "1 rank and 2 ranks agree: losses, precision, recall and F1 within 1e-4 relative, AUC within 0.01" }'
+# On 2 ranks the reduce-scatter adds the same two values as the allreduce and the optimiser is
+# elementwise: sharded and unsharded state must give the same epochs to the last printed digit.
+unsharded=$(ls "$work"/results2u/*/epochs.csv)
+paste -d, "$two" "$unsharded" | awk -F, -v cols=13 '
+    NR == 1 { next }
+    { for (c = 2; c <= 9; c++) if ($c != $(c + cols)) { printf "MISMATCH epoch %s column %d: sharded %s vs unsharded %s\n", $1, c, $c, $(c + cols); bad = 1 } }
+    END { if (bad) exit 1; print "2 ranks with the optimiser state sharded (ZeRO-1) and unsharded agree exactly (losses, accuracies, precision, recall, F1, AUC)" }'
 
 # The sharded statevector: one 14-qubit state split over 1, 2 and 4 real ranks must equal the
 # unsharded simulation amplitude by amplitude, with qubit remapping (a split wire trades bits with

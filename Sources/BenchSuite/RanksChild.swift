@@ -58,7 +58,8 @@ public enum RanksChild {
         let log = RunLog(echo: false)
         let prepared = try DataStage(config: config, offline: true, resort: false, log: log, threads: threads).prepare(config.trainData)
         let model = try ModelFactory.make(config, context: NNContext(threads: threads, group: comm), log: log)
-        let trainer = Trainer(model: model, optimizer: EngineSettings.optimizer(config), schedule: .constant(Float(config.learningRate)),
+        let optimizer = EngineSettings.dataParallelOptimizer(config, parameterCount: model.network.parameterCount, communicator: comm)
+        let trainer = Trainer(model: model, optimizer: optimizer, schedule: .constant(Float(config.learningRate)),
                               communicator: comm, batchSize: config.batchSize,
                               assembler: BatchAssembler(seed: UInt64(config.manualSeed), augmentation: EngineSettings.augmentation(config),
                                                         channels: config.numChannels, threads: threads))

@@ -29,6 +29,8 @@ public struct RanksStudy: Sendable {
     /// 32 px strong scaling read 64-65% with 4 steps, 73-74% with 16 and 32; 2026-12-07).
     public var steps = 20
     public var threadsPerRank = 1
+    /// The generated configs' `shardOptimizerState` (ZeRO-1 on more than one rank).
+    public var shardOptimizerState = true
     public var plan = RepeatPlan.standard(quick: false)
     /// The training data; nil = hard1k when a kagglehub cache has it, else the built-in small set.
     public var trainData: DatasetEntry?
@@ -96,6 +98,7 @@ public enum RanksSuite {
                             var c = try TrainingSuite.makeConfig(model: model, size: size, batch: global, epochs: 1, entry: entry,
                                                                  kagglePath: kagglePath, threads: s.threadsPerRank)
                             c.dataPath = dataDir
+                            c.shardOptimizerState = s.shardOptimizerState
                             c.outputsPath = (work as NSString).appendingPathComponent("runs")
                             c.modelPath = (work as NSString).appendingPathComponent("no-pretrained-weights")
                             let path = (work as NSString).appendingPathComponent("\(key).yaml")
@@ -140,7 +143,9 @@ public enum RanksSuite {
                                 model: p.model.rawValue, dataset: TrainingSuite.label(entry), imageSize: p.size, batchSize: p.global,
                                 threads: s.threadsPerRank * p.ranks, throughput: Double(p.global) / spread.median, throughputUnit: "images/s",
                                 baseline: p.ranks == 1 ? "" : rowName(p.model, p.size, p.mode, ranks: 1, study: s),
-                                note: "\(launcher.binding(threadsPerRank: s.threadsPerRank)); \(s.steps) timed step(s) per repeat after 1 warm-up; \(dataNote)")
+                                note: "\(launcher.binding(threadsPerRank: s.threadsPerRank)); "
+                                    + (p.ranks == 1 ? "" : s.shardOptimizerState ? "optimizer state sharded over the ranks (ZeRO-1); " : "optimizer state on every rank; ")
+                                    + "\(s.steps) timed step(s) per repeat after 1 warm-up; \(dataNote)")
             r.scaling = p.ranks == 1 ? "baseline" : p.mode.rawValue
             r.ranks = p.ranks
             let where_ = placements[p.name] ?? []

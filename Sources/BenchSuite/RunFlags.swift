@@ -24,6 +24,7 @@ public struct RunFlags: Sendable {
     public var rankBatch: Int?
     public var steps: Int?
     public var threadsPerRank: Int?
+    public var unshardedOptimizer = false
     // qubits
     public var maxQubits: Int?
     public var maxLayers: Int?
@@ -76,6 +77,7 @@ public struct RunFlags: Sendable {
         if let b = rankBatch { r.batch = b }
         if let s = steps { r.steps = s }
         if let t = threadsPerRank { r.threadsPerRank = t }
+        if unshardedOptimizer { r.shardOptimizerState = false }
         o.ranks = r
 
         var q = quick ? QubitsStudy.quick : QubitsStudy()

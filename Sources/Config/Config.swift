@@ -79,6 +79,7 @@ public struct Config: Sendable, Equatable {
     /// Ours. Draw training batches balanced per (dataset, class) instead of a plain shuffle
     /// (Datasets/BalancedOrder.swift). Default false.
     public var balanceTrainData = false
+    public var shardOptimizerState = true
 
     // MARK: Resources
     public var nGPUs = 0

@@ -107,6 +107,7 @@ extension Config {
         .real("selfBlendProbability", \.selfBlendProbability, .closed(0, 1), "augment self-blend: probability that a real training image becomes a fake by blending an altered copy of itself into a soft face region (Shiohara & Yamasaki 2022)"),
         .int("checkpointEverySteps", \.checkpointEverySteps, .atLeast(0), "also write the resumable last.h5 every this many optimiser steps; 0 = only at the end of each epoch"),
         .bool("balanceTrainData", \.balanceTrainData, "draw training batches balanced per (dataset, class): every group gets an equal share of each epoch (small groups repeat, large ones are subsampled); an epoch keeps the unbalanced number of images and steps"),
+        .bool("shardOptimizerState", \.shardOptimizerState, "data-parallel runs: each of N ranks keeps and updates 1/N of the optimiser state and parameters (ZeRO stage 1: the gradients are reduce-scattered, the updated parameters allgathered); the same steps as false, with 1/N of the moments' memory and update time per rank"),
         // Resources
         .int("nGPUs", \.nGPUs, .atLeast(0), "GPUs requested (the old tool's key; recorded, training runs on CPUs)"),
         .int("nCPUs", \.nCPUs, .atLeast(1), "compute threads per process (capped by the cores the process may use)"),

@@ -16,6 +16,17 @@ public protocol Communicator: AnyObject, Sendable {
     /// may overlap blocking collectives. A conformer without its own gets `PendingCollective.swift`'s
     /// default, which sums at once (correct, with nothing overlapped).
     func startAllreduceSum(_ buffer: UnsafeMutableBufferPointer<Float>) -> PendingCollective
+    /// Starts an elementwise sum over all ranks of `buffer` (the same length on every rank) of
+    /// which each rank receives only its part (MPI_Ireduce_scatter): rank r gets `counts[r]`
+    /// values, the ones at offset counts[0] + ... + counts[r-1], written to `mine`, which holds
+    /// counts[rank] values and must not overlap `buffer`. Both stay untouched until `wait()`. The
+    /// sharded optimiser step (ZeRO-1) sums gradients this way. A conformer without its own gets
+    /// `PendingCollective.swift`'s default: the blocking allreduce of a copy.
+    func startReduceScatterSum(_ buffer: UnsafeMutableBufferPointer<Float>, counts: [Int],
+                               into mine: UnsafeMutableBufferPointer<Float>) -> PendingCollective
+    /// In place: each rank's part of `buffer` (rank r's `counts[r]` values, at offset counts[0] +
+    /// ... + counts[r-1]) is copied to every other rank (MPI_Allgatherv with MPI_IN_PLACE).
+    func allgather(_ buffer: UnsafeMutableBufferPointer<Float>, counts: [Int])
     /// In-place elementwise max over all ranks.
     func allreduceMax(_ buffer: UnsafeMutableBufferPointer<Double>)
     /// Root's bytes are copied to every rank (buffers must have the same length everywhere).
@@ -48,6 +59,16 @@ extension Communicator {
         v.withUnsafeMutableBufferPointer { allreduceMax($0) }
         return v[0]
     }
+
+    /// Checks the `counts` of a reduce-scatter or allgather over a buffer of `total` values: one
+    /// non-negative count per rank, adding up to `total`.
+    public func checkParts(_ counts: [Int], total: Int, _ what: String) {
+        precondition(counts.count == size && counts.allSatisfy { $0 >= 0 } && counts.reduce(0, +) == total,
+                     "\(what): counts \(counts) do not split \(total) values over \(size) rank(s)")
+    }
+
+    /// Where rank `r`'s part starts: counts[0] + ... + counts[r-1].
+    public func partOffset(_ counts: [Int], rank r: Int) -> Int { counts[..<r].reduce(0, +) }
 }
 
 /// The world of one process: every collective is the identity.
@@ -58,6 +79,9 @@ public final class SingleProcessCommunicator: Communicator {
     public func allreduceSum(_ buffer: UnsafeMutableBufferPointer<Float>) {}
     public func allreduceSum(_ buffer: UnsafeMutableBufferPointer<Double>) {}
     public func startAllreduceSum(_ buffer: UnsafeMutableBufferPointer<Float>) -> PendingCollective { CompletedCollective() }
+    public func allgather(_ buffer: UnsafeMutableBufferPointer<Float>, counts: [Int]) {
+        checkParts(counts, total: buffer.count, "allgather")
+    }
     public func allreduceMax(_ buffer: UnsafeMutableBufferPointer<Double>) {}
     public func broadcast(_ buffer: UnsafeMutableRawBufferPointer, root: Int) {}
     public func allgather(_ mine: [Double]) -> [Double] { mine }

@@ -25,4 +25,17 @@ extension Communicator {
         allreduceSum(buffer)
         return CompletedCollective()
     }
+
+    /// Fallback reduce-scatter: the blocking sum of a copy of `buffer`, of which this rank keeps its
+    /// part (the same values as a real reduce-scatter that sums in rank order).
+    public func startReduceScatterSum(_ buffer: UnsafeMutableBufferPointer<Float>, counts: [Int],
+                                      into mine: UnsafeMutableBufferPointer<Float>) -> PendingCollective {
+        checkParts(counts, total: buffer.count, "reduce-scatter")
+        precondition(mine.count == counts[rank], "reduce-scatter: rank \(rank) receives \(counts[rank]) values, not \(mine.count)")
+        var sum = Array(buffer)
+        allreduceSum(&sum)
+        let lo = partOffset(counts, rank: rank)
+        sum.withUnsafeBufferPointer { _ = mine.update(fromContentsOf: $0[lo..<(lo + counts[rank])]) }
+        return CompletedCollective()
+    }
 }

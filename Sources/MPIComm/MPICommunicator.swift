@@ -109,6 +109,16 @@ public final class MPICommunicator: SplittableCommunicator, @unchecked Sendable 
         return out
     }
 
+    public func allgather(_ buffer: UnsafeMutableBufferPointer<Float>, counts: [Int]) {
+        checkParts(counts, total: buffer.count, "allgather")
+        guard size > 1, buffer.count > 0 else { return }
+        precondition(buffer.count <= Int(Int32.max), "allgather of \(buffer.count) floats: MPI counts are 32-bit")
+        var counts32 = counts.map { Int32($0) }
+        var displs = (0..<size).map { Int32(partOffset(counts, rank: $0)) }
+        let rc = MPI_Allgatherv(df_MPI_IN_PLACE(), 0, df_MPI_FLOAT(), buffer.baseAddress, &counts32, &displs, df_MPI_FLOAT(), comm)
+        precondition(rc == 0, "MPI_Allgatherv of \(buffer.count) floats failed (code \(rc))")
+    }
+
     public func exchange(_ send: UnsafeBufferPointer<Double>, _ receive: UnsafeMutableBufferPointer<Double>, partner: Int) {
         precondition(send.count == receive.count && partner >= 0 && partner < size, "exchange: bad partner or sizes")
         if partner == rank { _ = receive.update(fromContentsOf: send); return }

@@ -21,10 +21,14 @@ public protocol Optimizer: AnyObject {
     /// splitting the elementwise loops over `threads` (the result does not depend on them).
     /// With `.l2` weight decay the gradient buffer holds the decayed gradient afterwards.
     func step(parameters: UnsafeMutableBufferPointer<Float>, gradients: UnsafeMutableBufferPointer<Float>, threads: Threads)
-    /// The internal buffers (moments), in a fixed order, for a resumable checkpoint; empty
-    /// before the first step.
+    /// The internal buffers (moments) this process holds, in a fixed order; empty before the
+    /// first step.
     var stateBuffers: [[Float]] { get }
-    /// Restores what `stepCount` and `stateBuffers` returned, so the next step is the one the
+    /// The internal buffers over all parameters, for a resumable checkpoint: `stateBuffers` for an
+    /// optimiser that holds all of them; collective for one whose state is split over ranks
+    /// (Training's ShardedOptimizer), so every rank must call it.
+    func checkpointBuffers() -> [[Float]]
+    /// Restores what `stepCount` and `checkpointBuffers()` returned, so the next step is the one the
     /// saved optimiser would have taken. Throws when the buffer count does not fit this optimiser.
     func restoreState(stepCount: Int, buffers: [[Float]]) throws
 }
@@ -38,6 +42,8 @@ private func checkRestore(_ name: String, _ buffers: [[Float]], expected: Int) t
 }
 
 extension Optimizer {
+    public func checkpointBuffers() -> [[Float]] { stateBuffers }
+
     /// One step of `network`'s parameters, on the network's own threads.
     public func step(_ network: Network) {
         step(parameters: network.parameters, gradients: network.gradients, threads: network.context.threads)
@@ -110,11 +116,15 @@ public final class Adam: Optimizer {
                         store8(p, i, load8(p, i) - vs * mi / (vi.squareRoot() * vbc + veps))
                         i += 8
                     }
+                    // The tail computes exactly what the lanes do (the same operations in the same order),
+                    // so an element's update does not depend on where a thread's chunk or a rank's part
+                    // (ShardedOptimizer) begins.
+                    let invBc = 1 / sqrtBc2
                     while i < hi {
                         let gi = g[i]
                         mp[i] = b1 * mp[i] + (1 - b1) * gi
                         vp[i] = b2 * vp[i] + (1 - b2) * gi * gi
-                        p[i] -= stepSize * mp[i] / (vp[i].squareRoot() / sqrtBc2 + eps)
+                        p[i] = p[i] - stepSize * mp[i] / (vp[i].squareRoot() * invBc + eps)
                         i += 1
                     }
                 }

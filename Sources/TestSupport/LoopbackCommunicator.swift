@@ -197,6 +197,16 @@ public final class LoopbackCommunicator: SplittableCommunicator, @unchecked Send
         group.collective("allgather", rank: rank, mine) { values in values.flatMap { $0 as! [Double] } } as! [Double]
     }
 
+    public func allgather(_ buffer: UnsafeMutableBufferPointer<Float>, counts: [Int]) {
+        checkParts(counts, total: buffer.count, "allgather")
+        let lo = partOffset(counts, rank: rank)
+        let all = group.collective("allgather(Float, in place)", rank: rank, Array(buffer[lo..<(lo + counts[rank])])) { values in
+            values.flatMap { $0 as! [Float] }
+        } as! [Float]
+        precondition(all.count == buffer.count, "allgather: the ranks' parts add up to \(all.count) values, not \(buffer.count)")
+        _ = buffer.update(fromContentsOf: all)
+    }
+
     public func exchange(_ send: UnsafeBufferPointer<Double>, _ receive: UnsafeMutableBufferPointer<Double>, partner: Int) {
         precondition(partner >= 0 && partner < size, "exchange partner \(partner) is outside a group of \(size)")
         let got = group.swap(Array(send), rank: rank, partner: partner)

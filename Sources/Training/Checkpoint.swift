@@ -23,19 +23,20 @@ public struct CheckpointInfo: Sendable {
 }
 
 public enum Checkpoint {
-    /// Writes `network` (and, for a resumable checkpoint, the optimiser's state and `resume`) to `path`.
+    /// Writes `network` (and, for a resumable checkpoint, the optimiser's buffers over all
+    /// parameters, `Optimizer.checkpointBuffers()`, and `resume`) to `path`.
     public static func save(_ network: Network, info: CheckpointInfo, to path: String,
-                            optimizer: Optimizer? = nil, resume: ResumeState? = nil) throws {
+                            optimizerBuffers: [[Float]]? = nil, resume: ResumeState? = nil) throws {
         try AtomicFile.replace(path) { tmp in
             let f = try H5File.create(tmp)
             do {
                 try writeChecked(f, "parameters", UnsafeBufferPointer(network.parameters))
                 try writeChecked(f, "state", UnsafeBufferPointer(network.state))
-                if let optimizer {
-                    for (i, buffer) in optimizer.stateBuffers.enumerated() {
+                if let optimizerBuffers {
+                    for (i, buffer) in optimizerBuffers.enumerated() {
                         try buffer.withUnsafeBufferPointer { try writeChecked(f, "optimizer/\(i)", $0) }
                     }
-                    try f.setAttribute("optimizerBuffers", optimizer.stateBuffers.count)
+                    try f.setAttribute("optimizerBuffers", optimizerBuffers.count)
                 }
                 if let resume {
                     try resume.encoded().withUnsafeBufferPointer { try writeChecked(f, "training_state", $0) }

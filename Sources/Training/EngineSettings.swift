@@ -3,6 +3,7 @@
 // the Config enums. The quantum keys map in QuantumSettings.swift.
 
 import Config
+import Core
 import Datasets
 import NN
 
@@ -15,6 +16,14 @@ public enum EngineSettings {
         case .adamax: return Adamax(learningRate: Float(c.learningRate), beta1: Float(c.beta1), weightDecay: wd)
         case .sgd: return SGD(learningRate: Float(c.learningRate), momentum: Float(c.momentum), weightDecay: wd)
         }
+    }
+
+    /// The optimiser of a data-parallel run over `communicator`: `optimizer(c)`, sharded over the
+    /// ranks (ShardedOptimizer) when `shardOptimizerState` is on and there is more than one rank.
+    public static func dataParallelOptimizer(_ c: Config, parameterCount: Int, communicator: any Communicator) -> Optimizer {
+        let plain = optimizer(c)
+        guard c.shardOptimizerState && communicator.size > 1 else { return plain }
+        return ShardedOptimizer(plain, parameterCount: parameterCount, communicator: communicator)
     }
 
     /// `lrSchedule`, `learningRate`, `warmupEpochs`, `numEpochs`, in optimiser steps.

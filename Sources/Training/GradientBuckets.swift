@@ -6,6 +6,10 @@
 // step. Buckets start strictly in index order on every rank (a ready bucket waits for the ones
 // before it), so all ranks issue the same collectives in the same order whatever their timing.
 //
+// With a sharded optimiser step (ShardedOptimizer's `parts`) each bucket is reduce-scattered
+// instead: a rank receives the sum of the bucket's values inside its own part only, and
+// `finish()` leaves the summed part in the gradient buffer (the rest keeps this rank's own values).
+//
 // The result is the blocking path's: each bucket is an elementwise sum of the same values, and
 // elementwise sums do not depend on how the buffer is cut (bitwise, for the rank-order loopback
 // group and for MPI on 2 ranks; MPI may order the sums of more ranks differently per size).
@@ -40,11 +44,30 @@ public final class GradientBuckets {
     private var nextToStart = 0
     /// Buckets the last backward started before `finish()` (0 on one rank): the overlap achieved.
     public private(set) var startedDuringBackward = 0
+    /// Floats of the gradient buffer each rank receives summed (in rank order), when reduce-scattering.
+    public let parts: [Int]?
+    /// The part of the gradient buffer that holds the sum over the ranks after `finish()`.
+    public let summedRange: Range<Int>
+    /// Where the reduce-scatters deliver this rank's part (summedRange.count floats), until `finish()`
+    /// copies it into the gradient buffer: MPI forbids a receive buffer inside the send buffer.
+    private let received: UnsafeMutableBufferPointer<Float>
 
-    public init(network: Network, communicator: any Communicator, bucketFloats: Int = GradientBuckets.defaultBucketFloats) {
+    /// `parts`: nil to allreduce every bucket, or the floats each rank updates (ShardedOptimizer's
+    /// `counts`) to reduce-scatter them.
+    public init(network: Network, communicator: any Communicator, bucketFloats: Int = GradientBuckets.defaultBucketFloats,
+                parts: [Int]? = nil) {
         precondition(bucketFloats > 0, "gradient buckets need a positive size")
         self.network = network
         self.communicator = communicator
+        self.parts = communicator.size > 1 ? parts : nil
+        if let parts = self.parts {
+            communicator.checkParts(parts, total: network.parameterCount, "gradient parts")
+            let lo = communicator.partOffset(parts, rank: communicator.rank)
+            summedRange = lo..<(lo + parts[communicator.rank])
+        } else {
+            summedRange = 0..<network.parameterCount
+        }
+        received = .allocate(capacity: self.parts == nil ? 0 : summedRange.count)
         var buckets: [Bucket] = []
         var owner = [Int?](repeating: nil, count: network.entries.count)
         var current: [Int] = [], lo = 0, hi = 0
@@ -68,6 +91,8 @@ public final class GradientBuckets {
         started = Array(repeating: nil, count: buckets.count)
     }
 
+    deinit { received.deallocate() }
+
     /// What the backward pass reports to (nothing on one rank: there is nothing to sum).
     public var readiness: GradientReadiness {
         communicator.size == 1 ? .none : GradientReadiness { [unowned self] prefix in self.ready(prefix) }
@@ -88,6 +113,9 @@ public final class GradientBuckets {
             for b in nextToStart..<buckets.count { pending[b] = 0 }
             startReady()
             for request in started { request!.wait() }
+            if parts != nil {
+                _ = UnsafeMutableBufferPointer(rebasing: network.gradients[summedRange]).update(fromContentsOf: received)
+            }
         }
         for i in entryReady.indices { entryReady[i] = false }
         pending = buckets.map(\.entries.count)
@@ -115,8 +143,20 @@ public final class GradientBuckets {
     private func startReady() {
         while nextToStart < buckets.count && pending[nextToStart] == 0 {
             let r = buckets[nextToStart].range
-            started[nextToStart] = communicator.startAllreduceSum(
-                UnsafeMutableBufferPointer(rebasing: network.gradients[r]))
+            let values = UnsafeMutableBufferPointer(rebasing: network.gradients[r])
+            if let parts {
+                // Each rank's share of this bucket: the bucket's overlap with that rank's part.
+                var counts: [Int] = [], lo = 0
+                for p in parts {
+                    counts.append(Swift.max(0, Swift.min(r.upperBound, lo + p) - Swift.max(r.lowerBound, lo)))
+                    lo += p
+                }
+                let at = Swift.max(r.lowerBound, summedRange.lowerBound) - summedRange.lowerBound
+                let mine = UnsafeMutableBufferPointer(rebasing: received[Swift.min(at, received.count)...].prefix(counts[communicator.rank]))
+                started[nextToStart] = communicator.startReduceScatterSum(values, counts: counts, into: mine)
+            } else {
+                started[nextToStart] = communicator.startAllreduceSum(values)
+            }
             nextToStart += 1
         }
     }

@@ -4,7 +4,8 @@
 // contiguous shard of each global batch, and scales its mean-loss gradient by
 // localCount / globalCount, so one allreduce-sum of the flat gradient buffer gives the gradient of
 // the mean loss over the global batch: the same step as one process on the whole batch. The sum
-// runs in buckets that start during the backward pass (GradientBuckets).
+// runs in buckets that start during the backward pass (GradientBuckets); with a ShardedOptimizer
+// they reduce-scatter, and the optimiser step updates each rank's part and allgathers the rest.
 
 import Core
 import Datasets
@@ -51,7 +52,10 @@ public final class Trainer {
         self.model = model; self.optimizer = optimizer; self.schedule = schedule
         self.communicator = communicator; self.batchSize = batchSize; self.assembler = assembler
         self.step = startStep
-        gradientBuckets = GradientBuckets(network: model.network, communicator: communicator)
+        let sharded = optimizer as? ShardedOptimizer
+        precondition(sharded.map { $0.communicator === communicator && $0.parameterCount == model.network.parameterCount } ?? true,
+                     "a sharded optimiser must be built for the trainer's communicator and the model's parameters")
+        gradientBuckets = GradientBuckets(network: model.network, communicator: communicator, parts: sharded?.counts)
         // BatchNorm normalises over the global batch (SyncBatchNorm) only when the model was built
         // with this communicator as its group: then N ranks take exactly the step one process would
         // take on the whole batch. A model built for another group would train silently differently.
@@ -114,7 +118,8 @@ public final class Trainer {
             gradientBuckets.finish()
             if traceSteps {
                 var norm = 0.0
-                for g in network.gradients { norm += Double(g) * Double(g) }
+                for g in network.gradients[gradientBuckets.summedRange] { norm += Double(g) * Double(g) }
+                if gradientBuckets.parts != nil { norm = communicator.allreduceSum(norm) }  // each rank holds its part of the sum
                 var tot = [lossSum, seen]
                 communicator.allreduceSum(&tot)
                 if communicator.isRoot { print("TRACE step \(step) gradnorm \(norm) cumloss \(tot[0] / tot[1])") }

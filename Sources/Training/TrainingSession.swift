@@ -130,7 +130,7 @@ public final class TrainingSession {
 
         let assembler = BatchAssembler(seed: UInt64(config.manualSeed), augmentation: EngineSettings.augmentation(config),
                                        channels: config.numChannels, threads: context.threads)
-        let optimizer = EngineSettings.optimizer(config)
+        let optimizer = EngineSettings.dataParallelOptimizer(config, parameterCount: model.network.parameterCount, communicator: grid.data)
         // The schedule counts the steps the trainer will run (a short last batch included).
         let stepsPerEpoch = Trainer.stepsPerEpoch(images: split.train.count, batchSize: config.batchSize, ranks: grid.groups)
         let schedule = EngineSettings.learningRateSchedule(config, stepsPerEpoch: stepsPerEpoch)
@@ -190,19 +190,22 @@ public final class TrainingSession {
         let csv = comm.isRoot ? try EpochCSVWriter(path: folder.file(.epochs)) : nil
         let batches = trainer.batches(shuffler, epoch: 0).count
         log.info("training \(config.numEpochs) epoch(s) of \(batches) batch(es) of \(config.batchSize), "
-                 + "optimizer \(config.optimizer.rawValue) lr \(config.learningRate), schedule \(config.lrSchedule.rawValue)")
+                 + "optimizer \(config.optimizer.rawValue) lr \(config.learningRate), schedule \(config.lrSchedule.rawValue)"
+                 + (optimizer is ShardedOptimizer ? ", state sharded over \(trainer.communicator.size) ranks (ZeRO-1)" : ""))
         StopSignal.install()
         var firstCheckpoint = true
-        /// Rank 0 writes last.h5 with the state as it stands (every rank calls it: `state` is collective-free here).
+        /// Rank 0 writes last.h5 with the state as it stands. Every rank calls it: a sharded optimiser's
+        /// moments are gathered from all ranks first.
         func saveLast(_ info: CheckpointInfo) throws {
             state.stopper = stopper.state
             state.globalStep = trainer.step
             state.optimizerSteps = optimizer.stepCount
             state.history = records.map(HistoryRow.init)
             if firstCheckpoint { try FaultInjection.check(.write, rank: comm.rank); firstCheckpoint = false }
-            guard comm.isRoot else { return }
             let t0 = WallClock.now()
-            try Checkpoint.save(trainer.model.network, info: info, to: folder.file(.lastWeights), optimizer: optimizer, resume: state)
+            let buffers = optimizer.checkpointBuffers()  // collective when the state is sharded over the ranks
+            guard comm.isRoot else { return }
+            try Checkpoint.save(trainer.model.network, info: info, to: folder.file(.lastWeights), optimizerBuffers: buffers, resume: state)
             log.info(String(format: "checkpoint last.h5 (epoch %d, batch %d) written in %.3f s", state.epoch, state.batchesDone,
                             WallClock.now() - t0))
         }

@@ -46,6 +46,8 @@ struct RunCommand: ParsableCommand {
     var steps: Int?
     @Option(help: "Ranks and sharded suites: compute threads per rank (default 1).")
     var threadsPerRank: Int?
+    @Flag(help: "Ranks suite: every rank keeps all of the optimiser state (shardOptimizerState false) instead of 1/N of it.")
+    var unshardedOptimizer = false
 
     @Option(help: "Qubits suite: largest qubit count (default 20; 10 with --quick).")
     var maxQubits: Int?
@@ -71,6 +73,7 @@ struct RunCommand: ParsableCommand {
             f.models = models; f.sizes = sizes?.values ?? []; f.epochs = epochs; f.batches = batches?.values ?? []
             f.baseConfig = baseConfig; f.keepRuns = keepRuns
             f.ranks = ranks?.values ?? []; f.modes = modes; f.rankBatch = rankBatch; f.steps = steps; f.threadsPerRank = threadsPerRank
+            f.unshardedOptimizer = unshardedOptimizer
             f.maxQubits = maxQubits; f.maxLayers = maxLayers; f.qubitBatch = qubitBatch
             f.shardedQubits = shardedQubits?.values ?? []; f.shardedRanks = shardedRanks?.values ?? []
             f.study = study; f.timeBudget = timeBudget

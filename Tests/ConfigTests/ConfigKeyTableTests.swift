@@ -69,6 +69,7 @@ final class ConfigKeyTableTests: XCTestCase {
                        "blurProbability: 0.1", "blurSigmaMax: 1.5", "jpegProbability: 0.2", "jpegQualityMin: 40",
                        "jpegQualityMax: 90", "cropProbability: 0.3", "cropScaleMin: 0.7", "resampleProbability: 0.4",
                        "resampleScaleMin: 0.5", "colourProbability: 0.6", "colourJitter: 0.3", "selfBlendProbability: 0.2", "checkpointEverySteps: 5", "balanceTrainData: true",
+                       "shardOptimizerState: false",
                        "nGPUs: 1", "nCPUs: 1", "statevectorRanks: auto", "statevectorMemoryMB: 100"]
         XCTAssertEqual(changed.map { String($0.split(separator: ":")[0]) }, Config.validKeys)
         for line in changed {

@@ -80,6 +80,7 @@ final class ThreadRank: Communicator, @unchecked Sendable {
     func allreduceMax(_ buffer: UnsafeMutableBufferPointer<Double>) { fatalError("not used by the sharded statevector") }
     func broadcast(_ buffer: UnsafeMutableRawBufferPointer, root: Int) { fatalError("not used by the sharded statevector") }
     func allgather(_ mine: [Double]) -> [Double] { fatalError("not used by the sharded statevector") }
+    func allgather(_ buffer: UnsafeMutableBufferPointer<Float>, counts: [Int]) { fatalError("not used by the sharded statevector") }
     func barrier() { fatalError("not used by the sharded statevector") }
 }
 

@@ -39,6 +39,7 @@ final class OneRankOfMany: Communicator {
     func allreduceMax(_ buffer: UnsafeMutableBufferPointer<Double>) {}
     func broadcast(_ buffer: UnsafeMutableRawBufferPointer, root: Int) {}
     func allgather(_ mine: [Double]) -> [Double] { mine }
+    func allgather(_ buffer: UnsafeMutableBufferPointer<Float>, counts: [Int]) {}
     func exchange(_ send: UnsafeBufferPointer<Double>, _ receive: UnsafeMutableBufferPointer<Double>, partner: Int) {}
     func barrier() {}
 }

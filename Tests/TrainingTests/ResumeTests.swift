@@ -183,7 +183,7 @@ final class ResumeTests: TemporaryFolderTestCase {
         state.partial.lossSum = 1.25
         let path = tmp + "/last.h5"
         try Checkpoint.save(net, info: CheckpointInfo(model: "t", epoch: 2, metricName: "val_auc", metricValue: 0.75),
-                            to: path, optimizer: opt, resume: state)
+                            to: path, optimizerBuffers: opt.checkpointBuffers(), resume: state)
         let net2 = Network(Sequential([Linear(4, 3)]), seed: 77)
         let opt2 = Adam(learningRate: 0.01)
         let back = try Checkpoint.loadResumable(into: net2, optimizer: opt2, from: path)
