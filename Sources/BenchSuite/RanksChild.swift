@@ -5,9 +5,10 @@
 // steps of the Trainer's own step sequence, timing each phase:
 //   data_wait_s   the rank's shard assembled into the batch tensor (BatchAssembler; decode is done
 //                 ahead, in the cache), per step
-//   compute_s     forward, loss, backward and the optimizer step (the BatchNorm statistics'
-//                 allreduce inside forward counts here: it cannot be separated without
-//                 instrumenting every layer)
+//   compute_s     forward, loss and backward (the BatchNorm statistics' allreduce inside forward
+//                 counts here: it cannot be separated without instrumenting every layer)
+//   optimizer_s   the optimizer step: with the state sharded (ZeRO-1) the update of this rank's
+//                 part and the allgather of the others' parameters
 //   allreduce_s   the wait for the gradient sum after the backward pass (the Trainer's
 //                 GradientBuckets: buckets start during backward, so this is the part of the
 //                 communication not hidden behind it; it includes waiting for the slowest rank,
@@ -25,7 +26,7 @@ import NN
 import Training
 
 public enum RanksChild {
-    static let phaseNames = ["data_wait_s", "compute_s", "allreduce_s"]
+    static let phaseNames = ["data_wait_s", "compute_s", "allreduce_s", "optimizer_s"]
 
     struct ConfigurationReport: Codable {
         var stepSeconds: Double
@@ -74,7 +75,7 @@ public enum RanksChild {
             return (queue.removeFirst(), epoch - 1)
         }
         let batch = Tensor(zeros: [1])
-        var sums = [0.0, 0.0, 0.0]
+        var sums = [0.0, 0.0, 0.0, 0.0]
         func step() throws {
             let (global, e) = try nextBatch()
             let local = EpochShuffler.shard(global, rank: comm.rank, size: comm.size)
@@ -93,10 +94,10 @@ public enum RanksChild {
             let t3 = WallClock.now()
             trainer.optimizer.step(network)
             let t4 = WallClock.now()
-            sums[0] += t1 - t0; sums[1] += (t2 - t1) + (t4 - t3); sums[2] += t3 - t2
+            sums[0] += t1 - t0; sums[1] += t2 - t1; sums[2] += t3 - t2; sums[3] += t4 - t3
         }
         try step()  // warm-up: buffers, workspaces, first-touch pages
-        sums = [0, 0, 0]
+        sums = [0, 0, 0, 0]
         comm.barrier()
         let t0 = WallClock.now()
         for _ in 0..<spec.steps { try step() }

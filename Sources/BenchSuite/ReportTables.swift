@@ -8,7 +8,7 @@ import Foundation
 enum ReportTables {
     /// Short explanations printed under a suite's table.
     static let legend: [String: String] = [
-        "ranks": "rank CPUs: the CPU sets the ranks were allowed. step s: median seconds per training step over the repeats [min-max]; compute, allreduce, data: median seconds per step of each phase (mean over ranks). speed-up = images/s / the R1 row's; efficiency = speed-up / R. strong: fixed global batch; weak: fixed per-rank batch.",
+        "ranks": "rank CPUs: the CPU sets the ranks were allowed. step s: median seconds per training step over the repeats [min-max]; compute (forward, loss, backward), optimizer (the update; with the state sharded, ZeRO-1, also the parameters' allgather), allreduce (the wait for the gradient sum after backward), data: median seconds per step of each phase (mean over ranks). speed-up = images/s / the R1 row's; efficiency = speed-up / R. strong: fixed global batch; weak: fixed per-rank batch.",
         "qubits": "layer: HQNN circuit layer forward + adjoint backward of the batch; state: the template on one state, forward. s: median seconds [min-max]; passes over the state after fusion.",
         "sharded": "s/layer: median seconds of one StronglyEntangling layer, slowest rank [min-max]; sent/rank: MiB each rank sent per layer. speed-up = 1-rank time / this time; efficiency = speed-up / R.",
         "inference": "forward only, eval mode; s: median seconds per batch [min-max]; ratio = images/s / Classic's at the same size.",
@@ -47,11 +47,11 @@ enum ReportTables {
         switch suite {
         case "ranks":
             return Spec(columns: ["run", "model", "px", "scaling", "R", "nodes", "thr/rank", "rank CPUs", "global batch", "step s", "min-max",
-                                  "compute", "allreduce", "data", "images/s", "speed-up", "efficiency", "note"]) { r, _, b in
+                                  "compute", "optimizer", "allreduce", "data", "images/s", "speed-up", "efficiency", "note"]) { r, _, b in
                 let (speedUp, eff) = rankRatios(r, b)
                 let s = Spread(r.repeatSeconds)
                 return ["", r.model, int(r.imageSize), r.scaling, int(r.ranks), int(r.nodes), int(r.threadsPerRank), cpuSets(r), int(r.batchSize),
-                        sig(s.median), range(s), sig(r.figure("compute_s")), sig(r.figure("allreduce_s")), sig(r.figure("data_wait_s")),
+                        sig(s.median), range(s), sig(r.figure("compute_s")), sig(r.figure("optimizer_s")), sig(r.figure("allreduce_s")), sig(r.figure("data_wait_s")),
                         num(r.throughput, 1), speedUp, eff, ""]
             }
         case "qubits":

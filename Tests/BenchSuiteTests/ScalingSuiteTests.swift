@@ -166,6 +166,7 @@ final class ScalingSuiteTests: TemporaryFolderTestCase {
         XCTAssertGreaterThan(r.stepSeconds, 0)
         XCTAssertEqual(Set(r.phases.keys), Set(RanksChild.phaseNames))
         XCTAssertGreaterThan(r.phases["compute_s"]!, 0)
+        XCTAssertGreaterThan(r.phases["optimizer_s"]!, 0, "the optimizer step is timed apart from compute")
         XCTAssertGreaterThanOrEqual(r.phases["data_wait_s"]!, 0)
         // The phases are parts of the step.
         XCTAssertLessThanOrEqual(r.phases.values.reduce(0, +), r.stepSeconds * 1.05)
