@@ -51,6 +51,9 @@ public final class GradientBuckets {
     /// Where the reduce-scatters deliver this rank's part (summedRange.count floats), until `finish()`
     /// copies it into the gradient buffer: MPI forbids a receive buffer inside the send buffer.
     private let received: UnsafeMutableBufferPointer<Float>
+    /// When reduce-scattering: per bucket, each rank's share of it (the bucket's overlap with that
+    /// rank's part), and where this rank's share lands in `received`.
+    private let scatter: [(counts: [Int], at: Int)]
 
     /// `parts`: nil to allreduce every bucket, or the floats each rank updates (ShardedOptimizer's
     /// `counts`) to reduce-scatter them.
@@ -85,6 +88,17 @@ public final class GradientBuckets {
         }
         if !current.isEmpty { buckets.append(Bucket(range: lo..<hi, entries: current)) }
         self.buckets = buckets
+        let summedLow = summedRange.lowerBound
+        scatter = self.parts.map { parts in
+            buckets.map { b in
+                var counts: [Int] = [], lo = 0
+                for p in parts {
+                    counts.append(Swift.max(0, Swift.min(b.range.upperBound, lo + p) - Swift.max(b.range.lowerBound, lo)))
+                    lo += p
+                }
+                return (counts, Swift.max(b.range.lowerBound, summedLow) - summedLow)
+            }
+        } ?? []
         bucketOfEntry = owner
         entryReady = Array(repeating: false, count: network.entries.count)
         pending = buckets.map(\.entries.count)
@@ -144,14 +158,8 @@ public final class GradientBuckets {
         while nextToStart < buckets.count && pending[nextToStart] == 0 {
             let r = buckets[nextToStart].range
             let values = UnsafeMutableBufferPointer(rebasing: network.gradients[r])
-            if let parts {
-                // Each rank's share of this bucket: the bucket's overlap with that rank's part.
-                var counts: [Int] = [], lo = 0
-                for p in parts {
-                    counts.append(Swift.max(0, Swift.min(r.upperBound, lo + p) - Swift.max(r.lowerBound, lo)))
-                    lo += p
-                }
-                let at = Swift.max(r.lowerBound, summedRange.lowerBound) - summedRange.lowerBound
+            if parts != nil {
+                let (counts, at) = scatter[nextToStart]
                 let mine = UnsafeMutableBufferPointer(rebasing: received[Swift.min(at, received.count)...].prefix(counts[communicator.rank]))
                 started[nextToStart] = communicator.startReduceScatterSum(values, counts: counts, into: mine)
             } else {
