@@ -65,8 +65,8 @@ paste -d, "$one" "$two" | awk -F, -v cols=13 '
         }
     }
     END { if (bad) exit 1; print "1 rank and 2 ranks agree: losses, precision, recall and F1 within 1e-4 relative, AUC within 0.01" }'
-# On 2 ranks the reduce-scatter adds the same two values as the allreduce and the optimiser is
-# elementwise: sharded and unsharded state must give the same epochs to the last printed digit.
+# The reduce-scatter and the allreduce both add each part in rank order (on any rank count) and the
+# optimiser is elementwise: sharded and unsharded state must give the same epochs to the last printed digit.
 unsharded=$(ls "$work"/results2u/*/epochs.csv)
 paste -d, "$two" "$unsharded" | awk -F, -v cols=13 '
     NR == 1 { next }
@@ -80,6 +80,15 @@ paste -d, "$two" "$unsharded" | awk -F, -v cols=13 '
 # the sharded state must equal the single-process engine's (values, input and weight VJP) to 1e-10.
 BENCH="$(dirname "$BIN")/bench"
 [ -x "$BENCH" ] || { echo "error: $BENCH not found: build both products (swift build)" >&2; exit 2; }
+# The gradient sums themselves (point-to-point, each part added by its owner in rank order) on 1-4
+# real ranks: reduce-scatter out of place and in place, allreduce (three in flight, completed in a
+# different order on even and odd ranks) and allgather, on uneven parts and an empty one, bitwise
+# against the rank-order sum of contributions whose sum depends on the order from 3 ranks on.
+for ranks in 1 2 3 4; do
+    out=$(mpirun -np "$ranks" "$BENCH" collectives --repeats 0)
+    echo "== collectives, mpirun -np $ranks: $(echo "$out" | tr '\n' ' ')"
+    echo "$out" | grep -q "^collectives_check ok" || fail "the gradient sums on $ranks ranks differ from the rank-order sums"
+done
 z1=""
 for ranks in 1 2 4; do
   for mode in "" --no-remap; do

@@ -10,16 +10,17 @@ public protocol Communicator: AnyObject, Sendable {
     /// In-place elementwise sum over all ranks.
     func allreduceSum(_ buffer: UnsafeMutableBufferPointer<Float>)
     func allreduceSum(_ buffer: UnsafeMutableBufferPointer<Double>)
-    /// Starts an in-place elementwise sum over all ranks and returns at once (MPI_Iallreduce):
+    /// Starts an in-place elementwise sum over all ranks and returns at once (an allreduce):
     /// `buffer` must stay allocated and untouched until the returned request's `wait()`. Every
     /// rank starts the same nonblocking sums in the same order (as with every collective); they
     /// may overlap blocking collectives. A conformer without its own gets `PendingCollective.swift`'s
     /// default, which sums at once (correct, with nothing overlapped).
     func startAllreduceSum(_ buffer: UnsafeMutableBufferPointer<Float>) -> PendingCollective
     /// Starts an elementwise sum over all ranks of `buffer` (the same length on every rank) of
-    /// which each rank receives only its part (MPI_Ireduce_scatter): rank r gets `counts[r]`
+    /// which each rank receives only its part (a reduce-scatter): rank r gets `counts[r]`
     /// values, the ones at offset counts[0] + ... + counts[r-1], written to `mine`, which holds
-    /// counts[rank] values and must not overlap `buffer`. Both stay untouched until `wait()`. The
+    /// counts[rank] values and either lies outside `buffer` or is exactly this rank's part of it
+    /// (in place, as the gradient buckets use it). Both stay untouched until `wait()`. The
     /// sharded optimiser step (ZeRO-1) sums gradients this way. A conformer without its own gets
     /// `PendingCollective.swift`'s default: the blocking allreduce of a copy.
     func startReduceScatterSum(_ buffer: UnsafeMutableBufferPointer<Float>, counts: [Int],

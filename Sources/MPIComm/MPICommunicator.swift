@@ -16,6 +16,8 @@ public final class MPICommunicator: SplittableCommunicator, @unchecked Sendable 
     /// A duplicate of `comm` for the nonblocking gradient sums (MPIPendingCollective.swift), so
     /// they never match a blocking collective of the same ranks (SyncBatchNorm's) by mistake.
     let nonblockingComm: MPI_Comm
+    /// The point-to-point gradient sums' receive buffers and the sums in flight (MPIPendingCollective.swift).
+    let pointToPoint = PointToPointSums()
 
     nonisolated(unsafe) private static var shared: MPICommunicator?
 
@@ -109,6 +111,8 @@ public final class MPICommunicator: SplittableCommunicator, @unchecked Sendable 
         return out
     }
 
+    /// MPI_Allgatherv in place (one message per pair straight into its place measured the same,
+    /// 3.8-4.3 ms for 45 MB on 2 ranks here: `bench collectives`).
     public func allgather(_ buffer: UnsafeMutableBufferPointer<Float>, counts: [Int]) {
         checkParts(counts, total: buffer.count, "allgather")
         guard size > 1, buffer.count > 0 else { return }

@@ -7,8 +7,8 @@
 // before it), so all ranks issue the same collectives in the same order whatever their timing.
 //
 // With a sharded optimiser step (ShardedOptimizer's `parts`) each bucket is reduce-scattered
-// instead: a rank receives the sum of the bucket's values inside its own part only, and
-// `finish()` leaves the summed part in the gradient buffer (the rest keeps this rank's own values).
+// instead, in place: a rank receives the sum of the bucket's values inside its own part only, so
+// after `finish()` that part of the gradient buffer holds the sum (the rest keeps this rank's own values).
 //
 // The result is the blocking path's: each bucket is an elementwise sum of the same values, and
 // elementwise sums do not depend on how the buffer is cut (bitwise, for the rank-order loopback
@@ -48,11 +48,8 @@ public final class GradientBuckets {
     public let parts: [Int]?
     /// The part of the gradient buffer that holds the sum over the ranks after `finish()`.
     public let summedRange: Range<Int>
-    /// Where the reduce-scatters deliver this rank's part (summedRange.count floats), until `finish()`
-    /// copies it into the gradient buffer: MPI forbids a receive buffer inside the send buffer.
-    private let received: UnsafeMutableBufferPointer<Float>
     /// When reduce-scattering: per bucket, each rank's share of it (the bucket's overlap with that
-    /// rank's part), and where this rank's share lands in `received`.
+    /// rank's part), and where this rank's share starts in the gradient buffer (summed in place).
     private let scatter: [(counts: [Int], at: Int)]
 
     /// `parts`: nil to allreduce every bucket, or the floats each rank updates (ShardedOptimizer's
@@ -70,7 +67,6 @@ public final class GradientBuckets {
         } else {
             summedRange = 0..<network.parameterCount
         }
-        received = .allocate(capacity: self.parts == nil ? 0 : summedRange.count)
         var buckets: [Bucket] = []
         var owner = [Int?](repeating: nil, count: network.entries.count)
         var current: [Int] = [], lo = 0, hi = 0
@@ -96,7 +92,7 @@ public final class GradientBuckets {
                     counts.append(Swift.max(0, Swift.min(b.range.upperBound, lo + p) - Swift.max(b.range.lowerBound, lo)))
                     lo += p
                 }
-                return (counts, Swift.max(b.range.lowerBound, summedLow) - summedLow)
+                return (counts, Swift.max(b.range.lowerBound, summedLow))
             }
         } ?? []
         bucketOfEntry = owner
@@ -104,8 +100,6 @@ public final class GradientBuckets {
         pending = buckets.map(\.entries.count)
         started = Array(repeating: nil, count: buckets.count)
     }
-
-    deinit { received.deallocate() }
 
     /// What the backward pass reports to (nothing on one rank: there is nothing to sum).
     public var readiness: GradientReadiness {
@@ -127,9 +121,6 @@ public final class GradientBuckets {
             for b in nextToStart..<buckets.count { pending[b] = 0 }
             startReady()
             for request in started { request!.wait() }
-            if parts != nil {
-                _ = UnsafeMutableBufferPointer(rebasing: network.gradients[summedRange]).update(fromContentsOf: received)
-            }
         }
         for i in entryReady.indices { entryReady[i] = false }
         pending = buckets.map(\.entries.count)
@@ -160,7 +151,8 @@ public final class GradientBuckets {
             let values = UnsafeMutableBufferPointer(rebasing: network.gradients[r])
             if parts != nil {
                 let (counts, at) = scatter[nextToStart]
-                let mine = UnsafeMutableBufferPointer(rebasing: received[Swift.min(at, received.count)...].prefix(counts[communicator.rank]))
+                let share = counts[communicator.rank], from = share == 0 ? r.lowerBound : at
+                let mine = UnsafeMutableBufferPointer(rebasing: network.gradients[from..<(from + share)])
                 started[nextToStart] = communicator.startReduceScatterSum(values, counts: counts, into: mine)
             } else {
                 started[nextToStart] = communicator.startAllreduceSum(values)

@@ -26,7 +26,7 @@ struct Bench: ParsableCommand {
         otherwise with mpirun --bind-to none.
         """,
         subcommands: [RunCommand.self, ReportCommand.self, PeersCommand.self, QuantumCommand.self, ShardedCommand.self,
-                      ClassicCommand.self, TrainConfigCommand.self, RanksChildCommand.self, ShardedChildCommand.self])
+                      ClassicCommand.self, CollectivesCommand.self, TrainConfigCommand.self, RanksChildCommand.self, ShardedChildCommand.self])
 }
 
 /// Prints a DeepfakeError's message and exits 1 instead of a stack trace.
