@@ -32,13 +32,19 @@ extension MPICommunicator {
     /// be that part (the gradient buckets sum in place, saving a copy of the part per step).
     public func startReduceScatterSum(_ buffer: UnsafeMutableBufferPointer<Float>, counts: [Int],
                                       into mine: UnsafeMutableBufferPointer<Float>) -> PendingCollective {
+        reduceScatter(buffer, counts: counts, into: mine) { startPairwiseSum(buffer, counts: counts, into: mine, thenAllgather: false) }
+    }
+
+    /// The checks every reduce-scatter makes, and the copy that is all of it on one rank; else `start()`.
+    private func reduceScatter(_ buffer: UnsafeMutableBufferPointer<Float>, counts: [Int], into mine: UnsafeMutableBufferPointer<Float>,
+                               _ start: () -> PendingCollective) -> PendingCollective {
         checkParts(counts, total: buffer.count, "reduce-scatter")
         precondition(mine.count == counts[rank], "reduce-scatter: rank \(rank) receives \(counts[rank]) values, not \(mine.count)")
         guard size > 1 else {
             _ = mine.update(fromContentsOf: buffer)
             return CompletedCollective()
         }
-        return startPairwiseSum(buffer, counts: counts, into: mine, thenAllgather: false)
+        return start()
     }
 
     private func startPairwiseSum(_ buffer: UnsafeMutableBufferPointer<Float>, counts: [Int], into mine: UnsafeMutableBufferPointer<Float>,
@@ -79,18 +85,14 @@ extension MPICommunicator {
     /// baseline of `bench collectives` (`mine` must lie outside `buffer`).
     public func startLibraryReduceScatterSum(_ buffer: UnsafeMutableBufferPointer<Float>, counts: [Int],
                                              into mine: UnsafeMutableBufferPointer<Float>) -> PendingCollective {
-        checkParts(counts, total: buffer.count, "reduce-scatter")
-        precondition(mine.count == counts[rank], "reduce-scatter: rank \(rank) receives \(counts[rank]) values, not \(mine.count)")
-        guard size > 1 else {
-            _ = mine.update(fromContentsOf: buffer)
-            return CompletedCollective()
+        reduceScatter(buffer, counts: counts, into: mine) {
+            // MPI reads the counts until the collective completes: they live in the request.
+            let pending = MPIPendingCollective(counts: counts.map { Int32($0) })
+            let rc = MPI_Ireduce_scatter(buffer.baseAddress, mine.baseAddress ?? buffer.baseAddress, pending.counts, df_MPI_FLOAT(), df_MPI_SUM(),
+                                         nonblockingComm, &pending.request)
+            precondition(rc == 0, "MPI_Ireduce_scatter of \(buffer.count) floats failed (code \(rc))")
+            return pending
         }
-        // MPI reads the counts until the collective completes: they live in the request.
-        let pending = MPIPendingCollective(counts: counts.map { Int32($0) })
-        let rc = MPI_Ireduce_scatter(buffer.baseAddress, mine.baseAddress ?? buffer.baseAddress, pending.counts, df_MPI_FLOAT(), df_MPI_SUM(),
-                                     nonblockingComm, &pending.request)
-        precondition(rc == 0, "MPI_Ireduce_scatter of \(buffer.count) floats failed (code \(rc))")
-        return pending
     }
 
     /// Message tags of the point-to-point sums on `nonblockingComm`. MPI matches messages of one tag
