@@ -81,13 +81,16 @@ paste -d, "$two" "$unsharded" | awk -F, -v cols=13 '
 BENCH="$(dirname "$BIN")/bench"
 [ -x "$BENCH" ] || { echo "error: $BENCH not found: build both products (swift build)" >&2; exit 2; }
 # The gradient sums themselves (point-to-point, each part added by its owner in rank order) on 1-4
-# real ranks: reduce-scatter out of place and in place, allreduce (three in flight, completed in a
-# different order on even and odd ranks) and allgather, on uneven parts and an empty one, bitwise
-# against the rank-order sum of contributions whose sum depends on the order from 3 ranks on.
+# real ranks (`bench collectives` lists the cases: in place, buckets in flight, allreduces down to
+# 1 float, blocking collectives between start and wait, uneven and empty parts), bitwise against
+# the rank-order sum of contributions whose sum depends on the order from 3 ranks on (a sum in
+# another order fails it); a deadlock fails by the timeout instead of hanging the check.
 for ranks in 1 2 3 4; do
-    out=$(mpirun -np "$ranks" "$BENCH" collectives --repeats 0)
+    out=$(timeout 120 mpirun -np "$ranks" "$BENCH" collectives --repeats 0) || fail "bench collectives on $ranks ranks failed or hung (status $?)"
     echo "== collectives, mpirun -np $ranks: $(echo "$out" | tr '\n' ' ')"
     echo "$out" | grep -q "^collectives_check ok" || fail "the gradient sums on $ranks ranks differ from the rank-order sums"
+    sensitive=$(echo "$out" | sed -n 's/^collectives_order_sensitive_values //p')
+    [ "$ranks" -lt 3 ] || [ "${sensitive:-0}" -gt 0 ] || fail "the collectives check's values do not depend on the order of the sum on $ranks ranks"
 done
 z1=""
 for ranks in 1 2 4; do

@@ -13,3 +13,6 @@ static inline MPI_Op df_MPI_SUM(void) { return MPI_SUM; }
 static inline MPI_Op df_MPI_MAX(void) { return MPI_MAX; }
 static inline MPI_Op df_MPI_MIN(void) { return MPI_MIN; }
 static inline void *df_MPI_IN_PLACE(void) { return MPI_IN_PLACE; }
+// NULL in Open MPI, (MPI_Status *)1 in MPICH: never pass nil for them.
+static inline MPI_Status *df_MPI_STATUS_IGNORE(void) { return MPI_STATUS_IGNORE; }
+static inline MPI_Status *df_MPI_STATUSES_IGNORE(void) { return MPI_STATUSES_IGNORE; }

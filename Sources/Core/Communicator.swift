@@ -13,7 +13,8 @@ public protocol Communicator: AnyObject, Sendable {
     /// Starts an in-place elementwise sum over all ranks and returns at once (an allreduce):
     /// `buffer` must stay allocated and untouched until the returned request's `wait()`. Every
     /// rank starts the same nonblocking sums in the same order (as with every collective); they
-    /// may overlap blocking collectives. A conformer without its own gets `PendingCollective.swift`'s
+    /// may overlap blocking collectives (MPICommunicator's blocking collectives move its sums on
+    /// while they wait, since an allreduce's second phase needs every rank's polling). A conformer without its own gets `PendingCollective.swift`'s
     /// default, which sums at once (correct, with nothing overlapped).
     func startAllreduceSum(_ buffer: UnsafeMutableBufferPointer<Float>) -> PendingCollective
     /// Starts an elementwise sum over all ranks of `buffer` (the same length on every rank) of

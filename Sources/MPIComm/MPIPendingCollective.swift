@@ -1,12 +1,14 @@
-// The nonblocking gradient sums of an MPI world, completed by MPI_Test / MPI_Wait (the Trainer's
-// gradient buckets start one per bucket during the backward pass and wait for all of them before
-// the optimiser step), made of point-to-point messages: a reduce-scatter (each rank receives the
-// peers' contributions to its part and adds them) for a sharded optimiser step, and for an
-// unsharded one the same followed by an allgather of the summed parts.
+// The nonblocking gradient sums of an MPI world (the Trainer's gradient buckets start one per
+// bucket during the backward pass and wait for all of them before the optimiser step), made of
+// point-to-point messages moved on by MPI_Testall whenever a sum is tested or waited for: a
+// reduce-scatter (each rank receives the peers' contributions to its part and adds them) for a
+// sharded optimiser step, and for an unsharded one the same followed by an allgather of the
+// summed parts. An allreduce's second phase is posted only when this rank polls its sums, so the
+// communicator's blocking collectives poll them too while they wait (MPICommunicator.blocking).
 //
 // Why not MPI_Ireduce_scatter / MPI_Iallreduce: on ResNet-18's 45 MB of gradients on 2 ranks here
 // Open MPI 4.1's reduce-scatters (libnbc's nonblocking one and every algorithm of the blocking
-// tuned one) took 34-48 ms and its MPI_Iallreduce 44-48 ms, against 6.2-8.7 ms for the
+// tuned one) took 35-48 ms and its MPI_Iallreduce 44-49 ms, against 5.6-8.7 ms for the
 // point-to-point reduce-scatter (one copy per message, CMA) and 10-12 ms for the allreduce made of
 // it and an allgather (`bench collectives`; benchmarks/README, "Gradient sums by point-to-point messages"). Each part is added by its owner
 // in rank order (`rankOrderSum`), so the sums do not depend on message timing, every rank ends
@@ -32,14 +34,22 @@ extension MPICommunicator {
     /// be that part (the gradient buckets sum in place, saving a copy of the part per step).
     public func startReduceScatterSum(_ buffer: UnsafeMutableBufferPointer<Float>, counts: [Int],
                                       into mine: UnsafeMutableBufferPointer<Float>) -> PendingCollective {
-        reduceScatter(buffer, counts: counts, into: mine) { startPairwiseSum(buffer, counts: counts, into: mine, thenAllgather: false) }
+        reduceScatter(buffer, counts: counts, into: mine, inPlace: true) { startPairwiseSum(buffer, counts: counts, into: mine, thenAllgather: false) }
     }
 
-    /// The checks every reduce-scatter makes, and the copy that is all of it on one rank; else `start()`.
+    /// The checks every reduce-scatter makes, and the copy that is all of it on one rank (nothing
+    /// for an empty buffer, which is empty on every rank); else `start()`. `mine` lies outside
+    /// `buffer` or, where `inPlace` is allowed, is exactly this rank's part of it.
     private func reduceScatter(_ buffer: UnsafeMutableBufferPointer<Float>, counts: [Int], into mine: UnsafeMutableBufferPointer<Float>,
-                               _ start: () -> PendingCollective) -> PendingCollective {
+                               inPlace: Bool, _ start: () -> PendingCollective) -> PendingCollective {
         checkParts(counts, total: buffer.count, "reduce-scatter")
         precondition(mine.count == counts[rank], "reduce-scatter: rank \(rank) receives \(counts[rank]) values, not \(mine.count)")
+        if let b = buffer.baseAddress, let m = mine.baseAddress, mine.count > 0 {
+            let disjoint = m + mine.count <= b || m >= b + buffer.count
+            precondition(disjoint || (inPlace && m == b + partOffset(counts, rank: rank)),
+                         "reduce-scatter: the receive buffer overlaps the send buffer other than as this rank's own part")
+        }
+        guard buffer.count > 0 else { return CompletedCollective() }
         guard size > 1 else {
             _ = mine.update(fromContentsOf: buffer)
             return CompletedCollective()
@@ -57,7 +67,7 @@ extension MPICommunicator {
         pointToPoint.started &+= 1
         let pending = MPIPairwiseSum(buffer: buffer, counts: counts, into: mine, rank: rank, ranks: size,
                                      comm: nonblockingComm, gatherTag: gatherTag, sums: pointToPoint)
-        pointToPoint.inFlight.append(pending)
+        pointToPoint.track(pending)
         for peer in 0..<size where peer != rank {
             if mine.count > 0 {
                 pending.post(receive: pending.received[peer]!, count: mine.count, from: peer, tag: MPICommunicator.reduceScatterTag)
@@ -85,7 +95,7 @@ extension MPICommunicator {
     /// baseline of `bench collectives` (`mine` must lie outside `buffer`).
     public func startLibraryReduceScatterSum(_ buffer: UnsafeMutableBufferPointer<Float>, counts: [Int],
                                              into mine: UnsafeMutableBufferPointer<Float>) -> PendingCollective {
-        reduceScatter(buffer, counts: counts, into: mine) {
+        reduceScatter(buffer, counts: counts, into: mine, inPlace: false) {
             // MPI reads the counts until the collective completes: they live in the request.
             let pending = MPIPendingCollective(counts: counts.map { Int32($0) })
             let rc = MPI_Ireduce_scatter(buffer.baseAddress, mine.baseAddress ?? buffer.baseAddress, pending.counts, df_MPI_FLOAT(), df_MPI_SUM(),
@@ -119,7 +129,7 @@ final class MPIPendingCollective: PendingCollective {
     func test() -> Bool {
         if done { return true }
         var flag: Int32 = 0
-        let rc = MPI_Test(&request, &flag, nil)
+        let rc = MPI_Test(&request, &flag, df_MPI_STATUS_IGNORE())
         precondition(rc == 0, "MPI_Test of a gradient sum failed (code \(rc))")
         done = flag != 0
         return done
@@ -127,7 +137,7 @@ final class MPIPendingCollective: PendingCollective {
 
     func wait() {
         if done { return }
-        let rc = MPI_Wait(&request, nil)
+        let rc = MPI_Wait(&request, df_MPI_STATUS_IGNORE())
         precondition(rc == 0, "MPI_Wait of a gradient sum failed (code \(rc))")
         done = true
     }
@@ -154,7 +164,7 @@ final class MPIPairwiseSum: PendingCollective {
     private let comm: MPI_Comm
     private let gatherTag: Int32?
     private let sums: PointToPointSums
-    private let block: UnsafeMutableBufferPointer<Float>
+    private let block: UnsafeMutableBufferPointer<Float>?
     private var summed = false, done = false
     var isDone: Bool { done }
 
@@ -163,10 +173,12 @@ final class MPIPairwiseSum: PendingCollective {
         self.buffer = buffer; self.counts = counts; self.mine = mine; self.rank = rank
         self.comm = comm; self.gatherTag = gatherTag; self.sums = sums
         own = UnsafePointer(buffer.baseAddress! + counts[..<rank].reduce(0, +))
-        block = sums.take(mine.count * (ranks - 1))
+        // A rank with no share receives nothing and takes no scratch.
+        let block = mine.count > 0 ? sums.take(mine.count * (ranks - 1)) : nil
+        self.block = block
         var slots: [UnsafeMutablePointer<Float>?] = [], next = 0
         for peer in 0..<ranks {
-            if peer == rank { slots.append(nil) } else { slots.append(block.baseAddress! + next * mine.count); next += 1 }
+            if peer == rank || block == nil { slots.append(nil) } else { slots.append(block!.baseAddress! + next * mine.count); next += 1 }
         }
         received = slots
     }
@@ -199,7 +211,7 @@ final class MPIPairwiseSum: PendingCollective {
     func step() {
         guard !done else { return }
         var flag: Int32 = 0
-        let rc = MPI_Testall(Int32(requests.count), &requests, &flag, nil)
+        let rc = MPI_Testall(Int32(requests.count), &requests, &flag, df_MPI_STATUSES_IGNORE())
         precondition(rc == 0, "MPI_Testall of a gradient sum failed (code \(rc))")
         if flag != 0 { advance() }
     }
@@ -212,7 +224,7 @@ final class MPIPairwiseSum: PendingCollective {
             let sources = received.indices.map { $0 == rank ? own : UnsafePointer(received[$0]!) }
             rankOrderSum(sources, count: mine.count, into: mine.baseAddress!)
         }
-        sums.give(block)
+        if let block { sums.give(block) }
         summed = true
         guard let tag = gatherTag else { done = true; return }
         var lo = 0
@@ -233,11 +245,21 @@ final class MPIPairwiseSum: PendingCollective {
 /// communicating thread.
 final class PointToPointSums {
     private var free: [UnsafeMutableBufferPointer<Float>] = []
-    /// Sums started and not done. Waiting on one moves all of them on: a sum's allgather phase
-    /// starts only when this rank sees its receives in, and a peer may be waiting on that phase
-    /// while this rank waits on another sum.
-    var inFlight: [MPIPairwiseSum] = []
+    /// Sums started and not done, held weakly: a sum its caller drops unfinished traps in its
+    /// deinit (its buffers may still be written) instead of being moved on into freed memory.
+    /// Waiting on one moves all of them on: a sum's allgather phase starts only when this rank
+    /// sees its receives in, and a peer may be waiting on that phase while this rank waits on another.
+    private var inFlight: [Weak] = []
+    private struct Weak { weak var sum: MPIPairwiseSum? }
     var started = 0
+
+    func track(_ sum: MPIPairwiseSum) { inFlight.append(Weak(sum: sum)) }
+
+    /// No sum in flight.
+    var isIdle: Bool {
+        inFlight.removeAll { $0.sum?.isDone ?? true }
+        return inFlight.isEmpty
+    }
 
     /// A buffer of at least `count` floats (the smallest free one that fits, else a new one).
     func take(_ count: Int) -> UnsafeMutableBufferPointer<Float> {
@@ -251,9 +273,12 @@ final class PointToPointSums {
 
     /// One nonblocking turn for every sum in flight; the done ones leave the list.
     func progress() {
-        for sum in inFlight { sum.step() }
-        inFlight.removeAll { $0.isDone }
+        for w in inFlight { w.sum?.step() }
+        inFlight.removeAll { $0.sum?.isDone ?? true }
     }
+
+    /// Moves every sum in flight on until all are done (before a blocking call that cannot poll).
+    func finishAll() { while !isIdle { progress() } }
 
     deinit { for b in free { b.deallocate() } }
 }

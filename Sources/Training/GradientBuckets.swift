@@ -11,8 +11,9 @@
 // after `finish()` that part of the gradient buffer holds the sum (the rest keeps this rank's own values).
 //
 // The result is the blocking path's: each bucket is an elementwise sum of the same values, and
-// elementwise sums do not depend on how the buffer is cut (bitwise, for the rank-order loopback
-// group and for MPI on 2 ranks; MPI may order the sums of more ranks differently per size).
+// elementwise sums do not depend on how the buffer is cut. MPICommunicator and the loopback group
+// add every part in rank order, so bucketed, reduce-scattered and allreduced sums agree bitwise on
+// any rank count; only the blocking MPI_Allreduce (SyncBatchNorm's) may order more ranks' sums otherwise.
 
 import Core
 import Models

@@ -1,8 +1,10 @@
 // `bench collectives`: the data-parallel step's two collectives on real MPI ranks, checked and
 // timed. The check: every rank's contributions are chosen so that adding them in another order
-// gives other floats (for 3 or more ranks), and the reduce-scatter (out of place and in place) and
-// the allreduce must equal the sum added in rank order bitwise, on uneven parts and a rank with an
-// empty part; the allgather must hand every rank every part exactly. The timing: our sums
+// gives other floats (for 3 or more ranks), and the reduce-scatter (out of place, in place, and cut
+// into buckets all in flight) and the allreduce (several in flight, down to 1 float, and with
+// blocking collectives between start and wait on some ranks) must equal the sum added in rank order
+// bitwise, on uneven parts and a rank with an empty part, leaving the rest of the buffer untouched;
+// the allgather must hand every rank every part exactly. The timing: our sums
 // (point-to-point, MPIPendingCollective.swift) beside Open MPI's own MPI_Ireduce_scatter and
 // MPI_Iallreduce, and the allgather (MPI_Allgatherv), median of the repeats.
 
@@ -68,79 +70,83 @@ struct CollectivesCommand: ParsableCommand {
 
     func check(_ comm: MPICommunicator) throws -> [(String, String)] {
         let n = Swift.min(floats, 100_003), size = comm.size, rank = comm.rank
+        /// The rank-order sum of the contributions at index i (of a buffer whose values start at `shift`).
+        func sum(_ i: Int, shift: Int = 0) -> Float {
+            var s = Self.contribution(0, i + shift)
+            for r in 1..<size { s += Self.contribution(r, i + shift) }
+            return s
+        }
+        /// Fails every rank when any rank counted a wrong value.
+        func require(_ wrong: Int, _ what: String) throws {
+            if comm.allreduceSum(Double(wrong)) > 0 { throw DeepfakeError("\(what): \(wrong) value(s) on rank \(rank) are wrong") }
+        }
+        func mine(_ counts: [Int]) -> Range<Int> { let lo = comm.partOffset(counts, rank: rank); return lo..<(lo + counts[rank]) }
         var orderSensitive = 0
+        for i in 0..<n {
+            var reversed = Self.contribution(size - 1, i)
+            for r in stride(from: size - 2, through: 0, by: -1) { reversed += Self.contribution(r, i) }
+            if reversed != sum(i) { orderSensitive += 1 }
+        }
+        let own = (0..<n).map { Self.contribution(rank, $0) }
         for counts in Self.splits(n, ranks: size) {
-            let lo = comm.partOffset(counts, rank: rank), mine = counts[rank]
-            var expected = [Float](repeating: 0, count: mine)
-            for k in 0..<mine {
-                let i = lo + k
-                var s = Self.contribution(0, i)
-                for r in 1..<size { s += Self.contribution(r, i) }
-                expected[k] = s
-                var reversed = Self.contribution(size - 1, i)
-                for r in stride(from: size - 2, through: 0, by: -1) { reversed += Self.contribution(r, i) }
-                if reversed != s { orderSensitive += 1 }
+            let part = mine(counts)
+            // Out of place: the part summed, the buffer untouched.
+            var buffer = own, out = [Float](repeating: .nan, count: part.count)
+            buffer.withUnsafeMutableBufferPointer { b in out.withUnsafeMutableBufferPointer { comm.startReduceScatterSum(b, counts: counts, into: $0).wait() } }
+            try require(zip(out, part).filter { $0.0.bitPattern != sum($0.1).bitPattern }.count + zip(buffer, own).filter { $0.0 != $0.1 }.count,
+                        "reduce-scatter over parts \(counts)")
+            // In place (into this rank's own part, as the gradient buckets do): the rest untouched.
+            buffer = own
+            buffer.withUnsafeMutableBufferPointer { b in
+                comm.startReduceScatterSum(b, counts: counts, into: UnsafeMutableBufferPointer(rebasing: b[part])).wait()
             }
-            // Out of place and in place (into this rank's own part, as the gradient buckets do).
-            for inPlace in [false, true] {
-                var buffer = (0..<n).map { Self.contribution(rank, $0) }
-                var out = [Float](repeating: .nan, count: mine)
-                buffer.withUnsafeMutableBufferPointer { b in
-                    if inPlace {
-                        let part = UnsafeMutableBufferPointer(rebasing: b[lo..<(lo + mine)])
-                        comm.startReduceScatterSum(b, counts: counts, into: part).wait()
-                        out = Array(part)
-                    } else {
-                        out.withUnsafeMutableBufferPointer { comm.startReduceScatterSum(b, counts: counts, into: $0).wait() }
-                    }
+            try require((0..<n).filter { buffer[$0].bitPattern != (part.contains($0) ? sum($0) : own[$0]).bitPattern }.count,
+                        "reduce-scatter in place over parts \(counts)")
+            // Buckets as GradientBuckets cuts them, all in flight, waited in opposite orders on even and odd ranks.
+            buffer = own
+            let cuts = [0, n / 7, n / 2, n - 3, n]
+            buffer.withUnsafeMutableBufferPointer { b in
+                let pending = (0..<(cuts.count - 1)).map { k -> PendingCollective in
+                    var lo = 0, share: [Int] = []
+                    for c in counts { share.append(Swift.max(0, Swift.min(cuts[k + 1], lo + c) - Swift.max(cuts[k], lo))); lo += c }
+                    let bucket = UnsafeMutableBufferPointer(rebasing: b[cuts[k]..<cuts[k + 1]])
+                    let from = share[rank] == 0 ? cuts[k] : Swift.max(cuts[k], part.lowerBound)
+                    return comm.startReduceScatterSum(bucket, counts: share, into: UnsafeMutableBufferPointer(rebasing: b[from..<(from + share[rank])]))
                 }
-                let wrong = zip(out, expected).filter { $0.0.bitPattern != $0.1.bitPattern }.count
-                if comm.allreduceSum(Double(wrong)) > 0 {
-                    throw DeepfakeError("reduce-scatter\(inPlace ? " in place" : "") over parts \(counts): \(wrong) value(s) on rank \(rank) differ from the rank-order sum")
-                }
+                for p in (rank % 2 == 0 ? pending.reversed() : pending) { p.wait() }
             }
-            var summed = (0..<n).map { Self.contribution(rank, $0) }
-            summed.withUnsafeMutableBufferPointer { comm.startAllreduceSum($0).wait() }
-            var wrongSums = 0
-            for i in 0..<n {
-                var s = Self.contribution(0, i)
-                for r in 1..<size { s += Self.contribution(r, i) }
-                if summed[i].bitPattern != s.bitPattern { wrongSums += 1 }
-            }
-            if comm.allreduceSum(Double(wrongSums)) > 0 {
-                throw DeepfakeError("allreduce: \(wrongSums) value(s) on rank \(rank) differ from the rank-order sum")
-            }
-            // Several allreduces in flight, completed in a different order on even and odd ranks:
-            // their allgather phases start in different orders and must still pair up.
-            let sizes = [n, n / 2 + 1, 17]
-            let buffers = sizes.map { count in UnsafeMutableBufferPointer<Float>.allocate(capacity: count) }
-            defer { for b in buffers { b.deallocate() } }
-            for (b, count) in zip(buffers, sizes) { for i in 0..<count { b[i] = Self.contribution(rank, i + count) } }
-            let inFlight = buffers.map { comm.startAllreduceSum($0) }
-            for k in (rank % 2 == 0 ? [2, 1, 0] : [0, 1, 2]) { inFlight[k].wait() }
-            var wrongInFlight = 0
-            for (b, count) in zip(buffers, sizes) {
-                for i in 0..<count {
-                    var s = Self.contribution(0, i + count)
-                    for r in 1..<size { s += Self.contribution(r, i + count) }
-                    if b[i].bitPattern != s.bitPattern { wrongInFlight += 1 }
-                }
-            }
-            if comm.allreduceSum(Double(wrongInFlight)) > 0 {
-                throw DeepfakeError("allreduces in flight together: \(wrongInFlight) value(s) on rank \(rank) differ from the rank-order sum")
-            }
+            try require((0..<n).filter { buffer[$0].bitPattern != (part.contains($0) ? sum($0) : own[$0]).bitPattern }.count,
+                        "bucketed reduce-scatters in flight together over parts \(counts)")
             var gathered = [Float](repeating: .nan, count: n)
-            for k in 0..<mine { gathered[lo + k] = Self.contribution(rank, lo + k) }
+            for i in part { gathered[i] = own[i] }
             gathered.withUnsafeMutableBufferPointer { comm.allgather($0, counts: counts) }
             var wrong = 0, owner = 0, ownerEnd = counts[0]
             for i in 0..<n {
                 while i >= ownerEnd { owner += 1; ownerEnd += counts[owner] }
                 if gathered[i].bitPattern != Self.contribution(owner, i).bitPattern { wrong += 1 }
             }
-            if comm.allreduceSum(Double(wrong)) > 0 {
-                throw DeepfakeError("allgather over parts \(counts): \(wrong) value(s) on rank \(rank) are not their owner's")
-            }
+            try require(wrong, "allgather over parts \(counts)")
         }
+        // Allreduces in flight together (down to 1 float, so some ranks' parts are empty), waited
+        // in opposite orders on even and odd ranks.
+        let sizes = [n, n / 2 + 1, 17, 3, 1]
+        let buffers = sizes.map { UnsafeMutableBufferPointer<Float>.allocate(capacity: $0) }
+        defer { for b in buffers { b.deallocate() } }
+        func fill() { for (b, count) in zip(buffers, sizes) { for i in 0..<count { b[i] = Self.contribution(rank, i + count) } } }
+        func wrongSums(_ ks: [Int]) -> Int {
+            ks.map { k in (0..<sizes[k]).filter { buffers[k][$0].bitPattern != sum($0, shift: sizes[k]).bitPattern }.count }.reduce(0, +)
+        }
+        fill()
+        let pending = buffers.map { comm.startAllreduceSum($0) }
+        for p in (rank % 2 == 0 ? pending.reversed() : pending) { p.wait() }
+        try require(wrongSums(Array(sizes.indices)), "allreduces in flight together")
+        // A blocking collective between an allreduce's start and its wait on odd ranks only (even
+        // ranks wait first): the blocking calls must move the sum on, or the even ranks would wait
+        // forever for the odd ranks' summed parts.
+        fill()
+        let p = comm.startAllreduceSum(buffers[0])
+        if rank % 2 == 0 { p.wait(); comm.barrier(); _ = comm.allreduceSum(1.0) } else { comm.barrier(); _ = comm.allreduceSum(1.0); p.wait() }
+        try require(wrongSums([0]), "an allreduce with blocking collectives between its start and its wait")
         let sensitive = Int(comm.allreduceSum(Double(orderSensitive)))
         return [("collectives_ranks", "\(size)"), ("collectives_check", "ok"),
                 ("collectives_checked_floats", "\(n)"), ("collectives_order_sensitive_values", "\(sensitive)")]
