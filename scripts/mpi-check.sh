@@ -17,6 +17,7 @@ export OMPI_MCA_rmaps_base_oversubscribe=1
 # give every rank all its cores (the same as `mpirun --bind-to none`); `bench sharded` logs the
 # policy and each rank's affinity mask (sharded_binding, sharded_cpus_per_rank).
 export OMPI_MCA_hwloc_base_binding_policy=none
+# Every launch runs under a timeout: a deadlocked collective fails the check instead of hanging CI.
 
 for ranks in 1 2 2u; do
     cat > "$work/config$ranks.yaml" <<YAML
@@ -40,7 +41,7 @@ echo "shardOptimizerState: false" >> "$work/config2u.yaml"
 "$BIN" prepare -c "$work/config1.yaml" -o >/dev/null   # build the data cache once, before the ranks read it
 for ranks in 1 2 2u; do
     echo "== mpirun -np ${ranks%u}"
-    mpirun -np "${ranks%u}" "$BIN" -c "$work/config$ranks.yaml" -o > "$work/log$ranks.txt"
+    timeout 600 mpirun -np "${ranks%u}" "$BIN" -c "$work/config$ranks.yaml" -o > "$work/log$ranks.txt"
     grep -E "rank|epoch [0-9]+/|test:|TRACE" "$work/log$ranks.txt"
 done
 grep -q "state sharded over 2 ranks (ZeRO-1)" "$work/log2.txt" || fail "the 2-rank run did not shard its optimiser state"
@@ -95,7 +96,7 @@ done
 z1=""
 for ranks in 1 2 4; do
   for mode in "" --no-remap; do
-    out=$(mpirun -np "$ranks" "$BENCH" sharded --qubits 14 --gates 300 --seed 7 --threads 1 --gradient-layers 2 $mode)
+    out=$(timeout 600 mpirun -np "$ranks" "$BENCH" sharded --qubits 14 --gates 300 --seed 7 --threads 1 --gradient-layers 2 $mode)
     echo "== sharded statevector, mpirun -np $ranks $mode:"
     echo "$out" | grep -E "binding|cpus_per_rank|local_qubits|exchanges|seconds|diff"
     diff=$(echo "$out" | sed -n 's/^sharded_max_amplitude_diff //p')
@@ -148,7 +149,7 @@ grid_config grid $'statevectorRanks: auto\nstatevectorMemoryMB: 0.002048'
 for run in one:1 shared:2 groups:2 grid:4; do
     name=${run%%:*}; np=${run##*:}
     echo "== process grid, mpirun -np $np ($name)"
-    mpirun -np "$np" "$BIN" -c "$work/grid-$name.yaml" -o | grep -E "process grid|epoch [0-9]+/"
+    timeout 600 mpirun -np "$np" "$BIN" -c "$work/grid-$name.yaml" -o | grep -E "process grid|epoch [0-9]+/"
 done
 grep -q "1 data-parallel group(s) x 2 rank(s) per statevector" "$work"/grid-shared/*/run.log \
     || { echo "MISMATCH: -np 2 with statevectorRanks auto did not shard over 2 ranks"; exit 1; }
@@ -179,7 +180,7 @@ grid_config qnn-grid "statevectorRanks: 2" "$qnn"
 for run in qnn-one:1 qnn-shared:2 qnn-groups:2 qnn-grid:4; do
     name=${run%%:*}; np=${run##*:}
     echo "== process grid, trainable QNN, mpirun -np $np ($name)"
-    mpirun -np "$np" "$BIN" -c "$work/grid-$name.yaml" -o | grep -E "process grid|epoch [0-9]+/"
+    timeout 600 mpirun -np "$np" "$BIN" -c "$work/grid-$name.yaml" -o | grep -E "process grid|epoch [0-9]+/"
 done
 grep -q "1 data-parallel group(s) x 2 rank(s) sharing the patch circuits" "$work"/grid-qnn-shared/*/run.log \
     || { echo "MISMATCH: -np 2 with statevectorRanks 2 did not share the QNN patches over 2 ranks"; exit 1; }

@@ -14,7 +14,7 @@ public final class MPICommunicator: SplittableCommunicator, @unchecked Sendable 
     public let size: Int
     private let comm: MPI_Comm
     /// A duplicate of `comm` for the nonblocking gradient sums (MPIPendingCollective.swift), so
-    /// they never match a blocking collective of the same ranks (SyncBatchNorm's) by mistake.
+    /// their messages never match another collective of the same ranks (SyncBatchNorm's) by mistake.
     let nonblockingComm: MPI_Comm
     /// The point-to-point gradient sums' receive buffers and the sums in flight (MPIPendingCollective.swift).
     let pointToPoint = PointToPointSums()
@@ -103,7 +103,7 @@ public final class MPICommunicator: SplittableCommunicator, @unchecked Sendable 
     }
 
     /// A blocking collective, started nonblocking and polled together with the point-to-point sums
-    /// in flight: a peer may need one of this rank's sums moved on (an allreduce's second phase is
+    /// in flight (on every communicator of the process): a peer may need one of this rank's sums moved on (an allreduce's second phase is
     /// posted only when this rank polls it) before it can join this collective, and SyncBatchNorm's
     /// sums run during the backward pass beside the buckets'. Always nonblocking, since MPI does not
     /// match a blocking collective on one rank with a nonblocking one on another (0.4-3 us more per
@@ -117,13 +117,13 @@ public final class MPICommunicator: SplittableCommunicator, @unchecked Sendable 
             let rt = MPI_Test(&request, &flag, df_MPI_STATUS_IGNORE())
             precondition(rt == 0, "\(what) failed (code \(rt))")
             if flag != 0 { return }
-            pointToPoint.progress()
+            PointToPointSums.progress()
         }
     }
 
     public func allgather(_ mine: [Double]) -> [Double] {
         guard size > 1 else { return mine }
-        pointToPoint.finishAll()
+        PointToPointSums.finishAll()
         var counts = [Int32](repeating: 0, count: size)
         var myCount = Int32(mine.count)
         MPI_Allgather(&myCount, 1, df_MPI_INT(), &counts, 1, df_MPI_INT(), comm)
@@ -140,7 +140,7 @@ public final class MPICommunicator: SplittableCommunicator, @unchecked Sendable 
         checkParts(counts, total: buffer.count, "allgather")
         guard size > 1, buffer.count > 0 else { return }
         precondition(buffer.count <= Int(Int32.max), "allgather of \(buffer.count) floats: MPI counts are 32-bit")
-        pointToPoint.finishAll()
+        PointToPointSums.finishAll()
         var counts32 = counts.map { Int32($0) }
         var displs = (0..<size).map { Int32(partOffset(counts, rank: $0)) }
         let rc = MPI_Allgatherv(df_MPI_IN_PLACE(), 0, df_MPI_FLOAT(), buffer.baseAddress, &counts32, &displs, df_MPI_FLOAT(), comm)
@@ -150,7 +150,7 @@ public final class MPICommunicator: SplittableCommunicator, @unchecked Sendable 
     public func exchange(_ send: UnsafeBufferPointer<Double>, _ receive: UnsafeMutableBufferPointer<Double>, partner: Int) {
         precondition(send.count == receive.count && partner >= 0 && partner < size, "exchange: bad partner or sizes")
         if partner == rank { _ = receive.update(fromContentsOf: send); return }
-        pointToPoint.finishAll()
+        PointToPointSums.finishAll()
         // MPI counts are Int32: large shards go in chunks of 2^26 doubles (512 MB).
         let chunk = 1 << 26
         var off = 0, tag: Int32 = 0
@@ -170,7 +170,7 @@ public final class MPICommunicator: SplittableCommunicator, @unchecked Sendable 
     /// MPI_Comm_split: the ranks with the same `color` become one communicator, ordered by `key`.
     /// (The new communicator lives until MPI_Finalize; a run splits once.)
     public func split(color: Int, key: Int) -> any SplittableCommunicator {
-        pointToPoint.finishAll()
+        PointToPointSums.finishAll()
         var newComm: MPI_Comm? = nil
         let rc = MPI_Comm_split(comm, Int32(color), Int32(key), &newComm)
         precondition(rc == 0 && newComm != nil, "MPI_Comm_split failed with code \(rc)")

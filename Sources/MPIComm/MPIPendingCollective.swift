@@ -67,7 +67,7 @@ extension MPICommunicator {
         pointToPoint.started &+= 1
         let pending = MPIPairwiseSum(buffer: buffer, counts: counts, into: mine, rank: rank, ranks: size,
                                      comm: nonblockingComm, gatherTag: gatherTag, sums: pointToPoint)
-        pointToPoint.track(pending)
+        PointToPointSums.track(pending)
         for peer in 0..<size where peer != rank {
             if mine.count > 0 {
                 pending.post(receive: pending.received[peer]!, count: mine.count, from: peer, tag: MPICommunicator.reduceScatterTag)
@@ -197,14 +197,14 @@ final class MPIPairwiseSum: PendingCollective {
 
     /// Moves every sum in flight on (without blocking); true once this one is done.
     func test() -> Bool {
-        if !done { sums.progress() }
+        if !done { PointToPointSums.progress() }
         return done
     }
 
     /// Polls every sum in flight until this one is done (MPI_Wait on this sum's requests alone
     /// could wait for a peer that is itself waiting on another sum's allgather phase from us).
     func wait() {
-        while !done { sums.progress() }
+        while !done { PointToPointSums.progress() }
     }
 
     /// One nonblocking turn: test the current phase's requests and advance when they are done.
@@ -241,25 +241,22 @@ final class MPIPairwiseSum: PendingCollective {
 
 /// What a communicator's point-to-point sums share: the receive buffers, reused from step to step
 /// (a fresh allocation per bucket and step would fault in its pages every time, tens of MB a
-/// step), the sums in flight, and the count of sums started. Used from the rank's one
-/// communicating thread.
+/// step), and the count of sums started; and, process-wide, the sums in flight on every
+/// communicator. Used from the process's one communicating thread.
 final class PointToPointSums {
     private var free: [UnsafeMutableBufferPointer<Float>] = []
-    /// Sums started and not done, held weakly: a sum its caller drops unfinished traps in its
-    /// deinit (its buffers may still be written) instead of being moved on into freed memory.
-    /// Waiting on one moves all of them on: a sum's allgather phase starts only when this rank
-    /// sees its receives in, and a peer may be waiting on that phase while this rank waits on another.
-    private var inFlight: [Weak] = []
-    private struct Weak { weak var sum: MPIPairwiseSum? }
     var started = 0
 
-    func track(_ sum: MPIPairwiseSum) { inFlight.append(Weak(sum: sum)) }
+    /// Sums started and not done, on every communicator of the process, held weakly: a sum its
+    /// caller drops unfinished traps in its deinit (its buffers may still be written) instead of
+    /// being moved on into freed memory. Waiting on one sum, or in any blocking collective, moves
+    /// all of them on: a sum's allgather phase starts only when this rank sees its receives in,
+    /// and a peer may be waiting on that phase while this rank waits elsewhere, on this or another
+    /// communicator (the process grid's data and state groups).
+    nonisolated(unsafe) private static var inFlight: [Weak] = []
+    private struct Weak { weak var sum: MPIPairwiseSum? }
 
-    /// No sum in flight.
-    var isIdle: Bool {
-        inFlight.removeAll { $0.sum?.isDone ?? true }
-        return inFlight.isEmpty
-    }
+    static func track(_ sum: MPIPairwiseSum) { inFlight.append(Weak(sum: sum)) }
 
     /// A buffer of at least `count` floats (the smallest free one that fits, else a new one).
     func take(_ count: Int) -> UnsafeMutableBufferPointer<Float> {
@@ -272,13 +269,16 @@ final class PointToPointSums {
     func give(_ buffer: UnsafeMutableBufferPointer<Float>) { free.append(buffer) }
 
     /// One nonblocking turn for every sum in flight; the done ones leave the list.
-    func progress() {
+    static func progress() {
         for w in inFlight { w.sum?.step() }
         inFlight.removeAll { $0.sum?.isDone ?? true }
     }
 
     /// Moves every sum in flight on until all are done (before a blocking call that cannot poll).
-    func finishAll() { while !isIdle { progress() } }
+    static func finishAll() {
+        inFlight.removeAll { $0.sum?.isDone ?? true }
+        while !inFlight.isEmpty { progress() }
+    }
 
     deinit { for b in free { b.deallocate() } }
 }

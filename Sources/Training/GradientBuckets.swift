@@ -13,7 +13,8 @@
 // The result is the blocking path's: each bucket is an elementwise sum of the same values, and
 // elementwise sums do not depend on how the buffer is cut. MPICommunicator and the loopback group
 // add every part in rank order, so bucketed, reduce-scattered and allreduced sums agree bitwise on
-// any rank count; only the blocking MPI_Allreduce (SyncBatchNorm's) may order more ranks' sums otherwise.
+// any rank count (Open MPI's own allreduce, which SyncBatchNorm's statistics use, may order more
+// ranks' sums otherwise).
 
 import Core
 import Models

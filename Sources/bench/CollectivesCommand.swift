@@ -2,7 +2,8 @@
 // timed. The check: every rank's contributions are chosen so that adding them in another order
 // gives other floats (for 3 or more ranks), and the reduce-scatter (out of place, in place, and cut
 // into buckets all in flight) and the allreduce (several in flight, down to 1 float, and with
-// blocking collectives between start and wait on some ranks) must equal the sum added in rank order
+// blocking collectives, of this communicator or another, between start and wait on some ranks) must
+// equal the sum added in rank order
 // bitwise, on uneven parts and a rank with an empty part, leaving the rest of the buffer untouched;
 // the allgather must hand every rank every part exactly. The timing: our sums
 // (point-to-point, MPIPendingCollective.swift) beside Open MPI's own MPI_Ireduce_scatter and
@@ -140,13 +141,23 @@ struct CollectivesCommand: ParsableCommand {
         let pending = buffers.map { comm.startAllreduceSum($0) }
         for p in (rank % 2 == 0 ? pending.reversed() : pending) { p.wait() }
         try require(wrongSums(Array(sizes.indices)), "allreduces in flight together")
-        // A blocking collective between an allreduce's start and its wait on odd ranks only (even
-        // ranks wait first): the blocking calls must move the sum on, or the even ranks would wait
-        // forever for the odd ranks' summed parts.
-        fill()
-        let p = comm.startAllreduceSum(buffers[0])
-        if rank % 2 == 0 { p.wait(); comm.barrier(); _ = comm.allreduceSum(1.0) } else { comm.barrier(); _ = comm.allreduceSum(1.0); p.wait() }
-        try require(wrongSums([0]), "an allreduce with blocking collectives between its start and its wait")
+        // Blocking collectives between two allreduces' start and their wait on odd ranks only (even
+        // ranks wait first): the blocking calls must move the sums on, or the even ranks would wait
+        // forever for the odd ranks' summed parts. Then the same across communicators: a barrier
+        // of another communicator of the same ranks (as the process grid's state group beside its
+        // data group) while the sums of this one are in flight.
+        let other = comm.split(color: 0, key: rank)
+        let between: [(String, () -> Void)] = [
+            ("a barrier and a blocking allreduce", { comm.barrier(); _ = comm.allreduceSum(1.0) }),
+            ("an allgather", { _ = comm.allgather([Double(rank)]) }),
+            ("another communicator's barrier", { other.barrier() }),
+        ]
+        for (what, call) in between {
+            fill()
+            let p = [comm.startAllreduceSum(buffers[0]), comm.startAllreduceSum(buffers[3])]
+            if rank % 2 == 0 { for q in p { q.wait() }; call() } else { call(); for q in p.reversed() { q.wait() } }
+            try require(wrongSums([0, 3]), "allreduces with \(what) between their start and their wait")
+        }
         let sensitive = Int(comm.allreduceSum(Double(orderSensitive)))
         return [("collectives_ranks", "\(size)"), ("collectives_check", "ok"),
                 ("collectives_checked_floats", "\(n)"), ("collectives_order_sensitive_values", "\(sensitive)")]
