@@ -14,8 +14,9 @@ public protocol Communicator: AnyObject, Sendable {
     /// `buffer` must stay allocated and untouched until the returned request's `wait()`. Every
     /// rank starts the same nonblocking sums in the same order (as with every collective); they
     /// may overlap blocking collectives (MPICommunicator's blocking collectives move its sums on
-    /// while they wait, since an allreduce's second phase needs every rank's polling). A conformer without its own gets `PendingCollective.swift`'s
-    /// default, which sums at once (correct, with nothing overlapped).
+    /// while they wait, since an allreduce's second phase needs every rank's polling). A conformer
+    /// without its own gets `PendingCollective.swift`'s default, which sums at once (correct, with
+    /// nothing overlapped).
     func startAllreduceSum(_ buffer: UnsafeMutableBufferPointer<Float>) -> PendingCollective
     /// Starts an elementwise sum over all ranks of `buffer` (the same length on every rank) of
     /// which each rank receives only its part (a reduce-scatter): rank r gets `counts[r]`
@@ -71,6 +72,18 @@ extension Communicator {
 
     /// Where rank `r`'s part starts: counts[0] + ... + counts[r-1].
     public func partOffset(_ counts: [Int], rank r: Int) -> Int { counts[..<r].reduce(0, +) }
+}
+
+/// Each rank's share of `range` of a buffer split into consecutive `parts` (rank r's part is
+/// parts[r] values from parts[0] + ... + parts[r-1]): how many of the range's values fall in each
+/// part, zero where they do not meet. The counts of a reduce-scatter of that range.
+public func partShares(of range: Range<Int>, parts: [Int]) -> [Int] {
+    var shares: [Int] = [], lo = 0
+    for p in parts {
+        shares.append(Swift.max(0, Swift.min(range.upperBound, lo + p) - Swift.max(range.lowerBound, lo)))
+        lo += p
+    }
+    return shares
 }
 
 /// The world of one process: every collective is the identity.

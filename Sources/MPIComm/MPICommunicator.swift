@@ -103,8 +103,9 @@ public final class MPICommunicator: SplittableCommunicator, @unchecked Sendable 
     }
 
     /// A blocking collective, started nonblocking and polled together with the point-to-point sums
-    /// in flight (on every communicator of the process): a peer may need one of this rank's sums moved on (an allreduce's second phase is
-    /// posted only when this rank polls it) before it can join this collective, and SyncBatchNorm's
+    /// in flight (on every communicator of the process): a peer may need one of this rank's sums
+    /// moved on (an allreduce's second phase is posted only when this rank polls it) before it can
+    /// join this collective, and SyncBatchNorm's
     /// sums run during the backward pass beside the buckets'. Always nonblocking, since MPI does not
     /// match a blocking collective on one rank with a nonblocking one on another (0.4-3 us more per
     /// call on 64-1024 doubles here).

@@ -10,9 +10,10 @@
 // Open MPI 4.1's reduce-scatters (libnbc's nonblocking one and every algorithm of the blocking
 // tuned one) took 35-48 ms and its MPI_Iallreduce 44-49 ms, against 5.6-8.7 ms for the
 // point-to-point reduce-scatter (one copy per message, CMA) and 10-12 ms for the allreduce made of
-// it and an allgather (`bench collectives`; benchmarks/README, "Gradient sums by point-to-point messages"). Each part is added by its owner
-// in rank order (`rankOrderSum`), so the sums do not depend on message timing, every rank ends
-// with the same floats, and they equal the loopback group's on any rank count.
+// it and an allgather (`bench collectives`; benchmarks/README, "Gradient sums by point-to-point
+// messages"). Each part is added by its owner in rank order (`rankOrderSum`), so the sums do not
+// depend on message timing, every rank ends with the same floats, and they equal the loopback
+// group's on any rank count.
 
 import CMPI
 import Core
@@ -65,8 +66,8 @@ extension MPICommunicator {
         // match by it (a fixed tag could pair one sum's message with another's).
         let gatherTag = thenAllgather ? MPICommunicator.gatherTagBase + Int32(pointToPoint.started % MPICommunicator.gatherTags) : nil
         pointToPoint.started &+= 1
-        let pending = MPIPairwiseSum(buffer: buffer, counts: counts, into: mine, rank: rank, ranks: size,
-                                     comm: nonblockingComm, gatherTag: gatherTag, sums: pointToPoint)
+        let pending = MPIPairwiseSum(buffer: buffer, counts: counts, own: UnsafePointer(buffer.baseAddress! + partOffset(counts, rank: rank)),
+                                     into: mine, rank: rank, ranks: size, comm: nonblockingComm, gatherTag: gatherTag, sums: pointToPoint)
         PointToPointSums.track(pending)
         for peer in 0..<size where peer != rank {
             if mine.count > 0 {
@@ -168,11 +169,11 @@ final class MPIPairwiseSum: PendingCollective {
     private var summed = false, done = false
     var isDone: Bool { done }
 
-    init(buffer: UnsafeMutableBufferPointer<Float>, counts: [Int], into mine: UnsafeMutableBufferPointer<Float>, rank: Int, ranks: Int,
-         comm: MPI_Comm, gatherTag: Int32?, sums: PointToPointSums) {
-        self.buffer = buffer; self.counts = counts; self.mine = mine; self.rank = rank
+    /// `own`: this rank's contribution to its part (its part of `buffer`, which `mine` may be).
+    init(buffer: UnsafeMutableBufferPointer<Float>, counts: [Int], own: UnsafePointer<Float>, into mine: UnsafeMutableBufferPointer<Float>,
+         rank: Int, ranks: Int, comm: MPI_Comm, gatherTag: Int32?, sums: PointToPointSums) {
+        self.buffer = buffer; self.counts = counts; self.own = own; self.mine = mine; self.rank = rank
         self.comm = comm; self.gatherTag = gatherTag; self.sums = sums
-        own = UnsafePointer(buffer.baseAddress! + counts[..<rank].reduce(0, +))
         // A rank with no share receives nothing and takes no scratch.
         let block = mine.count > 0 ? sums.take(mine.count * (ranks - 1)) : nil
         self.block = block

@@ -88,14 +88,7 @@ public final class GradientBuckets {
         self.buckets = buckets
         let summedLow = summedRange.lowerBound
         scatter = self.parts.map { parts in
-            buckets.map { b in
-                var counts: [Int] = [], lo = 0
-                for p in parts {
-                    counts.append(Swift.max(0, Swift.min(b.range.upperBound, lo + p) - Swift.max(b.range.lowerBound, lo)))
-                    lo += p
-                }
-                return (counts, Swift.max(b.range.lowerBound, summedLow))
-            }
+            buckets.map { b in (partShares(of: b.range, parts: parts), Swift.max(b.range.lowerBound, summedLow)) }
         } ?? []
         bucketOfEntry = owner
         entryReady = Array(repeating: false, count: network.entries.count)

@@ -82,6 +82,10 @@ struct CollectivesCommand: ParsableCommand {
             if comm.allreduceSum(Double(wrong)) > 0 { throw DeepfakeError("\(what): \(wrong) value(s) on rank \(rank) are wrong") }
         }
         func mine(_ counts: [Int]) -> Range<Int> { let lo = comm.partOffset(counts, rank: rank); return lo..<(lo + counts[rank]) }
+        /// Values of `buffer` that are not the sum inside `part` and this rank's own contribution outside it.
+        func wrongInPlace(_ buffer: [Float], _ part: Range<Int>) -> Int {
+            (0..<n).filter { buffer[$0].bitPattern != (part.contains($0) ? sum($0) : Self.contribution(rank, $0)).bitPattern }.count
+        }
         var orderSensitive = 0
         for i in 0..<n {
             var reversed = Self.contribution(size - 1, i)
@@ -101,23 +105,20 @@ struct CollectivesCommand: ParsableCommand {
             buffer.withUnsafeMutableBufferPointer { b in
                 comm.startReduceScatterSum(b, counts: counts, into: UnsafeMutableBufferPointer(rebasing: b[part])).wait()
             }
-            try require((0..<n).filter { buffer[$0].bitPattern != (part.contains($0) ? sum($0) : own[$0]).bitPattern }.count,
-                        "reduce-scatter in place over parts \(counts)")
+            try require(wrongInPlace(buffer, part), "reduce-scatter in place over parts \(counts)")
             // Buckets as GradientBuckets cuts them, all in flight, waited in opposite orders on even and odd ranks.
             buffer = own
             let cuts = [0, n / 7, n / 2, n - 3, n]
             buffer.withUnsafeMutableBufferPointer { b in
                 let pending = (0..<(cuts.count - 1)).map { k -> PendingCollective in
-                    var lo = 0, share: [Int] = []
-                    for c in counts { share.append(Swift.max(0, Swift.min(cuts[k + 1], lo + c) - Swift.max(cuts[k], lo))); lo += c }
+                    let share = partShares(of: cuts[k]..<cuts[k + 1], parts: counts)
                     let bucket = UnsafeMutableBufferPointer(rebasing: b[cuts[k]..<cuts[k + 1]])
                     let from = share[rank] == 0 ? cuts[k] : Swift.max(cuts[k], part.lowerBound)
                     return comm.startReduceScatterSum(bucket, counts: share, into: UnsafeMutableBufferPointer(rebasing: b[from..<(from + share[rank])]))
                 }
                 for p in (rank % 2 == 0 ? pending.reversed() : pending) { p.wait() }
             }
-            try require((0..<n).filter { buffer[$0].bitPattern != (part.contains($0) ? sum($0) : own[$0]).bitPattern }.count,
-                        "bucketed reduce-scatters in flight together over parts \(counts)")
+            try require(wrongInPlace(buffer, part), "bucketed reduce-scatters in flight together over parts \(counts)")
             var gathered = [Float](repeating: .nan, count: n)
             for i in part { gathered[i] = own[i] }
             gathered.withUnsafeMutableBufferPointer { comm.allgather($0, counts: counts) }

@@ -54,3 +54,14 @@ final class RankOrderSumTests: XCTestCase {
         XCTAssertEqual(out, x)
     }
 }
+
+final class PartSharesTests: XCTestCase {
+    /// Parts [3, 0, 4, 2] cover 0..<3, (empty), 3..<7, 7..<9.
+    func testSharesOfARangeOverConsecutiveParts() {
+        let parts = [3, 0, 4, 2]
+        XCTAssertEqual(partShares(of: 0..<9, parts: parts), parts)
+        XCTAssertEqual(partShares(of: 2..<5, parts: parts), [1, 0, 2, 0])
+        XCTAssertEqual(partShares(of: 7..<9, parts: parts), [0, 0, 0, 2])
+        XCTAssertEqual(partShares(of: 4..<4, parts: parts), [0, 0, 0, 0])
+    }
+}
